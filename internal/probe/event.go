@@ -1,0 +1,90 @@
+package probe
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Event is one TCP packet the kernel dropped, as the kernel program saw it.
+type Event struct {
+	// Time is the wall-clock time of the drop.
+	Time time.Time
+	// PID and TID name the task that was on the CPU when the packet was
+	// dropped. For receive-path drops that is often not the socket's owner.
+	PID, TID uint32
+	// Comm is that task's name, NUL padded.
+	Comm [16]byte
+	// Reason is the raw enum skb_drop_reason value; see dropreason.Table.
+	// HasReason is false on kernels that pass no reason (before 5.17).
+	Reason    uint32
+	HasReason bool
+	// Location is the kernel address that freed the packet.
+	Location uint64
+	// Src and Dst are the packet's own addresses and ports.
+	Src, Dst netip.AddrPort
+	// TCPFlags are the flags of the packet's TCP header.
+	TCPFlags TCPFlags
+	// NetnsInode is the inode number of the network namespace of the device
+	// or socket the packet belonged to (as in /proc/<pid>/ns/net).
+	NetnsInode uint32
+	// Ifindex is the interface index the packet arrived on or was sent to,
+	// 0 when the kernel had no device for it.
+	Ifindex uint32
+	// Socket is the kernel address of the socket the packet was for
+	// (tracepoint rx_sk, else skb->sk), 0 when the kernel knew none.
+	Socket uint64
+}
+
+// CommString returns Comm without its NUL padding.
+func (e *Event) CommString() string { return CommString(e.Comm) }
+
+// CommString returns a kernel task name without its NUL padding.
+func CommString(comm [16]byte) string {
+	if i := bytes.IndexByte(comm[:], 0); i >= 0 {
+		return string(comm[:i])
+	}
+	return string(comm[:])
+}
+
+// IPVersion returns 4 or 6.
+func (e *Event) IPVersion() int {
+	if e.Src.Addr().Is4() {
+		return 4
+	}
+	return 6
+}
+
+// TCPFlags is the flags byte of a TCP header.
+type TCPFlags uint8
+
+// The TCP header flags, in header bit order.
+const (
+	FlagFIN TCPFlags = 1 << iota
+	FlagSYN
+	FlagRST
+	FlagPSH
+	FlagACK
+	FlagURG
+	FlagECE
+	FlagCWR
+)
+
+var flagNames = [8]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}
+
+// String returns the set flags joined by "|", e.g. "SYN" or "ACK|RST" (ACK
+// is listed first as tcpdump does), or "" when none is set.
+func (f TCPFlags) String() string {
+	order := [8]int{1, 4, 0, 2, 3, 5, 6, 7} // SYN, ACK, FIN, RST, PSH, URG, ECE, CWR
+	var b strings.Builder
+	for _, bit := range order {
+		if f&(1<<bit) != 0 {
+			if b.Len() > 0 {
+				b.WriteByte('|')
+			}
+			b.WriteString(flagNames[bit])
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,50 @@
+// Package probe loads the tcp_drop kernel program, attaches it to the
+// kfree_skb tracepoint and reads what it reports: a stream of TCP drop
+// events and exact in-kernel counts. It holds no OpenTelemetry types.
+package probe
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrClosed is returned by Read after Close.
+var ErrClosed = errors.New("probe: closed")
+
+// Options tune the kernel program. The zero value takes the defaults.
+type Options struct {
+	// RingBufferSize is the size in bytes of the event ring buffer: a power
+	// of two and a multiple of the page size. Default 8 MiB.
+	RingBufferSize int
+	// WakeupBytes is how much unread data in the ring wakes the reader.
+	// Fewer wakeups cost the dropping CPU less. Default RingBufferSize/16.
+	WakeupBytes int
+	// FlushInterval bounds how long an event waits in a ring that has not
+	// reached WakeupBytes. Default 100ms.
+	FlushInterval time.Duration
+	// MaxCounters is the number of (pid, reason, location) keys the exact
+	// counter map holds. Default 16384.
+	MaxCounters int
+}
+
+// Counts are the kernel's exact tallies since the program was loaded.
+type Counts struct {
+	// ByKey counts TCP drops per process, reason and location.
+	ByKey []Count
+	// Uncounted is the number of TCP drops that found the counter map full
+	// and are therefore missing from ByKey.
+	Uncounted uint64
+	// Lost is the number of events that did not fit in the ring buffer.
+	// They are still in ByKey.
+	Lost uint64
+}
+
+// Count is the number of TCP packets dropped with one key.
+type Count struct {
+	PID       uint32
+	Comm      [16]byte // the task's name when the key was first seen
+	Reason    uint32
+	HasReason bool
+	Location  uint64
+	Packets   uint64
+}

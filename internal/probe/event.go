@@ -32,6 +32,8 @@ type Event struct {
 	// Ifindex is the interface index the packet arrived on or was sent to,
 	// 0 when the kernel had no device for it.
 	Ifindex uint32
+	// Ifname is that interface's name, NUL padded, empty when unknown.
+	Ifname [16]byte
 	// Socket is the kernel address of the socket the packet was for
 	// (tracepoint rx_sk, else skb->sk), 0 when the kernel knew none.
 	Socket uint64
@@ -47,6 +49,9 @@ func CommString(comm [16]byte) string {
 	}
 	return string(comm[:])
 }
+
+// IfnameString returns Ifname without its NUL padding.
+func (e *Event) IfnameString() string { return CommString(e.Ifname) }
 
 // IPVersion returns 4 or 6.
 func (e *Event) IPVersion() int {

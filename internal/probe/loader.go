@@ -13,6 +13,10 @@ func Open(opts Options) (*Probe, error) { return nil, errors.New("probe: not imp
 // It returns ErrClosed once Close has been called.
 func (p *Probe) Read(ev *Event) error { return ErrClosed }
 
+// ReadBatch blocks until at least one event is ready, then fills evs with
+// as many ready events as fit and returns how many it wrote.
+func (p *Probe) ReadBatch(evs []Event) (int, error) { return 0, ErrClosed }
+
 // Counts reads the exact in-kernel counts.
 func (p *Probe) Counts() (Counts, error) { return Counts{}, nil }
 

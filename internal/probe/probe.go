@@ -25,6 +25,9 @@ type Options struct {
 	// MaxCounters is the number of (pid, reason, location) keys the exact
 	// counter map holds. Default 16384.
 	MaxCounters int
+	// CountOnly keeps the exact counts but sends no events: for a collector
+	// with a metrics pipeline and no logs pipeline.
+	CountOnly bool
 }
 
 // Counts are the kernel's exact tallies since the program was loaded.

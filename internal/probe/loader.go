@@ -1,24 +1,130 @@
 package probe
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
 
-// Probe is the loaded and attached kernel program. (Work in progress: the
-// real loader replaces this stub.)
-type Probe struct{}
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+)
 
-// Open loads the kernel program, attaches it and starts counting.
-func Open(opts Options) (*Probe, error) { return nil, errors.New("probe: not implemented yet") }
+// Probe is the loaded and attached kernel program.
+type Probe struct {
+	objs  tcpdropObjects
+	link  link.Link
+	ring  *ringbuf.Reader // nil in CountOnly mode
+	flush time.Duration
+	clock wallClock
 
-// Read blocks until the next TCP drop event and writes it into ev.
-// It returns ErrClosed once Close has been called.
-func (p *Probe) Read(ev *Event) error { return ErrClosed }
+	// rec is reused by every read so that reading allocates nothing.
+	rec ringbuf.Record
 
-// ReadBatch blocks until at least one event is ready, then fills evs with
-// as many ready events as fit and returns how many it wrote.
-func (p *Probe) ReadBatch(evs []Event) (int, error) { return 0, ErrClosed }
+	closeOnce sync.Once
+	closeErr  error
+	closed    chan struct{}
+}
 
-// Counts reads the exact in-kernel counts.
-func (p *Probe) Counts() (Counts, error) { return Counts{}, nil }
+// Open loads the kernel program, attaches it to kfree_skb and starts
+// counting. The caller must Close the probe.
+func Open(opts Options) (*Probe, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKernel(); err != nil {
+		return nil, err
+	}
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. Failing to
+	// raise it is not fatal: newer kernels do not need it.
+	_ = rlimit.RemoveMemlock()
 
-// Close detaches and unloads everything. It is safe to call twice.
-func (p *Probe) Close() error { return nil }
+	spec, err := loadTcpdrop()
+	if err != nil {
+		return nil, fmt.Errorf("tcp_drop: reading the embedded kernel program: %w", err)
+	}
+	if err := configure(spec, opts); err != nil {
+		return nil, err
+	}
+
+	p := &Probe{flush: opts.FlushInterval, closed: make(chan struct{})}
+	if err := spec.LoadAndAssign(&p.objs, nil); err != nil {
+		return nil, explainLoadError(err)
+	}
+	p.link, err = link.AttachTracing(link.TracingOptions{Program: p.objs.TcpdropKfree})
+	if err != nil {
+		p.objs.Close()
+		return nil, explainAttachError(err)
+	}
+	if !opts.CountOnly {
+		p.ring, err = ringbuf.NewReader(p.objs.TcpdropEvents)
+		if err != nil {
+			p.link.Close()
+			p.objs.Close()
+			return nil, fmt.Errorf("tcp_drop: opening the event ring buffer: %w", err)
+		}
+	}
+	p.clock.sync()
+	return p, nil
+}
+
+// configure sizes the maps and sets the program's constants.
+func configure(spec *ebpf.CollectionSpec, opts Options) error {
+	var s tcpdropSpecs
+	if err := spec.Assign(&s); err != nil {
+		return fmt.Errorf("tcp_drop: the embedded kernel program does not match its loader: %w", err)
+	}
+	ringSize := uint32(opts.RingBufferSize)
+	if opts.CountOnly {
+		ringSize = uint32(os.Getpagesize()) // the map must exist; nothing is written to it
+	}
+	s.TcpdropEvents.MaxEntries = ringSize
+	s.TcpdropCounts.MaxEntries = uint32(opts.MaxCounters)
+	if err := s.WakeupBytes.Set(uint64(opts.WakeupBytes)); err != nil {
+		return fmt.Errorf("tcp_drop: setting wakeup_bytes: %w", err)
+	}
+	var countOnly uint8
+	if opts.CountOnly {
+		countOnly = 1
+	}
+	if err := s.CountOnly.Set(countOnly); err != nil {
+		return fmt.Errorf("tcp_drop: setting count_only: %w", err)
+	}
+	return nil
+}
+
+// Close detaches and unloads everything. It is safe to call twice and
+// concurrently with Read, which then returns ErrClosed.
+func (p *Probe) Close() error {
+	p.closeOnce.Do(func() {
+		close(p.closed)
+		var errs []error
+		if p.link != nil {
+			errs = append(errs, p.link.Close())
+		}
+		if p.ring != nil {
+			errs = append(errs, p.ring.Close())
+		}
+		errs = append(errs, p.objs.Close())
+		p.closeErr = errors.Join(errs...)
+	})
+	return p.closeErr
+}
+
+// ProgramID returns the kernel's ID of the attached program, for tests and
+// diagnostics (bpftool prog show id N).
+func (p *Probe) ProgramID() (ebpf.ProgramID, error) {
+	info, err := p.objs.TcpdropKfree.Info()
+	if err != nil {
+		return 0, err
+	}
+	id, ok := info.ID()
+	if !ok {
+		return 0, errors.New("tcp_drop: the kernel does not report program IDs")
+	}
+	return id, nil
+}

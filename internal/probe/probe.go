@@ -40,6 +40,11 @@ type Counts struct {
 	// Lost is the number of events that did not fit in the ring buffer.
 	// They are still in ByKey.
 	Lost uint64
+	// Missed is the kernel's count of kfree_skb calls the program did not
+	// run for, because a BPF program was already running on that CPU. It
+	// includes drops of other protocols, which the program would have
+	// ignored.
+	Missed uint64
 }
 
 // Count is the number of TCP packets dropped with one key.

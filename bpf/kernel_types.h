@@ -1,0 +1,67 @@
+/* The few kernel types the tcp_drop program reads, declared for CO-RE.
+ *
+ * Only the fields used are listed. preserve_access_index makes clang record
+ * every access by name, and the loader relocates it against the running
+ * kernel's BTF, so field offsets are never baked in. Anonymous unions and
+ * structs in the real types are matched by libbpf's name lookup.
+ */
+#ifndef TCPDROP_KERNEL_TYPES_H
+#define TCPDROP_KERNEL_TYPES_H
+
+#include <linux/types.h>
+
+#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)
+
+struct ns_common {
+	unsigned int inum;
+};
+
+struct net {
+	struct ns_common ns;
+};
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
+struct net_device {
+	char name[16];
+	int ifindex;
+	possible_net_t nd_net;
+};
+
+struct sock_common {
+	possible_net_t skc_net;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+};
+
+struct sk_buff {
+	struct sock *sk;
+	struct net_device *dev;
+	int skb_iif;
+	__be16 protocol;
+	__u16 transport_header;
+	__u16 network_header;
+	unsigned char *head;
+};
+
+/* CO-RE matches an enum field only against an enum of the same name; the
+ * member is a placeholder, values are read from the kernel's BTF. */
+enum skb_drop_reason {
+	SKB_DROP_REASON_NOT_SPECIFIED = 2,
+};
+
+/* The classic tracepoint's record. Never read here: its fields only tell
+ * which arguments the running kernel passes to kfree_skb (reason since 5.17,
+ * rx_sk since 6.11). */
+struct trace_event_raw_kfree_skb {
+	void *rx_sk;
+	enum skb_drop_reason reason;
+};
+
+#pragma clang attribute pop
+
+#endif

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tcp_drop: report the TCP packets the kernel drops.
+ *
+ * Attached to the kfree_skb tracepoint (tp_btf). For every freed packet that
+ * carries TCP over IPv4 or IPv6 it
+ *   - counts it exactly, per CPU, by (process, reason, location), and
+ *   - writes an event to a ring buffer whose reader is woken in batches.
+ * Everything else returns after reading a couple of header bytes.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "kernel_types.h"
+#include "tcpdrop.h"
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_TCP 6
+#define IP_OFFSET_MASK 0x1fff
+#define NO_HEADER ((__u16)~0U)
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the loader before load. */
+const volatile __u64 wakeup_bytes = 1;
+const volatile __u8 count_only = 0;
+
+/* Puts struct drop_event into the object's BTF, where bpf2go and the
+ * layout test find it. Read-only data, so it adds no map of its own. */
+const struct drop_event *const drop_event_btf_anchor __attribute__((unused)) = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 23); /* resized by the loader */
+} tcpdrop_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384); /* resized by the loader */
+	__type(key, struct count_key);
+	__type(value, struct count_value);
+} tcpdrop_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct probe_stats);
+} tcpdrop_stats SEC(".maps");
+
+/* What the program needs to know about one TCP packet. */
+struct tcp_packet {
+	__u8 family;
+	__u8 flags;
+	__u16 sport, dport;
+	__u8 saddr[16], daddr[16];
+};
+
+struct tcp_header_start {
+	__be16 source, dest;
+	__be32 seq, ack_seq;
+	__u8 doff_res;
+	__u8 flags;
+};
+
+struct ipv4_header {
+	__u8 ihl_version;
+	__u8 tos;
+	__be16 tot_len, id, frag_off;
+	__u8 ttl, protocol;
+	__be16 check;
+	__be32 saddr, daddr;
+};
+
+struct ipv6_header {
+	__be32 version_class_flow;
+	__be16 payload_len;
+	__u8 nexthdr, hop_limit;
+	__u8 saddr[16], daddr[16];
+};
+
+/* parse_tcp reads the IP and TCP headers from the packet itself: the
+ * tracepoint's protocol is only the ethertype. Returns 0 for TCP. */
+static __always_inline int parse_tcp(struct sk_buff *skb, struct tcp_packet *pkt)
+{
+	__be16 proto = BPF_CORE_READ(skb, protocol);
+	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
+		return -1;
+
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	if (nh == NO_HEADER)
+		return -1;
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	unsigned char *l3 = head + nh;
+	unsigned char *l4;
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct ipv4_header ip;
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), l3))
+			return -1;
+		if ((ip.ihl_version >> 4) != 4 || ip.protocol != IPPROTO_TCP)
+			return -1;
+		/* Later fragments carry no TCP header. */
+		if (bpf_ntohs(ip.frag_off) & IP_OFFSET_MASK)
+			return -1;
+		pkt->family = 4;
+		__builtin_memcpy(pkt->saddr, &ip.saddr, 4);
+		__builtin_memcpy(pkt->daddr, &ip.daddr, 4);
+		l4 = l3 + (ip.ihl_version & 0xf) * 4;
+	} else {
+		struct ipv6_header ip6;
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), l3))
+			return -1;
+		/* Extension headers before TCP are not followed. */
+		if (ip6.nexthdr != IPPROTO_TCP)
+			return -1;
+		pkt->family = 6;
+		__builtin_memcpy(pkt->saddr, ip6.saddr, 16);
+		__builtin_memcpy(pkt->daddr, ip6.daddr, 16);
+		l4 = l3 + sizeof(ip6);
+	}
+
+	struct tcp_header_start th;
+	if (bpf_probe_read_kernel(&th, sizeof(th), l4))
+		return -1;
+	pkt->sport = bpf_ntohs(th.source);
+	pkt->dport = bpf_ntohs(th.dest);
+	pkt->flags = th.flags;
+	return 0;
+}
+
+static __always_inline struct probe_stats *stats(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&tcpdrop_stats, &zero);
+}
+
+/* count adds one drop to the exact per-CPU counts. A full map is counted in
+ * stats->uncounted so that totals stay exact. */
+static __always_inline void count(struct count_key *key)
+{
+	struct count_value *val = bpf_map_lookup_elem(&tcpdrop_counts, key);
+	if (val) {
+		val->packets++; /* per-CPU: no other writer */
+		return;
+	}
+	struct count_value init = { .packets = 1 };
+	bpf_get_current_comm(init.comm, sizeof(init.comm));
+	long err = bpf_map_update_elem(&tcpdrop_counts, key, &init, BPF_NOEXIST);
+	if (err == -17 /* EEXIST: another CPU added the key first */) {
+		val = bpf_map_lookup_elem(&tcpdrop_counts, key);
+		if (val) {
+			val->packets++;
+			return;
+		}
+	}
+	if (err) {
+		struct probe_stats *st = stats();
+		if (st)
+			st->uncounted++;
+	}
+}
+
+/* wakeup_flag wakes the reader only when this record makes the unread data
+ * cross wakeup_bytes: one wakeup per batch instead of one per event. The
+ * reader polls with a deadline to pick up what stays below the mark. */
+static __always_inline __u64 wakeup_flag(void)
+{
+	__u64 avail = bpf_ringbuf_query(&tcpdrop_events, BPF_RB_AVAIL_DATA);
+	__u64 record = (sizeof(struct drop_event) + 8 + 7) & ~7ULL; /* header and padding */
+	if (avail >= wakeup_bytes && avail < wakeup_bytes + record)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline __u32 netns_inode(struct net_device *dev, struct sock *sk)
+{
+	if (dev)
+		return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	if (sk)
+		return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int tcpdrop_kfree(__u64 *ctx)
+{
+	struct sk_buff *skb = (struct sk_buff *)ctx[0];
+	struct tcp_packet pkt = {};
+	if (parse_tcp(skb, &pkt))
+		return 0;
+
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct count_key key = {
+		.tgid = pid_tgid >> 32,
+		.location = ctx[1],
+	};
+	/* The arguments after location exist only on newer kernels; reading
+	 * ctx past the tracepoint's last argument fails verification, so each
+	 * read is guarded by a check that the loader resolves to a constant. */
+	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, reason)) {
+		key.reason = (__u32)ctx[2];
+		key.has_reason = 1;
+	}
+	count(&key);
+
+	if (count_only)
+		return 0;
+
+	struct drop_event *e = bpf_ringbuf_reserve(&tcpdrop_events, sizeof(*e), 0);
+	if (!e) {
+		struct probe_stats *st = stats();
+		if (st)
+			st->lost++;
+		return 0;
+	}
+
+	struct sock *sk = 0;
+	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, rx_sk))
+		sk = (struct sock *)ctx[3];
+	if (!sk)
+		sk = BPF_CORE_READ(skb, sk);
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+
+	e->time_ns = bpf_ktime_get_ns();
+	e->location = key.location;
+	e->socket = (__u64)sk;
+	e->tgid = key.tgid;
+	e->tid = (__u32)pid_tgid;
+	e->reason = key.reason;
+	e->netns = netns_inode(dev, sk);
+	e->ifindex = dev ? BPF_CORE_READ(dev, ifindex) : BPF_CORE_READ(skb, skb_iif);
+	e->sport = pkt.sport;
+	e->dport = pkt.dport;
+	__builtin_memcpy(e->saddr, pkt.saddr, 16);
+	__builtin_memcpy(e->daddr, pkt.daddr, 16);
+	e->family = pkt.family;
+	e->tcp_flags = pkt.flags;
+	e->has_reason = key.has_reason;
+	e->pad = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (dev)
+		BPF_CORE_READ_STR_INTO(&e->ifname, dev, name);
+	else
+		e->ifname[0] = 0;
+	bpf_ringbuf_submit(e, wakeup_flag());
+	return 0;
+}

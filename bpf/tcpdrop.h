@@ -1,0 +1,48 @@
+/* Records shared between the tcp_drop kernel program and its Go reader.
+ * The Go decoder (internal/probe/decode.go) follows this layout; a test
+ * checks it against the bpf2go-generated types. */
+#ifndef TCPDROP_H
+#define TCPDROP_H
+
+#include <linux/types.h>
+
+/* Key of the exact per-CPU drop counts. */
+struct count_key {
+	__u32 tgid;
+	__u32 reason;
+	__u64 location;
+	__u8 has_reason;
+	__u8 pad[7];
+};
+
+struct count_value {
+	__u64 packets;
+	char comm[16]; /* the task's name when the key was first counted */
+};
+
+/* Losses the program knows of, per CPU. */
+struct probe_stats {
+	__u64 lost;      /* events the ring buffer had no room for */
+	__u64 uncounted; /* drops the full counter map could not hold */
+};
+
+/* One TCP drop, sent through the ring buffer. */
+struct drop_event {
+	__u64 time_ns;  /* CLOCK_MONOTONIC */
+	__u64 location; /* address that freed the packet */
+	__u64 socket;   /* rx_sk, else skb->sk; 0 when none */
+	__u32 tgid, tid;
+	__u32 reason;
+	__u32 netns;
+	__u32 ifindex;
+	__u16 sport, dport;
+	__u8 saddr[16], daddr[16]; /* IPv4 in the first 4 bytes */
+	__u8 family;               /* 4 or 6 */
+	__u8 tcp_flags;
+	__u8 has_reason;
+	__u8 pad;
+	char comm[16];
+	char ifname[16];
+};
+
+#endif

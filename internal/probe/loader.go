@@ -98,7 +98,7 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 }
 
 // Close detaches and unloads everything. It is safe to call twice and
-// concurrently with Read, which then returns ErrClosed.
+// concurrently with ReadBatch, which then returns ErrClosed.
 func (p *Probe) Close() error {
 	p.closeOnce.Do(func() {
 		close(p.closed)

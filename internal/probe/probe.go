@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// ErrClosed is returned by Read after Close.
+// ErrClosed is returned by ReadBatch and Counts after Close.
 var ErrClosed = errors.New("probe: closed")
 
 // Options tune the kernel program. The zero value takes the defaults.

@@ -5,49 +5,35 @@ import (
 	"fmt"
 	"os"
 	"time"
-	"unsafe"
 
 	"github.com/cilium/ebpf/ringbuf"
 )
 
-// ErrCountOnly is returned by Read when the probe sends no events.
+// ErrCountOnly is returned by ReadBatch when the probe sends no events.
 var ErrCountOnly = errors.New("probe: opened with CountOnly, there are no events to read")
 
-// Read blocks until the next TCP drop event and writes it into ev.
-// It returns ErrClosed once Close has been called.
-func (p *Probe) Read(ev *Event) error {
-	_, err := p.ReadBatch(unsafe.Slice(ev, 1))
-	return err
-}
-
-// ReadBatch blocks until at least one event is ready, then fills evs with
-// as many ready events as fit and returns how many it wrote. It does not
-// allocate.
+// ReadBatch waits up to FlushInterval for events, then fills evs with as
+// many ready events as fit and returns how many it wrote: 0 when none came.
+// It returns ErrClosed once Close has been called. It does not allocate.
 //
-// The kernel wakes the reader only once per WakeupBytes of data, so a wait
-// is cut short every FlushInterval to collect what a quiet ring holds.
+// The kernel wakes the reader only once per WakeupBytes of data, so the
+// wait is what collects the last events of a burst.
 func (p *Probe) ReadBatch(evs []Event) (int, error) {
 	if p.ring == nil {
 		return 0, ErrCountOnly
 	}
-	if len(evs) == 0 {
-		return 0, nil
-	}
 	p.clock.sync()
+	p.ring.SetDeadline(time.Now().Add(p.flush))
 	n := 0
 	for n < len(evs) {
 		if n > 0 && p.ring.AvailableBytes() == 0 {
 			break
 		}
-		p.ring.SetDeadline(time.Now().Add(p.flush))
 		err := p.ring.ReadInto(&p.rec)
 		switch {
 		case err == nil:
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			if n > 0 {
-				return n, nil
-			}
-			continue
+			return n, nil
 		case errors.Is(err, ringbuf.ErrClosed):
 			return n, ErrClosed
 		default:

@@ -85,15 +85,16 @@ struct ipv6_header {
  * tracepoint's protocol is only the ethertype. Returns 0 for TCP. */
 static __always_inline int parse_tcp(struct sk_buff *skb, struct tcp_packet *pkt)
 {
-	__be16 proto = BPF_CORE_READ(skb, protocol);
+	/* Every freed packet passes here: plain BTF loads, no helper calls,
+	 * until the packet is known to be IP. */
+	__be16 proto = skb->protocol;
 	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
 		return -1;
 
-	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 nh = skb->network_header;
 	if (nh == NO_HEADER)
 		return -1;
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *l3 = head + nh;
+	unsigned char *l3 = skb->head + nh;
 	unsigned char *l4;
 
 	if (proto == bpf_htons(ETH_P_IP)) {

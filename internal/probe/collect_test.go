@@ -1,0 +1,127 @@
+package probe
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tcpdrop/tcpdrop/internal/dropreason"
+	"github.com/tcpdrop/tcpdrop/internal/kallsyms"
+	"github.com/tcpdrop/tcpdrop/internal/roottest"
+)
+
+// testFlush keeps the tests' waits for straggling events short.
+const testFlush = 10 * time.Millisecond
+
+// openProbe loads the probe for one test and closes it at the end.
+func openProbe(t *testing.T, opts Options) *Probe {
+	t.Helper()
+	roottest.Require(t)
+	if opts.FlushInterval == 0 {
+		opts.FlushInterval = testFlush
+	}
+	p, err := Open(opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// collector reads every event the probe delivers, in the background.
+type collector struct {
+	mu     sync.Mutex
+	events []Event
+	err    error
+	done   chan struct{}
+}
+
+func collect(t *testing.T, p *Probe) *collector {
+	c := &collector{done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		buf := make([]Event, 256)
+		for {
+			n, err := p.ReadBatch(buf)
+			c.mu.Lock()
+			c.events = append(c.events, buf[:n]...)
+			if err != nil && !errors.Is(err, ErrClosed) {
+				c.err = err
+			}
+			c.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		p.Close()
+		<-c.done
+		if c.err != nil {
+			t.Errorf("reading events: %v", c.err)
+		}
+	})
+	return c
+}
+
+// matching returns the events so far for which keep is true.
+func (c *collector) matching(keep func(*Event) bool) []Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Event
+	for i := range c.events {
+		if keep(&c.events[i]) {
+			out = append(out, c.events[i])
+		}
+	}
+	return out
+}
+
+// waitFor waits until want events match, then for a quiet spell in which
+// no more may arrive, and returns them. Waiting is bounded; the count is
+// exact.
+func (c *collector) waitFor(t *testing.T, want int, keep func(*Event) bool) []Event {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(c.matching(keep)) < want && time.Now().Before(deadline) {
+		time.Sleep(testFlush)
+	}
+	time.Sleep(20 * testFlush) // extra events would show up here
+	got := c.matching(keep)
+	if len(got) != want {
+		t.Fatalf("got %d matching events, want exactly %d", len(got), want)
+	}
+	return got
+}
+
+// kernelNames resolves reasons and locations the way the receiver does.
+type kernelNames struct {
+	reasons *dropreason.Table
+	syms    *kallsyms.Symbolizer
+}
+
+func loadNames(t *testing.T) kernelNames {
+	t.Helper()
+	reasons, err := dropreason.FromKernel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := kallsyms.LoadFile("/proc/kallsyms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if syms.Restricted() {
+		t.Fatal("/proc/kallsyms hides addresses (kernel.kptr_restrict): cannot check functions")
+	}
+	return kernelNames{reasons, syms}
+}
+
+func (k kernelNames) reasonValue(t *testing.T, name string) uint32 {
+	t.Helper()
+	v, ok := k.reasons.Value(name)
+	if !ok {
+		t.Fatalf("the running kernel has no drop reason %s", name)
+	}
+	return v
+}

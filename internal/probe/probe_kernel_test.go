@@ -1,0 +1,320 @@
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
+)
+
+const closedPort = 9
+
+func newNetns(t *testing.T) *sandbox.Netns {
+	t.Helper()
+	ns, err := sandbox.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	return ns
+}
+
+// TestClosedPort: N connects to a closed port are N drops with reason
+// NO_SOCKET in tcp_v4_rcv / tcp_v6_rcv, and the exact counts agree.
+func TestClosedPort(t *testing.T) {
+	for _, tc := range []struct {
+		addr     string
+		function string
+	}{
+		{"127.0.0.1", "tcp_v4_rcv"},
+		{"::1", "tcp_v6_rcv"},
+	} {
+		t.Run(tc.function, func(t *testing.T) {
+			const n = 25
+			p := openProbe(t, Options{})
+			names := loadNames(t)
+			ns := newNetns(t)
+			events := collect(t, p)
+			dst := netip.AddrPortFrom(netip.MustParseAddr(tc.addr), closedPort)
+
+			if err := ns.ConnectRefused(dst, n); err != nil {
+				t.Fatal(err)
+			}
+			got := events.waitFor(t, n, func(e *Event) bool { return e.NetnsInode == ns.Inode() })
+
+			noSocket := names.reasonValue(t, "NO_SOCKET")
+			pid := uint32(os.Getpid())
+			for _, e := range got {
+				if !e.HasReason || e.Reason != noSocket {
+					t.Errorf("reason %s (%d), want NO_SOCKET", names.reasons.Name(e.Reason), e.Reason)
+				}
+				if fn := names.syms.Function(e.Location); fn != tc.function {
+					t.Errorf("function %s, want %s", fn, tc.function)
+				}
+				if e.Dst != dst || e.Src.Addr() != dst.Addr() || e.Src.Port() == 0 {
+					t.Errorf("packet %v -> %v, want from %v to %v", e.Src, e.Dst, dst.Addr(), dst)
+				}
+				if e.TCPFlags != FlagSYN {
+					t.Errorf("flags %s, want SYN", e.TCPFlags)
+				}
+				if e.PID != pid || e.IfnameString() != "lo" {
+					t.Errorf("pid %d on %q, want %d on lo", e.PID, e.IfnameString(), pid)
+				}
+				if time.Since(e.Time) > time.Minute || time.Until(e.Time) > time.Second {
+					t.Errorf("event time %v is not now", e.Time)
+				}
+			}
+			assertCountsMatch(t, p, got)
+		})
+	}
+}
+
+// assertCountsMatch checks that, with nothing lost, the in-kernel counts
+// for this process equal the events delivered, per reason and location.
+func assertCountsMatch(t *testing.T, p *Probe, events []Event) {
+	t.Helper()
+	counts, err := p.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts.Lost != 0 || counts.Uncounted != 0 {
+		t.Fatalf("lost %d, uncounted %d: want none", counts.Lost, counts.Uncounted)
+	}
+	type key struct {
+		reason   uint32
+		location uint64
+	}
+	delivered := map[key]uint64{}
+	for _, e := range events {
+		delivered[key{e.Reason, e.Location}]++
+	}
+	counted := map[key]uint64{}
+	for _, c := range counts.ByKey {
+		if c.PID == uint32(os.Getpid()) {
+			counted[key{c.Reason, c.Location}] += c.Packets
+		}
+	}
+	if fmt.Sprint(counted) != fmt.Sprint(delivered) {
+		t.Fatalf("in-kernel counts %v, events delivered %v", counted, delivered)
+	}
+}
+
+// TestNetfilterDrop: the events with reason NETFILTER_DROP equal the nft
+// rule's own counter, over IPv4 and IPv6.
+func TestNetfilterDrop(t *testing.T) {
+	const port = 8080
+	p := openProbe(t, Options{})
+	names := loadNames(t)
+	ns := newNetns(t)
+	events := collect(t, p)
+	rule, err := ns.DropTCPPort(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{"127.0.0.1", "::1"} {
+		dst := netip.AddrPortFrom(netip.MustParseAddr(addr), port)
+		if err := ns.ConnectTimeout(dst, 5, 50*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dropped, err := rule.Packets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dropped < 10 {
+		t.Fatalf("the nft rule counted %d packets, want at least the 10 SYNs sent", dropped)
+	}
+	nfDrop := names.reasonValue(t, "NETFILTER_DROP")
+	got := events.waitFor(t, int(dropped), func(e *Event) bool {
+		return e.NetnsInode == ns.Inode() && e.Dst.Port() == port
+	})
+	v4 := 0
+	for _, e := range got {
+		if e.Reason != nfDrop {
+			t.Errorf("reason %s, want NETFILTER_DROP", names.reasons.Name(e.Reason))
+		}
+		if e.IPVersion() == 4 {
+			v4++
+		}
+	}
+	if v4 == 0 || v4 == len(got) {
+		t.Errorf("%d of %d events are IPv4: want both families", v4, len(got))
+	}
+}
+
+// TestUDPIsNotReported: UDP to a closed port is dropped by the kernel but
+// never reported. A TCP drop afterwards proves the probe was listening.
+func TestUDPIsNotReported(t *testing.T) {
+	const n = 10
+	p := openProbe(t, Options{})
+	ns := newNetns(t)
+	events := collect(t, p)
+	before, err := ns.Netstat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.SendUDP(netip.MustParseAddrPort("127.0.0.1:9"), n); err != nil {
+		t.Fatal(err)
+	}
+	after, err := ns.Netstat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := after["Udp:NoPorts"] - before["Udp:NoPorts"]; d != n {
+		t.Fatalf("the kernel counted %d UDP datagrams to no port, want %d", d, n)
+	}
+	if err := ns.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), 1); err != nil {
+		t.Fatal(err)
+	}
+	got := events.waitFor(t, 1, func(e *Event) bool { return e.NetnsInode == ns.Inode() })
+	if got[0].Dst.Port() != 9 || got[0].TCPFlags != FlagSYN {
+		t.Fatalf("the one event is %v -> %v [%s], want the TCP SYN", got[0].Src, got[0].Dst, got[0].TCPFlags)
+	}
+}
+
+// TestRingFullIsCounted: with a one-page ring and no reader, delivered plus
+// lost equals the kernel's exact count.
+func TestRingFullIsCounted(t *testing.T) {
+	const n = 200
+	p := openProbe(t, Options{RingBufferSize: os.Getpagesize()})
+	ns := newNetns(t)
+	if err := ns.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), n); err != nil {
+		t.Fatal(err)
+	}
+	mine := func(pid uint32) bool { return pid == uint32(os.Getpid()) }
+	counts, err := p.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counted uint64
+	for _, c := range counts.ByKey {
+		if mine(c.PID) {
+			counted += c.Packets
+		}
+	}
+	if counted != n {
+		t.Fatalf("counted %d drops of this process, want %d", counted, n)
+	}
+	// Drain the ring: everything in it was written before Counts was read.
+	var delivered, all uint64
+	buf := make([]Event, 64)
+	for {
+		k, err := p.ReadBatch(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 {
+			break
+		}
+		all += uint64(k)
+		for _, e := range buf[:k] {
+			if mine(e.PID) {
+				delivered++
+			}
+		}
+	}
+	after, err := p.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total uint64
+	for _, c := range after.ByKey {
+		total += c.Packets
+	}
+	if counts.Lost == 0 || delivered == n {
+		t.Fatalf("a one-page ring took all %d events (lost %d): the test proves nothing", n, counts.Lost)
+	}
+	if all+after.Lost != total {
+		t.Fatalf("delivered %d + lost %d != counted %d", all, after.Lost, total)
+	}
+}
+
+// TestCountOnly: no events, exact counts.
+func TestCountOnly(t *testing.T) {
+	p := openProbe(t, Options{CountOnly: true})
+	if _, err := p.ReadBatch(make([]Event, 1)); !errors.Is(err, ErrCountOnly) {
+		t.Fatalf("ReadBatch in count-only mode: %v, want ErrCountOnly", err)
+	}
+	ns := newNetns(t)
+	if err := ns.ConnectRefused(netip.MustParseAddrPort("[::1]:9"), 7); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := p.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mine uint64
+	for _, c := range counts.ByKey {
+		if c.PID == uint32(os.Getpid()) {
+			mine += c.Packets
+		}
+	}
+	if mine != 7 || counts.Lost != 0 {
+		t.Fatalf("count-only counted %d drops (lost %d), want 7 (0)", mine, counts.Lost)
+	}
+}
+
+// TestCloseReleasesEverything: after Close, none of the program, link or
+// maps remains in the kernel, and Close can be called again.
+func TestCloseReleasesEverything(t *testing.T) {
+	p := openProbe(t, Options{})
+	progID, err := p.ProgramID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	linkInfo, err := p.link.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mapIDs []ebpf.MapID
+	for _, m := range []*ebpf.Map{p.objs.TcpdropEvents, p.objs.TcpdropCounts, p.objs.TcpdropStats} {
+		info, err := m.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := info.ID()
+		mapIDs = append(mapIDs, id)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := p.Counts(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Counts after Close: %v, want ErrClosed", err)
+	}
+	// The kernel frees objects after an RCU grace period: wait for it.
+	gone := func(open func() (interface{ Close() error }, error)) bool {
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			obj, err := open()
+			if errors.Is(err, os.ErrNotExist) {
+				return true
+			}
+			if err == nil {
+				obj.Close()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return false
+	}
+	if !gone(func() (interface{ Close() error }, error) { return ebpf.NewProgramFromID(progID) }) {
+		t.Errorf("program %d is still loaded", progID)
+	}
+	if !gone(func() (interface{ Close() error }, error) { return link.NewFromID(linkInfo.ID) }) {
+		t.Errorf("link %d is still attached", linkInfo.ID)
+	}
+	for _, id := range mapIDs {
+		if !gone(func() (interface{ Close() error }, error) { return ebpf.NewMapFromID(id) }) {
+			t.Errorf("map %d still exists", id)
+		}
+	}
+}

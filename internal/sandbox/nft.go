@@ -1,0 +1,128 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// Names of the nftables objects DropTCPPort makes inside the namespace.
+const (
+	NftTable = "tcpdrop_sandbox" // family inet
+	NftChain = "input"           // hook input, priority filter, policy accept
+)
+
+var ruleSeq atomic.Uint64
+
+// NftRule is a `tcp dport <port> counter drop` rule inside a namespace.
+type NftRule struct {
+	ns     *Netns
+	port   uint16
+	handle uint64
+}
+
+func nftObjects() (*nftables.Table, *nftables.Chain) {
+	t := &nftables.Table{Name: NftTable, Family: nftables.TableFamilyINet}
+	policy := nftables.ChainPolicyAccept
+	c := &nftables.Chain{
+		Name:     NftChain,
+		Table:    t,
+		Type:     nftables.ChainTypeFilter,
+		Hooknum:  nftables.ChainHookInput,
+		Priority: nftables.ChainPriorityFilter,
+		Policy:   &policy,
+	}
+	return t, c
+}
+
+// nftConn returns an nftables connection into the namespace; the caller holds
+// n.mu for reading while it is in use.
+func (n *Netns) nftConn() (*nftables.Conn, error) {
+	if !n.handle.IsOpen() {
+		return nil, ErrClosed
+	}
+	c, err := nftables.New(nftables.WithNetNSFd(int(n.handle)))
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: nftables: %w", err)
+	}
+	return c, nil
+}
+
+// DropTCPPort adds, inside the namespace, the rule `tcp dport <port> counter
+// drop` to the input chain of the inet table NftTable (creating both if
+// needed), so it applies to IPv4 and IPv6. Calling it again adds another rule.
+func (n *Netns) DropTCPPort(port uint16) (*NftRule, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	c, err := n.nftConn()
+	if err != nil {
+		return nil, err
+	}
+	t, ch := nftObjects()
+	tag := []byte("tcpdrop-sandbox dport=" + strconv.Itoa(int(port)) + " id=" + strconv.FormatUint(ruleSeq.Add(1), 10))
+	c.AddTable(t)
+	c.AddChain(ch)
+	c.AddRule(&nftables.Rule{
+		Table: t,
+		Chain: ch,
+		Exprs: []expr.Any{
+			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binary.BigEndian.AppendUint16(nil, port)},
+			&expr.Counter{},
+			&expr.Verdict{Kind: expr.VerdictDrop},
+		},
+		UserData: tag,
+	})
+	if err := c.Flush(); err != nil {
+		return nil, fmt.Errorf("sandbox: add nftables drop rule for port %d: %w", port, err)
+	}
+	rules, err := c.GetRules(t, ch)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: list nftables rules: %w", err)
+	}
+	for _, r := range rules {
+		if bytes.Equal(r.UserData, tag) {
+			return &NftRule{ns: n, port: port, handle: r.Handle}, nil
+		}
+	}
+	return nil, fmt.Errorf("sandbox: nftables drop rule for port %d not found after adding it", port)
+}
+
+// Port is the destination port the rule drops.
+func (r *NftRule) Port() uint16 { return r.port }
+
+// Packets reads the rule's packet counter back from the kernel.
+func (r *NftRule) Packets() (uint64, error) {
+	n := r.ns
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	c, err := n.nftConn()
+	if err != nil {
+		return 0, err
+	}
+	t, ch := nftObjects()
+	rules, err := c.GetRules(t, ch)
+	if err != nil {
+		return 0, fmt.Errorf("sandbox: list nftables rules: %w", err)
+	}
+	for _, rule := range rules {
+		if rule.Handle != r.handle {
+			continue
+		}
+		for _, e := range rule.Exprs {
+			if ctr, ok := e.(*expr.Counter); ok {
+				return ctr.Packets, nil
+			}
+		}
+		return 0, fmt.Errorf("sandbox: nftables rule %d has no counter", r.handle)
+	}
+	return 0, fmt.Errorf("sandbox: nftables rule %d (drop tcp port %d) is gone", r.handle, r.port)
+}

@@ -81,6 +81,12 @@ struct ipv6_header {
 	__u8 saddr[16], daddr[16];
 };
 
+/* The first bytes of a packet from its network header on: one read covers
+ * an IPv6 header or an IPv4 header with up to 28 bytes of options, and the
+ * start of the TCP header after it. */
+#define HEADERS_READ 64
+#define TCP_START_LEN sizeof(struct tcp_header_start)
+
 /* parse_tcp reads the IP and TCP headers from the packet itself: the
  * tracepoint's protocol is only the ethertype. Returns 0 for TCP. */
 static __always_inline int parse_tcp(struct sk_buff *skb, struct tcp_packet *pkt)
@@ -95,37 +101,40 @@ static __always_inline int parse_tcp(struct sk_buff *skb, struct tcp_packet *pkt
 	if (nh == NO_HEADER)
 		return -1;
 	unsigned char *l3 = skb->head + nh;
-	unsigned char *l4;
 
-	if (proto == bpf_htons(ETH_P_IP)) {
-		struct ipv4_header ip;
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), l3))
-			return -1;
-		if ((ip.ihl_version >> 4) != 4 || ip.protocol != IPPROTO_TCP)
-			return -1;
-		/* Later fragments carry no TCP header. */
-		if (bpf_ntohs(ip.frag_off) & IP_OFFSET_MASK)
-			return -1;
-		pkt->family = 4;
-		__builtin_memcpy(pkt->saddr, &ip.saddr, 4);
-		__builtin_memcpy(pkt->daddr, &ip.daddr, 4);
-		l4 = l3 + (ip.ihl_version & 0xf) * 4;
-	} else {
-		struct ipv6_header ip6;
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), l3))
-			return -1;
-		/* Extension headers before TCP are not followed. */
-		if (ip6.nexthdr != IPPROTO_TCP)
-			return -1;
-		pkt->family = 6;
-		__builtin_memcpy(pkt->saddr, ip6.saddr, 16);
-		__builtin_memcpy(pkt->daddr, ip6.daddr, 16);
-		l4 = l3 + sizeof(ip6);
-	}
+	__u8 buf[HEADERS_READ];
+	if (bpf_probe_read_kernel(buf, sizeof(buf), l3))
+		return -1;
 
 	struct tcp_header_start th;
-	if (bpf_probe_read_kernel(&th, sizeof(th), l4))
-		return -1;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct ipv4_header *ip = (struct ipv4_header *)buf;
+		if ((ip->ihl_version >> 4) != 4 || ip->protocol != IPPROTO_TCP)
+			return -1;
+		/* Later fragments carry no TCP header. */
+		if (bpf_ntohs(ip->frag_off) & IP_OFFSET_MASK)
+			return -1;
+		pkt->family = 4;
+		__builtin_memcpy(pkt->saddr, &ip->saddr, 4);
+		__builtin_memcpy(pkt->daddr, &ip->daddr, 4);
+		__u32 ihl = (ip->ihl_version & 0xf) * 4;
+		if (ihl < sizeof(*ip))
+			return -1;
+		if (ihl + TCP_START_LEN <= sizeof(buf)) {
+			__builtin_memcpy(&th, buf + (ihl & (HEADERS_READ - 1)), TCP_START_LEN);
+		} else if (bpf_probe_read_kernel(&th, sizeof(th), l3 + ihl)) {
+			return -1; /* long IP options: a second read */
+		}
+	} else {
+		struct ipv6_header *ip6 = (struct ipv6_header *)buf;
+		/* Extension headers before TCP are not followed. */
+		if (ip6->nexthdr != IPPROTO_TCP)
+			return -1;
+		pkt->family = 6;
+		__builtin_memcpy(pkt->saddr, ip6->saddr, 16);
+		__builtin_memcpy(pkt->daddr, ip6->daddr, 16);
+		__builtin_memcpy(&th, buf + sizeof(*ip6), TCP_START_LEN);
+	}
 	pkt->sport = bpf_ntohs(th.source);
 	pkt->dport = bpf_ntohs(th.dest);
 	pkt->flags = th.flags;
@@ -176,12 +185,14 @@ static __always_inline __u64 wakeup_flag(void)
 	return BPF_RB_NO_WAKEUP;
 }
 
+/* The event path reads kernel objects with plain BTF loads rather than
+ * helper calls: a load through a NULL pointer gives 0 instead of faulting. */
 static __always_inline __u32 netns_inode(struct net_device *dev, struct sock *sk)
 {
 	if (dev)
-		return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+		return dev->nd_net.net->ns.inum;
 	if (sk)
-		return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+		return sk->__sk_common.skc_net.net->ns.inum;
 	return 0;
 }
 
@@ -222,8 +233,8 @@ int tcpdrop_kfree(__u64 *ctx)
 	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, rx_sk))
 		sk = (struct sock *)ctx[3];
 	if (!sk)
-		sk = BPF_CORE_READ(skb, sk);
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+		sk = skb->sk;
+	struct net_device *dev = skb->dev;
 
 	e->time_ns = bpf_ktime_get_ns();
 	e->location = key.location;
@@ -232,7 +243,7 @@ int tcpdrop_kfree(__u64 *ctx)
 	e->tid = (__u32)pid_tgid;
 	e->reason = key.reason;
 	e->netns = netns_inode(dev, sk);
-	e->ifindex = dev ? BPF_CORE_READ(dev, ifindex) : BPF_CORE_READ(skb, skb_iif);
+	e->ifindex = dev ? dev->ifindex : skb->skb_iif;
 	e->sport = pkt.sport;
 	e->dport = pkt.dport;
 	__builtin_memcpy(e->saddr, pkt.saddr, 16);
@@ -242,10 +253,13 @@ int tcpdrop_kfree(__u64 *ctx)
 	e->has_reason = key.has_reason;
 	e->pad = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if (dev)
-		BPF_CORE_READ_STR_INTO(&e->ifname, dev, name);
-	else
-		e->ifname[0] = 0;
+	if (dev) {
+		/* Two 8-byte loads: direct BTF access allows no wider ones. */
+		*(__u64 *)&e->ifname[0] = *(__u64 *)&dev->name[0];
+		*(__u64 *)&e->ifname[8] = *(__u64 *)&dev->name[8];
+	} else {
+		__builtin_memset(e->ifname, 0, sizeof(e->ifname));
+	}
 	bpf_ringbuf_submit(e, wakeup_flag());
 	return 0;
 }

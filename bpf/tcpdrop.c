@@ -26,6 +26,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader before load. */
 const volatile __u64 wakeup_bytes = 1;
 const volatile __u8 count_only = 0;
+const volatile __u64 max_events_per_sec = 0; /* 0: no limit */
 
 /* Puts struct drop_event into the object's BTF, where bpf2go and the
  * layout test find it. Read-only data, so it adds no map of its own. */
@@ -49,6 +50,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct probe_stats);
 } tcpdrop_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct event_window);
+} tcpdrop_window SEC(".maps");
 
 /* What the program needs to know about one TCP packet. */
 struct tcp_packet {
@@ -187,6 +195,26 @@ static __always_inline __u64 wakeup_flag(void)
 
 /* The event path reads kernel objects with plain BTF loads rather than
  * helper calls: a load through a NULL pointer gives 0 instead of faulting. */
+/* over_event_limit sheds events beyond max_events_per_sec, so that a flood
+ * costs the dropping CPUs only the counting. The window is shared by all
+ * CPUs and reset without a lock: at a window's edge a few events more may
+ * pass. Every shed event is counted; the exact counts are not affected. */
+static __always_inline int over_event_limit(__u64 now)
+{
+	if (!max_events_per_sec)
+		return 0;
+	__u32 zero = 0;
+	struct event_window *w = bpf_map_lookup_elem(&tcpdrop_window, &zero);
+	if (!w)
+		return 0;
+	if (now - w->start_ns >= 1000000000ULL) {
+		w->start_ns = now;
+		w->events = 0;
+	}
+	__sync_fetch_and_add(&w->events, 1);
+	return w->events > max_events_per_sec;
+}
+
 static __always_inline __u32 netns_inode(struct net_device *dev, struct sock *sk)
 {
 	if (dev)
@@ -221,6 +249,14 @@ int tcpdrop_kfree(__u64 *ctx)
 	if (count_only)
 		return 0;
 
+	__u64 now = bpf_ktime_get_ns();
+	if (over_event_limit(now)) {
+		struct probe_stats *st = stats();
+		if (st)
+			st->shed++;
+		return 0;
+	}
+
 	struct drop_event *e = bpf_ringbuf_reserve(&tcpdrop_events, sizeof(*e), 0);
 	if (!e) {
 		struct probe_stats *st = stats();
@@ -236,7 +272,7 @@ int tcpdrop_kfree(__u64 *ctx)
 		sk = skb->sk;
 	struct net_device *dev = skb->dev;
 
-	e->time_ns = bpf_ktime_get_ns();
+	e->time_ns = now;
 	e->location = key.location;
 	e->socket = (__u64)sk;
 	e->tgid = key.tgid;

@@ -24,6 +24,13 @@ struct count_value {
 struct probe_stats {
 	__u64 lost;      /* events the ring buffer had no room for */
 	__u64 uncounted; /* drops the full counter map could not hold */
+	__u64 shed;      /* events not sent because of max_events_per_sec */
+};
+
+/* The current one-second window of the event rate limit. */
+struct event_window {
+	__u64 start_ns;
+	__u64 events;
 };
 
 /* One TCP drop, sent through the ring buffer. */

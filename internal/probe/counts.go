@@ -42,6 +42,7 @@ func (p *Probe) Counts() (Counts, error) {
 	for _, s := range stats {
 		c.Lost += s.Lost
 		c.Uncounted += s.Uncounted
+		c.Shed += s.Shed
 	}
 
 	ps, err := p.objs.TcpdropKfree.Stats()

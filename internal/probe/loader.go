@@ -87,6 +87,9 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := s.WakeupBytes.Set(uint64(opts.WakeupBytes)); err != nil {
 		return fmt.Errorf("tcp_drop: setting wakeup_bytes: %w", err)
 	}
+	if err := s.MaxEventsPerSec.Set(uint64(opts.MaxEventsPerSecond)); err != nil {
+		return fmt.Errorf("tcp_drop: setting max_events_per_sec: %w", err)
+	}
 	var countOnly uint8
 	if opts.CountOnly {
 		countOnly = 1

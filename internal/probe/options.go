@@ -34,6 +34,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.FlushInterval < 0 {
 		return o, fmt.Errorf("tcp_drop: flush interval %v must be positive", o.FlushInterval)
 	}
+	if o.MaxEventsPerSecond < 0 {
+		return o, fmt.Errorf("tcp_drop: max events per second %d must not be negative", o.MaxEventsPerSecond)
+	}
 	if o.MaxCounters == 0 {
 		o.MaxCounters = DefaultMaxCounters
 	}

@@ -29,6 +29,7 @@ func TestOptionsRejects(t *testing.T) {
 		{Options{WakeupBytes: -1}, "wakeup bytes"},
 		{Options{FlushInterval: -1}, "flush interval"},
 		{Options{MaxCounters: -5}, "max counters"},
+		{Options{MaxEventsPerSecond: -1}, "max events per second"},
 	} {
 		_, err := tc.opts.withDefaults()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -25,6 +25,10 @@ type Options struct {
 	// MaxCounters is the number of (pid, reason, location) keys the exact
 	// counter map holds. Default 16384.
 	MaxCounters int
+	// MaxEventsPerSecond limits the events sent, in the kernel, so that a
+	// flood costs only the counting; events above it are counted in
+	// Counts.Shed. The counts stay exact. 0 means no limit.
+	MaxEventsPerSecond int
 	// CountOnly keeps the exact counts but sends no events: for a collector
 	// with a metrics pipeline and no logs pipeline.
 	CountOnly bool
@@ -40,6 +44,9 @@ type Counts struct {
 	// Lost is the number of events that did not fit in the ring buffer.
 	// They are still in ByKey.
 	Lost uint64
+	// Shed is the number of events not sent because of MaxEventsPerSecond.
+	// They are still in ByKey.
+	Shed uint64
 	// Missed is the kernel's count of kfree_skb calls the program did not
 	// run for, because a BPF program was already running on that CPU. It
 	// includes drops of other protocols, which the program would have

@@ -51,10 +51,17 @@ type tcpdropDropEvent struct {
 	_         [4]byte
 }
 
+type tcpdropEventWindow struct {
+	_       structs.HostLayout
+	StartNs uint64
+	Events  uint64
+}
+
 type tcpdropProbeStats struct {
 	_         structs.HostLayout
 	Lost      uint64
 	Uncounted uint64
+	Shed      uint64
 }
 
 // Names of all BPF objects in the ELF.
@@ -64,9 +71,11 @@ const (
 	tcpdropMapTcpdropCounts      = "tcpdrop_counts"
 	tcpdropMapTcpdropEvents      = "tcpdrop_events"
 	tcpdropMapTcpdropStats       = "tcpdrop_stats"
+	tcpdropMapTcpdropWindow      = "tcpdrop_window"
 	tcpdropProgTcpdropKfree      = "tcpdrop_kfree"
 	tcpdropVarCountOnly          = "count_only"
 	tcpdropVarDropEventBtfAnchor = "drop_event_btf_anchor"
+	tcpdropVarMaxEventsPerSec    = "max_events_per_sec"
 	tcpdropVarWakeupBytes        = "wakeup_bytes"
 )
 
@@ -122,6 +131,7 @@ type tcpdropMapSpecs struct {
 	TcpdropCounts *ebpf.MapSpec `ebpf:"tcpdrop_counts"`
 	TcpdropEvents *ebpf.MapSpec `ebpf:"tcpdrop_events"`
 	TcpdropStats  *ebpf.MapSpec `ebpf:"tcpdrop_stats"`
+	TcpdropWindow *ebpf.MapSpec `ebpf:"tcpdrop_window"`
 }
 
 // tcpdropVariableSpecs contains global variables before they are loaded into the kernel.
@@ -130,6 +140,7 @@ type tcpdropMapSpecs struct {
 type tcpdropVariableSpecs struct {
 	CountOnly          *ebpf.VariableSpec `ebpf:"count_only"`
 	DropEventBtfAnchor *ebpf.VariableSpec `ebpf:"drop_event_btf_anchor"`
+	MaxEventsPerSec    *ebpf.VariableSpec `ebpf:"max_events_per_sec"`
 	WakeupBytes        *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
@@ -156,6 +167,7 @@ type tcpdropMaps struct {
 	TcpdropCounts *ebpf.Map `ebpf:"tcpdrop_counts"`
 	TcpdropEvents *ebpf.Map `ebpf:"tcpdrop_events"`
 	TcpdropStats  *ebpf.Map `ebpf:"tcpdrop_stats"`
+	TcpdropWindow *ebpf.Map `ebpf:"tcpdrop_window"`
 }
 
 func (m *tcpdropMaps) Close() error {
@@ -163,6 +175,7 @@ func (m *tcpdropMaps) Close() error {
 		m.TcpdropCounts,
 		m.TcpdropEvents,
 		m.TcpdropStats,
+		m.TcpdropWindow,
 	)
 }
 
@@ -172,6 +185,7 @@ func (m *tcpdropMaps) Close() error {
 type tcpdropVariables struct {
 	CountOnly          *ebpf.Variable `ebpf:"count_only"`
 	DropEventBtfAnchor *ebpf.Variable `ebpf:"drop_event_btf_anchor"`
+	MaxEventsPerSec    *ebpf.Variable `ebpf:"max_events_per_sec"`
 	WakeupBytes        *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 

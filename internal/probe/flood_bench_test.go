@@ -28,6 +28,7 @@ import (
 //
 // wakeup=per-event wakes the reader whenever the ring goes from empty to
 // non-empty, as the kernel does by default; wakeup=batched is the probe's.
+// limit=100k/s sheds events above that rate in the kernel (shed).
 func BenchmarkFlood(b *testing.B) {
 	roottest.Require(b)
 	ns, err := sandbox.New()
@@ -44,6 +45,7 @@ func BenchmarkFlood(b *testing.B) {
 		{"count-only", true, Options{CountOnly: true}},
 		{"wakeup=batched", true, Options{}},
 		{"wakeup=per-event", true, Options{WakeupBytes: 1}},
+		{"limit=100k/s", true, Options{MaxEventsPerSecond: 100000}},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			var p *Probe
@@ -74,6 +76,9 @@ func BenchmarkFlood(b *testing.B) {
 			}
 			b.ReportMetric(float64(drops)/rep.Elapsed.Seconds(), "drops/s")
 			b.ReportMetric(float64(counts.Lost), "lost")
+			if mode.opts.MaxEventsPerSecond > 0 {
+				b.ReportMetric(float64(counts.Shed), "shed")
+			}
 			if rd != nil {
 				p.Close()
 				<-rd.done
@@ -135,7 +140,7 @@ func waitDrained(b *testing.B, p *Probe, rd *benchReader) Counts {
 		for _, c := range counts.ByKey {
 			total += c.Packets
 		}
-		if rd == nil || rd.read.Load()+counts.Lost >= total+counts.Uncounted {
+		if rd == nil || rd.read.Load()+counts.Lost+counts.Shed >= total+counts.Uncounted {
 			return counts
 		}
 		if time.Now().After(deadline) {

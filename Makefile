@@ -1,0 +1,51 @@
+# tcp_drop: build, run and test the otelcol-tcpdrop collector.
+#   sudo make run    build the collector and run it with otelcol-config.example.yaml
+#   sudo make test   every test, including those that load the eBPF program
+
+OCB_VERSION   := v0.165.0
+COLLECTOR     := _build/otelcol-tcpdrop
+OCB           := _build/bin/builder
+CONFIG        ?= otelcol-config.example.yaml
+
+# sudo resets PATH on many systems; find Go where its installer puts it.
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+# cilium/ebpf is pure Go: the collector needs no C toolchain.
+export CGO_ENABLED := 0
+
+GO_SOURCES := $(shell find bpf internal receiver -name '*.go' -o -name '*.o' 2>/dev/null) go.mod go.sum builder-config.yaml
+
+.PHONY: run build test generate check-generated bench clean
+
+run: build
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "make run: loading the eBPF program needs root: run 'sudo make run'"; \
+		echo "  (or give $(COLLECTOR) capabilities: sudo setcap cap_bpf,cap_perfmon,cap_sys_resource+ep $(COLLECTOR))"; \
+		exit 1; \
+	fi
+	$(COLLECTOR) --config $(CONFIG)
+
+build: $(COLLECTOR)
+
+$(COLLECTOR): $(OCB) $(GO_SOURCES)
+	$(OCB) --config builder-config.yaml
+
+$(OCB):
+	GOBIN=$(CURDIR)/_build/bin go install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+
+test:
+	go test -count=1 ./...
+
+# Regenerates the committed code: the kernel program's object and Go
+# bindings (bpf2go, clang-19) and the receiver's metadata (mdatagen).
+generate:
+	go generate ./...
+
+# CI: the committed generated code must be what its sources produce.
+check-generated: generate
+	@git diff --exit-code --stat -- internal receiver || \
+		(echo "generated code is out of date: run 'make generate' and commit"; exit 1)
+	@untracked=$$(git ls-files --others --exclude-standard -- internal receiver); \
+	if [ -n "$$untracked" ]; then echo "generate made untracked files: $$untracked"; exit 1; fi
+
+clean:
+	rm -rf _build

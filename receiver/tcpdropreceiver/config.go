@@ -1,0 +1,82 @@
+package tcpdropreceiver
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
+)
+
+// Config is the tcp_drop receiver's configuration. Every key has a default;
+// `tcp_drop:` alone is a working configuration.
+type Config struct {
+	// CollectionInterval is how often the exact counts are emitted as
+	// metrics.
+	CollectionInterval time.Duration `mapstructure:"collection_interval"`
+	// RingBufferSize is the size in bytes of the kernel-to-collector event
+	// ring: a power of two, at least the page size.
+	RingBufferSize int `mapstructure:"ring_buffer_size"`
+	// WakeupBytes is how much unread data in the ring wakes the collector;
+	// 0 means RingBufferSize/16.
+	WakeupBytes int `mapstructure:"wakeup_bytes"`
+	// FlushInterval bounds how long an event waits in a quiet ring.
+	FlushInterval time.Duration `mapstructure:"flush_interval"`
+	// MaxCounters is how many (process, reason, location) counters the
+	// kernel keeps.
+	MaxCounters int `mapstructure:"max_counters"`
+	// MaxLogRecordsPerSecond limits the drop events sent as log records,
+	// in the kernel, so a flood costs only the counting. Events above it
+	// are counted in tcp_drop.events.shed; the metrics stay exact. 0 means
+	// no limit.
+	MaxLogRecordsPerSecond int `mapstructure:"max_log_records_per_second"`
+
+	metadata.MetricsBuilderConfig `mapstructure:",squash"`
+}
+
+// The allowed ranges, named in every validation error.
+const (
+	minCollectionInterval = 100 * time.Millisecond
+	maxCollectionInterval = time.Hour
+	minRingBufferSize     = 4096
+	maxRingBufferSize     = 1 << 30
+	minFlushInterval      = time.Millisecond
+	maxFlushInterval      = 10 * time.Second
+	maxMaxCounters        = 1 << 20
+	maxLogRecordsLimit    = 100_000_000
+)
+
+func createDefaultConfig() *Config {
+	return &Config{
+		CollectionInterval:     10 * time.Second,
+		RingBufferSize:         8 << 20,
+		FlushInterval:          100 * time.Millisecond,
+		MaxCounters:            16384,
+		MaxLogRecordsPerSecond: 200_000,
+		MetricsBuilderConfig:   metadata.DefaultMetricsBuilderConfig(),
+	}
+}
+
+// Validate checks every key and names the allowed range of a bad one.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.CollectionInterval < minCollectionInterval || c.CollectionInterval > maxCollectionInterval {
+		errs = append(errs, fmt.Errorf("collection_interval: %v is outside %v..%v", c.CollectionInterval, minCollectionInterval, maxCollectionInterval))
+	}
+	if c.RingBufferSize < minRingBufferSize || c.RingBufferSize > maxRingBufferSize || c.RingBufferSize&(c.RingBufferSize-1) != 0 {
+		errs = append(errs, fmt.Errorf("ring_buffer_size: %d must be a power of two from %d to %d bytes", c.RingBufferSize, minRingBufferSize, maxRingBufferSize))
+	}
+	if c.WakeupBytes < 0 || c.WakeupBytes > c.RingBufferSize {
+		errs = append(errs, fmt.Errorf("wakeup_bytes: %d is outside 0..ring_buffer_size (%d); 0 means ring_buffer_size/16", c.WakeupBytes, c.RingBufferSize))
+	}
+	if c.FlushInterval < minFlushInterval || c.FlushInterval > maxFlushInterval {
+		errs = append(errs, fmt.Errorf("flush_interval: %v is outside %v..%v", c.FlushInterval, minFlushInterval, maxFlushInterval))
+	}
+	if c.MaxCounters < 1 || c.MaxCounters > maxMaxCounters {
+		errs = append(errs, fmt.Errorf("max_counters: %d is outside 1..%d", c.MaxCounters, maxMaxCounters))
+	}
+	if c.MaxLogRecordsPerSecond < 0 || c.MaxLogRecordsPerSecond > maxLogRecordsLimit {
+		errs = append(errs, fmt.Errorf("max_log_records_per_second: %d is outside 0..%d; 0 means no limit", c.MaxLogRecordsPerSecond, maxLogRecordsLimit))
+	}
+	return errors.Join(errs...)
+}

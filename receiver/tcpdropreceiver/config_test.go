@@ -1,0 +1,103 @@
+package tcpdropreceiver
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
+)
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	require.NoError(t, cfg.Validate())
+	require.Equal(t, 10*time.Second, cfg.CollectionInterval)
+	require.Equal(t, 8<<20, cfg.RingBufferSize)
+	require.True(t, cfg.Metrics.TCPDropPackets.Enabled)
+	require.Len(t, cfg.Metrics.TCPDropPackets.EnabledAttributes, 4)
+}
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		id   string
+		want func(*Config)
+	}{
+		{"tcp_drop", func(*Config) {}},
+		{"tcp_drop/tuned", func(c *Config) {
+			c.CollectionInterval = 2 * time.Second
+			c.RingBufferSize = 1 << 20
+			c.WakeupBytes = 4096
+			c.FlushInterval = 20 * time.Millisecond
+			c.MaxCounters = 1024
+			c.MaxLogRecordsPerSecond = 0
+			c.Metrics.TCPDropPackets.EnabledAttributes = []metadata.TCPDropPacketsMetricAttributeKey{
+				metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason,
+			}
+			c.Metrics.TCPDropEventsShed.Enabled = false
+		}},
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			sub, err := cm.Sub(tc.id)
+			require.NoError(t, err)
+			got := createDefaultConfig()
+			require.NoError(t, sub.Unmarshal(got))
+			require.NoError(t, got.Validate())
+
+			want := createDefaultConfig()
+			tc.want(want)
+			// The generated configs remember which keys the user set.
+			require.Equal(t, want.CollectionInterval, got.CollectionInterval)
+			require.Equal(t, want.RingBufferSize, got.RingBufferSize)
+			require.Equal(t, want.WakeupBytes, got.WakeupBytes)
+			require.Equal(t, want.FlushInterval, got.FlushInterval)
+			require.Equal(t, want.MaxCounters, got.MaxCounters)
+			require.Equal(t, want.MaxLogRecordsPerSecond, got.MaxLogRecordsPerSecond)
+			require.Equal(t, want.Metrics.TCPDropPackets.EnabledAttributes, got.Metrics.TCPDropPackets.EnabledAttributes)
+			require.Equal(t, want.Metrics.TCPDropEventsShed.Enabled, got.Metrics.TCPDropEventsShed.Enabled)
+		})
+	}
+}
+
+// TestConfigRejects: every bad value is rejected by an error that names the
+// key and the allowed range.
+func TestConfigRejects(t *testing.T) {
+	for _, tc := range []struct {
+		change func(*Config)
+		want   []string
+	}{
+		{func(c *Config) { c.CollectionInterval = 10 * time.Millisecond }, []string{"collection_interval", "100ms..1h0m0s"}},
+		{func(c *Config) { c.CollectionInterval = 2 * time.Hour }, []string{"collection_interval", "100ms..1h0m0s"}},
+		{func(c *Config) { c.RingBufferSize = 3 << 20 }, []string{"ring_buffer_size", "power of two from 4096 to 1073741824"}},
+		{func(c *Config) { c.RingBufferSize = 2048 }, []string{"ring_buffer_size", "4096 to 1073741824"}},
+		{func(c *Config) { c.RingBufferSize = 2 << 30 }, []string{"ring_buffer_size", "4096 to 1073741824"}},
+		{func(c *Config) { c.WakeupBytes = -1 }, []string{"wakeup_bytes", "0..ring_buffer_size"}},
+		{func(c *Config) { c.WakeupBytes = 16 << 20 }, []string{"wakeup_bytes", "0..ring_buffer_size (8388608)"}},
+		{func(c *Config) { c.FlushInterval = 0 }, []string{"flush_interval", "1ms..10s"}},
+		{func(c *Config) { c.FlushInterval = time.Minute }, []string{"flush_interval", "1ms..10s"}},
+		{func(c *Config) { c.MaxCounters = 0 }, []string{"max_counters", "1..1048576"}},
+		{func(c *Config) { c.MaxCounters = 1 << 21 }, []string{"max_counters", "1..1048576"}},
+		{func(c *Config) { c.MaxLogRecordsPerSecond = -1 }, []string{"max_log_records_per_second", "0..100000000"}},
+	} {
+		cfg := createDefaultConfig()
+		tc.change(cfg)
+		err := cfg.Validate()
+		require.Error(t, err)
+		for _, w := range tc.want {
+			require.Truef(t, strings.Contains(err.Error(), w), "error %q does not mention %q", err, w)
+		}
+	}
+}
+
+func TestConfigRejectsUnknownMetricAttribute(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.Metrics.TCPDropPackets.EnabledAttributes = []metadata.TCPDropPacketsMetricAttributeKey{"tcp_drop.color"}
+	err := cfg.Metrics.TCPDropPackets.Validate()
+	require.ErrorContains(t, err, "tcp_drop.color")
+}

@@ -1,0 +1,192 @@
+package tcpdropreceiver
+
+import (
+	"flag"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/tcpdrop/tcpdrop/internal/kallsyms"
+	"github.com/tcpdrop/tcpdrop/internal/probe"
+	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
+)
+
+// -update rewrites the golden files from what the code produces; review
+// the diff before committing it.
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// fixtureNames names reasons as a kernel would and resolves locations with
+// the kallsyms fixture, so the golden files do not depend on this machine.
+type fixtureNames struct{ syms *kallsyms.Symbolizer }
+
+var fixtureReasons = map[uint32]string{2: "NOT_SPECIFIED", 3: "NO_SOCKET", 12: "NETFILTER_DROP"}
+
+func (f fixtureNames) reason(raw uint32, known bool) string {
+	if !known {
+		return notAvailable
+	}
+	if name, ok := fixtureReasons[raw]; ok {
+		return name
+	}
+	return "UNKNOWN"
+}
+func (f fixtureNames) location(addr uint64) string { return f.syms.Location(addr) }
+func (f fixtureNames) function(addr uint64) string { return f.syms.Function(addr) }
+
+func loadFixtureNames(t testing.TB) fixtureNames {
+	syms, err := kallsyms.LoadFile(filepath.Join("..", "..", "testdata", "kallsyms.txt"))
+	require.NoError(t, err)
+	return fixtureNames{syms}
+}
+
+// Addresses inside functions of the kallsyms fixture.
+const (
+	inTCPv4Rcv   = 0xffffffff81b2f9c0 + 0x63
+	inNfHookSlow = 0xffffffff81ab3e30 + 0x12a
+	unknownAddr  = 0xffffffff80001234 // below _stext: no function
+)
+
+var dropTime = time.Date(2026, 2, 1, 15, 4, 23, 5000, time.UTC)
+
+func comm(s string) (c [16]byte) { copy(c[:], s); return c }
+
+func fixtureEvents() []probe.Event {
+	return []probe.Event{
+		{
+			Time: dropTime, PID: 1234, TID: 1234, Comm: comm("nc"), Reason: 3, HasReason: true,
+			Location: inTCPv4Rcv, TCPFlags: probe.FlagSYN, NetnsInode: 4026531840, Ifindex: 1, Ifname: comm("lo"),
+			Src: netip.MustParseAddrPort("127.0.0.1:40000"), Dst: netip.MustParseAddrPort("127.0.0.1:9"),
+		},
+		{
+			Time: dropTime.Add(time.Millisecond), PID: 5678, TID: 5679, Comm: comm("curl"), Reason: 12, HasReason: true,
+			Location: inNfHookSlow, TCPFlags: probe.FlagACK | probe.FlagRST, NetnsInode: 4026532000, Ifindex: 2, Ifname: comm("eth0"),
+			Src: netip.MustParseAddrPort("[2001:db8::1]:51234"), Dst: netip.MustParseAddrPort("[2001:db8::2]:8080"),
+		},
+		{
+			// A kernel without drop reasons, an address outside every
+			// function, no interface.
+			Time: dropTime.Add(2 * time.Millisecond), PID: 0, Comm: comm("swapper/1"),
+			Location: unknownAddr, TCPFlags: probe.FlagFIN | probe.FlagACK,
+			Src: netip.MustParseAddrPort("10.0.0.1:443"), Dst: netip.MustParseAddrPort("10.0.0.2:33000"),
+		},
+	}
+}
+
+func TestLogsGolden(t *testing.T) {
+	conv := newLogConverter(loadFixtureNames(t), "1.2.3")
+	got := conv.convert(fixtureEvents(), dropTime.Add(time.Second))
+	path := filepath.Join("testdata", "logs.yaml")
+	if *update {
+		require.NoError(t, golden.WriteLogs(t, path, got))
+	}
+	want, err := golden.ReadLogs(path)
+	require.NoError(t, err)
+	require.NoError(t, plogtest.CompareLogs(want, got))
+}
+
+func TestLogBodyLine(t *testing.T) {
+	conv := newLogConverter(loadFixtureNames(t), "1.2.3")
+	logs := conv.convert(fixtureEvents()[:2], dropTime)
+	records := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	require.Equal(t, "Drop | PID: 1234 (nc) | Reason: NO_SOCKET | Function: tcp_v4_rcv+0x63 | 127.0.0.1:40000 -> 127.0.0.1:9 [SYN]",
+		records.At(0).Body().Str())
+	require.Equal(t, "Drop | PID: 5678 (curl) | Reason: NETFILTER_DROP | Function: nf_hook_slow+0x12a | [2001:db8::1]:51234 -> [2001:db8::2]:8080 [ACK|RST]",
+		records.At(1).Body().Str())
+}
+
+func fixtureCounts() probe.Counts {
+	return probe.Counts{
+		ByKey: []probe.Count{
+			{PID: 1234, Comm: comm("nc"), Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 10},
+			// The same function at another offset: one data point.
+			{PID: 1234, Comm: comm("nc"), Reason: 3, HasReason: true, Location: inTCPv4Rcv + 0x40, Packets: 5},
+			{PID: 5678, Comm: comm("curl"), Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 7},
+			{PID: 0, Comm: comm("swapper/0"), Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1},
+		},
+		Uncounted: 2, Lost: 3, Shed: 4,
+	}
+}
+
+func newTestMetricsConverter(t *testing.T, attrs ...metadata.TCPDropPacketsMetricAttributeKey) *metricsConverter {
+	cfg := metadata.DefaultMetricsBuilderConfig()
+	if attrs != nil {
+		cfg.Metrics.TCPDropPackets.EnabledAttributes = attrs
+	}
+	return newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), loadFixtureNames(t), dropTime)
+}
+
+func TestMetricsGolden(t *testing.T) {
+	for _, tc := range []struct {
+		file  string
+		attrs []metadata.TCPDropPacketsMetricAttributeKey
+	}{
+		{"metrics.yaml", nil},
+		// Only the reason kept: nc's 15, curl's 7 and swapper's 1 are
+		// summed by reason.
+		{"metrics_reason_only.yaml", []metadata.TCPDropPacketsMetricAttributeKey{metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			got := newTestMetricsConverter(t, tc.attrs...).convert(fixtureCounts(), dropTime.Add(10*time.Second))
+			path := filepath.Join("testdata", tc.file)
+			if *update {
+				require.NoError(t, golden.WriteMetrics(t, path, got))
+			}
+			want, err := golden.ReadMetrics(path)
+			require.NoError(t, err)
+			// The golden writer normalizes timestamps: they are checked below.
+			require.NoError(t, pmetrictest.CompareMetrics(want, got,
+				pmetrictest.IgnoreMetricDataPointsOrder(), pmetrictest.IgnoreMetricsOrder(),
+				pmetrictest.IgnoreTimestamp(), pmetrictest.IgnoreStartTimestamp()))
+		})
+	}
+}
+
+// TestMetricsTimestamps: every sum starts when counting began and is
+// stamped with the collection time.
+func TestMetricsTimestamps(t *testing.T) {
+	now := dropTime.Add(10 * time.Second)
+	md := newTestMetricsConverter(t).convert(fixtureCounts(), now)
+	metrics := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	require.Equal(t, 4, metrics.Len())
+	for i := 0; i < metrics.Len(); i++ {
+		points := metrics.At(i).Sum().DataPoints()
+		require.Positive(t, points.Len())
+		for j := 0; j < points.Len(); j++ {
+			require.Equal(t, dropTime, points.At(j).StartTimestamp().AsTime(), metrics.At(i).Name())
+			require.Equal(t, now, points.At(j).Timestamp().AsTime(), metrics.At(i).Name())
+		}
+	}
+}
+
+// TestPacketsMetricMatchesMetadata holds the hand-built tcp_drop.packets to
+// what metadata.yaml defines, through the generated builder.
+func TestPacketsMetricMatchesMetadata(t *testing.T) {
+	mb := metadata.NewMetricsBuilder(metadata.DefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type))
+	mb.RecordTCPDropPacketsDataPoint(0, 1, 1, "x", "y", "z")
+	generated := mb.Emit().ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	var want, got int
+	for i := 0; i < generated.Len(); i++ {
+		if generated.At(i).Name() == packetsName {
+			want = i
+		}
+	}
+	ours := newTestMetricsConverter(t).convert(fixtureCounts(), dropTime).ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	for i := 0; i < ours.Len(); i++ {
+		if ours.At(i).Name() == packetsName {
+			got = i
+		}
+	}
+	g, o := generated.At(want), ours.At(got)
+	require.Equal(t, packetsName, o.Name())
+	require.Equal(t, g.Unit(), o.Unit())
+	require.Equal(t, g.Description(), o.Description())
+	require.Equal(t, g.Sum().IsMonotonic(), o.Sum().IsMonotonic())
+	require.Equal(t, g.Sum().AggregationTemporality(), o.Sum().AggregationTemporality())
+}

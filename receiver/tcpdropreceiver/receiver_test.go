@@ -1,0 +1,157 @@
+package tcpdropreceiver
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
+
+	"github.com/tcpdrop/tcpdrop/internal/probe"
+	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
+)
+
+// fakeSource hands out canned batches of events, then blocks like the
+// probe until closed.
+type fakeSource struct {
+	batches chan []probe.Event
+	counts  probe.Counts
+	closed  chan struct{}
+	once    sync.Once
+}
+
+func newFakeSource(counts probe.Counts, batches ...[]probe.Event) *fakeSource {
+	f := &fakeSource{batches: make(chan []probe.Event, len(batches)), counts: counts, closed: make(chan struct{})}
+	for _, b := range batches {
+		f.batches <- b
+	}
+	return f
+}
+
+func (f *fakeSource) ReadBatch(evs []probe.Event) (int, error) {
+	select {
+	case b := <-f.batches:
+		return copy(evs, b), nil
+	case <-f.closed:
+		return 0, probe.ErrClosed
+	}
+}
+
+func (f *fakeSource) Counts() (probe.Counts, error) {
+	select {
+	case <-f.closed:
+		return probe.Counts{}, probe.ErrClosed
+	default:
+		return f.counts, nil
+	}
+}
+
+func (f *fakeSource) Close() error {
+	f.once.Do(func() { close(f.closed) })
+	return nil
+}
+
+// createBoth makes the logs and the metrics receiver of one config, as the
+// collector does for a receiver named in two pipelines.
+func createBoth(t *testing.T, cfg *Config, logs *consumertest.LogsSink, metrics *consumertest.MetricsSink) (a, b sharedComponent) {
+	t.Helper()
+	f := NewFactory()
+	set := receivertest.NewNopSettings(metadata.Type)
+	lr, err := f.CreateLogs(context.Background(), set, cfg, logs)
+	require.NoError(t, err)
+	mr, err := f.CreateMetrics(context.Background(), set, cfg, metrics)
+	require.NoError(t, err)
+	return lr.(sharedComponent), mr.(sharedComponent)
+}
+
+func TestOneProbeServesBothPipelines(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.CollectionInterval = 100 * time.Millisecond
+	logs, metrics := new(consumertest.LogsSink), new(consumertest.MetricsSink)
+	lr, mr := createBoth(t, cfg, logs, metrics)
+	require.Same(t, lr.dropReceiver, mr.dropReceiver)
+
+	src := newFakeSource(fixtureCounts(), fixtureEvents()[:2], fixtureEvents()[2:])
+	opens := 0
+	lr.open = func(_ *Config, countOnly bool, _ *zap.Logger) (dropSource, kernelNames, error) {
+		opens++
+		require.False(t, countOnly, "a logs pipeline needs events")
+		return src, loadFixtureNames(t), nil
+	}
+	host := componenttest.NewNopHost()
+	require.NoError(t, lr.Start(context.Background(), host))
+	require.NoError(t, mr.Start(context.Background(), host))
+	require.Equal(t, 1, opens)
+
+	require.Eventually(t, func() bool { return logs.LogRecordCount() == 3 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(metrics.AllMetrics()) >= 2 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, lr.Shutdown(context.Background()))
+	require.NoError(t, mr.Shutdown(context.Background()))
+	require.Equal(t, 3, logs.LogRecordCount(), "exactly the events the source gave")
+
+	md := metrics.AllMetrics()[0]
+	require.Equal(t, 6, md.DataPointCount(), "3 tcp_drop.packets points (nc, curl, swapper) and 1 each of uncounted, lost, shed")
+}
+
+func TestMetricsOnlyCountsWithoutEvents(t *testing.T) {
+	cfg := createDefaultConfig()
+	r, err := newDropReceiver(cfg, receivertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	r.metrics = new(consumertest.MetricsSink)
+	var countOnly bool
+	r.open = func(_ *Config, co bool, _ *zap.Logger) (dropSource, kernelNames, error) {
+		countOnly = co
+		return newFakeSource(probe.Counts{}), loadFixtureNames(t), nil
+	}
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	require.True(t, countOnly, "without a logs pipeline the kernel sends no events")
+	require.NoError(t, r.Shutdown(context.Background()))
+}
+
+func TestStartFailsWithTheProbesError(t *testing.T) {
+	r, err := newDropReceiver(createDefaultConfig(), receivertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	r.logs = new(consumertest.LogsSink)
+	opens := 0
+	want := errors.New("tcp_drop: not permitted to load eBPF programs: run as root")
+	r.open = func(*Config, bool, *zap.Logger) (dropSource, kernelNames, error) {
+		opens++
+		return nil, nil, want
+	}
+	require.ErrorIs(t, r.Start(context.Background(), componenttest.NewNopHost()), want)
+	require.ErrorIs(t, r.Start(context.Background(), componenttest.NewNopHost()), want)
+	require.Equal(t, 1, opens)
+	require.NoError(t, r.Shutdown(context.Background()))
+}
+
+func TestShutdownWithoutStartAndTwice(t *testing.T) {
+	cfg := createDefaultConfig()
+	lr, mr := createBoth(t, cfg, new(consumertest.LogsSink), new(consumertest.MetricsSink))
+	require.NoError(t, lr.Shutdown(context.Background()))
+	require.NoError(t, mr.Shutdown(context.Background()))
+	require.NoError(t, lr.Shutdown(context.Background()))
+	instancesMu.Lock()
+	defer instancesMu.Unlock()
+	require.NotContains(t, instances, cfg, "a shut-down instance is forgotten")
+}
+
+// TestSlowConsumerDoesNotBlockShutdown: a push stuck in the pipeline is
+// cancelled by Shutdown.
+func TestSlowConsumerDoesNotBlockShutdown(t *testing.T) {
+	r, err := newDropReceiver(createDefaultConfig(), receivertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	pushed := make(chan struct{})
+	r.logs = blockingLogs{pushed}
+	r.open = func(*Config, bool, *zap.Logger) (dropSource, kernelNames, error) {
+		return newFakeSource(probe.Counts{}, fixtureEvents()), loadFixtureNames(t), nil
+	}
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	<-pushed
+	require.NoError(t, r.Shutdown(context.Background()))
+}

@@ -37,8 +37,8 @@ const (
 type logConverter struct {
 	names   kernelNames
 	version string // the collector's, as the metrics' scope carries it
-	comms map[[16]byte]string
-	line  []byte
+	comms   map[[16]byte]string
+	line    []byte
 }
 
 // maxCachedComms bounds the process-name cache against pid churn.

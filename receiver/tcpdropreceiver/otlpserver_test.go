@@ -1,0 +1,126 @@
+package tcpdropreceiver
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+)
+
+// otlpServer is an OTLP/HTTP backend for the end-to-end test: it keeps
+// every log and metric the collector exports to it.
+type otlpServer struct {
+	URL string
+
+	mu      sync.Mutex
+	logs    []plog.Logs
+	metrics []pmetric.Metrics
+}
+
+func startOTLPServer(t *testing.T) *otlpServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &otlpServer{URL: "http://" + ln.Addr().String()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/logs", func(w http.ResponseWriter, r *http.Request) {
+		req := plogotlp.NewExportRequest()
+		if !s.decode(w, r, req.UnmarshalProto) {
+			return
+		}
+		s.mu.Lock()
+		s.logs = append(s.logs, req.Logs())
+		s.mu.Unlock()
+		s.reply(w, plogotlp.NewExportResponse().MarshalProto)
+	})
+	mux.HandleFunc("/v1/metrics", func(w http.ResponseWriter, r *http.Request) {
+		req := pmetricotlp.NewExportRequest()
+		if !s.decode(w, r, req.UnmarshalProto) {
+			return
+		}
+		s.mu.Lock()
+		s.metrics = append(s.metrics, req.Metrics())
+		s.mu.Unlock()
+		s.reply(w, pmetricotlp.NewExportResponse().MarshalProto)
+	})
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return s
+}
+
+func (s *otlpServer) decode(w http.ResponseWriter, r *http.Request, unmarshal func([]byte) error) bool {
+	body, err := io.ReadAll(r.Body)
+	if err == nil {
+		err = unmarshal(body)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return false
+	}
+	return true
+}
+
+func (s *otlpServer) reply(w http.ResponseWriter, marshal func() ([]byte, error)) {
+	body, err := marshal()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.Write(body)
+}
+
+// logRecords returns every log record received that keep accepts.
+func (s *otlpServer) logRecords(keep func(plog.LogRecord) bool) []plog.LogRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []plog.LogRecord
+	for _, ld := range s.logs {
+		for i := 0; i < ld.ResourceLogs().Len(); i++ {
+			for j := 0; j < ld.ResourceLogs().At(i).ScopeLogs().Len(); j++ {
+				records := ld.ResourceLogs().At(i).ScopeLogs().At(j).LogRecords()
+				for k := 0; k < records.Len(); k++ {
+					if keep(records.At(k)) {
+						out = append(out, records.At(k))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// lastSum returns the newest value of the cumulative sum name for the data
+// point keep accepts, and whether any metrics arrived yet.
+func (s *otlpServer) lastSum(name string, keep func(pmetric.NumberDataPoint) bool) (value int64, anyMetrics bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, md := range s.metrics {
+		for i := 0; i < md.ResourceMetrics().Len(); i++ {
+			for j := 0; j < md.ResourceMetrics().At(i).ScopeMetrics().Len(); j++ {
+				metrics := md.ResourceMetrics().At(i).ScopeMetrics().At(j).Metrics()
+				for k := 0; k < metrics.Len(); k++ {
+					if metrics.At(k).Name() != name {
+						continue
+					}
+					points := metrics.At(k).Sum().DataPoints()
+					for p := 0; p < points.Len(); p++ {
+						if keep(points.At(p)) {
+							value = points.At(p).IntValue()
+						}
+					}
+				}
+			}
+		}
+	}
+	return value, len(s.metrics) > 0
+}

@@ -19,7 +19,7 @@ GO_SOURCES := $(shell find bpf internal receiver -name '*.go' -o -name '*.o' 2>/
 run: build
 	@if [ "$$(id -u)" != 0 ]; then \
 		echo "make run: loading the eBPF program needs root: run 'sudo make run'"; \
-		echo "  (or give $(COLLECTOR) capabilities: sudo setcap cap_bpf,cap_perfmon,cap_sys_resource+ep $(COLLECTOR))"; \
+		echo "  (or give $(COLLECTOR) capabilities: sudo setcap cap_bpf,cap_perfmon,cap_syslog+ep $(COLLECTOR))"; \
 		exit 1; \
 	fi
 	$(COLLECTOR) --config $(CONFIG)

@@ -28,7 +28,7 @@ func checkKernel() error {
 // explainLoadError turns a failed load into a message that says what to do.
 func explainLoadError(err error) error {
 	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-		return fmt.Errorf("tcp_drop: not permitted to load eBPF programs: run as root, or give the binary CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE (setcap cap_bpf,cap_perfmon,cap_sys_resource+ep <binary>; Linux 5.8+): %w", err)
+		return fmt.Errorf("tcp_drop: not permitted to load eBPF programs: run as root, or give the binary CAP_BPF and CAP_PERFMON (Linux 5.8+; before 5.11 also CAP_SYS_RESOURCE), e.g. setcap cap_bpf,cap_perfmon,cap_syslog+ep <binary> (CAP_SYSLOG lets it read kernel symbol addresses): %w", err)
 	}
 	var verr *ebpf.VerifierError
 	if errors.As(err, &verr) {

@@ -1,0 +1,31 @@
+package dropgen_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/tcpdrop/tcpdrop/internal/dropgen"
+	"github.com/tcpdrop/tcpdrop/internal/roottest"
+)
+
+// BenchmarkFlood sends b.N SYNs as fast as possible; ns/op is per packet.
+func BenchmarkFlood(b *testing.B) {
+	roottest.Require(b)
+	ns := newNetns(b)
+	for _, fam := range []int{4, 6} {
+		for _, workers := range []int{1, 2} {
+			b.Run(fmt.Sprintf("ipv%d/workers=%d", fam, workers), func(b *testing.B) {
+				r, err := dropgen.Run(context.Background(), ns,
+					dropgen.Options{Family: fam, Count: b.N, Workers: workers})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if r.Sent != uint64(b.N) {
+					b.Fatalf("sent %d of %d: %v", r.Sent, b.N, r)
+				}
+				b.ReportMetric(r.Rate(), "packets/s")
+			})
+		}
+	}
+}

@@ -28,8 +28,9 @@ const volatile __u64 wakeup_bytes = 1;
 const volatile __u8 count_only = 0;
 const volatile __u64 max_events_per_sec = 0; /* 0: no limit */
 
-/* Puts struct drop_event into the object's BTF, where bpf2go and the
- * layout test find it. Read-only data, so it adds no map of its own. */
+/* Puts struct drop_event into the object's BTF, where bpf2go finds it and
+ * generates the Go mirror the decoder takes its offsets from. Read-only
+ * data, so it adds no map of its own. */
 const struct drop_event *const drop_event_btf_anchor __attribute__((unused)) = 0;
 
 struct {

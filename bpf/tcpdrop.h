@@ -1,6 +1,6 @@
 /* Records shared between the tcp_drop kernel program and its Go reader.
- * The Go decoder (internal/probe/decode.go) follows this layout; a test
- * checks it against the bpf2go-generated types. */
+ * bpf2go mirrors these structs in Go; the decoder (internal/probe/decode.go)
+ * takes its field offsets from that mirror. */
 #ifndef TCPDROP_H
 #define TCPDROP_H
 

@@ -78,18 +78,25 @@ const (
 
 var flagNames = [8]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}
 
+// flagStrings holds the String of every flags byte, made once, so that
+// naming flags allocates nothing per packet.
+var flagStrings = func() (all [256]string) {
+	order := [8]int{1, 4, 0, 2, 3, 5, 6, 7} // SYN, ACK, FIN, RST, PSH, URG, ECE, CWR
+	for f := range all {
+		var b strings.Builder
+		for _, bit := range order {
+			if f&(1<<bit) != 0 {
+				if b.Len() > 0 {
+					b.WriteByte('|')
+				}
+				b.WriteString(flagNames[bit])
+			}
+		}
+		all[f] = b.String()
+	}
+	return all
+}()
+
 // String returns the set flags joined by "|", e.g. "SYN" or "ACK|RST" (ACK
 // is listed first as tcpdump does), or "" when none is set.
-func (f TCPFlags) String() string {
-	order := [8]int{1, 4, 0, 2, 3, 5, 6, 7} // SYN, ACK, FIN, RST, PSH, URG, ECE, CWR
-	var b strings.Builder
-	for _, bit := range order {
-		if f&(1<<bit) != 0 {
-			if b.Len() > 0 {
-				b.WriteByte('|')
-			}
-			b.WriteString(flagNames[bit])
-		}
-	}
-	return b.String()
-}
+func (f TCPFlags) String() string { return flagStrings[f] }

@@ -340,3 +340,28 @@ func TestCloseReleasesEverything(t *testing.T) {
 		}
 	}
 }
+
+// TestReadBatchAllocatesNothing: reading real events from the ring
+// allocates nothing, however many there are.
+func TestReadBatchAllocatesNothing(t *testing.T) {
+	p := openProbe(t, Options{})
+	ns := newNetns(t)
+	if err := ns.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), 500); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]Event, 10)
+	read := 0
+	allocs := testing.AllocsPerRun(40, func() {
+		n, err := p.ReadBatch(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read += n
+	})
+	if read < 400 {
+		t.Fatalf("read %d events: the test measured too few", read)
+	}
+	if allocs != 0 {
+		t.Fatalf("ReadBatch allocates %v times per call of %d events", allocs, len(buf))
+	}
+}

@@ -1,6 +1,7 @@
 package tcpdropreceiver
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -38,14 +39,15 @@ type logConverter struct {
 	names   kernelNames
 	version string // the collector's, as the metrics' scope carries it
 	comms   map[[16]byte]string
+	addrs   map[netip.Addr]string
 	line    []byte
 }
 
-// maxCachedComms bounds the process-name cache against pid churn.
-const maxCachedComms = 4096
+// maxCached bounds the process-name and address caches against churn.
+const maxCached = 4096
 
 func newLogConverter(names kernelNames, version string) *logConverter {
-	return &logConverter{names: names, version: version, comms: map[[16]byte]string{}}
+	return &logConverter{names: names, version: version, comms: map[[16]byte]string{}, addrs: map[netip.Addr]string{}}
 }
 
 // convert makes one plog.Logs holding a record per event.
@@ -87,9 +89,9 @@ func (c *logConverter) record(e *probe.Event, lr plog.LogRecord, observed pcommo
 	} else {
 		attrs.PutStr(attrNetworkType, "ipv6")
 	}
-	attrs.PutStr(attrSrcAddress, e.Src.Addr().String())
+	attrs.PutStr(attrSrcAddress, c.addr(e.Src.Addr()))
 	attrs.PutInt(attrSrcPort, int64(e.Src.Port()))
-	attrs.PutStr(attrDstAddress, e.Dst.Addr().String())
+	attrs.PutStr(attrDstAddress, c.addr(e.Dst.Addr()))
 	attrs.PutInt(attrDstPort, int64(e.Dst.Port()))
 	attrs.PutStr(attrTCPFlags, e.TCPFlags.String())
 	if ifname := e.IfnameString(); ifname != "" {
@@ -125,10 +127,24 @@ func (c *logConverter) comm(raw [16]byte) string {
 	if s, ok := c.comms[raw]; ok {
 		return s
 	}
-	if len(c.comms) >= maxCachedComms {
+	if len(c.comms) >= maxCached {
 		clear(c.comms)
 	}
 	s := probe.CommString(raw)
 	c.comms[raw] = s
+	return s
+}
+
+// addr returns an address as a string, made once per address: a flood
+// repeats a few addresses millions of times.
+func (c *logConverter) addr(a netip.Addr) string {
+	if s, ok := c.addrs[a]; ok {
+		return s
+	}
+	if len(c.addrs) >= maxCached {
+		clear(c.addrs)
+	}
+	s := a.String()
+	c.addrs[a] = s
 	return s
 }

@@ -1,0 +1,48 @@
+package tcpdropreceiver
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/tcpdrop/tcpdrop/internal/probe"
+)
+
+// benchEvents is one read batch of distinct drops, as a flood makes them.
+func benchEvents() []probe.Event {
+	events := make([]probe.Event, readBatch)
+	base := fixtureEvents()[0]
+	for i := range events {
+		events[i] = base
+		events[i].Src = netip.AddrPortFrom(base.Src.Addr(), uint16(1024+i))
+	}
+	return events
+}
+
+// BenchmarkConvertLogs: drop events to log records, per event.
+func BenchmarkConvertLogs(b *testing.B) {
+	conv := newLogConverter(loadFixtureNames(b), "bench")
+	events := benchEvents()
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += len(events) {
+		conv.convert(events[:min(len(events), b.N-done)], now)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkConvertMetrics: a full counter map (16384 keys) to metrics.
+func BenchmarkConvertMetrics(b *testing.B) {
+	counts := probe.Counts{ByKey: make([]probe.Count, 16384)}
+	for i := range counts.ByKey {
+		counts.ByKey[i] = probe.Count{PID: uint32(i), Comm: comm("worker"), Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1}
+	}
+	conv := newTestMetricsConverter(&testing.T{})
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		conv.convert(counts, now)
+	}
+}

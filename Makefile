@@ -16,12 +16,15 @@ GO_SOURCES := $(shell find bpf internal receiver -name '*.go' -o -name '*.o' 2>/
 
 .PHONY: run build test generate check-generated bench clean
 
-run: build
+# The root check comes first: nobody should wait for a build to learn it.
+run:
 	@if [ "$$(id -u)" != 0 ]; then \
 		echo "make run: loading the eBPF program needs root: run 'sudo make run'"; \
-		echo "  (or give $(COLLECTOR) capabilities: sudo setcap cap_bpf,cap_perfmon,cap_syslog+ep $(COLLECTOR))"; \
+		echo "  or grant the capabilities once and run it as yourself:"; \
+		echo "  make build && sudo setcap cap_bpf,cap_perfmon,cap_syslog+ep $(COLLECTOR) && $(COLLECTOR) --config $(CONFIG)"; \
 		exit 1; \
 	fi
+	@$(MAKE) --no-print-directory build
 	$(COLLECTOR) --config $(CONFIG)
 
 build: $(COLLECTOR)

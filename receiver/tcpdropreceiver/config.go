@@ -3,6 +3,7 @@ package tcpdropreceiver
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
@@ -15,7 +16,7 @@ type Config struct {
 	// metrics.
 	CollectionInterval time.Duration `mapstructure:"collection_interval"`
 	// RingBufferSize is the size in bytes of the kernel-to-collector event
-	// ring: a power of two, at least the page size.
+	// ring: a power of two, at least the page size (and 4096).
 	RingBufferSize int `mapstructure:"ring_buffer_size"`
 	// WakeupBytes is how much unread data in the ring wakes the collector;
 	// 0 means RingBufferSize/16.
@@ -38,13 +39,17 @@ type Config struct {
 const (
 	minCollectionInterval = 100 * time.Millisecond
 	maxCollectionInterval = time.Hour
-	minRingBufferSize     = 4096
 	maxRingBufferSize     = 1 << 30
 	minFlushInterval      = time.Millisecond
 	maxFlushInterval      = 10 * time.Second
 	maxMaxCounters        = 1 << 20
 	maxLogRecordsLimit    = 100_000_000
 )
+
+// minRingBufferSize is the smallest ring the kernel takes: one page, which
+// is 4096 bytes on x86 but can be 16 or 64 KiB on arm64. A power of two at
+// least this large is also a multiple of the page size.
+func minRingBufferSize() int { return max(4096, os.Getpagesize()) }
 
 func createDefaultConfig() *Config {
 	return &Config{
@@ -63,8 +68,8 @@ func (c *Config) Validate() error {
 	if c.CollectionInterval < minCollectionInterval || c.CollectionInterval > maxCollectionInterval {
 		errs = append(errs, fmt.Errorf("collection_interval: %v is outside %v..%v", c.CollectionInterval, minCollectionInterval, maxCollectionInterval))
 	}
-	if c.RingBufferSize < minRingBufferSize || c.RingBufferSize > maxRingBufferSize || c.RingBufferSize&(c.RingBufferSize-1) != 0 {
-		errs = append(errs, fmt.Errorf("ring_buffer_size: %d must be a power of two from %d to %d bytes", c.RingBufferSize, minRingBufferSize, maxRingBufferSize))
+	if minRing := minRingBufferSize(); c.RingBufferSize < minRing || c.RingBufferSize > maxRingBufferSize || c.RingBufferSize&(c.RingBufferSize-1) != 0 {
+		errs = append(errs, fmt.Errorf("ring_buffer_size: %d must be a power of two from %d (the page size) to %d bytes", c.RingBufferSize, minRing, maxRingBufferSize))
 	}
 	if c.WakeupBytes < 0 || c.WakeupBytes > c.RingBufferSize {
 		errs = append(errs, fmt.Errorf("wakeup_bytes: %d is outside 0..ring_buffer_size (%d); 0 means ring_buffer_size/16", c.WakeupBytes, c.RingBufferSize))

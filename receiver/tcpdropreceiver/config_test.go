@@ -1,6 +1,7 @@
 package tcpdropreceiver
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -68,15 +69,16 @@ func TestLoadConfig(t *testing.T) {
 // TestConfigRejects: every bad value is rejected by an error that names the
 // key and the allowed range.
 func TestConfigRejects(t *testing.T) {
+	ringRange := fmt.Sprintf("power of two from %d (the page size) to 1073741824", minRingBufferSize())
 	for _, tc := range []struct {
 		change func(*Config)
 		want   []string
 	}{
 		{func(c *Config) { c.CollectionInterval = 10 * time.Millisecond }, []string{"collection_interval", "100ms..1h0m0s"}},
 		{func(c *Config) { c.CollectionInterval = 2 * time.Hour }, []string{"collection_interval", "100ms..1h0m0s"}},
-		{func(c *Config) { c.RingBufferSize = 3 << 20 }, []string{"ring_buffer_size", "power of two from 4096 to 1073741824"}},
-		{func(c *Config) { c.RingBufferSize = 2048 }, []string{"ring_buffer_size", "4096 to 1073741824"}},
-		{func(c *Config) { c.RingBufferSize = 2 << 30 }, []string{"ring_buffer_size", "4096 to 1073741824"}},
+		{func(c *Config) { c.RingBufferSize = 3 << 20 }, []string{"ring_buffer_size", ringRange}},
+		{func(c *Config) { c.RingBufferSize = 2048 }, []string{"ring_buffer_size", ringRange}},
+		{func(c *Config) { c.RingBufferSize = 2 << 30 }, []string{"ring_buffer_size", ringRange}},
 		{func(c *Config) { c.WakeupBytes = -1 }, []string{"wakeup_bytes", "0..ring_buffer_size"}},
 		{func(c *Config) { c.WakeupBytes = 16 << 20 }, []string{"wakeup_bytes", "0..ring_buffer_size (8388608)"}},
 		{func(c *Config) { c.FlushInterval = 0 }, []string{"flush_interval", "1ms..10s"}},

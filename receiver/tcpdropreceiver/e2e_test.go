@@ -1,3 +1,5 @@
+//go:build linux
+
 package tcpdropreceiver
 
 import (
@@ -133,7 +135,8 @@ func attrInt(attrs map[string]any, key string) int64 {
 }
 
 // buildCollector builds _build/otelcol-tcpdrop with ocb through the
-// Makefile, which rebuilds only when a source changed.
+// Makefile, which rebuilds only when a source changed, and checks the
+// versions ocb resolved.
 func buildCollector(t *testing.T) string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
@@ -142,5 +145,6 @@ func buildCollector(t *testing.T) string {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "make", "-C", root, "build").CombinedOutput()
 	require.NoErrorf(t, err, "make build:\n%s", out)
+	checkDistributionVersions(t, filepath.Join(root, "_build", "go.mod"))
 	return filepath.Join(root, "_build", "otelcol-tcpdrop")
 }

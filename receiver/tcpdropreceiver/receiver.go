@@ -1,3 +1,5 @@
+//go:build linux
+
 package tcpdropreceiver
 
 import (
@@ -105,7 +107,14 @@ func (r *dropReceiver) readEvents(ctx context.Context, conv *logConverter) {
 			return
 		}
 		if err != nil {
+			// The record that failed is gone: say so. A lasting error must
+			// not spin the loop, so wait a flush interval before the next read.
 			r.set.Logger.Error("tcp_drop: reading drop events", zap.Error(err))
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(r.cfg.FlushInterval):
+			}
 		}
 	}
 }

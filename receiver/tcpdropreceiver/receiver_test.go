@@ -1,3 +1,5 @@
+//go:build linux
+
 package tcpdropreceiver
 
 import (
@@ -12,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tcpdrop/tcpdrop/internal/probe"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
@@ -154,4 +157,40 @@ func TestSlowConsumerDoesNotBlockShutdown(t *testing.T) {
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
 	<-pushed
 	require.NoError(t, r.Shutdown(context.Background()))
+}
+
+// failingSource fails its first read, as a record the probe cannot decode
+// would, then behaves like src.
+type failingSource struct {
+	*fakeSource
+	failed bool
+}
+
+func (f *failingSource) ReadBatch(evs []probe.Event) (int, error) {
+	if !f.failed {
+		f.failed = true
+		return 0, errors.New("tcp_drop: event record with an address family other than 4 or 6")
+	}
+	return f.fakeSource.ReadBatch(evs)
+}
+
+// TestReadErrorIsLoggedAndReadingGoesOn: a failed read is reported, never
+// silent, and the events after it still arrive.
+func TestReadErrorIsLoggedAndReadingGoesOn(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.FlushInterval = time.Millisecond
+	set := receivertest.NewNopSettings(metadata.Type)
+	core, logged := observer.New(zap.ErrorLevel)
+	set.Logger = zap.New(core)
+	r, err := newDropReceiver(cfg, set)
+	require.NoError(t, err)
+	sink := new(consumertest.LogsSink)
+	r.logs = sink
+	r.open = func(*Config, bool, *zap.Logger) (dropSource, kernelNames, error) {
+		return &failingSource{fakeSource: newFakeSource(probe.Counts{}, fixtureEvents())}, loadFixtureNames(t), nil
+	}
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 3 }, 10*time.Second, time.Millisecond)
+	require.NoError(t, r.Shutdown(context.Background()))
+	require.Equal(t, 1, logged.FilterMessage("tcp_drop: reading drop events").Len())
 }

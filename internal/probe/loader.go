@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -24,9 +25,12 @@ type Probe struct {
 	// rec is reused by every read so that reading allocates nothing.
 	rec ringbuf.Record
 
-	closeOnce sync.Once
-	closeErr  error
-	closed    chan struct{}
+	detachOnce sync.Once
+	detachErr  error
+	detached   atomic.Bool // nothing new can arrive: reads need not wait
+	closeOnce  sync.Once
+	closeErr   error
+	closed     chan struct{}
 }
 
 // Open loads the kernel program, attaches it to kfree_skb and starts
@@ -100,15 +104,31 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	return nil
 }
 
+// Detach stops the program from seeing new drops and ends a ReadBatch
+// that waits. Events already in the ring can still be read, and the counts
+// still read back: a caller that drains before Close loses nothing. Safe to
+// call twice and before Close.
+func (p *Probe) Detach() error {
+	p.detachOnce.Do(func() {
+		p.detached.Store(true)
+		var errs []error
+		if p.link != nil {
+			errs = append(errs, p.link.Close())
+		}
+		if p.ring != nil {
+			errs = append(errs, p.ring.Flush())
+		}
+		p.detachErr = errors.Join(errs...)
+	})
+	return p.detachErr
+}
+
 // Close detaches and unloads everything. It is safe to call twice and
 // concurrently with ReadBatch, which then returns ErrClosed.
 func (p *Probe) Close() error {
 	p.closeOnce.Do(func() {
 		close(p.closed)
-		var errs []error
-		if p.link != nil {
-			errs = append(errs, p.link.Close())
-		}
+		errs := []error{p.Detach()}
 		if p.ring != nil {
 			errs = append(errs, p.ring.Close())
 		}

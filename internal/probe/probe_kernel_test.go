@@ -365,3 +365,57 @@ func TestReadBatchAllocatesNothing(t *testing.T) {
 		t.Fatalf("ReadBatch allocates %v times per call of %d events", allocs, len(buf))
 	}
 }
+
+// TestDetachKeepsWhatWasCounted: after Detach no new drop is seen, a long
+// wait for events ends at once, and every event and count made before is
+// still there to read.
+func TestDetachKeepsWhatWasCounted(t *testing.T) {
+	p := openProbe(t, Options{FlushInterval: time.Minute})
+	ns := newNetns(t)
+	dst := netip.MustParseAddrPort("127.0.0.1:9")
+	if err := ns.ConnectRefused(dst, 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.ConnectRefused(dst, 5); err != nil { // unseen
+		t.Fatal(err)
+	}
+	mine := 0
+	buf := make([]Event, 64)
+	start := time.Now()
+	for empty := 0; empty < 2; {
+		n, err := p.ReadBatch(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			empty++
+		}
+		for _, e := range buf[:n] {
+			if e.NetnsInode == ns.Inode() {
+				mine++
+			}
+		}
+	}
+	if waited := time.Since(start); waited > 30*time.Second {
+		t.Fatalf("reading after Detach waited %v: Detach should end the wait", waited)
+	}
+	if mine != 5 {
+		t.Fatalf("read %d of this test's events after Detach, want the 5 made before it", mine)
+	}
+	counts, err := p.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counted uint64
+	for _, c := range counts.ByKey {
+		if c.PID == uint32(os.Getpid()) {
+			counted += c.Packets
+		}
+	}
+	if counted != 5 {
+		t.Fatalf("counted %d drops of this process, want the 5 made before Detach", counted)
+	}
+}

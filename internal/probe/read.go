@@ -12,8 +12,9 @@ import (
 // ErrCountOnly is returned by ReadBatch when the probe sends no events.
 var ErrCountOnly = errors.New("probe: opened with CountOnly, there are no events to read")
 
-// ReadBatch waits up to FlushInterval for events, then fills evs with as
-// many ready events as fit and returns how many it wrote: 0 when none came.
+// ReadBatch waits up to FlushInterval for events (not at all once
+// detached), then fills evs with as many ready events as fit and returns
+// how many it wrote: 0 when none came.
 // It returns ErrClosed once Close has been called. It does not allocate.
 //
 // The kernel wakes the reader only once per WakeupBytes of data, so the
@@ -23,7 +24,11 @@ func (p *Probe) ReadBatch(evs []Event) (int, error) {
 		return 0, ErrCountOnly
 	}
 	p.clock.sync()
-	p.ring.SetDeadline(time.Now().Add(p.flush))
+	wait := p.flush
+	if p.detached.Load() {
+		wait = 0
+	}
+	p.ring.SetDeadline(time.Now().Add(wait))
 	n := 0
 	for n < len(evs) {
 		if n > 0 && p.ring.AvailableBytes() == 0 {
@@ -32,8 +37,8 @@ func (p *Probe) ReadBatch(evs []Event) (int, error) {
 		err := p.ring.ReadInto(&p.rec)
 		switch {
 		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return n, nil
+		case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, ringbuf.ErrFlushed):
+			return n, nil // the wait ended: by the deadline, or by Detach
 		case errors.Is(err, ringbuf.ErrClosed):
 			return n, ErrClosed
 		default:

@@ -4,14 +4,17 @@ package tcpdropreceiver
 
 import (
 	"context"
+	"net/netip"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 
 	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 )
 
 // TestLifecycleWithTheKernel: the generated lifecycle test, with the real
@@ -32,4 +35,52 @@ func TestLifecycleWithTheKernel(t *testing.T) {
 	require.NoError(t, mr.Shutdown(context.Background()))
 	require.NoError(t, mr.Shutdown(context.Background()))
 	require.Equal(t, before, heldProbePrograms(t, os.Getpid()), "Shutdown detaches the program")
+}
+
+// TestShutdownDeliversEverything: drops still in the ring and counts not
+// yet collected when the collector shuts down are delivered, not lost.
+func TestShutdownDeliversEverything(t *testing.T) {
+	roottest.Require(t)
+	cfg := createDefaultConfig()
+	cfg.FlushInterval = 10 * time.Second           // the events wait in the ring
+	cfg.CollectionInterval = maxCollectionInterval // no collection before Shutdown
+	logs, metrics := new(consumertest.LogsSink), new(consumertest.MetricsSink)
+	lr, mr := createBoth(t, cfg, logs, metrics)
+	host := componenttest.NewNopHost()
+	require.NoError(t, lr.Start(context.Background(), host))
+	require.NoError(t, mr.Start(context.Background(), host))
+
+	ns, err := sandbox.New()
+	require.NoError(t, err)
+	defer ns.Close()
+	require.NoError(t, ns.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), 5))
+	require.NoError(t, lr.Shutdown(context.Background()))
+	require.NoError(t, mr.Shutdown(context.Background()))
+
+	delivered := 0
+	for _, ld := range logs.AllLogs() {
+		records := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+		for i := 0; i < records.Len(); i++ {
+			if v, _ := records.At(i).Attributes().Get(attrNetns); v.Int() == int64(ns.Inode()) {
+				delivered++
+			}
+		}
+	}
+	require.Equal(t, 5, delivered, "log records for the drops made before Shutdown")
+
+	require.Len(t, metrics.AllMetrics(), 1, "one collection: the final one")
+	var counted int64
+	all := metrics.AllMetrics()[0].ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	for i := 0; i < all.Len(); i++ {
+		if all.At(i).Name() != packetsName {
+			continue
+		}
+		points := all.At(i).Sum().DataPoints()
+		for j := 0; j < points.Len(); j++ {
+			if pid, _ := points.At(j).Attributes().Get(attrPID); pid.Int() == int64(os.Getpid()) {
+				counted += points.At(j).IntValue()
+			}
+		}
+	}
+	require.Equal(t, int64(5), counted, "tcp_drop.packets of this process in the final collection")
 }

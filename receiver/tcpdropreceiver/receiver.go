@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -24,6 +25,10 @@ const transport = "ebpf"
 // readBatch is how many events become one plog.Logs at most.
 const readBatch = 1024
 
+// drainTimeout bounds how long Shutdown waits for a stuck pipeline when the
+// collector gives it no deadline of its own.
+const drainTimeout = 5 * time.Second
+
 // dropReceiver serves a logs pipeline, a metrics pipeline, or both, from
 // one probe.
 type dropReceiver struct {
@@ -35,14 +40,21 @@ type dropReceiver struct {
 	obs     *receiverhelper.ObsReport // counts accepted and refused records
 
 	// open attaches the probe; tests replace it.
-	open func(cfg *Config, countOnly bool, logger *zap.Logger) (dropSource, kernelNames, error)
+	open         func(cfg *Config, countOnly bool, logger *zap.Logger) (dropSource, kernelNames, error)
+	drainTimeout time.Duration
 
 	startOnce    sync.Once
 	startErr     error
 	shutdownOnce sync.Once
-	src          dropSource
-	cancel       context.CancelFunc
-	wg           sync.WaitGroup
+
+	src         dropSource
+	metricsConv *metricsConverter
+	pushCtx     context.Context // ends pushes stuck in the pipeline at shutdown
+	cancelPush  context.CancelFunc
+	draining    atomic.Bool   // the probe is detached: read what is left, then stop
+	stopTicker  chan struct{} // ends the metrics loop
+	readers     sync.WaitGroup
+	tickers     sync.WaitGroup
 }
 
 func newDropReceiver(cfg *Config, set receiver.Settings) (*dropReceiver, error) {
@@ -54,7 +66,7 @@ func newDropReceiver(cfg *Config, set receiver.Settings) (*dropReceiver, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &dropReceiver{cfg: cfg, set: set, obs: obs, open: openKernel}, nil
+	return &dropReceiver{cfg: cfg, set: set, obs: obs, open: openKernel, drainTimeout: drainTimeout}, nil
 }
 
 // Start attaches the probe once, whichever pipeline starts first, and
@@ -73,16 +85,16 @@ func (r *dropReceiver) start() error {
 	}
 	r.src = src
 	// Background work must outlive Start's context.
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	started := time.Now()
+	r.pushCtx, r.cancelPush = context.WithCancel(context.Background())
+	r.stopTicker = make(chan struct{})
 	if r.logs != nil {
-		r.wg.Add(1)
-		go r.readEvents(ctx, newLogConverter(names, r.set.BuildInfo.Version))
+		r.readers.Add(1)
+		go r.readEvents(newLogConverter(names, r.set.BuildInfo.Version))
 	}
 	if r.metrics != nil {
-		r.wg.Add(1)
-		go r.emitMetrics(ctx, newMetricsConverter(r.cfg.MetricsBuilderConfig, r.set, names, started))
+		r.metricsConv = newMetricsConverter(r.cfg.MetricsBuilderConfig, r.set, names, time.Now())
+		r.tickers.Add(1)
+		go r.emitMetrics()
 	}
 	logger.Info("tcp_drop: attached to the kfree_skb tracepoint",
 		zap.Bool("logs", r.logs != nil), zap.Bool("metrics", r.metrics != nil))
@@ -91,28 +103,38 @@ func (r *dropReceiver) start() error {
 
 // readEvents turns every batch of drop events into one push of log records.
 // A slow consumer holds this loop up; the kernel then counts what the full
-// ring could not take in tcp_drop.events.lost.
-func (r *dropReceiver) readEvents(ctx context.Context, conv *logConverter) {
-	defer r.wg.Done()
+// ring could not take in tcp_drop.events.lost. Once the probe is detached
+// it stops at the second empty read: the first may end a wait begun before.
+func (r *dropReceiver) readEvents(conv *logConverter) {
+	defer r.readers.Done()
 	events := make([]probe.Event, readBatch)
+	empty := 0
 	for {
 		n, err := r.src.ReadBatch(events)
 		if n > 0 {
+			empty = 0
 			logs := conv.convert(events[:n], time.Now())
-			opCtx := r.obs.StartLogsOp(ctx)
+			opCtx := r.obs.StartLogsOp(r.pushCtx)
 			cerr := r.logs.ConsumeLogs(opCtx, logs)
 			r.obs.EndLogsOp(opCtx, transport, n, cerr)
 		}
 		if errors.Is(err, probe.ErrClosed) {
 			return
 		}
+		if n == 0 && err == nil && r.draining.Load() {
+			if empty++; empty == 2 {
+				return
+			}
+		}
 		if err != nil {
 			// The record that failed is gone: say so. A lasting error must
 			// not spin the loop, so wait a flush interval before the next read.
 			r.set.Logger.Error("tcp_drop: reading drop events", zap.Error(err))
-			select {
-			case <-ctx.Done():
+			if r.draining.Load() {
 				return
+			}
+			select {
+			case <-r.stopTicker:
 			case <-time.After(r.cfg.FlushInterval):
 			}
 		}
@@ -120,43 +142,59 @@ func (r *dropReceiver) readEvents(ctx context.Context, conv *logConverter) {
 }
 
 // emitMetrics pushes the exact counts every collection interval.
-func (r *dropReceiver) emitMetrics(ctx context.Context, conv *metricsConverter) {
-	defer r.wg.Done()
+func (r *dropReceiver) emitMetrics() {
+	defer r.tickers.Done()
 	ticker := time.NewTicker(r.cfg.CollectionInterval)
 	defer ticker.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-r.stopTicker:
 			return
 		case now := <-ticker.C:
-			counts, err := r.src.Counts()
-			if errors.Is(err, probe.ErrClosed) {
-				return
-			}
-			if err != nil {
-				r.set.Logger.Error("tcp_drop: reading the kernel's counts", zap.Error(err))
-				continue
-			}
-			md := conv.convert(counts, now)
-			opCtx := r.obs.StartMetricsOp(ctx)
-			cerr := r.metrics.ConsumeMetrics(opCtx, md)
-			r.obs.EndMetricsOp(opCtx, transport, md.DataPointCount(), cerr)
+			r.collect(now)
 		}
 	}
 }
 
-// Shutdown stops reading and detaches the probe. It is safe without Start
-// and more than once.
-func (r *dropReceiver) Shutdown(context.Context) error {
+// collect pushes the kernel's counts as they are now.
+func (r *dropReceiver) collect(now time.Time) {
+	counts, err := r.src.Counts()
+	if err != nil {
+		r.set.Logger.Error("tcp_drop: reading the kernel's counts", zap.Error(err))
+		return
+	}
+	md := r.metricsConv.convert(counts, now)
+	opCtx := r.obs.StartMetricsOp(r.pushCtx)
+	cerr := r.metrics.ConsumeMetrics(opCtx, md)
+	r.obs.EndMetricsOp(opCtx, transport, md.DataPointCount(), cerr)
+}
+
+// Shutdown detaches the probe, so that no new drop arrives, delivers the
+// events still in the ring and the final counts (losses included), then
+// unloads the probe. A pipeline that does not take them within the
+// collector's deadline, or drainTimeout, gets its pushes cancelled. It is
+// safe without Start and more than once.
+func (r *dropReceiver) Shutdown(ctx context.Context) error {
 	var err error
 	r.shutdownOnce.Do(func() {
-		if r.cancel != nil {
-			r.cancel()
+		if r.src == nil {
+			return
 		}
-		if r.src != nil {
-			err = r.src.Close() // ends ReadBatch
+		deadline, cancel := context.WithTimeout(ctx, r.drainTimeout)
+		defer cancel()
+		stop := context.AfterFunc(deadline, r.cancelPush)
+		defer stop()
+
+		err = r.src.Detach()
+		r.draining.Store(true)
+		r.readers.Wait()
+		close(r.stopTicker)
+		r.tickers.Wait()
+		if r.metrics != nil {
+			r.collect(time.Now())
 		}
-		r.wg.Wait()
+		r.cancelPush()
+		err = errors.Join(err, r.src.Close())
 	})
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,13 +21,14 @@ import (
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
 
-// fakeSource hands out canned batches of events, then blocks like the
-// probe until closed.
+// fakeSource hands out canned batches of events, then waits like the
+// probe: until closed, or, once detached, for nothing.
 type fakeSource struct {
-	batches chan []probe.Event
-	counts  probe.Counts
-	closed  chan struct{}
-	once    sync.Once
+	batches  chan []probe.Event
+	counts   probe.Counts
+	closed   chan struct{}
+	once     sync.Once
+	detached atomic.Bool
 }
 
 func newFakeSource(counts probe.Counts, batches ...[]probe.Event) *fakeSource {
@@ -41,9 +43,24 @@ func (f *fakeSource) ReadBatch(evs []probe.Event) (int, error) {
 	select {
 	case b := <-f.batches:
 		return copy(evs, b), nil
+	default:
+	}
+	if f.detached.Load() {
+		return 0, nil // a detached probe's ring empties and stays empty
+	}
+	select {
+	case b := <-f.batches:
+		return copy(evs, b), nil
 	case <-f.closed:
 		return 0, probe.ErrClosed
+	case <-time.After(10 * time.Millisecond): // a flush interval
+		return 0, nil
 	}
+}
+
+func (f *fakeSource) Detach() error {
+	f.detached.Store(true)
+	return nil
 }
 
 func (f *fakeSource) Counts() (probe.Counts, error) {
@@ -149,8 +166,9 @@ func TestShutdownWithoutStartAndTwice(t *testing.T) {
 func TestSlowConsumerDoesNotBlockShutdown(t *testing.T) {
 	r, err := newDropReceiver(createDefaultConfig(), receivertest.NewNopSettings(metadata.Type))
 	require.NoError(t, err)
+	r.drainTimeout = 50 * time.Millisecond
 	pushed := make(chan struct{})
-	r.logs = blockingLogs{pushed}
+	r.logs = blockingLogs{pushed: pushed, once: new(sync.Once)}
 	r.open = func(*Config, bool, *zap.Logger) (dropSource, kernelNames, error) {
 		return newFakeSource(probe.Counts{}, fixtureEvents()), loadFixtureNames(t), nil
 	}

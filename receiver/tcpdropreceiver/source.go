@@ -14,6 +14,7 @@ import (
 type dropSource interface {
 	ReadBatch(evs []probe.Event) (int, error)
 	Counts() (probe.Counts, error)
+	Detach() error
 	Close() error
 }
 

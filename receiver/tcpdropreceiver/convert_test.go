@@ -112,7 +112,7 @@ func fixtureCounts() probe.Counts {
 			{PID: 5678, Comm: comm("curl"), Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 7},
 			{PID: 0, Comm: comm("swapper/0"), Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1},
 		},
-		Uncounted: 2, Lost: 3, Shed: 4,
+		Uncounted: 2, Lost: 3, Shed: 4, Missed: 5,
 	}
 }
 
@@ -156,7 +156,7 @@ func TestMetricsTimestamps(t *testing.T) {
 	now := dropTime.Add(10 * time.Second)
 	md := newTestMetricsConverter(t).convert(fixtureCounts(), now)
 	metrics := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
-	require.Equal(t, 4, metrics.Len())
+	require.Equal(t, 5, metrics.Len())
 	for i := 0; i < metrics.Len(); i++ {
 		points := metrics.At(i).Sum().DataPoints()
 		require.Positive(t, points.Len())

@@ -62,6 +62,7 @@ func (m *metricsConverter) convert(c probe.Counts, now time.Time) pmetric.Metric
 	m.builder.RecordTCPDropPacketsUncountedDataPoint(ts, int64(c.Uncounted))
 	m.builder.RecordTCPDropEventsLostDataPoint(ts, int64(c.Lost))
 	m.builder.RecordTCPDropEventsShedDataPoint(ts, int64(c.Shed))
+	m.builder.RecordTCPDropKernelMissedDataPoint(ts, int64(c.Missed))
 	md := m.builder.Emit()
 	if m.packets.Enabled && len(c.ByKey) > 0 {
 		m.appendPackets(md, c.ByKey, ts)

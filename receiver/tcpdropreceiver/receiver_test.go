@@ -116,7 +116,7 @@ func TestOneProbeServesBothPipelines(t *testing.T) {
 	require.Equal(t, 3, logs.LogRecordCount(), "exactly the events the source gave")
 
 	md := metrics.AllMetrics()[0]
-	require.Equal(t, 6, md.DataPointCount(), "3 tcp_drop.packets points (nc, curl, swapper) and 1 each of uncounted, lost, shed")
+	require.Equal(t, 7, md.DataPointCount(), "3 tcp_drop.packets points (nc, curl, swapper) and 1 each of uncounted, lost, shed, missed")
 }
 
 func TestMetricsOnlyCountsWithoutEvents(t *testing.T) {

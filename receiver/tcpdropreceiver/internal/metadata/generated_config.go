@@ -48,6 +48,26 @@ func (ms *TCPDropEventsShedMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	return nil
 }
 
+// TCPDropKernelMissedMetricConfig provides config for the tcp_drop.kernel.missed metric.
+type TCPDropKernelMissedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *TCPDropKernelMissedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // TCPDropPacketsMetricAttributeKey specifies the key of an attribute for the tcp_drop.packets metric.
 type TCPDropPacketsMetricAttributeKey string
 
@@ -123,6 +143,7 @@ func (ms *TCPDropPacketsUncountedMetricConfig) Unmarshal(parser *confmap.Conf) e
 type MetricsConfig struct {
 	TCPDropEventsLost       TCPDropEventsLostMetricConfig       `mapstructure:"tcp_drop.events.lost"`
 	TCPDropEventsShed       TCPDropEventsShedMetricConfig       `mapstructure:"tcp_drop.events.shed"`
+	TCPDropKernelMissed     TCPDropKernelMissedMetricConfig     `mapstructure:"tcp_drop.kernel.missed"`
 	TCPDropPackets          TCPDropPacketsMetricConfig          `mapstructure:"tcp_drop.packets"`
 	TCPDropPacketsUncounted TCPDropPacketsUncountedMetricConfig `mapstructure:"tcp_drop.packets.uncounted"`
 }
@@ -133,6 +154,9 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled: true,
 		},
 		TCPDropEventsShed: TCPDropEventsShedMetricConfig{
+			Enabled: true,
+		},
+		TCPDropKernelMissed: TCPDropKernelMissedMetricConfig{
 			Enabled: true,
 		},
 		TCPDropPackets: TCPDropPacketsMetricConfig{

@@ -32,6 +32,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					TCPDropEventsShed: TCPDropEventsShedMetricConfig{
 						Enabled: true,
 					},
+					TCPDropKernelMissed: TCPDropKernelMissedMetricConfig{
+						Enabled: true,
+					},
 					TCPDropPackets: TCPDropPacketsMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategySum,
@@ -53,6 +56,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					TCPDropEventsShed: TCPDropEventsShedMetricConfig{
 						Enabled: false,
 					},
+					TCPDropKernelMissed: TCPDropKernelMissedMetricConfig{
+						Enabled: false,
+					},
 					TCPDropPackets: TCPDropPacketsMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategySum,
@@ -68,7 +74,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropEventsLostMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropEventsLostMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropKernelMissedMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}

@@ -25,6 +25,9 @@ var MetricsInfo = metricsInfo{
 	TCPDropEventsShed: metricInfo{
 		Name: "tcp_drop.events.shed",
 	},
+	TCPDropKernelMissed: metricInfo{
+		Name: "tcp_drop.kernel.missed",
+	},
 	TCPDropPackets: metricInfo{
 		Name:       "tcp_drop.packets",
 		Attributes: []string{"process.pid", "process.executable.name", "tcp_drop.reason", "tcp_drop.kernel_function"},
@@ -37,6 +40,7 @@ var MetricsInfo = metricsInfo{
 type metricsInfo struct {
 	TCPDropEventsLost       metricInfo
 	TCPDropEventsShed       metricInfo
+	TCPDropKernelMissed     metricInfo
 	TCPDropPackets          metricInfo
 	TCPDropPacketsUncounted metricInfo
 }
@@ -142,6 +146,58 @@ func (m *metricTCPDropEventsShed) emit(metrics pmetric.MetricSlice) {
 
 func newMetricTCPDropEventsShed(cfg TCPDropEventsShedMetricConfig) metricTCPDropEventsShed {
 	m := metricTCPDropEventsShed{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricTCPDropKernelMissed struct {
+	data     pmetric.Metric                  // data buffer for generated metric.
+	config   TCPDropKernelMissedMetricConfig // metric config provided by user.
+	capacity int                             // max observed number of data points added to the metric.
+}
+
+// init fills tcp_drop.kernel.missed metric with initial data.
+func (m *metricTCPDropKernelMissed) init() {
+	m.data.SetName("tcp_drop.kernel.missed")
+	m.data.SetDescription("kfree_skb calls the kernel did not run the program for, because another BPF program was running on that CPU (the kernel's own count; it includes drops of other protocols). Drops missed here are in no other tcp_drop metric.")
+	m.data.SetUnit("{call}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricTCPDropKernelMissed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricTCPDropKernelMissed) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricTCPDropKernelMissed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricTCPDropKernelMissed(cfg TCPDropKernelMissedMetricConfig) metricTCPDropKernelMissed {
+	m := metricTCPDropKernelMissed{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -312,6 +368,7 @@ type MetricsBuilder struct {
 	buildInfo                     component.BuildInfo  // contains version information.
 	metricTCPDropEventsLost       metricTCPDropEventsLost
 	metricTCPDropEventsShed       metricTCPDropEventsShed
+	metricTCPDropKernelMissed     metricTCPDropKernelMissed
 	metricTCPDropPackets          metricTCPDropPackets
 	metricTCPDropPacketsUncounted metricTCPDropPacketsUncounted
 }
@@ -341,6 +398,7 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		buildInfo:                     settings.BuildInfo,
 		metricTCPDropEventsLost:       newMetricTCPDropEventsLost(mbc.Metrics.TCPDropEventsLost),
 		metricTCPDropEventsShed:       newMetricTCPDropEventsShed(mbc.Metrics.TCPDropEventsShed),
+		metricTCPDropKernelMissed:     newMetricTCPDropKernelMissed(mbc.Metrics.TCPDropKernelMissed),
 		metricTCPDropPackets:          newMetricTCPDropPackets(mbc.Metrics.TCPDropPackets),
 		metricTCPDropPacketsUncounted: newMetricTCPDropPacketsUncounted(mbc.Metrics.TCPDropPacketsUncounted),
 	}
@@ -410,6 +468,7 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	ils.Metrics().EnsureCapacity(mb.metricsCapacity)
 	mb.metricTCPDropEventsLost.emit(ils.Metrics())
 	mb.metricTCPDropEventsShed.emit(ils.Metrics())
+	mb.metricTCPDropKernelMissed.emit(ils.Metrics())
 	mb.metricTCPDropPackets.emit(ils.Metrics())
 	mb.metricTCPDropPacketsUncounted.emit(ils.Metrics())
 
@@ -441,6 +500,11 @@ func (mb *MetricsBuilder) RecordTCPDropEventsLostDataPoint(ts pcommon.Timestamp,
 // RecordTCPDropEventsShedDataPoint adds a data point to tcp_drop.events.shed metric.
 func (mb *MetricsBuilder) RecordTCPDropEventsShedDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricTCPDropEventsShed.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordTCPDropKernelMissedDataPoint adds a data point to tcp_drop.kernel.missed metric.
+func (mb *MetricsBuilder) RecordTCPDropKernelMissedDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricTCPDropKernelMissed.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordTCPDropPacketsDataPoint adds a data point to tcp_drop.packets metric.

@@ -75,6 +75,9 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordTCPDropEventsShedDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordTCPDropKernelMissedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordTCPDropPacketsDataPoint(ts, 1, 11, "process.executable.name-val", "tcp_drop.reason-val", "tcp_drop.kernel_function-val")
 			if tt.name == "reaggregate_set" {
 				mb.RecordTCPDropPacketsDataPoint(ts, 3, 12, "process.executable.name-val-2", "tcp_drop.reason-val-2", "tcp_drop.kernel_function-val-2")
@@ -135,6 +138,20 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
 					assert.Equal(t, "Drop events not sent as log records because of max_log_records_per_second. They are still counted in tcp_drop.packets.", mi.Description())
 					assert.Equal(t, "{event}", mi.Unit())
+					assert.True(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "tcp_drop.kernel.missed":
+					assert.False(t, validatedMetrics["tcp_drop.kernel.missed"], "Found a duplicate in the metrics slice: tcp_drop.kernel.missed")
+					validatedMetrics["tcp_drop.kernel.missed"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "kfree_skb calls the kernel did not run the program for, because another BPF program was running on that CPU (the kernel's own count; it includes drops of other protocols). Drops missed here are in no other tcp_drop metric.", mi.Description())
+					assert.Equal(t, "{call}", mi.Unit())
 					assert.True(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
 					dp := mi.Sum().DataPoints().At(0)

@@ -1,0 +1,44 @@
+package listeners
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+
+	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
+	"golang.org/x/sys/unix"
+)
+
+// BenchmarkPoll is one Poll of the whole host, with extra namespaces each
+// holding one listener: the cost per namespace is what grows on a container
+// host. The descriptor scan is excluded (it runs at most once a second).
+func BenchmarkPoll(b *testing.B) {
+	roottest.Require(b)
+	for _, extra := range []int{0, 10, 100} {
+		b.Run(fmt.Sprintf("extra=%d", extra), func(b *testing.B) {
+			for range extra {
+				n, err := sandbox.New()
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = n.Close() })
+				fd, err := n.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 16)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = unix.Close(fd) })
+			}
+			w := NewWatcher("/proc")
+			_, _ = w.Poll() // includes the first descriptor scan
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = w.Poll()
+			}
+			s := w.Stats()
+			b.ReportMetric(float64(s.Namespaces), "netns")
+			b.ReportMetric(float64(s.Listeners), "listeners")
+			b.ReportMetric(float64(s.FDScanDuration.Microseconds()), "fdscan-µs")
+		})
+	}
+}

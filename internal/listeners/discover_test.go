@@ -1,0 +1,103 @@
+package listeners
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestParseNsLink(t *testing.T) {
+	for in, want := range map[string]uint32{
+		"net:[4026531840]": 4026531840,
+		"net:[1]":          1,
+	} {
+		if got, ok := parseNsLink([]byte(in), "net"); !ok || got != want {
+			t.Errorf("parseNsLink(%q) = %d, %v", in, got, ok)
+		}
+	}
+	for _, in := range []string{"", "net:[]", "net:[x]", "mnt:[4026531840]", "net:[4026531840", "net:[4294967296]", "socket:[5]", "net:[-1]"} {
+		if got, ok := parseNsLink([]byte(in), "net"); ok {
+			t.Errorf("parseNsLink(%q) = %d, want no", in, got)
+		}
+	}
+}
+
+func TestMountNamespaces(t *testing.T) {
+	mi := "22 1 0:21 / /proc rw,nosuid - proc proc rw\n" +
+		"610 29 0:4 net:[4026532177] /run/netns/blue rw shared:5 - nsfs nsfs rw\n" +
+		"611 29 0:4 net:[4026532178] /run/netns/with\\040space rw - nsfs nsfs rw\n" +
+		"612 29 0:4 mnt:[4026532179] /run/mntns rw - nsfs nsfs rw\n" +
+		"613 29 0:4 net:[4026532177] /run/netns/again rw - nsfs nsfs rw\n" +
+		"garbage\n" +
+		"1 2 3 - nsfs\n"
+	got := map[uint32]string{}
+	mountNamespaces([]byte(mi), got)
+	want := map[uint32]string{4026532177: "/run/netns/blue", 4026532178: "/run/netns/with space"}
+	if len(got) != len(want) {
+		t.Fatalf("mountNamespaces = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("namespace %d at %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+func TestUnescapeMountPath(t *testing.T) {
+	for in, want := range map[string]string{
+		`/a`:             "/a",
+		`/a\040b`:        "/a b",
+		`/a\011\012\134`: "/a\t\n\\",
+		`/a\`:            `/a\`,
+		`/a\04`:          `/a\04`,
+		`/a\999`:         `/a\999`,
+		`\040`:           " ",
+	} {
+		if got := unescapeMountPath(in); got != want {
+			t.Errorf("unescapeMountPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestDiscoverFixture: process and descriptor scans over a fake /proc,
+// where namespace files are symlinks and regular files.
+func TestDiscoverFixture(t *testing.T) {
+	root := t.TempDir()
+	mk := func(p string) string {
+		p = filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, pid := range []string{"1", "20", "300"} {
+		if err := os.WriteFile(mk(pid+"/ns/net"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("net:[77]", mk("20/fd/3")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("socket:[78]", mk("20/fd/4")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(mk("self/fd"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	procs := map[uint32]string{}
+	processNamespaces(root, procs)
+	if len(procs) != 3 { // three files, three inodes
+		t.Errorf("processNamespaces = %v", procs)
+	}
+	fds := map[uint32]string{}
+	fdNamespaces(root, fds)
+	if len(fds) != 1 || fds[77] != filepath.Join(root, "20/fd/3") {
+		t.Errorf("fdNamespaces = %v", fds)
+	}
+	none := map[uint32]string{}
+	processNamespaces(filepath.Join(root, "missing"), none)
+	fdNamespaces(filepath.Join(root, "missing"), none)
+	if len(none) != 0 {
+		t.Errorf("found %v in a missing /proc", none)
+	}
+}

@@ -1,0 +1,57 @@
+// Package listeners watches the listening TCP sockets of every network
+// namespace on the host and reports the connections refused because a
+// listener's accept queue was full: listen-queue overflows, which the
+// kfree_skb tracepoint mostly never sees.
+//
+// # Where the kernel counts an overflow
+//
+// When the accept queue of a listener holds more than its backlog, the
+// kernel refuses a new connection in one of two places (Linux 6.x):
+//
+//   - the SYN, in tcp_conn_request: TcpExt:ListenOverflows++, then
+//     tcp_listendrop (TcpExt:ListenDrops++, sk_drops++). The SYN is then freed
+//     with consume_skb: kfree_skb never sees it. This is the common case on
+//     loopback and whenever the queue is full before the SYN arrives.
+//   - the ACK that completes a handshake, in tcp_v4/v6_syn_recv_sock (via
+//     tcp_check_req): ListenOverflows++ and tcp_listendrop as above, then
+//     tcp_v4_rcv/tcp_v6_rcv discards the segment through discard_and_relse,
+//     which adds to sk_drops a second time, and kfree_skb sees it with reason
+//     TCP_LISTEN_OVERFLOW.
+//
+// ListenDrops also counts SYNs a listener drops for other reasons (its SYN
+// queue full with SYN cookies off, no route back, no memory): ListenDrops >=
+// ListenOverflows. And sk_drops also counts whatever else a listener discards
+// through discard_and_relse: bare ACKs dropped by TCP_DEFER_ACCEPT, RSTs for
+// pending handshakes, socket-filter, XFRM and TCP-MD5/AO rejections, backlog
+// overruns.
+//
+// Measured on 6.18 (TestOverflowExact, TestOverflowACKPath), per namespace,
+// IPv4 and IPv6 alike, with a backlog-1 listener that never accepts and 8
+// clients:
+//
+//	SYN path only:       sk_drops 18 = ListenDrops 18 = ListenOverflows 18
+//	ACK path (deferred): sk_drops 34 = ListenDrops 22 + kfree_skb TCP_LISTEN_OVERFLOW 10 + TCPDeferAcceptDrop 2,
+//	                     ListenDrops 22 = ListenOverflows 22
+//
+// So a socket's sk_drops is exact for overflows only when they all happen on
+// the SYN path and nothing else is dropped; in general it over-counts.
+//
+// # How a Watcher counts exactly
+//
+// The namespace's TcpExt:ListenOverflows is the kernel's own count and exact.
+// A Watcher reads it (from /proc/thread-self/net/netstat of a thread inside
+// the namespace) together with every listener's sk_drops (sock_diag, one
+// dump per family), and gives the growth of ListenOverflows to the listeners
+// whose sk_drops grew: all of it when only one did, split in proportion to
+// their sk_drops growth when several did (then marked Estimated). The sum
+// over a namespace is always the kernel's count.
+//
+// # Which namespaces
+//
+// Every distinct /proc/<pid>/ns/net, every bind-mounted one (/run/netns),
+// and those only held open by a descriptor (found by a scan of
+// /proc/*/fd, run at most once a second and at most 2% of the time):
+// listeners in containers, `ip netns` namespaces and test sandboxes alike.
+// Entering another namespace needs CAP_SYS_ADMIN; without it only the
+// Watcher's own namespace is read, and the others are reported as errors.
+package listeners

@@ -1,0 +1,89 @@
+package listeners
+
+import (
+	"net/netip"
+	"testing"
+)
+
+// snap builds a snapshot of namespace 1 (cookie 9) with the given counters
+// and listeners (socket cookie -> sk_drops).
+func snap(over, drops uint64, ls ...[2]uint64) snapshot {
+	s := snapshot{netns: 1, cookie: 9, counters: nsCounters{ListenOverflows: over, ListenDrops: drops}}
+	for _, l := range ls {
+		s.listeners = append(s.listeners, Listener{Netns: 1, Cookie: l[0], Inode: l[0] + 1000,
+			Addr: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(l[0])), Drops: l[1]})
+	}
+	return s
+}
+
+type share struct {
+	cookie, newDrops, over, drops uint64
+	est                           bool
+}
+
+func shares(os []Overflow) []share {
+	var out []share
+	for _, o := range os {
+		out = append(out, share{o.Cookie, o.NewDrops, o.Overflows, o.ListenDrops, o.Estimated})
+	}
+	return out
+}
+
+func TestUpdate(t *testing.T) {
+	steps := []struct {
+		name string
+		s    snapshot
+		want []share
+	}{
+		{"baseline", snap(100, 120, [2]uint64{80, 50}), nil},
+		{"quiet", snap(100, 120, [2]uint64{80, 50}), nil},
+		{"one listener grows", snap(118, 138, [2]uint64{80, 68}), []share{{80, 18, 18, 18, false}}},
+		{"ACK path: sk_drops counts double", snap(120, 140, [2]uint64{80, 72}), []share{{80, 4, 2, 2, false}}},
+		{"a new listener counts from zero", snap(126, 146, [2]uint64{80, 72}, [2]uint64{443, 6}),
+			[]share{{443, 6, 6, 6, false}}},
+		{"two grow: split by sk_drops", snap(136, 156, [2]uint64{80, 75}, [2]uint64{443, 13}),
+			[]share{{80, 3, 3, 3, true}, {443, 7, 7, 7, true}}},
+		{"counted, but no sk_drops moved: to the last grown", snap(140, 160, [2]uint64{80, 75}, [2]uint64{443, 13}),
+			[]share{{80, 0, 1, 1, true}, {443, 0, 3, 3, true}}},
+		{"sk_drops but no overflow (defer-accept ACKs)", snap(140, 160, [2]uint64{80, 75}, [2]uint64{443, 15}),
+			[]share{{443, 2, 0, 0, false}}},
+		{"the listener closed: unattributed", snap(145, 165, [2]uint64{80, 75}), []share{{0, 0, 5, 5, true}}},
+		{"sk_drops wraps at 32 bits", snap(145, 165, [2]uint64{80, 75}, [2]uint64{8080, 1 << 32}), nil},
+		{"wrap", snap(147, 167, [2]uint64{80, 75}, [2]uint64{8080, 1}), []share{{8080, 1, 2, 2, false}}},
+		{"counters went back: another namespace, baseline", snap(3, 3, [2]uint64{80, 1}), nil},
+		{"after the new baseline", snap(4, 4, [2]uint64{80, 2}), []share{{80, 1, 1, 1, false}}},
+	}
+	w := NewWatcher("/nonexistent")
+	for _, st := range steps {
+		got := shares(w.update(st.s, nil))
+		if len(got) != len(st.want) {
+			t.Fatalf("%s: got %+v, want %+v", st.name, got, st.want)
+		}
+		for i := range got {
+			if got[i] != st.want[i] {
+				t.Fatalf("%s: got %+v, want %+v", st.name, got, st.want)
+			}
+		}
+	}
+	// The same inode with another netns cookie is another namespace.
+	s := snap(10, 10, [2]uint64{80, 10})
+	s.cookie = 10
+	if got := w.update(s, nil); len(got) != 0 {
+		t.Fatalf("a new namespace under a reused inode reported %+v", got)
+	}
+}
+
+// TestUpdateInterrupted: a listener missing from an interrupted dump keeps
+// its last value, so it does not count from zero when it reappears.
+func TestUpdateInterrupted(t *testing.T) {
+	w := NewWatcher("/nonexistent")
+	w.update(snap(0, 0, [2]uint64{80, 50}, [2]uint64{443, 7}), nil)
+	s := snap(0, 0, [2]uint64{80, 50})
+	s.interrupted = true
+	if got := w.update(s, nil); len(got) != 0 {
+		t.Fatalf("interrupted dump: %+v", got)
+	}
+	if got := shares(w.update(snap(1, 1, [2]uint64{80, 50}, [2]uint64{443, 8}), nil)); len(got) != 1 || got[0] != (share{443, 1, 1, 1, false}) {
+		t.Fatalf("after the interrupted dump: %+v", got)
+	}
+}

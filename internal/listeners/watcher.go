@@ -1,0 +1,313 @@
+package listeners
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Overflow is a listener whose drops grew since the previous Poll, with its
+// share of its namespace's listen-queue counters.
+type Overflow struct {
+	Listener
+
+	// NewDrops is the growth of the socket's sk_drops. It counts more than
+	// overflows (see the package doc): use Overflows for those.
+	NewDrops uint64
+
+	// Overflows is this listener's share of the growth of its namespace's
+	// TcpExt:ListenOverflows: SYNs and handshake-completing ACKs refused
+	// because the accept queue was full. Summed over a namespace the shares
+	// equal the kernel's counter exactly.
+	Overflows uint64
+
+	// ListenDrops is the same for TcpExt:ListenDrops (every SYN or ACK a
+	// listener dropped, the overflows included).
+	ListenDrops uint64
+
+	// Estimated is set when the namespace's growth could not be pinned on
+	// this listener alone: several listeners grew in the same interval and
+	// the counters were split by NewDrops, or none grew and the growth went
+	// to the listener(s) that grew last. A zero Cookie and Inode mean the
+	// growth went to no listener at all (it closed).
+	Estimated bool
+}
+
+// Stats describes the work of the last Poll.
+type Stats struct {
+	Namespaces     int           // network namespaces read
+	Listeners      int           // listening sockets seen
+	Duration       time.Duration // of the whole Poll
+	FDScanDuration time.Duration // of the last scan of /proc/*/fd for namespace descriptors
+}
+
+// Watcher polls the listening TCP sockets of every network namespace on the
+// host and reports their listen-queue overflows. It is safe for concurrent
+// use; Polls are serialized.
+type Watcher struct {
+	procRoot string
+
+	mu       sync.Mutex
+	polls    uint64
+	ns       map[uint32]*nsState
+	fdNS     map[uint32]string // namespaces found held open by descriptors
+	lastScan time.Time
+	scanCost time.Duration
+	last     []Listener
+	stats    Stats
+	scratch  scratch
+}
+
+// nsState is what a Watcher remembers of one namespace between Polls.
+type nsState struct {
+	cookie    uint64
+	counters  nsCounters
+	drops     map[uint64]uint32 // socket cookie -> last sk_drops (32 bits on the wire)
+	lastGrown map[uint64]uint64 // socket cookie -> NewDrops, of the last Poll where any listener grew
+}
+
+// Descriptor scans for namespaces cost one readlink per open file on the
+// host: run one at most every fdScanMin, and at most fdScanShare of the time.
+const (
+	fdScanMin   = time.Second
+	fdScanShare = 50
+)
+
+// NewWatcher returns a Watcher that finds namespaces under procRoot
+// ("/proc").
+func NewWatcher(procRoot string) *Watcher {
+	return &Watcher{procRoot: procRoot, ns: map[uint32]*nsState{}, fdNS: map[uint32]string{}}
+}
+
+// Poll reads every namespace's listeners and counters and returns the
+// listeners whose drops grew since the previous Poll, and the namespaces
+// whose ListenOverflows or ListenDrops grew. The first Poll, and the first
+// sight of a namespace, only take a baseline. A listener first seen in a
+// namespace already watched counts from zero (it was created since).
+// Namespaces that cannot be read are skipped and reported in the error; the
+// overflows returned are valid even then.
+func (w *Watcher) Poll() ([]Overflow, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	start := time.Now()
+	w.polls++
+	paths := w.discover()
+	inodes := make([]uint32, 0, len(paths))
+	for ino := range paths {
+		inodes = append(inodes, ino)
+	}
+	sort.Slice(inodes, func(a, b int) bool { return inodes[a] < inodes[b] })
+	var errs []error
+	if len(inodes) > maxNamespaces {
+		errs = append(errs, fmt.Errorf("listeners: %d network namespaces, reading the first %d", len(inodes), maxNamespaces))
+		inodes = inodes[:maxNamespaces]
+	}
+	self := selfProcessNetns()
+	var out []Overflow
+	listeners := w.last[:0:0]
+	seen := make(map[uint32]bool, len(inodes))
+	for _, ino := range inodes {
+		var prev *nsCounters
+		if st := w.ns[ino]; st != nil {
+			prev = &st.counters
+		}
+		s, err := readNamespace(paths[ino], ino, ino == self, &w.scratch, prev)
+		if err != nil {
+			if !errors.Is(err, errGone) {
+				errs = append(errs, fmt.Errorf("network namespace %d (%s): %w", ino, paths[ino], err))
+			}
+			continue
+		}
+		seen[ino] = true
+		listeners = append(listeners, s.listeners...)
+		out = w.update(s, out)
+	}
+	for ino := range w.ns {
+		if !seen[ino] {
+			delete(w.ns, ino) // gone; a namespace reusing the inode starts afresh
+		}
+	}
+	w.last = listeners
+	w.stats = Stats{Namespaces: len(seen), Listeners: len(listeners), Duration: time.Since(start), FDScanDuration: w.scanCost}
+	if len(errs) > 8 {
+		errs = append(errs[:8], fmt.Errorf("and %d more", len(errs)-8))
+	}
+	return out, errors.Join(errs...)
+}
+
+// Listeners returns the listeners the last Poll saw, with their queue fill.
+func (w *Watcher) Listeners() []Listener {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]Listener(nil), w.last...)
+}
+
+// Stats returns the cost of the last Poll.
+func (w *Watcher) Stats() Stats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stats
+}
+
+// discover returns a path for each network namespace: those of processes
+// (every Poll), bind-mounted ones, and those held by descriptors (rescanned
+// now and then, remembered in between while their path still leads there).
+func (w *Watcher) discover() map[uint32]string {
+	paths := map[uint32]string{}
+	processNamespaces(w.procRoot, paths)
+	if b, err := os.ReadFile(filepath.Join(w.procRoot, "self", "mountinfo")); err == nil {
+		mountNamespaces(b, paths)
+	}
+	if wait := max(fdScanMin, fdScanShare*w.scanCost); w.polls == 1 || time.Since(w.lastScan) >= wait {
+		t := time.Now()
+		found := map[uint32]string{}
+		fdNamespaces(w.procRoot, found)
+		w.fdNS = found
+		w.lastScan, w.scanCost = time.Now(), time.Since(t)
+	} else {
+		for ino, p := range w.fdNS {
+			var st unix.Stat_t
+			if unix.Stat(p, &st) != nil || uint32(st.Ino) != ino {
+				delete(w.fdNS, ino) // the descriptor was closed or reused
+			}
+		}
+	}
+	for ino, p := range w.fdNS {
+		if _, ok := paths[ino]; !ok {
+			paths[ino] = p
+		}
+	}
+	return paths
+}
+
+// errGone: the namespace's path no longer leads to it (its process exited).
+var errGone = errors.New("listeners: namespace gone")
+
+// readNamespace opens path, checks it is still namespace ino, and reads its
+// snapshot; own is set for the Watcher's own namespace, read without setns
+// (which needs CAP_SYS_ADMIN).
+func readNamespace(path string, ino uint32, own bool, sc *scratch, prev *nsCounters) (snapshot, error) {
+	if own {
+		var s snapshot
+		err := lockedDo(func() error {
+			var err error
+			s, err = readSnapshot(ino, sc, prev)
+			return err
+		})
+		return s, err
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return snapshot{}, errGone
+	}
+	defer unix.Close(fd)
+	if got, err := fdInode(fd); err != nil || uint32(got) != ino {
+		return snapshot{}, errGone
+	}
+	var s snapshot
+	err = inNetns(fd, func() error {
+		var err error
+		s, err = readSnapshot(ino, sc, prev)
+		return err
+	})
+	return s, err
+}
+
+// selfProcessNetns is the inode of the process's network namespace.
+func selfProcessNetns() uint32 {
+	var st unix.Stat_t
+	if unix.Stat("/proc/self/ns/net", &st) != nil {
+		return 0
+	}
+	return uint32(st.Ino)
+}
+
+// update folds one namespace's snapshot into the Watcher's state and appends
+// what grew to out.
+func (w *Watcher) update(s snapshot, out []Overflow) []Overflow {
+	st, ok := w.ns[s.netns]
+	if !ok || st.cookie != s.cookie ||
+		s.counters.ListenOverflows < st.counters.ListenOverflows || s.counters.ListenDrops < st.counters.ListenDrops {
+		// New, or another namespace under a reused inode: baseline.
+		w.ns[s.netns] = newState(s)
+		return out
+	}
+	dOver := s.counters.ListenOverflows - st.counters.ListenOverflows
+	dDrops := s.counters.ListenDrops - st.counters.ListenDrops
+	var grown []Overflow
+	for _, l := range s.listeners {
+		// sk_drops is 32 bits on the wire: the subtraction wraps with it.
+		// A listener not seen before was created since: count from zero.
+		d := uint64(uint32(l.Drops) - st.drops[l.Cookie])
+		if d > 0 {
+			grown = append(grown, Overflow{Listener: l, NewDrops: d})
+		}
+	}
+	switch {
+	case len(grown) > 0:
+		weights := make([]uint64, len(grown))
+		for i, g := range grown {
+			weights[i] = g.NewDrops
+		}
+		give(grown, dOver, dDrops, weights, len(grown) > 1 && dOver+dDrops > 0)
+		st.lastGrown = map[uint64]uint64{}
+		for _, g := range grown {
+			st.lastGrown[g.Cookie] = g.NewDrops
+		}
+	case dOver > 0 || dDrops > 0:
+		// Counted in the namespace, but no socket's sk_drops moved: the read
+		// raced an overflow, or the listener closed. Give it to the listeners
+		// that grew last, if they still listen.
+		var weights []uint64
+		for _, l := range s.listeners {
+			if wgt, ok := st.lastGrown[l.Cookie]; ok {
+				grown = append(grown, Overflow{Listener: l})
+				weights = append(weights, wgt)
+			}
+		}
+		if len(grown) == 0 {
+			grown = []Overflow{{Listener: Listener{Netns: s.netns}}}
+			weights = []uint64{1}
+		}
+		give(grown, dOver, dDrops, weights, true)
+	}
+	st.counters = s.counters
+	drops := dropsOf(s.listeners)
+	if s.interrupted {
+		// The dump may have missed listeners: keep their last values, or
+		// they would count from zero when seen again.
+		for c, d := range st.drops {
+			if _, ok := drops[c]; !ok {
+				drops[c] = d
+			}
+		}
+	}
+	st.drops = drops
+	return append(out, grown...)
+}
+
+// give splits the namespace's growth among grown by weights.
+func give(grown []Overflow, dOver, dDrops uint64, weights []uint64, estimated bool) {
+	o, d := split(dOver, weights), split(dDrops, weights)
+	for i := range grown {
+		grown[i].Overflows, grown[i].ListenDrops, grown[i].Estimated = o[i], d[i], estimated
+	}
+}
+
+func newState(s snapshot) *nsState {
+	return &nsState{cookie: s.cookie, counters: s.counters, drops: dropsOf(s.listeners)}
+}
+
+func dropsOf(ls []Listener) map[uint64]uint32 {
+	m := make(map[uint64]uint32, len(ls))
+	for _, l := range ls {
+		m[l.Cookie] = uint32(l.Drops)
+	}
+	return m
+}

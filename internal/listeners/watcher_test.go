@@ -1,0 +1,86 @@
+package listeners
+
+import (
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"golang.org/x/sys/unix"
+)
+
+// TestWatcherOwnNamespace needs no privilege: the Watcher's own namespace is
+// read without setns.
+func TestWatcherOwnNamespace(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	a := l.Addr().(*net.TCPAddr).AddrPort()
+	w := NewWatcher("/proc")
+	pollLog(t, w)
+	found := false
+	for _, x := range w.Listeners() {
+		if x.Addr == a {
+			found = true
+			if x.Netns != selfProcessNetns() || x.Inode == 0 || x.MaxBacklog == 0 {
+				t.Errorf("own listener %+v", x)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("the Watcher did not see %v in its own namespace", a)
+	}
+	s := w.Stats()
+	if s.Namespaces < 1 || s.Listeners < 1 || s.Duration <= 0 {
+		t.Errorf("Stats = %+v", s)
+	}
+	t.Logf("Poll: %+v", s)
+}
+
+// TestOverflowTwoListeners: two listeners of one namespace overflow in the
+// same intervals. The namespace's counter is split between them by sk_drops
+// growth; on the SYN path that growth is exactly each one's overflows, so
+// the split is exact too, and the sum is the kernel's count.
+func TestOverflowTwoListeners(t *testing.T) {
+	roottest.Require(t)
+	n := newSandbox(t)
+	fdA, a := listen(t, n, "127.0.0.1:0", 1)
+	defer unix.Close(fdA)
+	fdB, b := listen(t, n, "[::1]:0", 1)
+	defer unix.Close(fdB)
+	w := NewWatcher("/proc")
+	pollLog(t, w)
+	before := netstat(t, n)
+	for _, c := range []struct {
+		addr netip.AddrPort
+		k    int
+	}{{a, 8}, {b, 4}} {
+		fds, err := n.StartConnects(c.addr, c.k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeAll(fds)
+	}
+	got := waitQuiet(t, w, n, 3500*time.Millisecond, time.Second, 15*time.Second)
+	after := netstat(t, n)
+	dOver := after["TcpExt:ListenOverflows"] - before["TcpExt:ListenOverflows"]
+	per := map[netip.AddrPort][2]uint64{} // overflows, sk_drops
+	var sum uint64
+	for _, o := range got {
+		v := per[o.Addr]
+		per[o.Addr] = [2]uint64{v[0] + o.Overflows, v[1] + o.NewDrops}
+		sum += o.Overflows
+	}
+	t.Logf("ListenOverflows +%d; per listener (overflows, sk_drops): %v", dOver, per)
+	if sum != dOver {
+		t.Errorf("sum of Overflows %d != ListenOverflows +%d", sum, dOver)
+	}
+	for _, x := range []netip.AddrPort{a, b} {
+		if v := per[x]; v[0] == 0 || v[0] != v[1] {
+			t.Errorf("%v: %d overflows reported for %d sk_drops", x, v[0], v[1])
+		}
+	}
+}

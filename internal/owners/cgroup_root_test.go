@@ -1,0 +1,178 @@
+package owners
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"golang.org/x/sys/unix"
+)
+
+// envChild makes the test binary act as a child process holding a listener
+// (see TestMain): it prints the socket's inode and waits for stdin to close.
+const envChild = "TCPDROP_OWNERS_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envChild) == "1" {
+		os.Exit(child())
+	}
+	os.Exit(m.Run())
+}
+
+func child() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	defer l.Close()
+	var st unix.Stat_t
+	raw, _ := l.(*net.TCPListener).SyscallConn()
+	_ = raw.Control(func(fd uintptr) { err = unix.Fstat(int(fd), &st) })
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	fmt.Println(st.Ino)
+	// Until the parent closes stdin, or at most 30s: never outlive a test.
+	done := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+	}
+	return 0
+}
+
+// cgroup2Mount returns the mount point of the cgroup v2 hierarchy and the
+// cgroup path its root is (not "/" inside a cgroup namespace), from
+// /proc/self/mountinfo.
+func cgroup2Mount() (mountPoint, root string, err error) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return "", "", err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		if !ok || !strings.HasPrefix(post, "cgroup2 ") {
+			continue
+		}
+		f := strings.Fields(pre)
+		if len(f) >= 5 {
+			return f[4], f[3], nil
+		}
+	}
+	return "", "", errors.New("no cgroup2 mount")
+}
+
+// TestLookupChildInCgroup starts a child (this test binary) directly inside a
+// new cgroup v2 group named like a docker container's, and checks that its
+// socket resolves to it with that group's path and the container id.
+func TestLookupChildInCgroup(t *testing.T) {
+	roottest.Require(t)
+	mnt, root, err := cgroup2Mount()
+	if err != nil {
+		t.Skipf("cannot test cgroups here: %v", err)
+	}
+	const id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	parent := fmt.Sprintf("tcpdrop-owners-test-%d", os.Getpid())
+	name := parent + "/docker-" + id + ".scope"
+	for _, g := range []string{parent, name} {
+		dir := filepath.Join(mnt, g)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatalf("create cgroup: %v", err)
+		}
+		t.Cleanup(func() { removeCgroup(t, dir) }) // inner first: cleanups run last-in first-out
+	}
+	dir := filepath.Join(mnt, name)
+	cgfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(cgfd)
+
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChild+"=1")
+	// clone3(CLONE_INTO_CGROUP): the child starts in the group, no race.
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cgfd}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start child in cgroup: %v", err)
+	}
+	defer func() {
+		_ = stdin.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("read child's socket inode: %v", err)
+	}
+	ino, err := strconv.ParseUint(strings.TrimSpace(line), 10, 64)
+	if err != nil {
+		t.Fatalf("child said %q", line)
+	}
+
+	r := NewResolver("/proc")
+	got, ok := r.Lookup(ino)
+	want := Owner{PID: cmd.Process.Pid, Comm: comm(filepath.Base(exe)), CgroupPath: path.Join(root, name), ContainerID: id}
+	if !ok || got != want {
+		t.Fatalf("Lookup(%d) = %+v, %v; want %+v", ino, got, ok, want)
+	}
+	t.Logf("socket:[%d] -> %+v", ino, got)
+}
+
+// comm is what the kernel keeps of a program name: its first 15 bytes.
+func comm(name string) string {
+	if len(name) > 15 {
+		return name[:15]
+	}
+	return name
+}
+
+// removeCgroup removes an empty cgroup, waiting a little for the kernel to
+// notice that its last process has exited.
+func removeCgroup(t *testing.T, dir string) {
+	for i := 0; ; i++ {
+		err := os.Remove(dir)
+		if err == nil || errors.Is(err, os.ErrNotExist) {
+			return
+		}
+		if i == 50 {
+			t.Errorf("remove cgroup %s: %v", dir, err)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -54,3 +54,27 @@ check-generated: generate
 
 clean:
 	rm -rf _build
+
+# The cost of watching drops under a SYN flood, in one run (as root): the
+# flood alone, with the collector (batched and per-event wakeups) and with
+# bpftrace, in alternating rounds; `compare` runs the seed's four modes
+# (testdata/modes) instead. Tables print here and go to benchmark_results/.
+#   sudo make bench BENCH_ARGS='-rate 100000 -duration 30s -rounds 1'
+BENCH_ARGS ?=
+.PHONY: compare
+
+bench:
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "make bench: the bench loads eBPF programs and creates network namespaces: run 'sudo make bench'"; \
+		exit 1; \
+	fi
+	@$(MAKE) --no-print-directory build
+	go run ./cmd/tcpdrop-bench -collector $(COLLECTOR) $(BENCH_ARGS)
+
+compare:
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "make compare: the comparison loads eBPF programs and creates network namespaces: run 'sudo make compare'"; \
+		exit 1; \
+	fi
+	@$(MAKE) --no-print-directory build
+	go run ./cmd/tcpdrop-bench -compare -collector $(COLLECTOR) $(BENCH_ARGS)

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// monitorKind is what a mode attaches during the flood.
+type monitorKind int
+
+const (
+	attachNothing monitorKind = iota
+	attachCollector
+	attachBpftrace
+)
+
+// stdoutKind is where a collector's stdout goes.
+type stdoutKind int
+
+const (
+	stdoutNull stdoutKind = iota // /dev/null
+	stdoutPipe                   // a pipe the bench drains and counts, as a terminal would
+	stdoutFile                   // a file under -out
+)
+
+// mode is one column of the comparison: what runs beside the flood.
+type mode struct {
+	name   string
+	attach monitorKind
+	// events is set when the collector has a logs pipeline: the kernel then
+	// sends drop events, not only counts.
+	events bool
+	// configFile is a collector config of the user's (testdata/modes);
+	// without it the bench generates one from receiver.
+	configFile string
+	receiver   receiverSettings
+	stdout     stdoutKind
+	desc       string // what a config file's mode does, for the report
+}
+
+// benchModes answer the seed's open question: the collector with batched
+// wakeups (the receiver's default) and with a wakeup per event (the kernel's
+// default, what the seed did), the lightest peer, and nothing attached.
+func benchModes(limit int) []mode {
+	return []mode{
+		{name: "nothing", attach: attachNothing},
+		{name: "tcp_drop", attach: attachCollector, events: true,
+			receiver: receiverSettings{MaxLogRecords: limit}},
+		{name: "tcp_drop wakeup_bytes=1", attach: attachCollector, events: true,
+			receiver: receiverSettings{WakeupBytes: 1, MaxLogRecords: limit}},
+		{name: "bpftrace", attach: attachBpftrace},
+	}
+}
+
+// compareModes are the seed's four modes, as the configs in dir.
+func compareModes(dir string) []mode {
+	file := func(name string) string { return filepath.Join(dir, name+".yaml") }
+	return []mode{
+		{name: "nothing", attach: attachNothing},
+		{name: "terminal", attach: attachCollector, events: true, configFile: file("terminal"), stdout: stdoutPipe,
+			desc: "one line per drop (debug exporter)"},
+		{name: "file", attach: attachCollector, events: true, configFile: file("file"), stdout: stdoutFile,
+			desc: "one line per drop (debug exporter)"},
+		{name: "benchmark", attach: attachCollector, configFile: file("benchmark"),
+			desc: "count only: a metrics pipeline alone, so the kernel sends no events"},
+		{name: "busy", attach: attachCollector, events: true, configFile: file("busy"),
+			desc: "every drop converted to a log record, then dropped (nop exporter)"},
+	}
+}
+
+// slug is a mode's name as a file name.
+func (m mode) slug() string {
+	r := strings.NewReplacer(" ", "_", "=", "", "/", "_")
+	return r.Replace(m.name)
+}
+
+// bpftraceProgram is the lightest useful peer: a count per drop reason, in
+// the kernel, read once at exit.
+const bpftraceProgram = `tracepoint:skb:kfree_skb { @[args->reason] = count(); }`

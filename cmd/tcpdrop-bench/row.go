@@ -1,0 +1,64 @@
+package main
+
+import "time"
+
+// row is what one mode measured in one round.
+type row struct {
+	Round int
+	Mode  string
+
+	Attached bool // something ran beside the flood
+	Counts   bool // the tcp_drop receiver's counts were read
+	Events   bool // the mode sends drop events (a logs pipeline)
+
+	Sent        uint64        // packets the generator sent
+	Elapsed     time.Duration // how long it took
+	KernelDrops uint64        // Tcp:InSegs in the flood's namespace: every one was dropped
+
+	Delivered uint64 // log records the collector's pipeline accepted
+	Refused   uint64 // log records its pipeline refused
+	Lost      uint64 // tcp_drop.events.lost
+	Shed      uint64 // tcp_drop.events.shed
+	Uncounted uint64 // tcp_drop.packets.uncounted
+	Missed    uint64 // tcp_drop.kernel.missed: calls the program did not see (all protocols)
+	// MetricTotal is tcp_drop.packets over the flood, all data points; for
+	// bpftrace, the kfree_skb calls it counted while it ran.
+	MetricTotal uint64
+	// ByCause is MetricTotal by "REASON function".
+	ByCause map[string]uint64
+
+	CPU     time.Duration // the monitor's utime+stime over the flood
+	Wakeups uint64        // its voluntary context switches over the flood
+	PeakRSS uint64        // its VmHWM, bytes
+
+	OutputBytes, OutputLines uint64 // what it printed (terminal, file)
+
+	// OtherCPU is what other user-space processes used during the flood:
+	// on a shared machine, a disturbance.
+	OtherCPU time.Duration
+
+	// CountsMoved is set when other drops kept the counts moving while the
+	// bench read them before or after the flood: the telemetry and the
+	// exported counts were then read at different moments, and the sum of
+	// outcomes cannot be checked to the event.
+	CountsMoved bool
+
+	Notes []string
+}
+
+// Rate is the generator's packets per second.
+func (r row) Rate() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Sent) / r.Elapsed.Seconds()
+}
+
+// eventBase is what wakeups are counted per: the events the collector read
+// (delivered and refused ones), or the drops where a mode sends no events.
+func (r row) eventBase() uint64 {
+	if r.Events {
+		return r.Delivered + r.Refused
+	}
+	return r.KernelDrops
+}

@@ -70,11 +70,7 @@ func BenchmarkFlood(b *testing.B) {
 				return
 			}
 			counts := waitDrained(b, p, rd)
-			var drops uint64
-			for _, c := range counts.ByKey {
-				drops += c.Packets
-			}
-			b.ReportMetric(float64(drops)/rep.Elapsed.Seconds(), "drops/s")
+			b.ReportMetric(float64(totalPackets(counts))/rep.Elapsed.Seconds(), "drops/s")
 			b.ReportMetric(float64(counts.Lost), "lost")
 			if mode.opts.MaxEventsPerSecond > 0 {
 				b.ReportMetric(float64(counts.Shed), "shed")
@@ -136,10 +132,7 @@ func waitDrained(b *testing.B, p *Probe, rd *benchReader) Counts {
 		if err != nil && !errors.Is(err, ErrClosed) {
 			b.Fatal(err)
 		}
-		var total uint64
-		for _, c := range counts.ByKey {
-			total += c.Packets
-		}
+		total := totalPackets(counts)
 		if rd == nil || rd.read.Load()+counts.Lost+counts.Shed >= total+counts.Uncounted {
 			return counts
 		}

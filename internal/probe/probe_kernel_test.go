@@ -215,6 +215,17 @@ func TestEventLimitSheds(t *testing.T) {
 	}
 }
 
+// pidPackets sums the drops counted for one process.
+func pidPackets(c Counts, pid int) uint64 {
+	var n uint64
+	for _, k := range c.ByKey {
+		if k.PID == uint32(pid) {
+			n += k.Packets
+		}
+	}
+	return n
+}
+
 func totalPackets(c Counts) uint64 {
 	var total uint64
 	for _, k := range c.ByKey {
@@ -272,12 +283,7 @@ func TestCountOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mine uint64
-	for _, c := range counts.ByKey {
-		if c.PID == uint32(os.Getpid()) {
-			mine += c.Packets
-		}
-	}
+	mine := pidPackets(counts, os.Getpid())
 	if mine != 7 || counts.Lost != 0 {
 		t.Fatalf("count-only counted %d drops (lost %d), want 7 (0)", mine, counts.Lost)
 	}
@@ -409,13 +415,7 @@ func TestDetachKeepsWhatWasCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var counted uint64
-	for _, c := range counts.ByKey {
-		if c.PID == uint32(os.Getpid()) {
-			counted += c.Packets
-		}
-	}
-	if counted != 5 {
+	if counted := pidPackets(counts, os.Getpid()); counted != 5 {
 		t.Fatalf("counted %d drops of this process, want the 5 made before Detach", counted)
 	}
 }

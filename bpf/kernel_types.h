@@ -30,13 +30,31 @@ struct net_device {
 	possible_net_t nd_net;
 };
 
+struct sock;
+
 struct sock_common {
+	volatile unsigned char skc_state;
 	possible_net_t skc_net;
+	struct sock *skc_listener; /* request socks only: their listener */
+};
+
+struct inode {
+	unsigned long i_ino;
+};
+
+struct file {
+	struct inode *f_inode;
+};
+
+struct socket {
+	struct file *file;
 };
 
 struct sock {
 	struct sock_common __sk_common;
+	struct socket *sk_socket;
 };
+
 
 struct sk_buff {
 	struct sock *sk;

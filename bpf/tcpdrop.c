@@ -3,7 +3,8 @@
  *
  * Attached to the kfree_skb tracepoint (tp_btf). For every freed packet that
  * carries TCP over IPv4 or IPv6 it
- *   - counts it exactly, per CPU, by (process, reason, location), and
+ *   - counts it exactly, per CPU, by (owning socket, on-CPU process, reason,
+ *     location), and
  *   - writes an event to a ring buffer whose reader is woken in batches.
  * Everything else returns after reading a couple of header bytes.
  */
@@ -20,6 +21,8 @@
 #define IPPROTO_TCP 6
 #define IP_OFFSET_MASK 0x1fff
 #define NO_HEADER ((__u16)~0U)
+#define TCP_TIME_WAIT 6
+#define TCP_NEW_SYN_RECV 12
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -27,6 +30,11 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u64 wakeup_bytes = 1;
 const volatile __u8 count_only = 0;
 const volatile __u64 max_events_per_sec = 0; /* 0: no limit */
+/* A reason left to user space, which counts it better from the kernel's own
+ * counters (TCP_LISTEN_OVERFLOW: kfree_skb sees only some of those). 0: none. */
+const volatile __u32 skip_reason = 0;
+/* Look up socket-less packets in tcpdrop_listeners (filled by user space). */
+const volatile __u8 match_listeners = 0;
 
 /* Puts struct drop_event into the object's BTF, where bpf2go finds it and
  * generates the Go mirror the decoder takes its offsets from. Read-only
@@ -58,6 +66,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct event_window);
 } tcpdrop_window SEC(".maps");
+
+/* The listening sockets of every network namespace, by port, as user space
+ * last found them: the owner of a packet dropped before it met its socket
+ * (a firewall rule on a server's port) is the listener it was going to. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized by the loader */
+	__type(key, struct listener_key);
+	__type(value, __u64); /* socket inode */
+} tcpdrop_listeners SEC(".maps");
 
 /* What the program needs to know about one TCP packet. */
 struct tcp_packet {
@@ -225,6 +243,29 @@ static __always_inline __u32 netns_inode(struct net_device *dev, struct sock *sk
 	return 0;
 }
 
+/* socket_inode finds the file of the socket a packet belonged to: its inode
+ * is what /proc/<pid>/fd shows as socket:[N], so user space can name the
+ * process that owns it. A connection still in its handshake belongs to its
+ * listener. Time-wait sockets, orphans and packets with no socket have no
+ * owner: 0. */
+static __always_inline __u64 socket_inode(struct sock *sk)
+{
+	if (!sk)
+		return 0;
+	unsigned char state = sk->__sk_common.skc_state;
+	if (state == TCP_TIME_WAIT)
+		return 0; /* a smaller object: no sk_socket to read */
+	if (state == TCP_NEW_SYN_RECV) {
+		/* The listener pointer shares a union with another type, so the
+		 * verifier allows no plain load through it: read with helpers.
+		 * Rare: only handshakes in flight. */
+		struct sock *listener = BPF_CORE_READ(sk, __sk_common.skc_listener);
+		return BPF_CORE_READ(listener, sk_socket, file, f_inode, i_ino);
+	}
+	/* Plain BTF loads: a NULL anywhere on the way reads as 0. */
+	return sk->sk_socket->file->f_inode->i_ino;
+}
+
 SEC("tp_btf/kfree_skb")
 int tcpdrop_kfree(__u64 *ctx)
 {
@@ -233,18 +274,41 @@ int tcpdrop_kfree(__u64 *ctx)
 	if (parse_tcp(skb, &pkt))
 		return 0;
 
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct count_key key = {
-		.tgid = pid_tgid >> 32,
-		.location = ctx[1],
-	};
 	/* The arguments after location exist only on newer kernels; reading
 	 * ctx past the tracepoint's last argument fails verification, so each
 	 * read is guarded by a check that the loader resolves to a constant. */
+	__u32 reason = 0;
+	__u8 has_reason = 0;
 	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, reason)) {
-		key.reason = (__u32)ctx[2];
-		key.has_reason = 1;
+		reason = (__u32)ctx[2];
+		has_reason = 1;
+		if (skip_reason && reason == skip_reason)
+			return 0;
 	}
+	struct sock *sk = 0;
+	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, rx_sk))
+		sk = (struct sock *)ctx[3];
+	if (!sk)
+		sk = skb->sk;
+
+	struct net_device *dev = skb->dev;
+	__u32 netns = netns_inode(dev, sk);
+	__u64 sock_ino = socket_inode(sk);
+	if (!sock_ino && !sk && match_listeners) {
+		struct listener_key lk = { .netns = netns, .port = pkt.dport };
+		__u64 *ino = bpf_map_lookup_elem(&tcpdrop_listeners, &lk);
+		if (ino)
+			sock_ino = *ino;
+	}
+
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct count_key key = {
+		.location = ctx[1],
+		.sock_ino = sock_ino,
+		.tgid = pid_tgid >> 32,
+		.reason = reason,
+		.has_reason = has_reason,
+	};
 	count(&key);
 
 	if (count_only)
@@ -266,20 +330,13 @@ int tcpdrop_kfree(__u64 *ctx)
 		return 0;
 	}
 
-	struct sock *sk = 0;
-	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, rx_sk))
-		sk = (struct sock *)ctx[3];
-	if (!sk)
-		sk = skb->sk;
-	struct net_device *dev = skb->dev;
-
 	e->time_ns = now;
 	e->location = key.location;
-	e->socket = (__u64)sk;
+	e->sock_ino = key.sock_ino;
 	e->tgid = key.tgid;
 	e->tid = (__u32)pid_tgid;
 	e->reason = key.reason;
-	e->netns = netns_inode(dev, sk);
+	e->netns = netns;
 	e->ifindex = dev ? dev->ifindex : skb->skb_iif;
 	e->sport = pkt.sport;
 	e->dport = pkt.dport;

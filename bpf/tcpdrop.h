@@ -8,9 +8,10 @@
 
 /* Key of the exact per-CPU drop counts. */
 struct count_key {
-	__u32 tgid;
-	__u32 reason;
 	__u64 location;
+	__u64 sock_ino; /* inode of the owning socket's file; 0 when none */
+	__u32 tgid;     /* the task on the CPU: the context, not the owner */
+	__u32 reason;
 	__u8 has_reason;
 	__u8 pad[7];
 };
@@ -18,6 +19,13 @@ struct count_key {
 struct count_value {
 	__u64 packets;
 	char comm[16]; /* the task's name when the key was first counted */
+};
+
+/* A listening socket: its network namespace's inode and its port. */
+struct listener_key {
+	__u32 netns;
+	__u16 port;
+	__u16 pad;
 };
 
 /* Losses the program knows of, per CPU. */
@@ -37,7 +45,7 @@ struct event_window {
 struct drop_event {
 	__u64 time_ns;  /* CLOCK_MONOTONIC */
 	__u64 location; /* address that freed the packet */
-	__u64 socket;   /* rx_sk, else skb->sk; 0 when none */
+	__u64 sock_ino; /* inode of the owning socket's file (see socket_inode); 0 when none */
 	__u32 tgid, tid;
 	__u32 reason;
 	__u32 netns;

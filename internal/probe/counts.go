@@ -18,10 +18,11 @@ func (p *Probe) Counts() (Counts, error) {
 	it := p.objs.TcpdropCounts.Iterate()
 	for it.Next(&key, &perCPU) {
 		cnt := Count{
-			PID:       key.Tgid,
-			Reason:    key.Reason,
-			HasReason: key.HasReason != 0,
-			Location:  key.Location,
+			SocketInode: key.SockIno,
+			PID:         key.Tgid,
+			Reason:      key.Reason,
+			HasReason:   key.HasReason != 0,
+			Location:    key.Location,
 		}
 		for _, v := range perCPU {
 			cnt.Packets += v.Packets

@@ -15,7 +15,7 @@ const eventSize = int(unsafe.Sizeof(tcpdropDropEvent{}))
 var (
 	offTime     = unsafe.Offsetof(tcpdropDropEvent{}.TimeNs)
 	offLocation = unsafe.Offsetof(tcpdropDropEvent{}.Location)
-	offSocket   = unsafe.Offsetof(tcpdropDropEvent{}.Socket)
+	offSockIno  = unsafe.Offsetof(tcpdropDropEvent{}.SockIno)
 	offTgid     = unsafe.Offsetof(tcpdropDropEvent{}.Tgid)
 	offTid      = unsafe.Offsetof(tcpdropDropEvent{}.Tid)
 	offReason   = unsafe.Offsetof(tcpdropDropEvent{}.Reason)
@@ -55,7 +55,7 @@ func decodeEvent(raw []byte, ev *Event) (monoNs uint64, err error) {
 		return 0, errFamily
 	}
 	ev.Location = ne.Uint64(raw[offLocation:])
-	ev.Socket = ne.Uint64(raw[offSocket:])
+	ev.SocketInode = ne.Uint64(raw[offSockIno:])
 	ev.PID = ne.Uint32(raw[offTgid:])
 	ev.TID = ne.Uint32(raw[offTid:])
 	ev.Reason = ne.Uint32(raw[offReason:])

@@ -20,7 +20,7 @@ func encode(t testing.TB, e tcpdropDropEvent) []byte {
 
 func TestDecodeIPv4(t *testing.T) {
 	raw := encode(t, tcpdropDropEvent{
-		TimeNs: 42, Location: 0xffffffff81000010, Socket: 0xffff888000001000,
+		TimeNs: 42, Location: 0xffffffff81000010, SockIno: 123456,
 		Tgid: 100, Tid: 101, Reason: 3, Netns: 4026531840, Ifindex: 1,
 		Sport: 40000, Dport: 9,
 		Saddr: [16]uint8{127, 0, 0, 1}, Daddr: [16]uint8{127, 0, 0, 2},
@@ -38,7 +38,7 @@ func TestDecodeIPv4(t *testing.T) {
 		Src:      netip.MustParseAddrPort("127.0.0.1:40000"),
 		Dst:      netip.MustParseAddrPort("127.0.0.2:9"),
 		TCPFlags: FlagSYN, NetnsInode: 4026531840, Ifindex: 1,
-		Ifname: [16]byte{'l', 'o'}, Socket: 0xffff888000001000,
+		Ifname: [16]byte{'l', 'o'}, SocketInode: 123456,
 	}
 	if mono != 42 || ev != want {
 		t.Fatalf("decoded %+v (time %d), want %+v (time 42)", ev, mono, want)

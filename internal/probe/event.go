@@ -34,9 +34,12 @@ type Event struct {
 	Ifindex uint32
 	// Ifname is that interface's name, NUL padded, empty when unknown.
 	Ifname [16]byte
-	// Socket is the kernel address of the socket the packet was for
-	// (tracepoint rx_sk, else skb->sk), 0 when the kernel knew none.
-	Socket uint64
+	// SocketInode is the inode number of the socket the packet belonged to
+	// (the tracepoint's rx_sk, else skb->sk; a handshake's listener), as
+	// /proc/<pid>/fd shows it: socket:[SocketInode]. It names the socket's
+	// owner. 0 when there was no socket, or one no process holds (time-wait,
+	// orphaned).
+	SocketInode uint64
 }
 
 // CommString returns Comm without its NUL padding.

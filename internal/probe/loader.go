@@ -25,6 +25,9 @@ type Probe struct {
 	// rec is reused by every read so that reading allocates nothing.
 	rec ringbuf.Record
 
+	// listeners mirrors the kernel's listener table (SetListeners).
+	listeners map[ListenerPort]uint64
+
 	detachOnce sync.Once
 	detachErr  error
 	detached   atomic.Bool // nothing new can arrive: reads need not wait
@@ -94,11 +97,14 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := s.MaxEventsPerSec.Set(uint64(opts.MaxEventsPerSecond)); err != nil {
 		return fmt.Errorf("tcp_drop: setting max_events_per_sec: %w", err)
 	}
-	var countOnly uint8
-	if opts.CountOnly {
-		countOnly = 1
+	if err := s.SkipReason.Set(opts.SkipReason); err != nil {
+		return fmt.Errorf("tcp_drop: setting skip_reason: %w", err)
 	}
-	if err := s.CountOnly.Set(countOnly); err != nil {
+	if err := s.MatchListeners.Set(boolByte(opts.MatchListeners)); err != nil {
+		return fmt.Errorf("tcp_drop: setting match_listeners: %w", err)
+	}
+	s.TcpdropListeners.MaxEntries = MaxListeners
+	if err := s.CountOnly.Set(boolByte(opts.CountOnly)); err != nil {
 		return fmt.Errorf("tcp_drop: setting count_only: %w", err)
 	}
 	return nil
@@ -150,4 +156,11 @@ func (p *Probe) ProgramID() (ebpf.ProgramID, error) {
 		return 0, errors.New("tcp_drop: the kernel does not report program IDs")
 	}
 	return id, nil
+}
+
+func boolByte(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -22,8 +22,8 @@ type Options struct {
 	// FlushInterval bounds how long an event waits in a ring that has not
 	// reached WakeupBytes. Default 100ms.
 	FlushInterval time.Duration
-	// MaxCounters is the number of (pid, reason, location) keys the exact
-	// counter map holds. Default 16384.
+	// MaxCounters is the number of (socket, pid, reason, location) keys the
+	// exact counter map holds. Default 16384.
 	MaxCounters int
 	// MaxEventsPerSecond limits the events sent, in the kernel, so that a
 	// flood costs only the counting; events above it are counted in
@@ -32,11 +32,20 @@ type Options struct {
 	// CountOnly keeps the exact counts but sends no events: for a collector
 	// with a metrics pipeline and no logs pipeline.
 	CountOnly bool
+	// SkipReason is a drop reason the program neither counts nor reports,
+	// for a caller that counts those drops from another source (the listen
+	// overflows, from the kernel's own counters). 0 skips nothing.
+	SkipReason uint32
+	// MatchListeners makes the program look up packets that reached no
+	// socket (dropped by a firewall rule before socket lookup) in the
+	// listener table that SetListeners fills, by network namespace and
+	// destination port, so that their owner is the listener's.
+	MatchListeners bool
 }
 
 // Counts are the kernel's exact tallies since the program was loaded.
 type Counts struct {
-	// ByKey counts TCP drops per process, reason and location.
+	// ByKey counts TCP drops per socket, process, reason and location.
 	ByKey []Count
 	// Uncounted is the number of TCP drops that found the counter map full
 	// and are therefore missing from ByKey.
@@ -56,8 +65,13 @@ type Counts struct {
 
 // Count is the number of TCP packets dropped with one key.
 type Count struct {
+	// SocketInode is the inode of the socket the packets belonged to (see
+	// Event.SocketInode), 0 when they had none.
+	SocketInode uint64
+	// PID is the process on the CPU (see Event.PID), and Comm its name
+	// when the key was first seen.
 	PID       uint32
-	Comm      [16]byte // the task's name when the key was first seen
+	Comm      [16]byte
 	Reason    uint32
 	HasReason bool
 	Location  uint64

@@ -15,9 +15,10 @@ import (
 
 type tcpdropCountKey struct {
 	_         structs.HostLayout
+	Location  uint64
+	SockIno   uint64
 	Tgid      uint32
 	Reason    uint32
-	Location  uint64
 	HasReason uint8
 	Pad       [7]uint8
 }
@@ -32,7 +33,7 @@ type tcpdropDropEvent struct {
 	_         structs.HostLayout
 	TimeNs    uint64
 	Location  uint64
-	Socket    uint64
+	SockIno   uint64
 	Tgid      uint32
 	Tid       uint32
 	Reason    uint32
@@ -57,6 +58,13 @@ type tcpdropEventWindow struct {
 	Events  uint64
 }
 
+type tcpdropListenerKey struct {
+	_     structs.HostLayout
+	Netns uint32
+	Port  uint16
+	Pad   uint16
+}
+
 type tcpdropProbeStats struct {
 	_         structs.HostLayout
 	Lost      uint64
@@ -70,12 +78,15 @@ type tcpdropProbeStats struct {
 const (
 	tcpdropMapTcpdropCounts      = "tcpdrop_counts"
 	tcpdropMapTcpdropEvents      = "tcpdrop_events"
+	tcpdropMapTcpdropListeners   = "tcpdrop_listeners"
 	tcpdropMapTcpdropStats       = "tcpdrop_stats"
 	tcpdropMapTcpdropWindow      = "tcpdrop_window"
 	tcpdropProgTcpdropKfree      = "tcpdrop_kfree"
 	tcpdropVarCountOnly          = "count_only"
 	tcpdropVarDropEventBtfAnchor = "drop_event_btf_anchor"
+	tcpdropVarMatchListeners     = "match_listeners"
 	tcpdropVarMaxEventsPerSec    = "max_events_per_sec"
+	tcpdropVarSkipReason         = "skip_reason"
 	tcpdropVarWakeupBytes        = "wakeup_bytes"
 )
 
@@ -128,10 +139,11 @@ type tcpdropProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type tcpdropMapSpecs struct {
-	TcpdropCounts *ebpf.MapSpec `ebpf:"tcpdrop_counts"`
-	TcpdropEvents *ebpf.MapSpec `ebpf:"tcpdrop_events"`
-	TcpdropStats  *ebpf.MapSpec `ebpf:"tcpdrop_stats"`
-	TcpdropWindow *ebpf.MapSpec `ebpf:"tcpdrop_window"`
+	TcpdropCounts    *ebpf.MapSpec `ebpf:"tcpdrop_counts"`
+	TcpdropEvents    *ebpf.MapSpec `ebpf:"tcpdrop_events"`
+	TcpdropListeners *ebpf.MapSpec `ebpf:"tcpdrop_listeners"`
+	TcpdropStats     *ebpf.MapSpec `ebpf:"tcpdrop_stats"`
+	TcpdropWindow    *ebpf.MapSpec `ebpf:"tcpdrop_window"`
 }
 
 // tcpdropVariableSpecs contains global variables before they are loaded into the kernel.
@@ -140,7 +152,9 @@ type tcpdropMapSpecs struct {
 type tcpdropVariableSpecs struct {
 	CountOnly          *ebpf.VariableSpec `ebpf:"count_only"`
 	DropEventBtfAnchor *ebpf.VariableSpec `ebpf:"drop_event_btf_anchor"`
+	MatchListeners     *ebpf.VariableSpec `ebpf:"match_listeners"`
 	MaxEventsPerSec    *ebpf.VariableSpec `ebpf:"max_events_per_sec"`
+	SkipReason         *ebpf.VariableSpec `ebpf:"skip_reason"`
 	WakeupBytes        *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
@@ -164,16 +178,18 @@ func (o *tcpdropObjects) Close() error {
 //
 // It can be passed to loadTcpdropObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tcpdropMaps struct {
-	TcpdropCounts *ebpf.Map `ebpf:"tcpdrop_counts"`
-	TcpdropEvents *ebpf.Map `ebpf:"tcpdrop_events"`
-	TcpdropStats  *ebpf.Map `ebpf:"tcpdrop_stats"`
-	TcpdropWindow *ebpf.Map `ebpf:"tcpdrop_window"`
+	TcpdropCounts    *ebpf.Map `ebpf:"tcpdrop_counts"`
+	TcpdropEvents    *ebpf.Map `ebpf:"tcpdrop_events"`
+	TcpdropListeners *ebpf.Map `ebpf:"tcpdrop_listeners"`
+	TcpdropStats     *ebpf.Map `ebpf:"tcpdrop_stats"`
+	TcpdropWindow    *ebpf.Map `ebpf:"tcpdrop_window"`
 }
 
 func (m *tcpdropMaps) Close() error {
 	return _TcpdropClose(
 		m.TcpdropCounts,
 		m.TcpdropEvents,
+		m.TcpdropListeners,
 		m.TcpdropStats,
 		m.TcpdropWindow,
 	)
@@ -185,7 +201,9 @@ func (m *tcpdropMaps) Close() error {
 type tcpdropVariables struct {
 	CountOnly          *ebpf.Variable `ebpf:"count_only"`
 	DropEventBtfAnchor *ebpf.Variable `ebpf:"drop_event_btf_anchor"`
+	MatchListeners     *ebpf.Variable `ebpf:"match_listeners"`
 	MaxEventsPerSec    *ebpf.Variable `ebpf:"max_events_per_sec"`
+	SkipReason         *ebpf.Variable `ebpf:"skip_reason"`
 	WakeupBytes        *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 

@@ -1,0 +1,179 @@
+package probe
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
+)
+
+// socketInode is the inode of fd's socket: the N of socket:[N].
+func socketInode(t *testing.T, fd int) uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+// listenIn opens a listener in ns on addr and returns its fd, address and
+// socket inode.
+func listenIn(t *testing.T, ns *sandbox.Netns, addr string, backlog int) (int, netip.AddrPort, uint64) {
+	t.Helper()
+	fd, err := ns.Listen(netip.MustParseAddrPort(addr), backlog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Close(fd) })
+	a, err := sandbox.LocalAddr(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fd, a, socketInode(t, fd)
+}
+
+// TestFirewalledListener: packets a firewall rule drops before they reach
+// their listener carry no socket; with the listener table filled, the
+// program finds the listener by namespace and port, in the events and in
+// the exact counts. The rule's own counter is the number of packets.
+func TestFirewalledListener(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
+		t.Run(addr, func(t *testing.T) {
+			p := openProbe(t, Options{MatchListeners: true})
+			names := loadNames(t)
+			ns := newNetns(t)
+			_, a, ino := listenIn(t, ns, addr, 16)
+			if err := p.SetListeners(map[ListenerPort]uint64{{Netns: ns.Inode(), Port: a.Port()}: ino}); err != nil {
+				t.Fatal(err)
+			}
+			rule, err := ns.DropTCPPort(a.Port())
+			if err != nil {
+				t.Fatal(err)
+			}
+			events := collect(t, p)
+			if err := ns.ConnectTimeout(a, 3, 50*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			dropped, err := rule.Packets()
+			if err != nil || dropped < 3 {
+				t.Fatalf("the rule counted %d packets (%v), want at least the 3 SYNs", dropped, err)
+			}
+			nfDrop := names.reasonValue(t, "NETFILTER_DROP")
+			got := events.waitFor(t, int(dropped), func(e *Event) bool {
+				return e.NetnsInode == ns.Inode() && e.Dst == a
+			})
+			for _, e := range got {
+				if e.SocketInode != ino || e.Reason != nfDrop {
+					t.Errorf("socket inode %d, reason %s; want the listener's %d, NETFILTER_DROP", e.SocketInode, names.reasons.Name(e.Reason), ino)
+				}
+			}
+			counts, err := p.Counts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var counted uint64
+			for _, c := range counts.ByKey {
+				if c.SocketInode == ino {
+					counted += c.Packets
+				}
+			}
+			if counted != dropped {
+				t.Errorf("counted %d drops for the listener's socket, the rule dropped %d", counted, dropped)
+			}
+
+			// Gone from the table: the same drops have no socket.
+			if err := p.SetListeners(nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := ns.ConnectTimeout(a, 1, 50*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			more := events.waitFor(t, int(dropped)+1, func(e *Event) bool {
+				return e.NetnsInode == ns.Inode() && e.Dst == a
+			})
+			if last := more[len(more)-1]; last.SocketInode != 0 {
+				t.Errorf("socket inode %d after the listener left the table, want 0", last.SocketInode)
+			}
+		})
+	}
+}
+
+// TestHandshakeOverflowSocket: a segment completing a handshake into a full
+// accept queue is freed with reason TCP_LISTEN_OVERFLOW and the listener as
+// its socket (ACK path; see internal/listeners). The program reports the
+// listener's inode; with SkipReason set to that reason it reports nothing.
+func TestHandshakeOverflowSocket(t *testing.T) {
+	names := loadNames(t)
+	overflow, ok := names.reasons.Value("TCP_LISTEN_OVERFLOW")
+	if !ok {
+		t.Skip("this kernel has no TCP_LISTEN_OVERFLOW drop reason")
+	}
+	for _, skip := range []bool{false, true} {
+		name := "reported"
+		if skip {
+			name = "skipped"
+		}
+		t.Run(name, func(t *testing.T) {
+			opts := Options{}
+			if skip {
+				opts.SkipReason = overflow
+			}
+			p := openProbe(t, opts)
+			ns := newNetns(t)
+			fd, a, ino := listenIn(t, ns, "127.0.0.1:0", 1)
+			// TCP_DEFER_ACCEPT holds the handshakes open until the clients
+			// send data, by then into a full queue.
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT, 5); err != nil {
+				t.Fatal(err)
+			}
+			events := collect(t, p)
+			clients, err := ns.StartConnects(a, 6)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				for _, c := range clients {
+					_ = unix.Close(c)
+				}
+			}()
+			time.Sleep(300 * time.Millisecond)
+			for _, c := range clients {
+				_, _ = unix.Write(c, []byte("x"))
+			}
+			time.Sleep(time.Second)
+			mine := func(e *Event) bool { return e.NetnsInode == ns.Inode() && e.Reason == overflow }
+			got := events.matching(mine)
+			counts, err := p.Counts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var counted uint64
+			for _, c := range counts.ByKey {
+				if c.Reason == overflow && c.SocketInode == ino {
+					counted += c.Packets
+				}
+			}
+			if skip {
+				if len(got) != 0 || counted != 0 {
+					t.Fatalf("%d events, %d counted with the skipped reason: want none", len(got), counted)
+				}
+				return
+			}
+			if len(got) == 0 {
+				t.Fatal("no TCP_LISTEN_OVERFLOW drop: the test did not overflow the accept queue")
+			}
+			for _, e := range got {
+				if e.SocketInode != ino {
+					t.Errorf("socket inode %d, want the listener's %d", e.SocketInode, ino)
+				}
+			}
+			if counted != uint64(len(got)) {
+				t.Errorf("counted %d for the listener, %d events", counted, len(got))
+			}
+		})
+	}
+}

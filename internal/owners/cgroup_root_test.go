@@ -2,8 +2,6 @@ package owners
 
 import (
 	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 	"golang.org/x/sys/unix"
 )
 
@@ -57,34 +56,12 @@ func child() int {
 	return 0
 }
 
-// cgroup2Mount returns the mount point of the cgroup v2 hierarchy and the
-// cgroup path its root is (not "/" inside a cgroup namespace), from
-// /proc/self/mountinfo.
-func cgroup2Mount() (mountPoint, root string, err error) {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return "", "", err
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		if !ok || !strings.HasPrefix(post, "cgroup2 ") {
-			continue
-		}
-		f := strings.Fields(pre)
-		if len(f) >= 5 {
-			return f[4], f[3], nil
-		}
-	}
-	return "", "", errors.New("no cgroup2 mount")
-}
-
 // TestLookupChildInCgroup starts a child (this test binary) directly inside a
 // new cgroup v2 group named like a docker container's, and checks that its
 // socket resolves to it with that group's path and the container id.
 func TestLookupChildInCgroup(t *testing.T) {
 	roottest.Require(t)
-	mnt, root, err := cgroup2Mount()
+	mnt, root, err := sandbox.Cgroup2Mount()
 	if err != nil {
 		t.Skipf("cannot test cgroups here: %v", err)
 	}
@@ -96,7 +73,11 @@ func TestLookupChildInCgroup(t *testing.T) {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			t.Fatalf("create cgroup: %v", err)
 		}
-		t.Cleanup(func() { removeCgroup(t, dir) }) // inner first: cleanups run last-in first-out
+		t.Cleanup(func() {
+			if err := sandbox.RemoveCgroup(dir); err != nil {
+				t.Error(err)
+			}
+		}) // inner first: cleanups run last-in first-out
 	}
 	dir := filepath.Join(mnt, name)
 	cgfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -159,20 +140,4 @@ func comm(name string) string {
 		return name[:15]
 	}
 	return name
-}
-
-// removeCgroup removes an empty cgroup, waiting a little for the kernel to
-// notice that its last process has exited.
-func removeCgroup(t *testing.T, dir string) {
-	for i := 0; ; i++ {
-		err := os.Remove(dir)
-		if err == nil || errors.Is(err, os.ErrNotExist) {
-			return
-		}
-		if i == 50 {
-			t.Errorf("remove cgroup %s: %v", dir, err)
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

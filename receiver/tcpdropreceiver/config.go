@@ -23,7 +23,7 @@ type Config struct {
 	WakeupBytes int `mapstructure:"wakeup_bytes"`
 	// FlushInterval bounds how long an event waits in a quiet ring.
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
-	// MaxCounters is how many (process, reason, location) counters the
+	// MaxCounters is how many (socket, process, reason, location) counters the
 	// kernel keeps.
 	MaxCounters int `mapstructure:"max_counters"`
 	// MaxLogRecordsPerSecond limits the drop events sent as log records,
@@ -31,8 +31,22 @@ type Config struct {
 	// are counted in tcp_drop.events.shed; the metrics stay exact. 0 means
 	// no limit.
 	MaxLogRecordsPerSecond int `mapstructure:"max_log_records_per_second"`
+	// ResolveOwners names the process that owns each drop's socket, by
+	// reading /proc/<pid>/fd (see internal/owners).
+	ResolveOwners bool `mapstructure:"resolve_owners"`
+	// ListenQueues watches every listening socket for listen-queue
+	// overflows, which kfree_skb does not see.
+	ListenQueues ListenQueuesConfig `mapstructure:"listen_queues"`
 
 	metadata.MetricsBuilderConfig `mapstructure:",squash"`
+}
+
+// ListenQueuesConfig configures the listen-queue watcher.
+type ListenQueuesConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+	// PollInterval is how often every listener's queue and the kernel's
+	// overflow counters are read: the latency of an overflow's record.
+	PollInterval time.Duration `mapstructure:"poll_interval"`
 }
 
 // The allowed ranges, named in every validation error.
@@ -44,6 +58,8 @@ const (
 	maxFlushInterval      = 10 * time.Second
 	maxMaxCounters        = 1 << 20
 	maxLogRecordsLimit    = 100_000_000
+	minListenPoll         = 100 * time.Millisecond
+	maxListenPoll         = time.Minute
 )
 
 // minRingBufferSize is the smallest ring the kernel takes: one page, which
@@ -58,6 +74,8 @@ func createDefaultConfig() *Config {
 		FlushInterval:          100 * time.Millisecond,
 		MaxCounters:            16384,
 		MaxLogRecordsPerSecond: 200_000,
+		ResolveOwners:          true,
+		ListenQueues:           ListenQueuesConfig{Enabled: true, PollInterval: time.Second},
 		MetricsBuilderConfig:   metadata.DefaultMetricsBuilderConfig(),
 	}
 }
@@ -82,6 +100,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxLogRecordsPerSecond < 0 || c.MaxLogRecordsPerSecond > maxLogRecordsLimit {
 		errs = append(errs, fmt.Errorf("max_log_records_per_second: %d is outside 0..%d; 0 means no limit", c.MaxLogRecordsPerSecond, maxLogRecordsLimit))
+	}
+	if c.ListenQueues.Enabled && (c.ListenQueues.PollInterval < minListenPoll || c.ListenQueues.PollInterval > maxListenPoll) {
+		errs = append(errs, fmt.Errorf("listen_queues::poll_interval: %v is outside %v..%v", c.ListenQueues.PollInterval, minListenPoll, maxListenPoll))
 	}
 	return errors.Join(errs...)
 }

@@ -19,7 +19,7 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	require.Equal(t, 10*time.Second, cfg.CollectionInterval)
 	require.Equal(t, 8<<20, cfg.RingBufferSize)
 	require.True(t, cfg.Metrics.TCPDropPackets.Enabled)
-	require.Len(t, cfg.Metrics.TCPDropPackets.EnabledAttributes, 4)
+	require.Len(t, cfg.Metrics.TCPDropPackets.EnabledAttributes, 6)
 }
 
 func TestLoadConfig(t *testing.T) {

@@ -23,7 +23,7 @@ func benchEvents() []probe.Event {
 
 // BenchmarkConvertLogs: drop events to log records, per event.
 func BenchmarkConvertLogs(b *testing.B) {
-	conv := newLogConverter(loadFixtureNames(b), "bench")
+	conv := newLogConverter(loadFixtureNames(b), testOwners, "bench")
 	events := benchEvents()
 	now := time.Now()
 	b.ReportAllocs()
@@ -45,6 +45,6 @@ func BenchmarkConvertMetrics(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		conv.convert(counts, now)
+		conv.convert(counts, nil, now)
 	}
 }

@@ -13,9 +13,12 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/tcpdrop/tcpdrop/internal/kallsyms"
+	"github.com/tcpdrop/tcpdrop/internal/listeners"
+	"github.com/tcpdrop/tcpdrop/internal/owners"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
@@ -55,6 +58,24 @@ const (
 	unknownAddr  = 0xffffffff80001234 // below _stext: no function
 )
 
+// fixtureOwners resolves socket inodes from a table.
+type fixtureOwners map[uint64]owners.Owner
+
+func (f fixtureOwners) Lookup(inode uint64) (owners.Owner, bool) {
+	o, ok := f[inode]
+	return o, ok
+}
+
+const (
+	serverSocket  = 777 // owned by the server in a container
+	unknownSocket = 888 // a socket no process holds
+	containerID   = "3f4e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100"
+)
+
+var testOwners = fixtureOwners{serverSocket: {
+	PID: 4321, Comm: "server", CgroupPath: "/system.slice/docker-" + containerID + ".scope", ContainerID: containerID,
+}}
+
 var dropTime = time.Date(2026, 2, 1, 15, 4, 23, 5000, time.UTC)
 
 func comm(s string) (c [16]byte) { copy(c[:], s); return c }
@@ -69,20 +90,21 @@ func fixtureEvents() []probe.Event {
 		{
 			Time: dropTime.Add(time.Millisecond), PID: 5678, TID: 5679, Comm: comm("curl"), Reason: 12, HasReason: true,
 			Location: inNfHookSlow, TCPFlags: probe.FlagACK | probe.FlagRST, NetnsInode: 4026532000, Ifindex: 2, Ifname: comm("eth0"),
-			Src: netip.MustParseAddrPort("[2001:db8::1]:51234"), Dst: netip.MustParseAddrPort("[2001:db8::2]:8080"),
+			SocketInode: serverSocket,
+			Src:         netip.MustParseAddrPort("[2001:db8::1]:51234"), Dst: netip.MustParseAddrPort("[2001:db8::2]:8080"),
 		},
 		{
 			// A kernel without drop reasons, an address outside every
 			// function, no interface.
 			Time: dropTime.Add(2 * time.Millisecond), PID: 0, Comm: comm("swapper/1"),
-			Location: unknownAddr, TCPFlags: probe.FlagFIN | probe.FlagACK,
+			Location: unknownAddr, TCPFlags: probe.FlagFIN | probe.FlagACK, SocketInode: unknownSocket,
 			Src: netip.MustParseAddrPort("10.0.0.1:443"), Dst: netip.MustParseAddrPort("10.0.0.2:33000"),
 		},
 	}
 }
 
 func TestLogsGolden(t *testing.T) {
-	conv := newLogConverter(loadFixtureNames(t), "1.2.3")
+	conv := newLogConverter(loadFixtureNames(t), testOwners, "1.2.3")
 	got := conv.convert(fixtureEvents(), dropTime.Add(time.Second))
 	path := filepath.Join("testdata", "logs.yaml")
 	if *update {
@@ -94,12 +116,12 @@ func TestLogsGolden(t *testing.T) {
 }
 
 func TestLogBodyLine(t *testing.T) {
-	conv := newLogConverter(loadFixtureNames(t), "1.2.3")
+	conv := newLogConverter(loadFixtureNames(t), testOwners, "1.2.3")
 	logs := conv.convert(fixtureEvents()[:2], dropTime)
 	records := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
-	require.Equal(t, "Drop | PID: 1234 (nc) | Reason: NO_SOCKET | Function: tcp_v4_rcv+0x63 | 127.0.0.1:40000 -> 127.0.0.1:9 [SYN]",
+	require.Equal(t, "Drop | PID: - (no owner) | Reason: NO_SOCKET | Function: tcp_v4_rcv+0x63 | 127.0.0.1:40000 -> 127.0.0.1:9 [SYN] | CPU: 1234 (nc)",
 		records.At(0).Body().Str())
-	require.Equal(t, "Drop | PID: 5678 (curl) | Reason: NETFILTER_DROP | Function: nf_hook_slow+0x12a | [2001:db8::1]:51234 -> [2001:db8::2]:8080 [ACK|RST]",
+	require.Equal(t, "Drop | PID: 4321 (server) | Reason: NETFILTER_DROP | Function: nf_hook_slow+0x12a | [2001:db8::1]:51234 -> [2001:db8::2]:8080 [ACK|RST] | CPU: 5678 (curl)",
 		records.At(1).Body().Str())
 }
 
@@ -109,8 +131,10 @@ func fixtureCounts() probe.Counts {
 			{PID: 1234, Comm: comm("nc"), Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 10},
 			// The same function at another offset: one data point.
 			{PID: 1234, Comm: comm("nc"), Reason: 3, HasReason: true, Location: inTCPv4Rcv + 0x40, Packets: 5},
-			{PID: 5678, Comm: comm("curl"), Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 7},
-			{PID: 0, Comm: comm("swapper/0"), Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1},
+			{SocketInode: serverSocket, PID: 5678, Comm: comm("curl"), Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 7},
+			// Another context, the same owner and reason: one data point.
+			{SocketInode: serverSocket, PID: 0, Comm: comm("swapper/0"), Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 2},
+			{SocketInode: unknownSocket, PID: 0, Comm: comm("swapper/0"), Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1},
 		},
 		Uncounted: 2, Lost: 3, Shed: 4, Missed: 5,
 	}
@@ -121,7 +145,49 @@ func newTestMetricsConverter(t *testing.T, attrs ...metadata.TCPDropPacketsMetri
 	if attrs != nil {
 		cfg.Metrics.TCPDropPackets.EnabledAttributes = attrs
 	}
-	return newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), loadFixtureNames(t), dropTime)
+	return newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), loadFixtureNames(t), testOwners, dropTime)
+}
+
+// fixtureListeners: the server's listener, whose queue is full, and one
+// whose owner is not known.
+func fixtureListeners() []watchedListener {
+	return []watchedListener{
+		{Listener: listeners.Listener{Netns: 4026532000, Addr: netip.MustParseAddrPort("[::]:8080"), Inode: serverSocket, Backlog: 128, MaxBacklog: 128},
+			who: attribute(testOwners, serverSocket)},
+		{Listener: listeners.Listener{Netns: 4026531840, Addr: netip.MustParseAddrPort("127.0.0.1:5432"), Inode: unknownSocket, Backlog: 0, MaxBacklog: 4096},
+			who: attribute(testOwners, unknownSocket)},
+	}
+}
+
+func fixtureOverflows() []overflowReport {
+	l := fixtureListeners()[0]
+	return []overflowReport{{
+		Overflow: listeners.Overflow{Listener: l.Listener, NewDrops: 12, Overflows: 12, ListenDrops: 12},
+		who:      l.who,
+	}}
+}
+
+// convertFixture converts the fixture counts, with 12 listen overflows of
+// the server's listener, and the fixture listeners.
+func convertFixture(m *metricsConverter, now time.Time) pmetric.Metrics {
+	for _, o := range fixtureOverflows() {
+		m.addOverflows(o.who, o.Overflows)
+	}
+	return m.convert(fixtureCounts(), fixtureListeners(), now)
+}
+
+func TestOverflowLogsGolden(t *testing.T) {
+	conv := overflowConverter{logs: newLogConverter(loadFixtureNames(t), testOwners, "1.2.3")}
+	got := conv.convert(fixtureOverflows(), dropTime)
+	require.Equal(t, "Listen overflow | PID: 4321 (server) | Listener: [::]:8080 | Refused: 12 | Accept queue: 128/128",
+		got.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
+	path := filepath.Join("testdata", "listen_logs.yaml")
+	if *update {
+		require.NoError(t, golden.WriteLogs(t, path, got))
+	}
+	want, err := golden.ReadLogs(path)
+	require.NoError(t, err)
+	require.NoError(t, plogtest.CompareLogs(want, got))
 }
 
 func TestMetricsGolden(t *testing.T) {
@@ -130,12 +196,13 @@ func TestMetricsGolden(t *testing.T) {
 		attrs []metadata.TCPDropPacketsMetricAttributeKey
 	}{
 		{"metrics.yaml", nil},
-		// Only the reason kept: nc's 15, curl's 7 and swapper's 1 are
-		// summed by reason.
+		// Only the reason kept: nc's 15 and the unknown owner's 1 are
+		// summed as NO_SOCKET, the server's 9 as NETFILTER_DROP, its 12
+		// overflows as TCP_LISTEN_OVERFLOW.
 		{"metrics_reason_only.yaml", []metadata.TCPDropPacketsMetricAttributeKey{metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			got := newTestMetricsConverter(t, tc.attrs...).convert(fixtureCounts(), dropTime.Add(10*time.Second))
+			got := convertFixture(newTestMetricsConverter(t, tc.attrs...), dropTime.Add(10*time.Second))
 			path := filepath.Join("testdata", tc.file)
 			if *update {
 				require.NoError(t, golden.WriteMetrics(t, path, got))
@@ -154,7 +221,7 @@ func TestMetricsGolden(t *testing.T) {
 // stamped with the collection time.
 func TestMetricsTimestamps(t *testing.T) {
 	now := dropTime.Add(10 * time.Second)
-	md := newTestMetricsConverter(t).convert(fixtureCounts(), now)
+	md := newTestMetricsConverter(t).convert(fixtureCounts(), nil, now)
 	metrics := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 	require.Equal(t, 5, metrics.Len())
 	for i := 0; i < metrics.Len(); i++ {
@@ -171,7 +238,7 @@ func TestMetricsTimestamps(t *testing.T) {
 // what metadata.yaml defines, through the generated builder.
 func TestPacketsMetricMatchesMetadata(t *testing.T) {
 	mb := metadata.NewMetricsBuilder(metadata.DefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type))
-	mb.RecordTCPDropPacketsDataPoint(0, 1, 1, "x", "y", "z")
+	mb.RecordTCPDropPacketsDataPoint(0, 1, 1, "x", "c", metadata.AttributeTCPDropOwnerProcess, "y", "z")
 	generated := mb.Emit().ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 	var want, got int
 	for i := 0; i < generated.Len(); i++ {
@@ -179,7 +246,7 @@ func TestPacketsMetricMatchesMetadata(t *testing.T) {
 			want = i
 		}
 	}
-	ours := newTestMetricsConverter(t).convert(fixtureCounts(), dropTime).ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	ours := newTestMetricsConverter(t).convert(fixtureCounts(), nil, dropTime).ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 	for i := 0; i < ours.Len(); i++ {
 		if ours.At(i).Name() == packetsName {
 			got = i

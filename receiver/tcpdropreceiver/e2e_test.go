@@ -28,6 +28,8 @@ receivers:
     collection_interval: 500ms
     flush_interval: 10ms
     max_log_records_per_second: 0  # other drops on the machine must not shed ours
+    listen_queues:
+      poll_interval: 100ms
 exporters:
   otlp_http:
     endpoint: %s
@@ -46,8 +48,10 @@ service:
 `
 
 // TestCollectorEndToEnd builds the collector with ocb, runs it, makes drops
-// to a closed port in a fresh network namespace, and finds exactly one log
-// record per drop and the metric grown by exactly that many.
+// in a fresh network namespace - SYNs a firewall rule drops on their way to
+// a listener this test holds - and finds exactly one log record per packet
+// the rule counted, naming this process as the owner, and the metric grown
+// by exactly that many.
 func TestCollectorEndToEnd(t *testing.T) {
 	roottest.Require(t)
 	collector := buildCollector(t)
@@ -77,46 +81,64 @@ func TestCollectorEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	defer ns.Close()
 	for _, tc := range []struct {
-		addr     string
-		count    int
-		function string
+		listen string
+		count  int
 	}{
-		{"127.0.0.1", 20, "tcp_v4_rcv"},
-		{"::1", 10, "tcp_v6_rcv"},
+		{"127.0.0.1:0", 20},
+		{"[::1]:0", 10},
 	} {
+		fd, err := ns.Listen(netip.MustParseAddrPort(tc.listen), 16)
+		require.NoError(t, err)
+		defer syscall.Close(fd)
+		addr, err := sandbox.LocalAddr(fd)
+		require.NoError(t, err)
+		rule, err := ns.DropTCPPort(addr.Port())
+		require.NoError(t, err)
+
+		// The collector knows the listener, and its owner, once its gauge
+		// shows up.
+		listening := func(dp pmetric.NumberDataPoint) bool {
+			a := dp.Attributes().AsRaw()
+			return attrInt(a, attrPID) == int64(os.Getpid()) && attrInt(a, attrLocalPort) == int64(addr.Port()) &&
+				attrInt(a, attrNetns) == int64(ns.Inode())
+		}
+		require.Eventually(t, func() bool { v, ok := backend.lastGauge(queueLimitName, listening); return ok && v == 16 },
+			30*time.Second, 50*time.Millisecond, "no tcp_drop.listen.queue.limit for the listener")
+
 		mine := func(dp pmetric.NumberDataPoint) bool {
-			return attrInt(dp.Attributes().AsRaw(), attrPID) == int64(os.Getpid()) &&
-				dp.Attributes().AsRaw()[attrReason] == "NO_SOCKET" &&
-				dp.Attributes().AsRaw()[attrFunction] == tc.function
+			a := dp.Attributes().AsRaw()
+			return attrInt(a, attrPID) == int64(os.Getpid()) && a[attrReason] == "NETFILTER_DROP"
 		}
 		before, _ := backend.lastSum("tcp_drop.packets", mine)
-		dst := netip.AddrPortFrom(netip.MustParseAddr(tc.addr), 9)
-		require.NoError(t, ns.ConnectRefused(dst, tc.count))
+		require.NoError(t, ns.ConnectTimeout(addr, tc.count, 50*time.Millisecond))
+		dropped, err := rule.Packets()
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, dropped, uint64(tc.count), "the rule dropped every SYN")
 
 		ours := func(lr plog.LogRecord) bool {
 			a := lr.Attributes().AsRaw()
-			return attrInt(a, attrNetns) == int64(ns.Inode()) && a[attrDstAddress] == tc.addr
+			return attrInt(a, attrNetns) == int64(ns.Inode()) && attrInt(a, attrDstPort) == int64(addr.Port())
 		}
 		grown := func() bool {
 			now, _ := backend.lastSum("tcp_drop.packets", mine)
-			return len(backend.logRecords(ours)) >= tc.count && now-before >= int64(tc.count)
+			return len(backend.logRecords(ours)) >= int(dropped) && now-before >= int64(dropped)
 		}
 		require.Eventually(t, grown, 30*time.Second, 50*time.Millisecond, "drops did not arrive")
 		time.Sleep(time.Second) // two collections more: any extra would show
 
 		records := backend.logRecords(ours)
-		require.Len(t, records, tc.count, "one log record per drop")
+		require.Len(t, records, int(dropped), "one log record per packet the rule dropped")
 		for _, lr := range records {
 			a := lr.Attributes().AsRaw()
-			require.Equal(t, "NO_SOCKET", a[attrReason])
-			require.Equal(t, tc.function, a[attrFunction])
-			require.Equal(t, int64(9), attrInt(a, attrDstPort))
-			require.Equal(t, tc.addr, a[attrSrcAddress])
+			require.Equal(t, "NETFILTER_DROP", a[attrReason])
+			require.Equal(t, ownerProcess, a[attrOwner])
+			require.Equal(t, int64(os.Getpid()), attrInt(a, attrPID), "the listener's owner")
+			require.Equal(t, addr.Addr().String(), a[attrSrcAddress])
 			require.Equal(t, "SYN", a[attrTCPFlags])
-			require.Contains(t, lr.Body().Str(), "Reason: NO_SOCKET | Function: "+tc.function+"+0x")
+			require.Contains(t, lr.Body().Str(), fmt.Sprintf("Drop | PID: %d (", os.Getpid()))
 		}
 		after, _ := backend.lastSum("tcp_drop.packets", mine)
-		require.Equal(t, int64(tc.count), after-before, "tcp_drop.packets grew by the drops made")
+		require.Equal(t, int64(dropped), after-before, "tcp_drop.packets grew by the packets the rule dropped")
 	}
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))

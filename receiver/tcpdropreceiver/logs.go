@@ -31,7 +31,13 @@ const (
 	attrTCPFlags      = "tcp_drop.tcp_flags"
 	attrInterfaceName = "network.interface.name"
 	attrNetns         = "tcp_drop.netns.inode"
-	logAttributeCount = 14
+	attrOwner         = "tcp_drop.owner"
+	attrCgroup        = "process.linux.cgroup"
+	attrContainer     = "container.id"
+	attrSocketInode   = "tcp_drop.socket.inode"
+	attrContextPID    = "tcp_drop.context.pid"
+	attrContextComm   = "tcp_drop.context.comm"
+	logAttributeCount = 20
 )
 
 // logConverter turns drop events into log records. It keeps the strings it
@@ -39,7 +45,8 @@ const (
 // concurrent use: the receiver has one per reading goroutine.
 type logConverter struct {
 	names   kernelNames
-	version string // the collector's, as the metrics' scope carries it
+	owners  ownerLookup // nil: owners are not resolved
+	version string      // the collector's, as the metrics' scope carries it
 	comms   map[[16]byte]string
 	addrs   map[netip.Addr]string
 	line    []byte
@@ -48,18 +55,24 @@ type logConverter struct {
 // maxCached bounds the process-name and address caches against churn.
 const maxCached = 4096
 
-func newLogConverter(names kernelNames, version string) *logConverter {
-	return &logConverter{names: names, version: version, comms: map[[16]byte]string{}, addrs: map[netip.Addr]string{}}
+func newLogConverter(names kernelNames, owners ownerLookup, version string) *logConverter {
+	return &logConverter{names: names, owners: owners, version: version, comms: map[[16]byte]string{}, addrs: map[netip.Addr]string{}}
 }
 
-// convert makes one plog.Logs holding a record per event.
-func (c *logConverter) convert(events []probe.Event, observed time.Time) plog.Logs {
+// newRecords starts a plog.Logs with the receiver's scope, for n records.
+func (c *logConverter) newRecords(n int) (plog.Logs, plog.LogRecordSlice) {
 	logs := plog.NewLogs()
 	scope := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
 	scope.Scope().SetName(metadata.ScopeName)
 	scope.Scope().SetVersion(c.version)
 	records := scope.LogRecords()
-	records.EnsureCapacity(len(events))
+	records.EnsureCapacity(n)
+	return logs, records
+}
+
+// convert makes one plog.Logs holding a record per event.
+func (c *logConverter) convert(events []probe.Event, observed time.Time) plog.Logs {
+	logs, records := c.newRecords(len(events))
 	obs := pcommon.NewTimestampFromTime(observed)
 	for i := range events {
 		c.record(&events[i], records.AppendEmpty(), obs)
@@ -71,17 +84,22 @@ func (c *logConverter) record(e *probe.Event, lr plog.LogRecord, observed pcommo
 	reason := c.names.reason(e.Reason, e.HasReason)
 	location := c.names.location(e.Location)
 	comm := c.comm(e.Comm)
+	who := attribute(c.owners, e.SocketInode)
 
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(e.Time))
 	lr.SetObservedTimestamp(observed)
 	lr.SetSeverityNumber(plog.SeverityNumberInfo)
 	lr.SetSeverityText("INFO")
-	lr.Body().SetStr(c.body(e, comm, reason, location))
+	lr.Body().SetStr(c.body(e, who, comm, reason, location))
 
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(logAttributeCount)
-	attrs.PutInt(attrPID, int64(e.PID))
-	attrs.PutStr(attrExecutable, comm)
+	putOwner(attrs, who)
+	if e.SocketInode != 0 {
+		attrs.PutInt(attrSocketInode, int64(e.SocketInode))
+	}
+	attrs.PutInt(attrContextPID, int64(e.PID))
+	attrs.PutStr(attrContextComm, comm)
 	attrs.PutStr(attrReason, reason)
 	attrs.PutStr(attrFunction, c.names.function(e.Location))
 	attrs.PutStr(attrLocation, location)
@@ -102,14 +120,45 @@ func (c *logConverter) record(e *probe.Event, lr plog.LogRecord, observed pcommo
 	attrs.PutInt(attrNetns, int64(e.NetnsInode))
 }
 
-// body is the line a person reads, in the spirit of the seed's:
-// Drop | PID: 1234 (nc) | Reason: NO_SOCKET | Function: tcp_v4_rcv+0x63 | 127.0.0.1:40000 -> 127.0.0.1:9 [SYN]
-func (c *logConverter) body(e *probe.Event, comm, reason, location string) string {
+// putOwner sets tcp_drop.owner and, when the owner is known, the process
+// attributes: the owner's pid, name, cgroup and container.
+func putOwner(attrs pcommon.Map, who attribution) {
+	attrs.PutStr(attrOwner, who.status)
+	if who.status != ownerProcess {
+		return
+	}
+	attrs.PutInt(attrPID, int64(who.owner.PID))
+	attrs.PutStr(attrExecutable, who.owner.Comm)
+	if who.owner.CgroupPath != "" {
+		attrs.PutStr(attrCgroup, who.owner.CgroupPath)
+	}
+	if who.owner.ContainerID != "" {
+		attrs.PutStr(attrContainer, who.owner.ContainerID)
+	}
+}
+
+// appendOwner writes "1234 (nginx)", or what is known instead.
+func appendOwner(b []byte, who attribution) []byte {
+	switch who.status {
+	case ownerProcess:
+		b = strconv.AppendInt(b, int64(who.owner.PID), 10)
+		b = append(b, " ("...)
+		b = append(b, who.owner.Comm...)
+		return append(b, ')')
+	case ownerNone:
+		return append(b, "- (no owner)"...)
+	default:
+		return append(b, "? (owner unknown)"...)
+	}
+}
+
+// body is the line a person reads, in the spirit of the seed's, with the
+// socket's owner first and the task that was on the CPU last:
+// Drop | PID: 1234 (server) | Reason: NETFILTER_DROP | Function: nf_hook_slow+0x9c | 127.0.0.1:40000 -> 127.0.0.1:8080 [SYN] | CPU: 5678 (curl)
+func (c *logConverter) body(e *probe.Event, who attribution, comm, reason, location string) string {
 	b := append(c.line[:0], "Drop | PID: "...)
-	b = strconv.AppendUint(b, uint64(e.PID), 10)
-	b = append(b, " ("...)
-	b = append(b, comm...)
-	b = append(b, ") | Reason: "...)
+	b = appendOwner(b, who)
+	b = append(b, " | Reason: "...)
 	b = append(b, reason...)
 	b = append(b, " | Function: "...)
 	b = append(b, location...)
@@ -119,7 +168,11 @@ func (c *logConverter) body(e *probe.Event, comm, reason, location string) strin
 	b = e.Dst.AppendTo(b)
 	b = append(b, " ["...)
 	b = append(b, e.TCPFlags.String()...)
-	b = append(b, ']')
+	b = append(b, "] | CPU: "...)
+	b = strconv.AppendUint(b, uint64(e.PID), 10)
+	b = append(b, " ("...)
+	b = append(b, comm...)
+	b = append(b, ')')
 	c.line = b
 	return string(b)
 }

@@ -101,28 +101,60 @@ func (s *otlpServer) logRecords(keep func(plog.LogRecord) bool) []plog.LogRecord
 	return out
 }
 
-// lastSum returns the newest value of the cumulative sum name for the data
-// point keep accepts, and whether any metrics arrived yet.
+// lastSum returns the newest value of the cumulative sum name, summed over
+// the data points keep accepts, and whether any metrics arrived yet.
 func (s *otlpServer) lastSum(name string, keep func(pmetric.NumberDataPoint) bool) (value int64, anyMetrics bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, md := range s.metrics {
-		for i := 0; i < md.ResourceMetrics().Len(); i++ {
-			for j := 0; j < md.ResourceMetrics().At(i).ScopeMetrics().Len(); j++ {
-				metrics := md.ResourceMetrics().At(i).ScopeMetrics().At(j).Metrics()
-				for k := 0; k < metrics.Len(); k++ {
-					if metrics.At(k).Name() != name {
-						continue
-					}
-					points := metrics.At(k).Sum().DataPoints()
-					for p := 0; p < points.Len(); p++ {
-						if keep(points.At(p)) {
-							value = points.At(p).IntValue()
-						}
+		if v, ok := sumPoints(md, name, keep); ok {
+			value = v
+		}
+	}
+	return value, len(s.metrics) > 0
+}
+
+// lastGauge returns the newest value of the gauge name, summed over the
+// data points keep accepts, and whether there was any.
+func (s *otlpServer) lastGauge(name string, keep func(pmetric.NumberDataPoint) bool) (value int64, found bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, md := range s.metrics {
+		if v, ok := sumPoints(md, name, keep); ok {
+			value, found = v, true
+		}
+	}
+	return value, found
+}
+
+// sumPoints adds up the points keep accepts of metric name (a sum or a
+// gauge) in md; ok is false when md holds no such point.
+func sumPoints(md pmetric.Metrics, name string, keep func(pmetric.NumberDataPoint) bool) (total int64, ok bool) {
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		for j := 0; j < md.ResourceMetrics().At(i).ScopeMetrics().Len(); j++ {
+			metrics := md.ResourceMetrics().At(i).ScopeMetrics().At(j).Metrics()
+			for k := 0; k < metrics.Len(); k++ {
+				m := metrics.At(k)
+				if m.Name() != name {
+					continue
+				}
+				var points pmetric.NumberDataPointSlice
+				switch m.Type() {
+				case pmetric.MetricTypeSum:
+					points = m.Sum().DataPoints()
+				case pmetric.MetricTypeGauge:
+					points = m.Gauge().DataPoints()
+				default:
+					continue
+				}
+				for p := 0; p < points.Len(); p++ {
+					if keep(points.At(p)) {
+						total += points.At(p).IntValue()
+						ok = true
 					}
 				}
 			}
 		}
 	}
-	return value, len(s.metrics) > 0
+	return total, ok
 }

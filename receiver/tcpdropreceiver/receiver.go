@@ -39,22 +39,26 @@ type dropReceiver struct {
 	metrics consumer.Metrics          // nil without a metrics pipeline
 	obs     *receiverhelper.ObsReport // counts accepted and refused records
 
-	// open attaches the probe; tests replace it.
-	open         func(cfg *Config, countOnly bool, logger *zap.Logger) (dropSource, kernelNames, error)
+	// open attaches the probe and opens the rest; tests replace it.
+	open         func(cfg *Config, countOnly bool, logger *zap.Logger) (*sources, error)
 	drainTimeout time.Duration
 
 	startOnce    sync.Once
 	startErr     error
 	shutdownOnce sync.Once
 
-	src         dropSource
-	metricsConv *metricsConverter
-	pushCtx     context.Context // ends pushes stuck in the pipeline at shutdown
-	cancelPush  context.CancelFunc
-	draining    atomic.Bool   // the probe is detached: read what is left, then stop
-	stopTicker  chan struct{} // ends the metrics loop
-	readers     sync.WaitGroup
-	tickers     sync.WaitGroup
+	src          *sources
+	metricsConv  *metricsConverter
+	overflowLogs overflowConverter
+	watched      atomic.Pointer[[]watchedListener] // the listeners of the last poll
+	// lastListenErr is the last error of a listen-queue poll, logged once.
+	lastListenErr string
+	pushCtx       context.Context // ends pushes stuck in the pipeline at shutdown
+	cancelPush    context.CancelFunc
+	draining      atomic.Bool   // the probe is detached: read what is left, then stop
+	stopTicker    chan struct{} // ends the metrics loop
+	readers       sync.WaitGroup
+	tickers       sync.WaitGroup
 }
 
 func newDropReceiver(cfg *Config, set receiver.Settings) (*dropReceiver, error) {
@@ -79,7 +83,7 @@ func (r *dropReceiver) Start(_ context.Context, _ component.Host) error {
 
 func (r *dropReceiver) start() error {
 	logger := r.set.Logger
-	src, names, err := r.open(r.cfg, r.logs == nil, logger)
+	src, err := r.open(r.cfg, r.logs == nil, logger)
 	if err != nil {
 		return err
 	}
@@ -89,15 +93,22 @@ func (r *dropReceiver) start() error {
 	r.stopTicker = make(chan struct{})
 	if r.logs != nil {
 		r.readers.Add(1)
-		go r.readEvents(newLogConverter(names, r.set.BuildInfo.Version))
+		go r.readEvents(newLogConverter(src.names, src.owners, r.set.BuildInfo.Version))
+		r.overflowLogs = overflowConverter{logs: newLogConverter(src.names, src.owners, r.set.BuildInfo.Version)}
 	}
 	if r.metrics != nil {
-		r.metricsConv = newMetricsConverter(r.cfg.MetricsBuilderConfig, r.set, names, time.Now())
+		r.metricsConv = newMetricsConverter(r.cfg.MetricsBuilderConfig, r.set, src.names, src.owners, time.Now())
 		r.tickers.Add(1)
 		go r.emitMetrics()
 	}
+	if src.listeners != nil {
+		r.pollListenQueues() // the baseline: overflows count from here
+		r.tickers.Add(1)
+		go r.watchListenQueues()
+	}
 	logger.Info("tcp_drop: attached to the kfree_skb tracepoint",
-		zap.Bool("logs", r.logs != nil), zap.Bool("metrics", r.metrics != nil))
+		zap.Bool("logs", r.logs != nil), zap.Bool("metrics", r.metrics != nil),
+		zap.Bool("owners", src.owners != nil), zap.Bool("listen_queues", src.listeners != nil))
 	return nil
 }
 
@@ -110,7 +121,7 @@ func (r *dropReceiver) readEvents(conv *logConverter) {
 	events := make([]probe.Event, readBatch)
 	empty := 0
 	for {
-		n, err := r.src.ReadBatch(events)
+		n, err := r.src.drops.ReadBatch(events)
 		if n > 0 {
 			empty = 0
 			logs := conv.convert(events[:n], time.Now())
@@ -158,12 +169,12 @@ func (r *dropReceiver) emitMetrics() {
 
 // collect pushes the kernel's counts as they are now.
 func (r *dropReceiver) collect(now time.Time) {
-	counts, err := r.src.Counts()
+	counts, err := r.src.drops.Counts()
 	if err != nil {
 		r.set.Logger.Error("tcp_drop: reading the kernel's counts", zap.Error(err))
 		return
 	}
-	md := r.metricsConv.convert(counts, now)
+	md := r.metricsConv.convert(counts, r.watchedListeners(), now)
 	opCtx := r.obs.StartMetricsOp(r.pushCtx)
 	cerr := r.metrics.ConsumeMetrics(opCtx, md)
 	r.obs.EndMetricsOp(opCtx, transport, md.DataPointCount(), cerr)
@@ -185,16 +196,19 @@ func (r *dropReceiver) Shutdown(ctx context.Context) error {
 		stop := context.AfterFunc(deadline, r.cancelPush)
 		defer stop()
 
-		err = r.src.Detach()
+		err = r.src.drops.Detach()
 		r.draining.Store(true)
 		r.readers.Wait()
 		close(r.stopTicker)
 		r.tickers.Wait()
+		if r.src.listeners != nil {
+			r.pollListenQueues() // the overflows since the last poll
+		}
 		if r.metrics != nil {
 			r.collect(time.Now())
 		}
 		r.cancelPush()
-		err = errors.Join(err, r.src.Close())
+		err = errors.Join(err, r.src.drops.Close())
 	})
 	return err
 }

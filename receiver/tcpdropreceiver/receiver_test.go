@@ -58,6 +58,8 @@ func (f *fakeSource) ReadBatch(evs []probe.Event) (int, error) {
 	}
 }
 
+func (f *fakeSource) SetListeners(map[probe.ListenerPort]uint64) error { return nil }
+
 func (f *fakeSource) Detach() error {
 	f.detached.Store(true)
 	return nil
@@ -99,10 +101,10 @@ func TestOneProbeServesBothPipelines(t *testing.T) {
 
 	src := newFakeSource(fixtureCounts(), fixtureEvents()[:2], fixtureEvents()[2:])
 	opens := 0
-	lr.open = func(_ *Config, countOnly bool, _ *zap.Logger) (dropSource, kernelNames, error) {
+	lr.open = func(_ *Config, countOnly bool, _ *zap.Logger) (*sources, error) {
 		opens++
 		require.False(t, countOnly, "a logs pipeline needs events")
-		return src, loadFixtureNames(t), nil
+		return &sources{drops: src, names: loadFixtureNames(t)}, nil
 	}
 	host := componenttest.NewNopHost()
 	require.NoError(t, lr.Start(context.Background(), host))
@@ -125,9 +127,9 @@ func TestMetricsOnlyCountsWithoutEvents(t *testing.T) {
 	require.NoError(t, err)
 	r.metrics = new(consumertest.MetricsSink)
 	var countOnly bool
-	r.open = func(_ *Config, co bool, _ *zap.Logger) (dropSource, kernelNames, error) {
+	r.open = func(_ *Config, co bool, _ *zap.Logger) (*sources, error) {
 		countOnly = co
-		return newFakeSource(probe.Counts{}), loadFixtureNames(t), nil
+		return &sources{drops: newFakeSource(probe.Counts{}), names: loadFixtureNames(t)}, nil
 	}
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
 	require.True(t, countOnly, "without a logs pipeline the kernel sends no events")
@@ -140,9 +142,9 @@ func TestStartFailsWithTheProbesError(t *testing.T) {
 	r.logs = new(consumertest.LogsSink)
 	opens := 0
 	want := errors.New("tcp_drop: not permitted to load eBPF programs: run as root")
-	r.open = func(*Config, bool, *zap.Logger) (dropSource, kernelNames, error) {
+	r.open = func(*Config, bool, *zap.Logger) (*sources, error) {
 		opens++
-		return nil, nil, want
+		return nil, want
 	}
 	require.ErrorIs(t, r.Start(context.Background(), componenttest.NewNopHost()), want)
 	require.ErrorIs(t, r.Start(context.Background(), componenttest.NewNopHost()), want)
@@ -169,8 +171,8 @@ func TestSlowConsumerDoesNotBlockShutdown(t *testing.T) {
 	r.drainTimeout = 50 * time.Millisecond
 	pushed := make(chan struct{})
 	r.logs = blockingLogs{pushed: pushed, once: new(sync.Once)}
-	r.open = func(*Config, bool, *zap.Logger) (dropSource, kernelNames, error) {
-		return newFakeSource(probe.Counts{}, fixtureEvents()), loadFixtureNames(t), nil
+	r.open = func(*Config, bool, *zap.Logger) (*sources, error) {
+		return &sources{drops: newFakeSource(probe.Counts{}, fixtureEvents()), names: loadFixtureNames(t)}, nil
 	}
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
 	<-pushed
@@ -204,8 +206,8 @@ func TestReadErrorIsLoggedAndReadingGoesOn(t *testing.T) {
 	require.NoError(t, err)
 	sink := new(consumertest.LogsSink)
 	r.logs = sink
-	r.open = func(*Config, bool, *zap.Logger) (dropSource, kernelNames, error) {
-		return &failingSource{fakeSource: newFakeSource(probe.Counts{}, fixtureEvents())}, loadFixtureNames(t), nil
+	r.open = func(*Config, bool, *zap.Logger) (*sources, error) {
+		return &sources{drops: &failingSource{fakeSource: newFakeSource(probe.Counts{}, fixtureEvents())}, names: loadFixtureNames(t)}, nil
 	}
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
 	require.Eventually(t, func() bool { return sink.LogRecordCount() == 3 }, 10*time.Second, time.Millisecond)

@@ -68,12 +68,118 @@ func (ms *TCPDropKernelMissedMetricConfig) Unmarshal(parser *confmap.Conf) error
 	return nil
 }
 
+// TCPDropListenQueueLimitMetricAttributeKey specifies the key of an attribute for the tcp_drop.listen.queue.limit metric.
+type TCPDropListenQueueLimitMetricAttributeKey string
+
+const (
+	TCPDropListenQueueLimitMetricAttributeKeyProcessPid            TCPDropListenQueueLimitMetricAttributeKey = "process.pid"
+	TCPDropListenQueueLimitMetricAttributeKeyProcessExecutableName TCPDropListenQueueLimitMetricAttributeKey = "process.executable.name"
+	TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress   TCPDropListenQueueLimitMetricAttributeKey = "network.local.address"
+	TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort      TCPDropListenQueueLimitMetricAttributeKey = "network.local.port"
+	TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode     TCPDropListenQueueLimitMetricAttributeKey = "tcp_drop.netns.inode"
+)
+
+// TCPDropListenQueueLimitMetricConfig provides config for the tcp_drop.listen.queue.limit metric.
+type TCPDropListenQueueLimitMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []TCPDropListenQueueLimitMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *TCPDropListenQueueLimitMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *TCPDropListenQueueLimitMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case TCPDropListenQueueLimitMetricAttributeKeyProcessPid, TCPDropListenQueueLimitMetricAttributeKeyProcessExecutableName, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode:
+		default:
+			return fmt.Errorf("metric tcp_drop.listen.queue.limit doesn't have an attribute %v, valid attributes: [process.pid, process.executable.name, network.local.address, network.local.port, tcp_drop.netns.inode]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// TCPDropListenQueueSizeMetricAttributeKey specifies the key of an attribute for the tcp_drop.listen.queue.size metric.
+type TCPDropListenQueueSizeMetricAttributeKey string
+
+const (
+	TCPDropListenQueueSizeMetricAttributeKeyProcessPid            TCPDropListenQueueSizeMetricAttributeKey = "process.pid"
+	TCPDropListenQueueSizeMetricAttributeKeyProcessExecutableName TCPDropListenQueueSizeMetricAttributeKey = "process.executable.name"
+	TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress   TCPDropListenQueueSizeMetricAttributeKey = "network.local.address"
+	TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort      TCPDropListenQueueSizeMetricAttributeKey = "network.local.port"
+	TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode     TCPDropListenQueueSizeMetricAttributeKey = "tcp_drop.netns.inode"
+)
+
+// TCPDropListenQueueSizeMetricConfig provides config for the tcp_drop.listen.queue.size metric.
+type TCPDropListenQueueSizeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []TCPDropListenQueueSizeMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *TCPDropListenQueueSizeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *TCPDropListenQueueSizeMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case TCPDropListenQueueSizeMetricAttributeKeyProcessPid, TCPDropListenQueueSizeMetricAttributeKeyProcessExecutableName, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode:
+		default:
+			return fmt.Errorf("metric tcp_drop.listen.queue.size doesn't have an attribute %v, valid attributes: [process.pid, process.executable.name, network.local.address, network.local.port, tcp_drop.netns.inode]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // TCPDropPacketsMetricAttributeKey specifies the key of an attribute for the tcp_drop.packets metric.
 type TCPDropPacketsMetricAttributeKey string
 
 const (
 	TCPDropPacketsMetricAttributeKeyProcessPid            TCPDropPacketsMetricAttributeKey = "process.pid"
 	TCPDropPacketsMetricAttributeKeyProcessExecutableName TCPDropPacketsMetricAttributeKey = "process.executable.name"
+	TCPDropPacketsMetricAttributeKeyContainerID           TCPDropPacketsMetricAttributeKey = "container.id"
+	TCPDropPacketsMetricAttributeKeyTCPDropOwner          TCPDropPacketsMetricAttributeKey = "tcp_drop.owner"
 	TCPDropPacketsMetricAttributeKeyTCPDropReason         TCPDropPacketsMetricAttributeKey = "tcp_drop.reason"
 	TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction TCPDropPacketsMetricAttributeKey = "tcp_drop.kernel_function"
 )
@@ -104,9 +210,9 @@ func (ms *TCPDropPacketsMetricConfig) Unmarshal(parser *confmap.Conf) error {
 func (ms *TCPDropPacketsMetricConfig) Validate() error {
 	for _, val := range ms.EnabledAttributes {
 		switch val {
-		case TCPDropPacketsMetricAttributeKeyProcessPid, TCPDropPacketsMetricAttributeKeyProcessExecutableName, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction:
+		case TCPDropPacketsMetricAttributeKeyProcessPid, TCPDropPacketsMetricAttributeKeyProcessExecutableName, TCPDropPacketsMetricAttributeKeyContainerID, TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction:
 		default:
-			return fmt.Errorf("metric tcp_drop.packets doesn't have an attribute %v, valid attributes: [process.pid, process.executable.name, tcp_drop.reason, tcp_drop.kernel_function]", val)
+			return fmt.Errorf("metric tcp_drop.packets doesn't have an attribute %v, valid attributes: [process.pid, process.executable.name, container.id, tcp_drop.owner, tcp_drop.reason, tcp_drop.kernel_function]", val)
 		}
 	}
 
@@ -144,6 +250,8 @@ type MetricsConfig struct {
 	TCPDropEventsLost       TCPDropEventsLostMetricConfig       `mapstructure:"tcp_drop.events.lost"`
 	TCPDropEventsShed       TCPDropEventsShedMetricConfig       `mapstructure:"tcp_drop.events.shed"`
 	TCPDropKernelMissed     TCPDropKernelMissedMetricConfig     `mapstructure:"tcp_drop.kernel.missed"`
+	TCPDropListenQueueLimit TCPDropListenQueueLimitMetricConfig `mapstructure:"tcp_drop.listen.queue.limit"`
+	TCPDropListenQueueSize  TCPDropListenQueueSizeMetricConfig  `mapstructure:"tcp_drop.listen.queue.size"`
 	TCPDropPackets          TCPDropPacketsMetricConfig          `mapstructure:"tcp_drop.packets"`
 	TCPDropPacketsUncounted TCPDropPacketsUncountedMetricConfig `mapstructure:"tcp_drop.packets.uncounted"`
 }
@@ -159,10 +267,20 @@ func DefaultMetricsConfig() MetricsConfig {
 		TCPDropKernelMissed: TCPDropKernelMissedMetricConfig{
 			Enabled: true,
 		},
+		TCPDropListenQueueLimit: TCPDropListenQueueLimitMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []TCPDropListenQueueLimitMetricAttributeKey{TCPDropListenQueueLimitMetricAttributeKeyProcessPid, TCPDropListenQueueLimitMetricAttributeKeyProcessExecutableName, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode},
+		},
+		TCPDropListenQueueSize: TCPDropListenQueueSizeMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []TCPDropListenQueueSizeMetricAttributeKey{TCPDropListenQueueSizeMetricAttributeKeyProcessPid, TCPDropListenQueueSizeMetricAttributeKeyProcessExecutableName, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode},
+		},
 		TCPDropPackets: TCPDropPacketsMetricConfig{
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategySum,
-			EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyProcessPid, TCPDropPacketsMetricAttributeKeyProcessExecutableName, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
+			EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyProcessPid, TCPDropPacketsMetricAttributeKeyProcessExecutableName, TCPDropPacketsMetricAttributeKeyContainerID, TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
 		},
 		TCPDropPacketsUncounted: TCPDropPacketsUncountedMetricConfig{
 			Enabled: true,

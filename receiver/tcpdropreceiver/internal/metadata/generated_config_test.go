@@ -35,10 +35,20 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					TCPDropKernelMissed: TCPDropKernelMissedMetricConfig{
 						Enabled: true,
 					},
+					TCPDropListenQueueLimit: TCPDropListenQueueLimitMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []TCPDropListenQueueLimitMetricAttributeKey{TCPDropListenQueueLimitMetricAttributeKeyProcessPid, TCPDropListenQueueLimitMetricAttributeKeyProcessExecutableName, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode},
+					},
+					TCPDropListenQueueSize: TCPDropListenQueueSizeMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []TCPDropListenQueueSizeMetricAttributeKey{TCPDropListenQueueSizeMetricAttributeKeyProcessPid, TCPDropListenQueueSizeMetricAttributeKeyProcessExecutableName, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode},
+					},
 					TCPDropPackets: TCPDropPacketsMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyProcessPid, TCPDropPacketsMetricAttributeKeyProcessExecutableName, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
+						EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyProcessPid, TCPDropPacketsMetricAttributeKeyProcessExecutableName, TCPDropPacketsMetricAttributeKeyContainerID, TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
 					},
 					TCPDropPacketsUncounted: TCPDropPacketsUncountedMetricConfig{
 						Enabled: true,
@@ -59,10 +69,20 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					TCPDropKernelMissed: TCPDropKernelMissedMetricConfig{
 						Enabled: false,
 					},
+					TCPDropListenQueueLimit: TCPDropListenQueueLimitMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []TCPDropListenQueueLimitMetricAttributeKey{TCPDropListenQueueLimitMetricAttributeKeyProcessPid, TCPDropListenQueueLimitMetricAttributeKeyProcessExecutableName, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode},
+					},
+					TCPDropListenQueueSize: TCPDropListenQueueSizeMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []TCPDropListenQueueSizeMetricAttributeKey{TCPDropListenQueueSizeMetricAttributeKeyProcessPid, TCPDropListenQueueSizeMetricAttributeKeyProcessExecutableName, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode},
+					},
 					TCPDropPackets: TCPDropPacketsMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyProcessPid, TCPDropPacketsMetricAttributeKeyProcessExecutableName, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
+						EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyProcessPid, TCPDropPacketsMetricAttributeKeyProcessExecutableName, TCPDropPacketsMetricAttributeKeyContainerID, TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
 					},
 					TCPDropPacketsUncounted: TCPDropPacketsUncountedMetricConfig{
 						Enabled: false,
@@ -74,10 +94,34 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropEventsLostMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropKernelMissedMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropEventsLostMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropKernelMissedMetricConfig{}, TCPDropListenQueueLimitMetricConfig{}, TCPDropListenQueueSizeMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
+}
+
+func TestTCPDropListenQueueLimitMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().TCPDropListenQueueLimit
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []TCPDropListenQueueLimitMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.listen.queue.limit doesn't have an attribute invalid, valid attributes: [process.pid, process.executable.name, network.local.address, network.local.port, tcp_drop.netns.inode]")
+
+	cfg = DefaultMetricsConfig().TCPDropListenQueueLimit
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestTCPDropListenQueueSizeMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().TCPDropListenQueueSize
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []TCPDropListenQueueSizeMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.listen.queue.size doesn't have an attribute invalid, valid attributes: [process.pid, process.executable.name, network.local.address, network.local.port, tcp_drop.netns.inode]")
+
+	cfg = DefaultMetricsConfig().TCPDropListenQueueSize
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }
 
 func TestTCPDropPacketsMetricsConfig_Validate(t *testing.T) {
@@ -85,7 +129,7 @@ func TestTCPDropPacketsMetricsConfig_Validate(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 
 	cfg.EnabledAttributes = []TCPDropPacketsMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.packets doesn't have an attribute invalid, valid attributes: [process.pid, process.executable.name, tcp_drop.reason, tcp_drop.kernel_function]")
+	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.packets doesn't have an attribute invalid, valid attributes: [process.pid, process.executable.name, container.id, tcp_drop.owner, tcp_drop.reason, tcp_drop.kernel_function]")
 
 	cfg = DefaultMetricsConfig().TCPDropPackets
 	cfg.AggregationStrategy = "invalid"

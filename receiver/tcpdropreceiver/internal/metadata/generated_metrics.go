@@ -18,6 +18,36 @@ const (
 	AggregationStrategyMax = "max"
 )
 
+// AttributeTCPDropOwner specifies the value tcp_drop.owner attribute.
+type AttributeTCPDropOwner int
+
+const (
+	_ AttributeTCPDropOwner = iota
+	AttributeTCPDropOwnerProcess
+	AttributeTCPDropOwnerNone
+	AttributeTCPDropOwnerUnknown
+)
+
+// String returns the string representation of the AttributeTCPDropOwner.
+func (av AttributeTCPDropOwner) String() string {
+	switch av {
+	case AttributeTCPDropOwnerProcess:
+		return "process"
+	case AttributeTCPDropOwnerNone:
+		return "none"
+	case AttributeTCPDropOwnerUnknown:
+		return "unknown"
+	}
+	return ""
+}
+
+// MapAttributeTCPDropOwner is a helper map of string to AttributeTCPDropOwner attribute value.
+var MapAttributeTCPDropOwner = map[string]AttributeTCPDropOwner{
+	"process": AttributeTCPDropOwnerProcess,
+	"none":    AttributeTCPDropOwnerNone,
+	"unknown": AttributeTCPDropOwnerUnknown,
+}
+
 var MetricsInfo = metricsInfo{
 	TCPDropEventsLost: metricInfo{
 		Name: "tcp_drop.events.lost",
@@ -28,9 +58,17 @@ var MetricsInfo = metricsInfo{
 	TCPDropKernelMissed: metricInfo{
 		Name: "tcp_drop.kernel.missed",
 	},
+	TCPDropListenQueueLimit: metricInfo{
+		Name:       "tcp_drop.listen.queue.limit",
+		Attributes: []string{"process.pid", "process.executable.name", "network.local.address", "network.local.port", "tcp_drop.netns.inode"},
+	},
+	TCPDropListenQueueSize: metricInfo{
+		Name:       "tcp_drop.listen.queue.size",
+		Attributes: []string{"process.pid", "process.executable.name", "network.local.address", "network.local.port", "tcp_drop.netns.inode"},
+	},
 	TCPDropPackets: metricInfo{
 		Name:       "tcp_drop.packets",
-		Attributes: []string{"process.pid", "process.executable.name", "tcp_drop.reason", "tcp_drop.kernel_function"},
+		Attributes: []string{"process.pid", "process.executable.name", "container.id", "tcp_drop.owner", "tcp_drop.reason", "tcp_drop.kernel_function"},
 	},
 	TCPDropPacketsUncounted: metricInfo{
 		Name: "tcp_drop.packets.uncounted",
@@ -41,6 +79,8 @@ type metricsInfo struct {
 	TCPDropEventsLost       metricInfo
 	TCPDropEventsShed       metricInfo
 	TCPDropKernelMissed     metricInfo
+	TCPDropListenQueueLimit metricInfo
+	TCPDropListenQueueSize  metricInfo
 	TCPDropPackets          metricInfo
 	TCPDropPacketsUncounted metricInfo
 }
@@ -206,6 +246,208 @@ func newMetricTCPDropKernelMissed(cfg TCPDropKernelMissedMetricConfig) metricTCP
 	return m
 }
 
+type metricTCPDropListenQueueLimit struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        TCPDropListenQueueLimitMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+}
+
+// init fills tcp_drop.listen.queue.limit metric with initial data.
+func (m *metricTCPDropListenQueueLimit) init() {
+	m.data.SetName("tcp_drop.listen.queue.limit")
+	m.data.SetDescription("The accept queue's limit of a listening socket (listen()'s backlog, capped by net.core.somaxconn).")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricTCPDropListenQueueLimit) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueLimitMetricAttributeKeyProcessPid) {
+		dp.Attributes().PutInt("process.pid", processPidAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueLimitMetricAttributeKeyProcessExecutableName) {
+		dp.Attributes().PutStr("process.executable.name", processExecutableNameAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress) {
+		dp.Attributes().PutStr("network.local.address", networkLocalAddressAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort) {
+		dp.Attributes().PutInt("network.local.port", networkLocalPortAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode) {
+		dp.Attributes().PutInt("tcp_drop.netns.inode", tcpDropNetnsInodeAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricTCPDropListenQueueLimit) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricTCPDropListenQueueLimit) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricTCPDropListenQueueLimit(cfg TCPDropListenQueueLimitMetricConfig) metricTCPDropListenQueueLimit {
+	m := metricTCPDropListenQueueLimit{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricTCPDropListenQueueSize struct {
+	data          pmetric.Metric                     // data buffer for generated metric.
+	config        TCPDropListenQueueSizeMetricConfig // metric config provided by user.
+	capacity      int                                // max observed number of data points added to the metric.
+	aggDataPoints []int64                            // slice containing number of aggregated datapoints at each index
+}
+
+// init fills tcp_drop.listen.queue.size metric with initial data.
+func (m *metricTCPDropListenQueueSize) init() {
+	m.data.SetName("tcp_drop.listen.queue.size")
+	m.data.SetDescription("Connections waiting in a listening socket's accept queue, as last read (every listen_queues::poll_interval). At tcp_drop.listen.queue.limit, new connections overflow.")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricTCPDropListenQueueSize) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueSizeMetricAttributeKeyProcessPid) {
+		dp.Attributes().PutInt("process.pid", processPidAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueSizeMetricAttributeKeyProcessExecutableName) {
+		dp.Attributes().PutStr("process.executable.name", processExecutableNameAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress) {
+		dp.Attributes().PutStr("network.local.address", networkLocalAddressAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort) {
+		dp.Attributes().PutInt("network.local.port", networkLocalPortAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode) {
+		dp.Attributes().PutInt("tcp_drop.netns.inode", tcpDropNetnsInodeAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricTCPDropListenQueueSize) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricTCPDropListenQueueSize) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricTCPDropListenQueueSize(cfg TCPDropListenQueueSizeMetricConfig) metricTCPDropListenQueueSize {
+	m := metricTCPDropListenQueueSize{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricTCPDropPackets struct {
 	data          pmetric.Metric             // data buffer for generated metric.
 	config        TCPDropPacketsMetricConfig // metric config provided by user.
@@ -225,7 +467,7 @@ func (m *metricTCPDropPackets) init() {
 	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
-func (m *metricTCPDropPackets) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string) {
+func (m *metricTCPDropPackets) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, containerIDAttributeValue string, tcpDropOwnerAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
@@ -238,6 +480,12 @@ func (m *metricTCPDropPackets) recordDataPoint(start pcommon.Timestamp, ts pcomm
 	}
 	if slices.Contains(m.config.EnabledAttributes, TCPDropPacketsMetricAttributeKeyProcessExecutableName) {
 		dp.Attributes().PutStr("process.executable.name", processExecutableNameAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropPacketsMetricAttributeKeyContainerID) {
+		dp.Attributes().PutStr("container.id", containerIDAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropPacketsMetricAttributeKeyTCPDropOwner) {
+		dp.Attributes().PutStr("tcp_drop.owner", tcpDropOwnerAttributeValue)
 	}
 	if slices.Contains(m.config.EnabledAttributes, TCPDropPacketsMetricAttributeKeyTCPDropReason) {
 		dp.Attributes().PutStr("tcp_drop.reason", tcpDropReasonAttributeValue)
@@ -369,6 +617,8 @@ type MetricsBuilder struct {
 	metricTCPDropEventsLost       metricTCPDropEventsLost
 	metricTCPDropEventsShed       metricTCPDropEventsShed
 	metricTCPDropKernelMissed     metricTCPDropKernelMissed
+	metricTCPDropListenQueueLimit metricTCPDropListenQueueLimit
+	metricTCPDropListenQueueSize  metricTCPDropListenQueueSize
 	metricTCPDropPackets          metricTCPDropPackets
 	metricTCPDropPacketsUncounted metricTCPDropPacketsUncounted
 }
@@ -399,6 +649,8 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricTCPDropEventsLost:       newMetricTCPDropEventsLost(mbc.Metrics.TCPDropEventsLost),
 		metricTCPDropEventsShed:       newMetricTCPDropEventsShed(mbc.Metrics.TCPDropEventsShed),
 		metricTCPDropKernelMissed:     newMetricTCPDropKernelMissed(mbc.Metrics.TCPDropKernelMissed),
+		metricTCPDropListenQueueLimit: newMetricTCPDropListenQueueLimit(mbc.Metrics.TCPDropListenQueueLimit),
+		metricTCPDropListenQueueSize:  newMetricTCPDropListenQueueSize(mbc.Metrics.TCPDropListenQueueSize),
 		metricTCPDropPackets:          newMetricTCPDropPackets(mbc.Metrics.TCPDropPackets),
 		metricTCPDropPacketsUncounted: newMetricTCPDropPacketsUncounted(mbc.Metrics.TCPDropPacketsUncounted),
 	}
@@ -469,6 +721,8 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricTCPDropEventsLost.emit(ils.Metrics())
 	mb.metricTCPDropEventsShed.emit(ils.Metrics())
 	mb.metricTCPDropKernelMissed.emit(ils.Metrics())
+	mb.metricTCPDropListenQueueLimit.emit(ils.Metrics())
+	mb.metricTCPDropListenQueueSize.emit(ils.Metrics())
 	mb.metricTCPDropPackets.emit(ils.Metrics())
 	mb.metricTCPDropPacketsUncounted.emit(ils.Metrics())
 
@@ -507,9 +761,19 @@ func (mb *MetricsBuilder) RecordTCPDropKernelMissedDataPoint(ts pcommon.Timestam
 	mb.metricTCPDropKernelMissed.recordDataPoint(mb.startTime, ts, val)
 }
 
+// RecordTCPDropListenQueueLimitDataPoint adds a data point to tcp_drop.listen.queue.limit metric.
+func (mb *MetricsBuilder) RecordTCPDropListenQueueLimitDataPoint(ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
+	mb.metricTCPDropListenQueueLimit.recordDataPoint(mb.startTime, ts, val, processPidAttributeValue, processExecutableNameAttributeValue, networkLocalAddressAttributeValue, networkLocalPortAttributeValue, tcpDropNetnsInodeAttributeValue)
+}
+
+// RecordTCPDropListenQueueSizeDataPoint adds a data point to tcp_drop.listen.queue.size metric.
+func (mb *MetricsBuilder) RecordTCPDropListenQueueSizeDataPoint(ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
+	mb.metricTCPDropListenQueueSize.recordDataPoint(mb.startTime, ts, val, processPidAttributeValue, processExecutableNameAttributeValue, networkLocalAddressAttributeValue, networkLocalPortAttributeValue, tcpDropNetnsInodeAttributeValue)
+}
+
 // RecordTCPDropPacketsDataPoint adds a data point to tcp_drop.packets metric.
-func (mb *MetricsBuilder) RecordTCPDropPacketsDataPoint(ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string) {
-	mb.metricTCPDropPackets.recordDataPoint(mb.startTime, ts, val, processPidAttributeValue, processExecutableNameAttributeValue, tcpDropReasonAttributeValue, tcpDropKernelFunctionAttributeValue)
+func (mb *MetricsBuilder) RecordTCPDropPacketsDataPoint(ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, containerIDAttributeValue string, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string) {
+	mb.metricTCPDropPackets.recordDataPoint(mb.startTime, ts, val, processPidAttributeValue, processExecutableNameAttributeValue, containerIDAttributeValue, tcpDropOwnerAttributeValue.String(), tcpDropReasonAttributeValue, tcpDropKernelFunctionAttributeValue)
 }
 
 // RecordTCPDropPacketsUncountedDataPoint adds a data point to tcp_drop.packets.uncounted metric.

@@ -58,6 +58,8 @@ func TestMetricsBuilder(t *testing.T) {
 			settings.Logger = zap.New(observedZapCore)
 			mb := NewMetricsBuilder(loadMetricsBuilderConfig(t, tt.name), settings, WithStartTime(start))
 			aggMap := make(map[string]string) // contains the aggregation strategies for each metric name
+			aggMap["tcp_drop.listen.queue.limit"] = mb.metricTCPDropListenQueueLimit.config.AggregationStrategy
+			aggMap["tcp_drop.listen.queue.size"] = mb.metricTCPDropListenQueueSize.config.AggregationStrategy
 			aggMap["tcp_drop.packets"] = mb.metricTCPDropPackets.config.AggregationStrategy
 
 			expectedWarnings := 0
@@ -78,9 +80,21 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordTCPDropKernelMissedDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
-			mb.RecordTCPDropPacketsDataPoint(ts, 1, 11, "process.executable.name-val", "tcp_drop.reason-val", "tcp_drop.kernel_function-val")
+			mb.RecordTCPDropListenQueueLimitDataPoint(ts, 1, 11, "process.executable.name-val", "network.local.address-val", 18, 20)
 			if tt.name == "reaggregate_set" {
-				mb.RecordTCPDropPacketsDataPoint(ts, 3, 12, "process.executable.name-val-2", "tcp_drop.reason-val-2", "tcp_drop.kernel_function-val-2")
+				mb.RecordTCPDropListenQueueLimitDataPoint(ts, 3, 12, "process.executable.name-val-2", "network.local.address-val-2", 19, 21)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordTCPDropListenQueueSizeDataPoint(ts, 1, 11, "process.executable.name-val", "network.local.address-val", 18, 20)
+			if tt.name == "reaggregate_set" {
+				mb.RecordTCPDropListenQueueSizeDataPoint(ts, 3, 12, "process.executable.name-val-2", "network.local.address-val-2", 19, 21)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordTCPDropPacketsDataPoint(ts, 1, 11, "process.executable.name-val", "container.id-val", AttributeTCPDropOwnerProcess, "tcp_drop.reason-val", "tcp_drop.kernel_function-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordTCPDropPacketsDataPoint(ts, 3, 12, "process.executable.name-val-2", "container.id-val-2", AttributeTCPDropOwnerNone, "tcp_drop.reason-val-2", "tcp_drop.kernel_function-val-2")
 			}
 			defaultMetricsCount++
 			allMetricsCount++
@@ -89,6 +103,8 @@ func TestMetricsBuilder(t *testing.T) {
 			res := pcommon.NewResource()
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
+				assert.Empty(t, mb.metricTCPDropListenQueueLimit.aggDataPoints)
+				assert.Empty(t, mb.metricTCPDropListenQueueSize.aggDataPoints)
 				assert.Empty(t, mb.metricTCPDropPackets.aggDataPoints)
 			}
 
@@ -159,6 +175,126 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
 					assert.Equal(t, int64(1), dp.IntValue())
+				case "tcp_drop.listen.queue.limit":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["tcp_drop.listen.queue.limit"], "Found a duplicate in the metrics slice: tcp_drop.listen.queue.limit")
+						validatedMetrics["tcp_drop.listen.queue.limit"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "The accept queue's limit of a listening socket (listen()'s backlog, capped by net.core.somaxconn).", mi.Description())
+						assert.Equal(t, "{connection}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						processPidAttrVal, ok := dp.Attributes().Get("process.pid")
+						assert.True(t, ok)
+						assert.EqualValues(t, 11, processPidAttrVal.Int())
+						processExecutableNameAttrVal, ok := dp.Attributes().Get("process.executable.name")
+						assert.True(t, ok)
+						assert.Equal(t, "process.executable.name-val", processExecutableNameAttrVal.Str())
+						networkLocalAddressAttrVal, ok := dp.Attributes().Get("network.local.address")
+						assert.True(t, ok)
+						assert.Equal(t, "network.local.address-val", networkLocalAddressAttrVal.Str())
+						networkLocalPortAttrVal, ok := dp.Attributes().Get("network.local.port")
+						assert.True(t, ok)
+						assert.EqualValues(t, 18, networkLocalPortAttrVal.Int())
+						tcpDropNetnsInodeAttrVal, ok := dp.Attributes().Get("tcp_drop.netns.inode")
+						assert.True(t, ok)
+						assert.EqualValues(t, 20, tcpDropNetnsInodeAttrVal.Int())
+					} else {
+						assert.False(t, validatedMetrics["tcp_drop.listen.queue.limit"], "Found a duplicate in the metrics slice: tcp_drop.listen.queue.limit")
+						validatedMetrics["tcp_drop.listen.queue.limit"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "The accept queue's limit of a listening socket (listen()'s backlog, capped by net.core.somaxconn).", mi.Description())
+						assert.Equal(t, "{connection}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["tcp_drop.listen.queue.limit"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("process.pid")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("process.executable.name")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("network.local.address")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("network.local.port")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("tcp_drop.netns.inode")
+						assert.False(t, ok)
+					}
+				case "tcp_drop.listen.queue.size":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["tcp_drop.listen.queue.size"], "Found a duplicate in the metrics slice: tcp_drop.listen.queue.size")
+						validatedMetrics["tcp_drop.listen.queue.size"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Connections waiting in a listening socket's accept queue, as last read (every listen_queues::poll_interval). At tcp_drop.listen.queue.limit, new connections overflow.", mi.Description())
+						assert.Equal(t, "{connection}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						processPidAttrVal, ok := dp.Attributes().Get("process.pid")
+						assert.True(t, ok)
+						assert.EqualValues(t, 11, processPidAttrVal.Int())
+						processExecutableNameAttrVal, ok := dp.Attributes().Get("process.executable.name")
+						assert.True(t, ok)
+						assert.Equal(t, "process.executable.name-val", processExecutableNameAttrVal.Str())
+						networkLocalAddressAttrVal, ok := dp.Attributes().Get("network.local.address")
+						assert.True(t, ok)
+						assert.Equal(t, "network.local.address-val", networkLocalAddressAttrVal.Str())
+						networkLocalPortAttrVal, ok := dp.Attributes().Get("network.local.port")
+						assert.True(t, ok)
+						assert.EqualValues(t, 18, networkLocalPortAttrVal.Int())
+						tcpDropNetnsInodeAttrVal, ok := dp.Attributes().Get("tcp_drop.netns.inode")
+						assert.True(t, ok)
+						assert.EqualValues(t, 20, tcpDropNetnsInodeAttrVal.Int())
+					} else {
+						assert.False(t, validatedMetrics["tcp_drop.listen.queue.size"], "Found a duplicate in the metrics slice: tcp_drop.listen.queue.size")
+						validatedMetrics["tcp_drop.listen.queue.size"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Connections waiting in a listening socket's accept queue, as last read (every listen_queues::poll_interval). At tcp_drop.listen.queue.limit, new connections overflow.", mi.Description())
+						assert.Equal(t, "{connection}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["tcp_drop.listen.queue.size"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("process.pid")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("process.executable.name")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("network.local.address")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("network.local.port")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("tcp_drop.netns.inode")
+						assert.False(t, ok)
+					}
 				case "tcp_drop.packets":
 					if tt.name != "reaggregate_set" {
 						assert.False(t, validatedMetrics["tcp_drop.packets"], "Found a duplicate in the metrics slice: tcp_drop.packets")
@@ -180,6 +316,12 @@ func TestMetricsBuilder(t *testing.T) {
 						processExecutableNameAttrVal, ok := dp.Attributes().Get("process.executable.name")
 						assert.True(t, ok)
 						assert.Equal(t, "process.executable.name-val", processExecutableNameAttrVal.Str())
+						containerIDAttrVal, ok := dp.Attributes().Get("container.id")
+						assert.True(t, ok)
+						assert.Equal(t, "container.id-val", containerIDAttrVal.Str())
+						tcpDropOwnerAttrVal, ok := dp.Attributes().Get("tcp_drop.owner")
+						assert.True(t, ok)
+						assert.Equal(t, "process", tcpDropOwnerAttrVal.Str())
 						tcpDropReasonAttrVal, ok := dp.Attributes().Get("tcp_drop.reason")
 						assert.True(t, ok)
 						assert.Equal(t, "tcp_drop.reason-val", tcpDropReasonAttrVal.Str())
@@ -212,6 +354,10 @@ func TestMetricsBuilder(t *testing.T) {
 						_, ok := dp.Attributes().Get("process.pid")
 						assert.False(t, ok)
 						_, ok = dp.Attributes().Get("process.executable.name")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("container.id")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("tcp_drop.owner")
 						assert.False(t, ok)
 						_, ok = dp.Attributes().Get("tcp_drop.reason")
 						assert.False(t, ok)

@@ -1,0 +1,48 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Cgroup2Mount returns the mount point of the cgroup v2 hierarchy and the
+// cgroup path its root is (not "/" inside a cgroup namespace), from
+// /proc/self/mountinfo.
+func Cgroup2Mount() (mountPoint, root string, err error) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return "", "", err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		if !ok || !strings.HasPrefix(post, "cgroup2 ") {
+			continue
+		}
+		f := strings.Fields(pre)
+		if len(f) >= 5 {
+			return f[4], f[3], nil
+		}
+	}
+	return "", "", errors.New("sandbox: no cgroup2 mount")
+}
+
+// RemoveCgroup removes an empty cgroup directory, waiting up to a second
+// for the kernel to notice that its last process has exited.
+func RemoveCgroup(dir string) error {
+	for i := 0; ; i++ {
+		err := os.Remove(dir)
+		if err == nil || errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if i == 50 {
+			return fmt.Errorf("sandbox: remove cgroup %s: %w", dir, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

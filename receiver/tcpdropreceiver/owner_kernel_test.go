@@ -1,0 +1,258 @@
+//go:build linux
+
+package tcpdropreceiver
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
+)
+
+// startKernelReceiver starts a receiver with the real probe, reading often,
+// and shuts it down at the end of the test.
+func startKernelReceiver(t *testing.T) (*consumertest.LogsSink, *consumertest.MetricsSink) {
+	t.Helper()
+	cfg := createDefaultConfig()
+	cfg.CollectionInterval = 100 * time.Millisecond
+	cfg.FlushInterval = 10 * time.Millisecond
+	cfg.MaxLogRecordsPerSecond = 0
+	cfg.ListenQueues.PollInterval = 100 * time.Millisecond
+	logs, metrics := new(consumertest.LogsSink), new(consumertest.MetricsSink)
+	lr, mr := createBoth(t, cfg, logs, metrics)
+	require.NoError(t, lr.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, mr.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() {
+		require.NoError(t, lr.Shutdown(context.Background()))
+		require.NoError(t, mr.Shutdown(context.Background()))
+	})
+	return logs, metrics
+}
+
+// listenInChild opens a listener in ns and hands it to a new process
+// (sleep), started inside cgroupDir if not "", which becomes its only
+// owner. It returns the process and the listener's address.
+func listenInChild(t *testing.T, ns *sandbox.Netns, addr string, backlog int, cgroupDir string) (*exec.Cmd, netip.AddrPort) {
+	t.Helper()
+	fd, err := ns.Listen(netip.MustParseAddrPort(addr), backlog)
+	require.NoError(t, err)
+	local, err := sandbox.LocalAddr(fd)
+	require.NoError(t, err)
+	f := os.NewFile(uintptr(fd), "listener")
+	defer f.Close() // the child keeps its copy
+
+	cmd := exec.Command("sleep", "120")
+	cmd.ExtraFiles = []*os.File{f}
+	if cgroupDir != "" {
+		cg, err := unix.Open(cgroupDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		require.NoError(t, err)
+		defer unix.Close(cg)
+		// clone3(CLONE_INTO_CGROUP): the child starts in the group.
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg}
+	}
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd, local
+}
+
+// makeCgroup creates a cgroup named like a docker container's and returns
+// its directory and its path as /proc/<pid>/cgroup shows it.
+func makeCgroup(t *testing.T, id string) (dir, cgroupPath string) {
+	t.Helper()
+	mnt, root, err := sandbox.Cgroup2Mount()
+	if err != nil {
+		t.Skipf("cannot test cgroups here: %v", err)
+	}
+	parent := fmt.Sprintf("tcpdrop-receiver-test-%d", os.Getpid())
+	name := parent + "/docker-" + id + ".scope"
+	for _, g := range []string{parent, name} {
+		d := filepath.Join(mnt, g)
+		require.NoError(t, os.Mkdir(d, 0o755))
+		t.Cleanup(func() { require.NoError(t, sandbox.RemoveCgroup(d)) }) // inner first
+	}
+	return filepath.Join(mnt, name), path.Join(root, name)
+}
+
+// waitForListener waits until the receiver reports the listener at addr in
+// ns, owned by pid, with the given accept-queue limit: from then on it
+// knows the listener (and its overflows count from that poll on).
+func waitForListener(t *testing.T, metrics *consumertest.MetricsSink, ns *sandbox.Netns, addr netip.AddrPort, pid, limit int) {
+	t.Helper()
+	theListener := func(dp pmetric.NumberDataPoint) bool {
+		a := dp.Attributes().AsRaw()
+		return attrInt(a, attrPID) == int64(pid) && attrInt(a, attrLocalPort) == int64(addr.Port()) &&
+			attrInt(a, attrNetns) == int64(ns.Inode()) && dp.IntValue() == int64(limit)
+	}
+	require.Eventually(t, func() bool { return sinkTotal(metrics, queueLimitName, theListener) > 0 },
+		10*time.Second, 20*time.Millisecond, "the receiver did not report the listener %v of pid %d", addr, pid)
+}
+
+// sinkTotal is the newest value of metric name in the sink, summed over the
+// data points keep accepts.
+func sinkTotal(sink *consumertest.MetricsSink, name string, keep func(pmetric.NumberDataPoint) bool) int64 {
+	var total int64
+	for _, md := range sink.AllMetrics() {
+		if v, ok := sumPoints(md, name, keep); ok {
+			total = v
+		}
+	}
+	return total
+}
+
+// sinkRecords returns the log records keep accepts.
+func sinkRecords(sink *consumertest.LogsSink, keep func(a map[string]any) bool) []plog.LogRecord {
+	var out []plog.LogRecord
+	for _, ld := range sink.AllLogs() {
+		for i := 0; i < ld.ResourceLogs().Len(); i++ {
+			for j := 0; j < ld.ResourceLogs().At(i).ScopeLogs().Len(); j++ {
+				records := ld.ResourceLogs().At(i).ScopeLogs().At(j).LogRecords()
+				for k := 0; k < records.Len(); k++ {
+					if keep(records.At(k).Attributes().AsRaw()) {
+						out = append(out, records.At(k))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestDropsNameTheListenersOwner: a listener owned by process A (in a
+// cgroup named like a container's) receives SYNs sent by this process, B,
+// which a firewall rule drops before they reach it. The records name A as
+// process.pid, with its cgroup and container, and B (or the softirq
+// context) as tcp_drop.context.pid; the metric counts them for A, as many
+// as the rule's own counter.
+func TestDropsNameTheListenersOwner(t *testing.T) {
+	roottest.Require(t)
+	const id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	dir, cgroupPath := makeCgroup(t, id)
+	ns, err := sandbox.New()
+	require.NoError(t, err)
+	defer ns.Close()
+	owner, addr := listenInChild(t, ns, "127.0.0.1:0", 16, dir)
+	rule, err := ns.DropTCPPort(addr.Port())
+	require.NoError(t, err)
+	a := owner.Process.Pid
+
+	logs, metrics := startKernelReceiver(t)
+	waitForListener(t, metrics, ns, addr, a, 16)
+	require.NoError(t, ns.ConnectTimeout(addr, 5, 50*time.Millisecond))
+	dropped, err := rule.Packets()
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, dropped, uint64(5))
+
+	ours := func(at map[string]any) bool {
+		return attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == int64(addr.Port())
+	}
+	forA := func(dp pmetric.NumberDataPoint) bool {
+		at := dp.Attributes().AsRaw()
+		return attrInt(at, attrPID) == int64(a) && at[attrReason] == "NETFILTER_DROP"
+	}
+	require.Eventually(t, func() bool {
+		return len(sinkRecords(logs, ours)) >= int(dropped) && sinkTotal(metrics, packetsName, forA) >= int64(dropped)
+	}, 10*time.Second, 20*time.Millisecond, "the drops did not arrive")
+	time.Sleep(300 * time.Millisecond) // any extra would show
+
+	records := sinkRecords(logs, ours)
+	require.Len(t, records, int(dropped), "one record per packet the rule dropped")
+	for _, lr := range records {
+		at := lr.Attributes().AsRaw()
+		require.Equal(t, ownerProcess, at[attrOwner])
+		require.Equal(t, int64(a), attrInt(at, attrPID), "the listener's owner, A")
+		require.Equal(t, "sleep", at[attrExecutable])
+		require.Equal(t, cgroupPath, at[attrCgroup])
+		require.Equal(t, id, at[attrContainer])
+		ctx, comm := attrInt(at, attrContextPID), at[attrContextComm].(string)
+		require.True(t, ctx == int64(os.Getpid()) || ctx == 0 || strings.HasPrefix(comm, "ksoftirqd"),
+			"context %d (%s): want the sender B (%d) or softirq", ctx, comm, os.Getpid())
+		require.NotEqual(t, int64(a), ctx, "A sent nothing")
+	}
+	require.Equal(t, int64(dropped), sinkTotal(metrics, packetsName, forA), "tcp_drop.packets for A")
+}
+
+// TestListenOverflowsAreExact: a server (process A) with a backlog of 1
+// that never accepts, and K clients. The overflows reported - in log
+// records and in tcp_drop.packets, for A and the server's port - equal the
+// namespace's TcpExt:ListenOverflows growth exactly. IPv4 and IPv6.
+func TestListenOverflowsAreExact(t *testing.T) {
+	roottest.Require(t)
+	const clients = 8
+	for _, listen := range []string{"127.0.0.1:0", "[::1]:0"} {
+		t.Run(listen, func(t *testing.T) {
+			ns, err := sandbox.New()
+			require.NoError(t, err)
+			defer ns.Close()
+			if strings.HasPrefix(listen, "[") && !ns.HasIPv6() {
+				t.Skip("no IPv6 in this kernel")
+			}
+			server, addr := listenInChild(t, ns, listen, 1, "")
+			a := server.Process.Pid
+			logs, metrics := startKernelReceiver(t)
+			waitForListener(t, metrics, ns, addr, a, 1)
+			before, err := ns.Netstat()
+			require.NoError(t, err)
+
+			fds, err := ns.StartConnects(addr, clients)
+			require.NoError(t, err)
+			time.Sleep(1500 * time.Millisecond) // SYN retransmissions overflow again
+			for _, fd := range fds {
+				_ = unix.Close(fd)
+			}
+
+			overflowsOfA := func(at map[string]any) bool {
+				return attrInt(at, attrPID) == int64(a) && attrInt(at, attrLocalPort) == int64(addr.Port()) &&
+					at[attrReason] == listenOverflowReason
+			}
+			reported := func() (records, metric int64) {
+				for _, lr := range sinkRecords(logs, overflowsOfA) {
+					v, _ := lr.Attributes().Get(attrOverflows)
+					records += v.Int()
+				}
+				metric = sinkTotal(metrics, packetsName, func(dp pmetric.NumberDataPoint) bool {
+					at := dp.Attributes().AsRaw()
+					return attrInt(at, attrPID) == int64(a) && at[attrReason] == listenOverflowReason
+				})
+				return records, metric
+			}
+			kernel := func() int64 {
+				now, err := ns.Netstat()
+				require.NoError(t, err)
+				return int64(now["TcpExt:ListenOverflows"] - before["TcpExt:ListenOverflows"])
+			}
+			require.Eventually(t, func() bool {
+				r, m := reported()
+				k := kernel()
+				return k > 0 && r == k && m == k
+			}, 10*time.Second, 50*time.Millisecond, "reported overflows never matched the kernel's")
+			time.Sleep(300 * time.Millisecond) // three polls more: any extra would show
+			r, m := reported()
+			k := kernel()
+			require.Equal(t, k, r, "overflows in log records = TcpExt:ListenOverflows growth")
+			require.Equal(t, k, m, "tcp_drop.packets{TCP_LISTEN_OVERFLOW} = TcpExt:ListenOverflows growth")
+			for _, lr := range sinkRecords(logs, overflowsOfA) {
+				v, _ := lr.Attributes().Get(attrQueueLimit)
+				require.Equal(t, int64(1), v.Int(), "the queue's limit")
+				require.Contains(t, lr.Body().Str(), fmt.Sprintf("Listen overflow | PID: %d (sleep) | Listener: %v", a, addr))
+			}
+			t.Logf("%v: %d overflows, all reported for pid %d", addr, k, a)
+		})
+	}
+}

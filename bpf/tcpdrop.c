@@ -33,8 +33,10 @@ const volatile __u64 max_events_per_sec = 0; /* 0: no limit */
 /* A reason left to user space, which counts it better from the kernel's own
  * counters (TCP_LISTEN_OVERFLOW: kfree_skb sees only some of those). 0: none. */
 const volatile __u32 skip_reason = 0;
-/* Look up socket-less packets in tcpdrop_listeners (filled by user space). */
+/* Look up socket-less packets in tcpdrop_listeners (filled by user space),
+ * except those the kernel itself found no socket for (reason NO_SOCKET). */
 const volatile __u8 match_listeners = 0;
+const volatile __u32 no_socket_reason = 0;
 
 /* Puts struct drop_event into the object's BTF, where bpf2go finds it and
  * generates the Go mirror the decoder takes its offsets from. Read-only
@@ -294,7 +296,7 @@ int tcpdrop_kfree(__u64 *ctx)
 	struct net_device *dev = skb->dev;
 	__u32 netns = netns_inode(dev, sk);
 	__u64 sock_ino = socket_inode(sk);
-	if (!sock_ino && !sk && match_listeners) {
+	if (!sock_ino && !sk && match_listeners && !(has_reason && reason == no_socket_reason)) {
 		struct listener_key lk = { .netns = netns, .port = pkt.dport };
 		__u64 *ino = bpf_map_lookup_elem(&tcpdrop_listeners, &lk);
 		if (ino)

@@ -103,6 +103,9 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := s.MatchListeners.Set(boolByte(opts.MatchListeners)); err != nil {
 		return fmt.Errorf("tcp_drop: setting match_listeners: %w", err)
 	}
+	if err := s.NoSocketReason.Set(opts.NoSocketReason); err != nil {
+		return fmt.Errorf("tcp_drop: setting no_socket_reason: %w", err)
+	}
 	s.TcpdropListeners.MaxEntries = MaxListeners
 	if err := s.CountOnly.Set(boolByte(opts.CountOnly)); err != nil {
 		return fmt.Errorf("tcp_drop: setting count_only: %w", err)

@@ -177,3 +177,30 @@ func TestHandshakeOverflowSocket(t *testing.T) {
 		})
 	}
 }
+
+// TestNoSocketIsNotMatched: a packet the kernel found no socket for (here
+// IPv6, to the port of an IPv4-only listener) is not attributed to the
+// listener on its port, even with the listener in the table.
+func TestNoSocketIsNotMatched(t *testing.T) {
+	names := loadNames(t)
+	noSocket := names.reasonValue(t, "NO_SOCKET")
+	p := openProbe(t, Options{MatchListeners: true, NoSocketReason: noSocket})
+	ns := newNetns(t)
+	if !ns.HasIPv6() {
+		t.Skip("no IPv6 in this kernel")
+	}
+	_, a, ino := listenIn(t, ns, "127.0.0.1:0", 16)
+	if err := p.SetListeners(map[ListenerPort]uint64{{Netns: ns.Inode(), Port: a.Port()}: ino}); err != nil {
+		t.Fatal(err)
+	}
+	events := collect(t, p)
+	dst := netip.AddrPortFrom(netip.IPv6Loopback(), a.Port())
+	if err := ns.ConnectRefused(dst, 3); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events.waitFor(t, 3, func(e *Event) bool { return e.NetnsInode == ns.Inode() && e.Dst == dst }) {
+		if e.Reason != noSocket || e.SocketInode != 0 {
+			t.Errorf("reason %s, socket inode %d: want NO_SOCKET and no socket", names.reasons.Name(e.Reason), e.SocketInode)
+		}
+	}
+}

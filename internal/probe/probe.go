@@ -41,6 +41,10 @@ type Options struct {
 	// listener table that SetListeners fills, by network namespace and
 	// destination port, so that their owner is the listener's.
 	MatchListeners bool
+	// NoSocketReason is the value of the NO_SOCKET drop reason: packets the
+	// kernel found no socket for are never matched with a listener (one
+	// bound to another address or family on the same port).
+	NoSocketReason uint32
 }
 
 // Counts are the kernel's exact tallies since the program was loaded.

@@ -86,6 +86,7 @@ const (
 	tcpdropVarDropEventBtfAnchor = "drop_event_btf_anchor"
 	tcpdropVarMatchListeners     = "match_listeners"
 	tcpdropVarMaxEventsPerSec    = "max_events_per_sec"
+	tcpdropVarNoSocketReason     = "no_socket_reason"
 	tcpdropVarSkipReason         = "skip_reason"
 	tcpdropVarWakeupBytes        = "wakeup_bytes"
 )
@@ -154,6 +155,7 @@ type tcpdropVariableSpecs struct {
 	DropEventBtfAnchor *ebpf.VariableSpec `ebpf:"drop_event_btf_anchor"`
 	MatchListeners     *ebpf.VariableSpec `ebpf:"match_listeners"`
 	MaxEventsPerSec    *ebpf.VariableSpec `ebpf:"max_events_per_sec"`
+	NoSocketReason     *ebpf.VariableSpec `ebpf:"no_socket_reason"`
 	SkipReason         *ebpf.VariableSpec `ebpf:"skip_reason"`
 	WakeupBytes        *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
@@ -203,6 +205,7 @@ type tcpdropVariables struct {
 	DropEventBtfAnchor *ebpf.Variable `ebpf:"drop_event_btf_anchor"`
 	MatchListeners     *ebpf.Variable `ebpf:"match_listeners"`
 	MaxEventsPerSec    *ebpf.Variable `ebpf:"max_events_per_sec"`
+	NoSocketReason     *ebpf.Variable `ebpf:"no_socket_reason"`
 	SkipReason         *ebpf.Variable `ebpf:"skip_reason"`
 	WakeupBytes        *ebpf.Variable `ebpf:"wakeup_bytes"`
 }

@@ -15,6 +15,10 @@ import (
 // kernel's own name for them (enum skb_drop_reason).
 const listenOverflowReason = "TCP_LISTEN_OVERFLOW"
 
+// noSocketReason is the reason of packets the kernel looked up a socket for
+// and found none: never attributed to a listener on the same port.
+const noSocketReason = "NO_SOCKET"
+
 // listenerSource is what the receiver needs of the listen-queue watcher
 // (listeners.Watcher); tests give it fixtures.
 type listenerSource interface {

@@ -57,6 +57,7 @@ func openKernel(cfg *Config, countOnly bool, logger *zap.Logger) (*sources, erro
 		// The watcher counts every overflow from the kernel's own counter;
 		// kfree_skb sees only some (see internal/listeners): not twice.
 		opts.SkipReason, _ = reasons.Value(listenOverflowReason)
+		opts.NoSocketReason, _ = reasons.Value(noSocketReason)
 	}
 	p, err := probe.Open(opts)
 	if err != nil {

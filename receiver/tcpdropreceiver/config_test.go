@@ -38,6 +38,8 @@ func TestLoadConfig(t *testing.T) {
 			c.FlushInterval = 20 * time.Millisecond
 			c.MaxCounters = 1024
 			c.MaxLogRecordsPerSecond = 0
+			c.ResolveOwners = false
+			c.ListenQueues = ListenQueuesConfig{Enabled: false, PollInterval: 5 * time.Second}
 			c.Metrics.TCPDropPackets.EnabledAttributes = []metadata.TCPDropPacketsMetricAttributeKey{
 				metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason,
 			}
@@ -53,15 +55,7 @@ func TestLoadConfig(t *testing.T) {
 
 			want := createDefaultConfig()
 			tc.want(want)
-			// The generated configs remember which keys the user set.
-			require.Equal(t, want.CollectionInterval, got.CollectionInterval)
-			require.Equal(t, want.RingBufferSize, got.RingBufferSize)
-			require.Equal(t, want.WakeupBytes, got.WakeupBytes)
-			require.Equal(t, want.FlushInterval, got.FlushInterval)
-			require.Equal(t, want.MaxCounters, got.MaxCounters)
-			require.Equal(t, want.MaxLogRecordsPerSecond, got.MaxLogRecordsPerSecond)
-			require.Equal(t, want.Metrics.TCPDropPackets.EnabledAttributes, got.Metrics.TCPDropPackets.EnabledAttributes)
-			require.Equal(t, want.Metrics.TCPDropEventsShed.Enabled, got.Metrics.TCPDropEventsShed.Enabled)
+			requireSameConfig(t, want, got)
 		})
 	}
 }
@@ -86,6 +80,8 @@ func TestConfigRejects(t *testing.T) {
 		{func(c *Config) { c.MaxCounters = 0 }, []string{"max_counters", "1..1048576"}},
 		{func(c *Config) { c.MaxCounters = 1 << 21 }, []string{"max_counters", "1..1048576"}},
 		{func(c *Config) { c.MaxLogRecordsPerSecond = -1 }, []string{"max_log_records_per_second", "0..100000000"}},
+		{func(c *Config) { c.ListenQueues.PollInterval = 0 }, []string{"listen_queues::poll_interval", "100ms..1m0s"}},
+		{func(c *Config) { c.ListenQueues.PollInterval = time.Hour }, []string{"listen_queues::poll_interval", "100ms..1m0s"}},
 	} {
 		cfg := createDefaultConfig()
 		tc.change(cfg)
@@ -102,4 +98,33 @@ func TestConfigRejectsUnknownMetricAttribute(t *testing.T) {
 	cfg.Metrics.TCPDropPackets.EnabledAttributes = []metadata.TCPDropPacketsMetricAttributeKey{"tcp_drop.color"}
 	err := cfg.Metrics.TCPDropPackets.Validate()
 	require.ErrorContains(t, err, "tcp_drop.color")
+}
+
+// TestExampleConfigHasTheDefaults: otelcol-config.example.yaml says its
+// tcp_drop keys are the defaults; they must be.
+func TestExampleConfigHasTheDefaults(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("..", "..", "otelcol-config.example.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub("receivers::tcp_drop")
+	require.NoError(t, err)
+	got := createDefaultConfig()
+	require.NoError(t, sub.Unmarshal(got))
+	require.NoError(t, got.Validate())
+	requireSameConfig(t, createDefaultConfig(), got)
+}
+
+// requireSameConfig compares two configs key by key: the generated metric
+// configs also remember which keys the user set, which does not matter.
+func requireSameConfig(t *testing.T, want, got *Config) {
+	t.Helper()
+	require.Equal(t, want.CollectionInterval, got.CollectionInterval)
+	require.Equal(t, want.RingBufferSize, got.RingBufferSize)
+	require.Equal(t, want.WakeupBytes, got.WakeupBytes)
+	require.Equal(t, want.FlushInterval, got.FlushInterval)
+	require.Equal(t, want.MaxCounters, got.MaxCounters)
+	require.Equal(t, want.MaxLogRecordsPerSecond, got.MaxLogRecordsPerSecond)
+	require.Equal(t, want.ResolveOwners, got.ResolveOwners)
+	require.Equal(t, want.ListenQueues, got.ListenQueues)
+	require.ElementsMatch(t, want.Metrics.TCPDropPackets.EnabledAttributes, got.Metrics.TCPDropPackets.EnabledAttributes)
+	require.Equal(t, want.Metrics.TCPDropEventsShed.Enabled, got.Metrics.TCPDropEventsShed.Enabled)
 }

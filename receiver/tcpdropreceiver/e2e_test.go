@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,13 +86,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 		{"127.0.0.1:0", 20},
 		{"[::1]:0", 10},
 	} {
-		fd, err := ns.Listen(netip.MustParseAddrPort(tc.listen), 16)
-		require.NoError(t, err)
-		defer syscall.Close(fd)
-		addr, err := sandbox.LocalAddr(fd)
-		require.NoError(t, err)
-		rule, err := ns.DropTCPPort(addr.Port())
-		require.NoError(t, err)
+		addr, rule := firewalledListener(t, ns, tc.listen, 16)
 
 		// The collector knows the listener, and its owner, once its gauge
 		// shows up.

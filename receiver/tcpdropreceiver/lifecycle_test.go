@@ -4,9 +4,7 @@ package tcpdropreceiver
 
 import (
 	"context"
-	"net/netip"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
@@ -55,13 +53,7 @@ func TestShutdownDeliversEverything(t *testing.T) {
 	ns, err := sandbox.New()
 	require.NoError(t, err)
 	defer ns.Close()
-	fd, err := ns.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 8)
-	require.NoError(t, err)
-	defer syscall.Close(fd)
-	addr, err := sandbox.LocalAddr(fd)
-	require.NoError(t, err)
-	rule, err := ns.DropTCPPort(addr.Port())
-	require.NoError(t, err)
+	addr, rule := firewalledListener(t, ns, "127.0.0.1:0", 8)
 	require.NoError(t, lr.Start(context.Background(), host))
 	require.NoError(t, mr.Start(context.Background(), host))
 

@@ -72,6 +72,21 @@ func listenInChild(t *testing.T, ns *sandbox.Netns, addr string, backlog int, cg
 	return cmd, local
 }
 
+// firewalledListener opens a listener in ns, held by this process until
+// the test ends, behind an nftables rule that drops every packet to its
+// port.
+func firewalledListener(t *testing.T, ns *sandbox.Netns, listen string, backlog int) (netip.AddrPort, *sandbox.NftRule) {
+	t.Helper()
+	fd, err := ns.Listen(netip.MustParseAddrPort(listen), backlog)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = unix.Close(fd) })
+	addr, err := sandbox.LocalAddr(fd)
+	require.NoError(t, err)
+	rule, err := ns.DropTCPPort(addr.Port())
+	require.NoError(t, err)
+	return addr, rule
+}
+
 // makeCgroup creates a cgroup named like a docker container's and returns
 // its directory and its path as /proc/<pid>/cgroup shows it.
 func makeCgroup(t *testing.T, id string) (dir, cgroupPath string) {

@@ -37,11 +37,14 @@ const volatile __u32 skip_reason = 0;
  * except those the kernel itself found no socket for (reason NO_SOCKET). */
 const volatile __u8 match_listeners = 0;
 const volatile __u32 no_socket_reason = 0;
+/* Send each event with its kernel stack (struct drop_event_stack). */
+const volatile __u8 kernel_stack = 0;
 
 /* Puts struct drop_event into the object's BTF, where bpf2go finds it and
  * generates the Go mirror the decoder takes its offsets from. Read-only
  * data, so it adds no map of its own. */
 const struct drop_event *const drop_event_btf_anchor __attribute__((unused)) = 0;
+const struct drop_event_stack *const drop_event_stack_btf_anchor __attribute__((unused)) = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -208,7 +211,8 @@ static __always_inline void count(struct count_key *key)
 static __always_inline __u64 wakeup_flag(void)
 {
 	__u64 avail = bpf_ringbuf_query(&tcpdrop_events, BPF_RB_AVAIL_DATA);
-	__u64 record = (sizeof(struct drop_event) + 8 + 7) & ~7ULL; /* header and padding */
+	__u64 size = kernel_stack ? sizeof(struct drop_event_stack) : sizeof(struct drop_event);
+	__u64 record = (size + 8 + 7) & ~7ULL; /* header and padding */
 	if (avail >= wakeup_bytes && avail < wakeup_bytes + record)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
@@ -324,7 +328,12 @@ int tcpdrop_kfree(__u64 *ctx)
 		return 0;
 	}
 
-	struct drop_event *e = bpf_ringbuf_reserve(&tcpdrop_events, sizeof(*e), 0);
+	/* The loader fixes kernel_stack: the verifier sees one of the two. */
+	struct drop_event *e;
+	if (kernel_stack)
+		e = bpf_ringbuf_reserve(&tcpdrop_events, sizeof(struct drop_event_stack), 0);
+	else
+		e = bpf_ringbuf_reserve(&tcpdrop_events, sizeof(*e), 0);
 	if (!e) {
 		struct probe_stats *st = stats();
 		if (st)
@@ -355,6 +364,11 @@ int tcpdrop_kfree(__u64 *ctx)
 		*(__u64 *)&e->ifname[8] = *(__u64 *)&dev->name[8];
 	} else {
 		__builtin_memset(e->ifname, 0, sizeof(e->ifname));
+	}
+	if (kernel_stack) {
+		struct drop_event_stack *es = (struct drop_event_stack *)e;
+		/* Fills the rest of the buffer with zeros. */
+		es->stack_bytes = bpf_get_stack(ctx, es->stack, sizeof(es->stack), 0);
 	}
 	bpf_ringbuf_submit(e, wakeup_flag());
 	return 0;

@@ -60,4 +60,13 @@ struct drop_event {
 	char ifname[16];
 };
 
+/* A drop event with the kernel stack that dropped the packet, sent instead
+ * of a plain one when the loader asks for stacks. */
+#define MAX_STACK_DEPTH 32
+struct drop_event_stack {
+	struct drop_event ev;
+	__s64 stack_bytes; /* bpf_get_stack's result: bytes written, or an error */
+	__u64 stack[MAX_STACK_DEPTH];
+};
+
 #endif

@@ -7,8 +7,12 @@ import (
 	"unsafe"
 )
 
-// eventSize is the size of struct drop_event (bpf/tcpdrop.h).
-const eventSize = int(unsafe.Sizeof(tcpdropDropEvent{}))
+// eventSize is the size of struct drop_event (bpf/tcpdrop.h), and
+// stackEventSize of struct drop_event_stack, which starts with one.
+const (
+	eventSize      = int(unsafe.Sizeof(tcpdropDropEvent{}))
+	stackEventSize = int(unsafe.Sizeof(tcpdropDropEventStack{}))
+)
 
 // Field offsets, taken from the bpf2go-generated mirror of the C struct so
 // that the decoder follows the kernel program's layout.
@@ -30,6 +34,8 @@ var (
 	offHasRsn   = unsafe.Offsetof(tcpdropDropEvent{}.HasReason)
 	offComm     = unsafe.Offsetof(tcpdropDropEvent{}.Comm)
 	offIfname   = unsafe.Offsetof(tcpdropDropEvent{}.Ifname)
+	offStackLen = unsafe.Offsetof(tcpdropDropEventStack{}.StackBytes)
+	offStack    = unsafe.Offsetof(tcpdropDropEventStack{}.Stack)
 )
 
 var errShortEvent = errors.New("tcp_drop: event record shorter than struct drop_event")
@@ -65,5 +71,14 @@ func decodeEvent(raw []byte, ev *Event) (monoNs uint64, err error) {
 	ev.TCPFlags = TCPFlags(raw[offFlags])
 	ev.Comm = [16]byte(raw[offComm : offComm+16])
 	ev.Ifname = [16]byte(raw[offIfname : offIfname+16])
+	ev.StackDepth = 0
+	if len(raw) >= stackEventSize {
+		// A negative length is bpf_get_stack's error: no frames.
+		n := int64(ne.Uint64(raw[offStackLen:])) / 8
+		ev.StackDepth = int(min(max(n, 0), int64(MaxStackDepth)))
+		for i := range ev.StackDepth {
+			ev.Stack[i] = ne.Uint64(raw[int(offStack)+8*i:])
+		}
+	}
 	return ne.Uint64(raw[offTime:]), nil
 }

@@ -61,6 +61,35 @@ func TestDecodeIPv6(t *testing.T) {
 	}
 }
 
+// TestDecodeStack: a record with a stack gives its frames; a failed stack
+// walk (a negative length) gives none; a plain record after it clears them.
+func TestDecodeStack(t *testing.T) {
+	var ev Event
+	for _, tc := range []struct {
+		bytes int64
+		want  int
+	}{{3 * 8, 3}, {-14, 0}, {1 << 20, MaxStackDepth}} {
+		rec := tcpdropDropEventStack{Ev: tcpdropDropEvent{Family: 4}, StackBytes: tc.bytes}
+		for i := range rec.Stack {
+			rec.Stack[i] = 0xffffffff81000000 + uint64(i)
+		}
+		var buf bytes.Buffer
+		if err := binary.Write(&buf, binary.NativeEndian, rec); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := decodeEvent(buf.Bytes(), &ev); err != nil {
+			t.Fatal(err)
+		}
+		got := ev.KernelStack()
+		if len(got) != tc.want || (tc.want > 0 && got[tc.want-1] != 0xffffffff81000000+uint64(tc.want-1)) {
+			t.Errorf("stack of %d bytes: decoded %x", tc.bytes, got)
+		}
+	}
+	if _, err := decodeEvent(encode(t, tcpdropDropEvent{Family: 4}), &ev); err != nil || ev.StackDepth != 0 {
+		t.Errorf("a record without a stack left %d frames (%v)", ev.StackDepth, err)
+	}
+}
+
 func TestDecodeRejects(t *testing.T) {
 	var ev Event
 	if _, err := decodeEvent(make([]byte, eventSize-1), &ev); err != errShortEvent {

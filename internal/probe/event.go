@@ -40,7 +40,18 @@ type Event struct {
 	// owner. 0 when there was no socket, or one no process holds (time-wait,
 	// orphaned).
 	SocketInode uint64
+	// Stack holds the first StackDepth return addresses of the kernel
+	// stack that dropped the packet, innermost first, when the probe was
+	// opened with KernelStack; StackDepth is 0 otherwise.
+	Stack      [MaxStackDepth]uint64
+	StackDepth int
 }
+
+// MaxStackDepth is how many kernel stack frames an event carries at most.
+const MaxStackDepth = len(tcpdropDropEventStack{}.Stack)
+
+// KernelStack returns the stack frames the event carries.
+func (e *Event) KernelStack() []uint64 { return e.Stack[:e.StackDepth] }
 
 // CommString returns Comm without its NUL padding.
 func (e *Event) CommString() string { return CommString(e.Comm) }

@@ -107,6 +107,9 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 		return fmt.Errorf("tcp_drop: setting no_socket_reason: %w", err)
 	}
 	s.TcpdropListeners.MaxEntries = MaxListeners
+	if err := s.KernelStack.Set(boolByte(opts.KernelStack)); err != nil {
+		return fmt.Errorf("tcp_drop: setting kernel_stack: %w", err)
+	}
 	if err := s.CountOnly.Set(boolByte(opts.CountOnly)); err != nil {
 		return fmt.Errorf("tcp_drop: setting count_only: %w", err)
 	}

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -201,6 +202,28 @@ func TestNoSocketIsNotMatched(t *testing.T) {
 	for _, e := range events.waitFor(t, 3, func(e *Event) bool { return e.NetnsInode == ns.Inode() && e.Dst == dst }) {
 		if e.Reason != noSocket || e.SocketInode != 0 {
 			t.Errorf("reason %s, socket inode %d: want NO_SOCKET and no socket", names.reasons.Name(e.Reason), e.SocketInode)
+		}
+	}
+}
+
+// TestKernelStack: with KernelStack, each event carries the stack that
+// dropped the packet; a SYN to a closed port was dropped under tcp_v4_rcv.
+func TestKernelStack(t *testing.T) {
+	names := loadNames(t)
+	p := openProbe(t, Options{KernelStack: true})
+	ns := newNetns(t)
+	events := collect(t, p)
+	dst := netip.MustParseAddrPort("127.0.0.1:9")
+	if err := ns.ConnectRefused(dst, 3); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events.waitFor(t, 3, func(e *Event) bool { return e.NetnsInode == ns.Inode() && e.Dst == dst }) {
+		var frames []string
+		for _, ip := range e.KernelStack() {
+			frames = append(frames, names.syms.Function(ip))
+		}
+		if !slices.Contains(frames, "tcp_v4_rcv") {
+			t.Errorf("stack %v does not pass through tcp_v4_rcv", frames)
 		}
 	}
 }

@@ -45,6 +45,10 @@ type Options struct {
 	// kernel found no socket for are never matched with a listener (one
 	// bound to another address or family on the same port).
 	NoSocketReason uint32
+	// KernelStack sends each event with the kernel stack that dropped the
+	// packet (Event.Stack): 280 more bytes per event in the ring, and a
+	// stack walk per event in the kernel.
+	KernelStack bool
 }
 
 // Counts are the kernel's exact tallies since the program was loaded.

@@ -52,6 +52,13 @@ type tcpdropDropEvent struct {
 	_         [4]byte
 }
 
+type tcpdropDropEventStack struct {
+	_          structs.HostLayout
+	Ev         tcpdropDropEvent
+	StackBytes int64
+	Stack      [32]uint64
+}
+
 type tcpdropEventWindow struct {
 	_       structs.HostLayout
 	StartNs uint64
@@ -76,19 +83,21 @@ type tcpdropProbeStats struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	tcpdropMapTcpdropCounts      = "tcpdrop_counts"
-	tcpdropMapTcpdropEvents      = "tcpdrop_events"
-	tcpdropMapTcpdropListeners   = "tcpdrop_listeners"
-	tcpdropMapTcpdropStats       = "tcpdrop_stats"
-	tcpdropMapTcpdropWindow      = "tcpdrop_window"
-	tcpdropProgTcpdropKfree      = "tcpdrop_kfree"
-	tcpdropVarCountOnly          = "count_only"
-	tcpdropVarDropEventBtfAnchor = "drop_event_btf_anchor"
-	tcpdropVarMatchListeners     = "match_listeners"
-	tcpdropVarMaxEventsPerSec    = "max_events_per_sec"
-	tcpdropVarNoSocketReason     = "no_socket_reason"
-	tcpdropVarSkipReason         = "skip_reason"
-	tcpdropVarWakeupBytes        = "wakeup_bytes"
+	tcpdropMapTcpdropCounts           = "tcpdrop_counts"
+	tcpdropMapTcpdropEvents           = "tcpdrop_events"
+	tcpdropMapTcpdropListeners        = "tcpdrop_listeners"
+	tcpdropMapTcpdropStats            = "tcpdrop_stats"
+	tcpdropMapTcpdropWindow           = "tcpdrop_window"
+	tcpdropProgTcpdropKfree           = "tcpdrop_kfree"
+	tcpdropVarCountOnly               = "count_only"
+	tcpdropVarDropEventBtfAnchor      = "drop_event_btf_anchor"
+	tcpdropVarDropEventStackBtfAnchor = "drop_event_stack_btf_anchor"
+	tcpdropVarKernelStack             = "kernel_stack"
+	tcpdropVarMatchListeners          = "match_listeners"
+	tcpdropVarMaxEventsPerSec         = "max_events_per_sec"
+	tcpdropVarNoSocketReason          = "no_socket_reason"
+	tcpdropVarSkipReason              = "skip_reason"
+	tcpdropVarWakeupBytes             = "wakeup_bytes"
 )
 
 // loadTcpdrop returns the embedded CollectionSpec for tcpdrop.
@@ -151,13 +160,15 @@ type tcpdropMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type tcpdropVariableSpecs struct {
-	CountOnly          *ebpf.VariableSpec `ebpf:"count_only"`
-	DropEventBtfAnchor *ebpf.VariableSpec `ebpf:"drop_event_btf_anchor"`
-	MatchListeners     *ebpf.VariableSpec `ebpf:"match_listeners"`
-	MaxEventsPerSec    *ebpf.VariableSpec `ebpf:"max_events_per_sec"`
-	NoSocketReason     *ebpf.VariableSpec `ebpf:"no_socket_reason"`
-	SkipReason         *ebpf.VariableSpec `ebpf:"skip_reason"`
-	WakeupBytes        *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
+	CountOnly               *ebpf.VariableSpec `ebpf:"count_only"`
+	DropEventBtfAnchor      *ebpf.VariableSpec `ebpf:"drop_event_btf_anchor"`
+	DropEventStackBtfAnchor *ebpf.VariableSpec `ebpf:"drop_event_stack_btf_anchor"`
+	KernelStack             *ebpf.VariableSpec `ebpf:"kernel_stack"`
+	MatchListeners          *ebpf.VariableSpec `ebpf:"match_listeners"`
+	MaxEventsPerSec         *ebpf.VariableSpec `ebpf:"max_events_per_sec"`
+	NoSocketReason          *ebpf.VariableSpec `ebpf:"no_socket_reason"`
+	SkipReason              *ebpf.VariableSpec `ebpf:"skip_reason"`
+	WakeupBytes             *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
 // tcpdropObjects contains all objects after they have been loaded into the kernel.
@@ -201,13 +212,15 @@ func (m *tcpdropMaps) Close() error {
 //
 // It can be passed to loadTcpdropObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tcpdropVariables struct {
-	CountOnly          *ebpf.Variable `ebpf:"count_only"`
-	DropEventBtfAnchor *ebpf.Variable `ebpf:"drop_event_btf_anchor"`
-	MatchListeners     *ebpf.Variable `ebpf:"match_listeners"`
-	MaxEventsPerSec    *ebpf.Variable `ebpf:"max_events_per_sec"`
-	NoSocketReason     *ebpf.Variable `ebpf:"no_socket_reason"`
-	SkipReason         *ebpf.Variable `ebpf:"skip_reason"`
-	WakeupBytes        *ebpf.Variable `ebpf:"wakeup_bytes"`
+	CountOnly               *ebpf.Variable `ebpf:"count_only"`
+	DropEventBtfAnchor      *ebpf.Variable `ebpf:"drop_event_btf_anchor"`
+	DropEventStackBtfAnchor *ebpf.Variable `ebpf:"drop_event_stack_btf_anchor"`
+	KernelStack             *ebpf.Variable `ebpf:"kernel_stack"`
+	MatchListeners          *ebpf.Variable `ebpf:"match_listeners"`
+	MaxEventsPerSec         *ebpf.Variable `ebpf:"max_events_per_sec"`
+	NoSocketReason          *ebpf.Variable `ebpf:"no_socket_reason"`
+	SkipReason              *ebpf.Variable `ebpf:"skip_reason"`
+	WakeupBytes             *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
 // tcpdropPrograms contains all programs after they have been loaded into the kernel.

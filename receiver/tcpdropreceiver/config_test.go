@@ -39,6 +39,7 @@ func TestLoadConfig(t *testing.T) {
 			c.MaxCounters = 1024
 			c.MaxLogRecordsPerSecond = 0
 			c.ResolveOwners = false
+			c.KernelStack = true
 			c.ListenQueues = ListenQueuesConfig{Enabled: false, PollInterval: 5 * time.Second}
 			c.Metrics.TCPDropPackets.EnabledAttributes = []metadata.TCPDropPacketsMetricAttributeKey{
 				metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason,
@@ -124,6 +125,7 @@ func requireSameConfig(t *testing.T, want, got *Config) {
 	require.Equal(t, want.MaxCounters, got.MaxCounters)
 	require.Equal(t, want.MaxLogRecordsPerSecond, got.MaxLogRecordsPerSecond)
 	require.Equal(t, want.ResolveOwners, got.ResolveOwners)
+	require.Equal(t, want.KernelStack, got.KernelStack)
 	require.Equal(t, want.ListenQueues, got.ListenQueues)
 	require.ElementsMatch(t, want.Metrics.TCPDropPackets.EnabledAttributes, got.Metrics.TCPDropPackets.EnabledAttributes)
 	require.Equal(t, want.Metrics.TCPDropEventsShed.Enabled, got.Metrics.TCPDropEventsShed.Enabled)

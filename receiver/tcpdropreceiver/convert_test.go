@@ -54,6 +54,8 @@ func loadFixtureNames(t testing.TB) fixtureNames {
 // Addresses inside functions of the kallsyms fixture.
 const (
 	inTCPv4Rcv   = 0xffffffff81b2f9c0 + 0x63
+	inBpfTrace   = 0xffffffff81300100 + 0xfc // tracepoint dispatch: left out of stacks
+	inSkbDrop    = 0xffffffff81a3c500 + 0x90
 	inNfHookSlow = 0xffffffff81ab3e30 + 0x12a
 	unknownAddr  = 0xffffffff80001234 // below _stext: no function
 )
@@ -86,6 +88,8 @@ func fixtureEvents() []probe.Event {
 			Time: dropTime, PID: 1234, TID: 1234, Comm: comm("nc"), Reason: 3, HasReason: true,
 			Location: inTCPv4Rcv, TCPFlags: probe.FlagSYN, NetnsInode: 4026531840, Ifindex: 1, Ifname: comm("lo"),
 			Src: netip.MustParseAddrPort("127.0.0.1:40000"), Dst: netip.MustParseAddrPort("127.0.0.1:9"),
+			// With kernel_stack: innermost first.
+			Stack: [probe.MaxStackDepth]uint64{inBpfTrace, inSkbDrop, inTCPv4Rcv}, StackDepth: 3,
 		},
 		{
 			Time: dropTime.Add(time.Millisecond), PID: 5678, TID: 5679, Comm: comm("curl"), Reason: 12, HasReason: true,

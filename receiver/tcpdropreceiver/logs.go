@@ -5,6 +5,7 @@ package tcpdropreceiver
 import (
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -37,7 +38,8 @@ const (
 	attrSocketInode   = "tcp_drop.socket.inode"
 	attrContextPID    = "tcp_drop.context.pid"
 	attrContextComm   = "tcp_drop.context.comm"
-	logAttributeCount = 20
+	attrKernelStack   = "tcp_drop.kernel_stack"
+	logAttributeCount = 21
 )
 
 // logConverter turns drop events into log records. It keeps the strings it
@@ -118,6 +120,27 @@ func (c *logConverter) record(e *probe.Event, lr plog.LogRecord, observed pcommo
 		attrs.PutStr(attrInterfaceName, ifname)
 	}
 	attrs.PutInt(attrNetns, int64(e.NetnsInode))
+	if stack := c.dropStack(e.KernelStack()); len(stack) > 0 {
+		frames := attrs.PutEmptySlice(attrKernelStack)
+		frames.EnsureCapacity(len(stack))
+		for _, ip := range stack {
+			frames.AppendEmpty().SetStr(c.names.location(ip))
+		}
+	}
+}
+
+// dropStack leaves out the frames above the drop: the tcp_drop program
+// itself and the tracepoint's dispatch (bpf_prog_<tag>_tcpdrop_kfree,
+// bpf_trace_run4, __bpf_trace_kfree_skb, as the kernel names them).
+func (c *logConverter) dropStack(stack []uint64) []uint64 {
+	for len(stack) > 0 {
+		fn := c.names.function(stack[0])
+		if !strings.HasPrefix(fn, "bpf_prog_") && !strings.HasPrefix(fn, "bpf_trace_run") && !strings.HasPrefix(fn, "__bpf_trace_") {
+			break
+		}
+		stack = stack[1:]
+	}
+	return stack
 }
 
 // putOwner sets tcp_drop.owner and, when the owner is known, the process

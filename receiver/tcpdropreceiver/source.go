@@ -52,6 +52,7 @@ func openKernel(cfg *Config, countOnly bool, logger *zap.Logger) (*sources, erro
 		MaxEventsPerSecond: cfg.MaxLogRecordsPerSecond,
 		CountOnly:          countOnly,
 		MatchListeners:     watch,
+		KernelStack:        cfg.KernelStack,
 	}
 	if watch && reasonsErr == nil {
 		// The watcher counts every overflow from the kernel's own counter;

@@ -301,10 +301,9 @@ int tcpdrop_kfree(__u64 *ctx)
 		sk = skb->sk;
 
 	struct net_device *dev = skb->dev;
-	__u32 netns = netns_inode(dev, sk);
 	__u64 sock_ino = socket_inode(sk);
 	if (!sock_ino && !sk && match_listeners && !(has_reason && reason == no_socket_reason)) {
-		struct listener_key lk = { .netns = netns, .port = pkt.dport };
+		struct listener_key lk = { .netns = netns_inode(dev, sk), .port = pkt.dport };
 		__u64 *ino = bpf_map_lookup_elem(&tcpdrop_listeners, &lk);
 		if (ino)
 			sock_ino = *ino;
@@ -350,7 +349,7 @@ int tcpdrop_kfree(__u64 *ctx)
 	e->tgid = key.tgid;
 	e->tid = (__u32)pid_tgid;
 	e->reason = key.reason;
-	e->netns = netns;
+	e->netns = netns_inode(dev, sk);
 	e->ifindex = dev ? dev->ifindex : skb->skb_iif;
 	e->sport = pkt.sport;
 	e->dport = pkt.dport;

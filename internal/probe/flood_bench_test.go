@@ -178,3 +178,54 @@ func attachEmptyProgram(b *testing.B) io.Closer {
 	}
 	return l
 }
+
+// BenchmarkProgramCost reports the kernel program's own run time per call
+// (the kernel's BPF statistics, switched on for this benchmark only: they
+// add two clock reads per call), counting only and sending every event,
+// under a flood of b.N SYNs.
+func BenchmarkProgramCost(b *testing.B) {
+	roottest.Require(b)
+	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		b.Skipf("kernel BPF statistics: %v", err)
+	}
+	defer stats.Close()
+	ns, err := sandbox.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ns.Close()
+	for _, mode := range []struct {
+		name string
+		opts Options
+	}{
+		{"count-only", Options{CountOnly: true}},
+		{"every-event", Options{}},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			p, err := Open(mode.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			var rd *benchReader
+			if !mode.opts.CountOnly {
+				rd = startBenchReader(p)
+			}
+			if _, err := dropgen.Run(context.Background(), ns, dropgen.Options{Count: b.N}); err != nil {
+				b.Fatal(err)
+			}
+			s, err := p.objs.TcpdropKfree.Stats()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if s.RunCount > 0 {
+				b.ReportMetric(float64(s.Runtime.Nanoseconds())/float64(s.RunCount), "bpf-ns/call")
+			}
+			if rd != nil {
+				p.Close()
+				<-rd.done
+			}
+		})
+	}
+}

@@ -263,3 +263,32 @@ func TestPacketsMetricMatchesMetadata(t *testing.T) {
 	require.Equal(t, g.Sum().IsMonotonic(), o.Sum().IsMonotonic())
 	require.Equal(t, g.Sum().AggregationTemporality(), o.Sum().AggregationTemporality())
 }
+
+// TestMetricsKeepTheFirstOwner: once a socket's drops were counted for its
+// owner, a later collection - after the socket closed and its owner can no
+// longer be found - still counts them for that owner, so that no
+// cumulative series goes down.
+func TestMetricsKeepTheFirstOwner(t *testing.T) {
+	owners := fixtureOwners{serverSocket: testOwners[serverSocket]}
+	m := newMetricsConverter(metadata.DefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type),
+		loadFixtureNames(t), owners, dropTime)
+	counts := probe.Counts{ByKey: []probe.Count{
+		{SocketInode: serverSocket, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 3},
+	}}
+	serverPoints := func(md pmetric.Metrics) (total int64) {
+		return sumOf(md, func(a map[string]any) bool { return a[attrPID] == int64(4321) && a[attrOwner] == ownerProcess })
+	}
+	require.Equal(t, int64(3), serverPoints(m.convert(counts, nil, dropTime)))
+
+	delete(owners, serverSocket) // the socket closed: its owner is gone from /proc
+	counts.ByKey[0].Packets = 5
+	md := m.convert(counts, nil, dropTime.Add(time.Second))
+	require.Equal(t, int64(5), serverPoints(md), "the server's series keeps growing")
+	require.Zero(t, sumOf(md, func(a map[string]any) bool { return a[attrOwner] == ownerUnknown }), "nothing moved to unknown")
+}
+
+// sumOf adds up the tcp_drop.packets points whose attributes keep accepts.
+func sumOf(md pmetric.Metrics, keep func(map[string]any) bool) int64 {
+	total, _ := sumPoints(md, packetsName, func(dp pmetric.NumberDataPoint) bool { return keep(dp.Attributes().AsRaw()) })
+	return total
+}

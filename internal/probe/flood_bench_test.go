@@ -16,7 +16,6 @@ import (
 
 	"github.com/tcpdrop/tcpdrop/internal/dropgen"
 	"github.com/tcpdrop/tcpdrop/internal/roottest"
-	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 )
 
 // BenchmarkFlood floods a closed port in a test namespace with b.N SYNs (two
@@ -41,11 +40,7 @@ import (
 // limit=100k/s sheds events above that rate in the kernel (shed).
 func BenchmarkFlood(b *testing.B) {
 	roottest.Require(b)
-	ns, err := sandbox.New()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ns.Close()
+	ns := newNetns(b)
 	for _, mode := range []struct {
 		name   string
 		attach bool
@@ -190,11 +185,7 @@ func BenchmarkProgramCost(b *testing.B) {
 		b.Skipf("kernel BPF statistics: %v", err)
 	}
 	defer stats.Close()
-	ns, err := sandbox.New()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ns.Close()
+	ns := newNetns(b)
 	for _, mode := range []struct {
 		name string
 		opts Options

@@ -16,7 +16,7 @@ import (
 
 const closedPort = 9
 
-func newNetns(t *testing.T) *sandbox.Netns {
+func newNetns(t testing.TB) *sandbox.Netns {
 	t.Helper()
 	ns, err := sandbox.New()
 	if err != nil {

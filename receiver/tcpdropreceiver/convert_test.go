@@ -13,6 +13,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
@@ -109,8 +110,14 @@ func fixtureEvents() []probe.Event {
 
 func TestLogsGolden(t *testing.T) {
 	conv := newLogConverter(loadFixtureNames(t), testOwners, "1.2.3")
-	got := conv.convert(fixtureEvents(), dropTime.Add(time.Second))
-	path := filepath.Join("testdata", "logs.yaml")
+	requireLogsGolden(t, "logs.yaml", conv.convert(fixtureEvents(), dropTime.Add(time.Second)))
+}
+
+// requireLogsGolden compares got with testdata/<file>, or rewrites the file
+// with -update.
+func requireLogsGolden(t *testing.T, file string, got plog.Logs) {
+	t.Helper()
+	path := filepath.Join("testdata", file)
 	if *update {
 		require.NoError(t, golden.WriteLogs(t, path, got))
 	}
@@ -185,13 +192,7 @@ func TestOverflowLogsGolden(t *testing.T) {
 	got := conv.convert(fixtureOverflows(), dropTime)
 	require.Equal(t, "Listen overflow | PID: 4321 (server) | Listener: [::]:8080 | Refused: 12 | Accept queue: 128/128",
 		got.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
-	path := filepath.Join("testdata", "listen_logs.yaml")
-	if *update {
-		require.NoError(t, golden.WriteLogs(t, path, got))
-	}
-	want, err := golden.ReadLogs(path)
-	require.NoError(t, err)
-	require.NoError(t, plogtest.CompareLogs(want, got))
+	requireLogsGolden(t, "listen_logs.yaml", got)
 }
 
 func TestMetricsGolden(t *testing.T) {

@@ -72,9 +72,10 @@ struct {
 	__type(value, struct event_window);
 } tcpdrop_window SEC(".maps");
 
-/* The listening sockets of every network namespace, by port, as user space
- * last found them: the owner of a packet dropped before it met its socket
- * (a firewall rule on a server's port) is the listener it was going to. */
+/* The listening sockets of every network namespace, by address and port,
+ * as user space last found them: the owner of a packet dropped before it met
+ * its socket (a firewall rule on a server's port) is the listener it was
+ * going to. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536); /* resized by the loader */
@@ -252,6 +253,21 @@ static __always_inline __u32 netns_inode(struct net_device *dev, struct sock *sk
 	return 0;
 }
 
+/* listener_inode finds the listener a packet was going to, as the kernel
+ * would: one bound to its destination address, else one bound to any
+ * address of its family. 0: none. */
+static __always_inline __u64 listener_inode(__u32 netns, struct tcp_packet *pkt)
+{
+	struct listener_key lk = { .netns = netns, .port = pkt->dport, .family = pkt->family };
+	__builtin_memcpy(lk.addr, pkt->daddr, sizeof(lk.addr));
+	__u64 *ino = bpf_map_lookup_elem(&tcpdrop_listeners, &lk);
+	if (ino)
+		return *ino;
+	__builtin_memset(lk.addr, 0, sizeof(lk.addr));
+	ino = bpf_map_lookup_elem(&tcpdrop_listeners, &lk);
+	return ino ? *ino : 0;
+}
+
 /* socket_inode finds the file of the socket a packet belonged to: its inode
  * is what /proc/<pid>/fd shows as socket:[N], so user space can name the
  * process that owns it. A connection still in its handshake belongs to its
@@ -302,12 +318,8 @@ int tcpdrop_kfree(__u64 *ctx)
 
 	struct net_device *dev = skb->dev;
 	__u64 sock_ino = socket_inode(sk);
-	if (!sock_ino && !sk && match_listeners && !(has_reason && reason == no_socket_reason)) {
-		struct listener_key lk = { .netns = netns_inode(dev, sk), .port = pkt.dport };
-		__u64 *ino = bpf_map_lookup_elem(&tcpdrop_listeners, &lk);
-		if (ino)
-			sock_ino = *ino;
-	}
+	if (!sock_ino && !sk && match_listeners && !(has_reason && reason == no_socket_reason))
+		sock_ino = listener_inode(netns_inode(dev, sk), &pkt);
 
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct count_key key = {

@@ -21,11 +21,15 @@ struct count_value {
 	char comm[16]; /* the task's name when the key was first counted */
 };
 
-/* A listening socket: its network namespace's inode and its port. */
+/* A listening socket: its network namespace's inode, port and the address
+ * it is bound to (IPv4 in the first 4 bytes; all zeros: any address of its
+ * family). */
 struct listener_key {
 	__u32 netns;
 	__u16 port;
-	__u16 pad;
+	__u8 family; /* 4 or 6 */
+	__u8 pad;
+	__u8 addr[16];
 };
 
 /* Losses the program knows of, per CPU. */

@@ -14,6 +14,7 @@ const (
 	tcpListenState   = 10 // TCP_LISTEN in include/net/tcp_states.h
 	attrSkMemInfo    = 7  // INET_DIAG_SKMEMINFO: [SK_MEMINFO_VARS]u32
 	skMemInfoDrops   = 8  // SK_MEMINFO_DROPS, index into INET_DIAG_SKMEMINFO
+	attrSkV6Only     = 11 // INET_DIAG_SKV6ONLY: u8, sent for every listening AF_INET6 socket
 
 	sizeofSockID  = 48 // struct inet_diag_sockid
 	sizeofReqV2   = 8 + sizeofSockID
@@ -44,6 +45,7 @@ type diagRecord struct {
 	Inode  uint32
 	Drops  uint64
 	HasMem bool // INET_DIAG_SKMEMINFO was present and long enough
+	V6Only bool // INET_DIAG_SKV6ONLY was present and not 0
 }
 
 var errShort = errors.New("listeners: short inet_diag message")
@@ -79,6 +81,9 @@ func parseDiagMsg(b []byte) (diagRecord, error) {
 		if typ == attrSkMemInfo && len(val) >= 4*(skMemInfoDrops+1) {
 			r.Drops = uint64(binary.NativeEndian.Uint32(val[4*skMemInfoDrops:]))
 			r.HasMem = true
+		}
+		if typ == attrSkV6Only && len(val) >= 1 {
+			r.V6Only = val[0] != 0
 		}
 	})
 	return r, err

@@ -65,6 +65,19 @@ func TestParseDiagMsg(t *testing.T) {
 	if err != nil || r.Addr != a6 || r.WQueue != 4096 || !r.HasMem {
 		t.Fatalf("IPv6: %+v, %v", r, err)
 	}
+	if r.V6Only {
+		t.Fatalf("IPv6 without INET_DIAG_SKV6ONLY: V6Only")
+	}
+	v6only := []byte{5, 0, attrSkV6Only, 0, 1, 0, 0, 0} // u8 1 + padding
+	r, err = parseDiagMsg(append(diagMsg(unix.AF_INET6, a6, 1, 0, 4096, 1, 0), v6only...))
+	if err != nil || !r.V6Only || !r.HasMem {
+		t.Fatalf("IPv6 with INET_DIAG_SKV6ONLY 1: %+v, %v", r, err)
+	}
+	v6only[4] = 0
+	r, err = parseDiagMsg(append(diagMsg(unix.AF_INET6, a6, 1, 0, 4096, 1, 0), v6only...))
+	if err != nil || r.V6Only {
+		t.Fatalf("IPv6 with INET_DIAG_SKV6ONLY 0: %+v, %v", r, err)
+	}
 	// Without the memory attribute: no drops, and said so.
 	r, err = parseDiagMsg(diagMsg(unix.AF_INET, a4, 1, 0, 1, 1, 5)[:sizeofDiagMsg])
 	if err != nil || r.HasMem || r.Drops != 0 {

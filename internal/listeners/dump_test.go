@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -84,5 +85,35 @@ func TestDump(t *testing.T) {
 	}
 	if _, ok := find(own, a4); ok {
 		t.Errorf("Dump(None) from outside saw the sandbox's listener")
+	}
+}
+
+// TestDumpV6Only: an IPv6 listener says whether it takes IPv4 connections
+// too; IPv4 listeners never set V6Only.
+func TestDumpV6Only(t *testing.T) {
+	roottest.Require(t)
+	n := newSandbox(t)
+	if !n.HasIPv6() {
+		t.Skip("no IPv6 in the sandbox")
+	}
+	fd4, a4 := listen(t, n, "127.0.0.1:0", 1)
+	defer unix.Close(fd4)
+	fdDual, dual := listen(t, n, "[::]:0", 1)
+	defer unix.Close(fdDual)
+	fdOnly, err := n.ListenV6Only(netip.MustParseAddrPort("[::]:0"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fdOnly)
+	only, err := sandbox.LocalAddr(fdOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := dumpIn(t, n)
+	for addr, want := range map[netip.AddrPort]bool{a4: false, dual: false, only: true} {
+		l, ok := find(ls, addr)
+		if !ok || l.V6Only != want {
+			t.Errorf("%v: found %v, V6Only %v; want V6Only %v", addr, ok, l.V6Only, want)
+		}
 	}
 }

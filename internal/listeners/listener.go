@@ -20,6 +20,7 @@ type Listener struct {
 	Backlog    uint32         // accept queue: connections waiting for accept() (sk_ack_backlog)
 	MaxBacklog uint32         // accept queue limit: listen()'s backlog capped by somaxconn (sk_max_ack_backlog)
 	Drops      uint64         // sk_drops (SK_MEMINFO_DROPS), since the socket was created; see the package doc
+	V6Only     bool           // an IPv6 socket that takes no IPv4 connections (IPV6_V6ONLY)
 }
 
 // snapshot is one namespace's listeners with its counters, read together.
@@ -85,7 +86,7 @@ func (s *snapshot) dump(c *diagConn) error {
 		err := c.dumpListeners(family, func(r diagRecord) {
 			s.listeners = append(s.listeners, Listener{
 				Netns: s.netns, Addr: r.Addr, Inode: uint64(r.Inode), Cookie: r.Cookie,
-				Backlog: r.RQueue, MaxBacklog: r.WQueue, Drops: r.Drops,
+				Backlog: r.RQueue, MaxBacklog: r.WQueue, Drops: r.Drops, V6Only: r.V6Only,
 			})
 		})
 		switch {

@@ -3,40 +3,55 @@ package probe
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/cilium/ebpf"
 )
 
-// MaxListeners is how many listening ports the kernel program's listener
+// MaxListeners is how many listening sockets the kernel program's listener
 // table holds; SetListeners keeps the first ones and reports the rest.
 const MaxListeners = 65536
 
-// ListenerPort is a listening socket as the kernel program looks it up: by
-// network namespace and port.
-type ListenerPort struct {
+// ListenerAddr is a listening socket as the kernel program looks it up: by
+// network namespace, address and port. The kernel program looks for the
+// packet's destination address first, then for the unspecified address of
+// its family (0.0.0.0 or ::), which stands for a socket bound to any
+// address. IPv4-mapped IPv6 addresses are taken as IPv4.
+type ListenerAddr struct {
 	Netns uint32 // network namespace inode
-	Port  uint16
+	Addr  netip.AddrPort
+}
+
+// key is the kernel program's key for l.
+func (l ListenerAddr) key() tcpdropListenerKey {
+	addr := l.Addr.Addr().Unmap()
+	k := tcpdropListenerKey{Netns: l.Netns, Port: l.Addr.Port(), Family: 6}
+	if addr.Is4() {
+		k.Family = 4
+	}
+	copy(k.Addr[:], addr.AsSlice())
+	return k
 }
 
 // SetListeners replaces the kernel program's listener table (see
-// Options.MatchListeners) with the given sockets: port -> socket inode. It
-// writes only what changed since the previous call. Not safe for concurrent
-// use with itself.
-func (p *Probe) SetListeners(want map[ListenerPort]uint64) error {
+// Options.MatchListeners) with the given sockets: address -> socket inode.
+// It writes only what changed since the previous call. Not safe for
+// concurrent use with itself.
+func (p *Probe) SetListeners(want map[ListenerAddr]uint64) error {
 	select {
 	case <-p.closed:
 		return ErrClosed
 	default:
 	}
 	if p.listeners == nil {
-		p.listeners = map[ListenerPort]uint64{}
+		p.listeners = map[ListenerAddr]uint64{}
 	}
 	var errs []error
 	for lp := range p.listeners {
 		if _, ok := want[lp]; ok {
 			continue
 		}
-		key := tcpdropListenerKey{Netns: lp.Netns, Port: lp.Port}
+		key := lp.key()
 		if err := p.objs.TcpdropListeners.Delete(&key); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
 			errs = append(errs, err)
 			continue
@@ -52,7 +67,7 @@ func (p *Probe) SetListeners(want map[ListenerPort]uint64) error {
 			full++
 			continue
 		}
-		key := tcpdropListenerKey{Netns: lp.Netns, Port: lp.Port}
+		key := lp.key()
 		if err := p.objs.TcpdropListeners.Put(&key, ino); err != nil {
 			errs = append(errs, err)
 			continue
@@ -60,7 +75,7 @@ func (p *Probe) SetListeners(want map[ListenerPort]uint64) error {
 		p.listeners[lp] = ino
 	}
 	if full > 0 {
-		errs = append(errs, fmt.Errorf("%d listening ports beyond the table's %d", full, MaxListeners))
+		errs = append(errs, fmt.Errorf("%d listening sockets beyond the table's %d", full, MaxListeners))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("tcp_drop: updating the listener table: %w", err)

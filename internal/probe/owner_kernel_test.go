@@ -39,8 +39,8 @@ func listenIn(t *testing.T, ns *sandbox.Netns, addr string, backlog int) (int, n
 
 // TestFirewalledListener: packets a firewall rule drops before they reach
 // their listener carry no socket; with the listener table filled, the
-// program finds the listener by namespace and port, in the events and in
-// the exact counts. The rule's own counter is the number of packets.
+// program finds the listener by namespace, address and port, in the events
+// and in the exact counts. The rule's own counter is the number of packets.
 func TestFirewalledListener(t *testing.T) {
 	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
 		t.Run(addr, func(t *testing.T) {
@@ -48,7 +48,7 @@ func TestFirewalledListener(t *testing.T) {
 			names := loadNames(t)
 			ns := newNetns(t)
 			_, a, ino := listenIn(t, ns, addr, 16)
-			if err := p.SetListeners(map[ListenerPort]uint64{{Netns: ns.Inode(), Port: a.Port()}: ino}); err != nil {
+			if err := p.SetListeners(map[ListenerAddr]uint64{{Netns: ns.Inode(), Addr: a}: ino}); err != nil {
 				t.Fatal(err)
 			}
 			rule, err := ns.DropTCPPort(a.Port())
@@ -76,13 +76,7 @@ func TestFirewalledListener(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var counted uint64
-			for _, c := range counts.ByKey {
-				if c.SocketInode == ino {
-					counted += c.Packets
-				}
-			}
-			if counted != dropped {
+			if counted := packetsOfSocket(counts, ino); counted != dropped {
 				t.Errorf("counted %d drops for the listener's socket, the rule dropped %d", counted, dropped)
 			}
 
@@ -100,6 +94,84 @@ func TestFirewalledListener(t *testing.T) {
 				t.Errorf("socket inode %d after the listener left the table, want 0", last.SocketInode)
 			}
 		})
+	}
+}
+
+// TestFirewalledListenersByAddress: listeners sharing a port on different
+// addresses each get the packets sent to their own address; a listener
+// bound to any address gets those sent to addresses no other listener has.
+// Each listener's count equals the events sent to it, and they add up to
+// the firewall rules' own counters.
+func TestFirewalledListenersByAddress(t *testing.T) {
+	p := openProbe(t, Options{MatchListeners: true})
+	ns := newNetns(t)
+	_, one, inoOne := listenIn(t, ns, "127.0.0.1:0", 16)
+	_, two, inoTwo := listenIn(t, ns, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), one.Port()).String(), 16)
+	_, any4, inoAny4 := listenIn(t, ns, "0.0.0.0:0", 16)
+	table := map[ListenerAddr]uint64{
+		{Netns: ns.Inode(), Addr: one}: inoOne, {Netns: ns.Inode(), Addr: two}: inoTwo, {Netns: ns.Inode(), Addr: any4}: inoAny4,
+	}
+	sent := map[netip.AddrPort]uint64{ // destination -> the listener it goes to
+		one: inoOne, two: inoTwo,
+		netip.AddrPortFrom(netip.MustParseAddr("127.0.0.3"), any4.Port()): inoAny4,
+	}
+	ports := []uint16{one.Port(), any4.Port()}
+	if ns.HasIPv6() {
+		_, six, inoSix := listenIn(t, ns, "[::1]:0", 16)
+		_, any6, inoAny6 := listenIn(t, ns, "[::]:0", 16)
+		table[ListenerAddr{Netns: ns.Inode(), Addr: six}] = inoSix
+		table[ListenerAddr{Netns: ns.Inode(), Addr: any6}] = inoAny6
+		sent[six] = inoSix
+		sent[netip.AddrPortFrom(netip.IPv6Loopback(), any6.Port())] = inoAny6
+		ports = append(ports, six.Port(), any6.Port())
+	}
+	if err := p.SetListeners(table); err != nil {
+		t.Fatal(err)
+	}
+	var rules []*sandbox.NftRule
+	for _, port := range ports {
+		rule, err := ns.DropTCPPort(port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules = append(rules, rule)
+	}
+	events := collect(t, p)
+	for dst := range sent {
+		if err := ns.ConnectTimeout(dst, 2, 50*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var dropped uint64
+	for _, rule := range rules {
+		n, err := rule.Packets()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropped += n
+	}
+	got := events.waitFor(t, int(dropped), func(e *Event) bool { return e.NetnsInode == ns.Inode() })
+	perListener := map[uint64]uint64{}
+	for _, e := range got {
+		if want, ok := sent[e.Dst]; !ok || e.SocketInode != want {
+			t.Errorf("a drop to %v has socket inode %d, want %d", e.Dst, e.SocketInode, want)
+		}
+		perListener[e.SocketInode]++
+	}
+	counts, err := p.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counted uint64
+	for _, ino := range sent {
+		n := packetsOfSocket(counts, ino)
+		if n != perListener[ino] {
+			t.Errorf("socket %d: counted %d, %d events", ino, n, perListener[ino])
+		}
+		counted += n
+	}
+	if counted != dropped {
+		t.Errorf("counted %d drops for the listeners, the rules dropped %d", counted, dropped)
 	}
 }
 
@@ -179,9 +251,10 @@ func TestHandshakeOverflowSocket(t *testing.T) {
 	}
 }
 
-// TestNoSocketIsNotMatched: a packet the kernel found no socket for (here
-// IPv6, to the port of an IPv4-only listener) is not attributed to the
-// listener on its port, even with the listener in the table.
+// TestNoSocketIsNotMatched: a packet the kernel found no socket for is not
+// attributed to a listener even when the table has one for its address (a
+// stale entry: here an IPv4 listener's inode under ::1, and IPv6 packets to
+// ::1 on its port).
 func TestNoSocketIsNotMatched(t *testing.T) {
 	names := loadNames(t)
 	noSocket := names.reasonValue(t, "NO_SOCKET")
@@ -191,11 +264,11 @@ func TestNoSocketIsNotMatched(t *testing.T) {
 		t.Skip("no IPv6 in this kernel")
 	}
 	_, a, ino := listenIn(t, ns, "127.0.0.1:0", 16)
-	if err := p.SetListeners(map[ListenerPort]uint64{{Netns: ns.Inode(), Port: a.Port()}: ino}); err != nil {
+	dst := netip.AddrPortFrom(netip.IPv6Loopback(), a.Port())
+	if err := p.SetListeners(map[ListenerAddr]uint64{{Netns: ns.Inode(), Addr: dst}: ino}); err != nil {
 		t.Fatal(err)
 	}
 	events := collect(t, p)
-	dst := netip.AddrPortFrom(netip.IPv6Loopback(), a.Port())
 	if err := ns.ConnectRefused(dst, 3); err != nil {
 		t.Fatal(err)
 	}

@@ -39,11 +39,12 @@ type Options struct {
 	// MatchListeners makes the program look up packets that reached no
 	// socket (dropped by a firewall rule before socket lookup) in the
 	// listener table that SetListeners fills, by network namespace and
-	// destination port, so that their owner is the listener's.
+	// destination address and port (see ListenerAddr), so that their owner
+	// is the listener's.
 	MatchListeners bool
 	// NoSocketReason is the value of the NO_SOCKET drop reason: packets the
-	// kernel found no socket for are never matched with a listener (one
-	// bound to another address or family on the same port).
+	// kernel found no socket for are never matched with a listener (a
+	// table entry can be one poll out of date).
 	NoSocketReason uint32
 	// KernelStack sends each event with the kernel stack that dropped the
 	// packet (Event.Stack): 280 more bytes per event in the ring, and a

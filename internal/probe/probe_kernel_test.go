@@ -226,6 +226,17 @@ func pidPackets(c Counts, pid int) uint64 {
 	return n
 }
 
+// packetsOfSocket is how many drops c counted for the socket with inode ino.
+func packetsOfSocket(c Counts, ino uint64) uint64 {
+	var n uint64
+	for _, k := range c.ByKey {
+		if k.SocketInode == ino {
+			n += k.Packets
+		}
+	}
+	return n
+}
+
 func totalPackets(c Counts) uint64 {
 	var total uint64
 	for _, k := range c.ByKey {

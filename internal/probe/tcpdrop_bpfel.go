@@ -66,10 +66,12 @@ type tcpdropEventWindow struct {
 }
 
 type tcpdropListenerKey struct {
-	_     structs.HostLayout
-	Netns uint32
-	Port  uint16
-	Pad   uint16
+	_      structs.HostLayout
+	Netns  uint32
+	Port   uint16
+	Family uint8
+	Pad    uint8
+	Addr   [16]uint8
 }
 
 type tcpdropProbeStats struct {

@@ -188,6 +188,19 @@ func (n *Netns) SendUDP(addr netip.AddrPort, count int) error {
 // given backlog, which nothing accepts from. The caller closes fd with
 // unix.Close; LocalAddr tells the port if addr's port is 0.
 func (n *Netns) Listen(addr netip.AddrPort, backlog int) (fd int, err error) {
+	return n.listen(addr, backlog, false)
+}
+
+// ListenV6Only is Listen for an IPv6 socket that takes no IPv4 connections
+// (IPV6_V6ONLY), unlike Listen's, which take both.
+func (n *Netns) ListenV6Only(addr netip.AddrPort, backlog int) (fd int, err error) {
+	if !addr.Addr().Is6() {
+		return -1, fmt.Errorf("sandbox: IPV6_V6ONLY on %v, not an IPv6 address", addr)
+	}
+	return n.listen(addr, backlog, true)
+}
+
+func (n *Netns) listen(addr netip.AddrPort, backlog int, v6only bool) (fd int, err error) {
 	family, sa, err := sockaddr(addr)
 	if err != nil {
 		return -1, err
@@ -201,6 +214,12 @@ func (n *Netns) Listen(addr netip.AddrPort, backlog int) (fd int, err error) {
 		if err := unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 			_ = unix.Close(s)
 			return fmt.Errorf("sandbox: SO_REUSEADDR: %w", err)
+		}
+		if v6only {
+			if err := unix.SetsockoptInt(s, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
+				_ = unix.Close(s)
+				return fmt.Errorf("sandbox: IPV6_V6ONLY: %w", err)
+			}
 		}
 		if err := unix.Bind(s, sa); err != nil {
 			_ = unix.Close(s)

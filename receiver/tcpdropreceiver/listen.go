@@ -8,7 +8,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tcpdrop/tcpdrop/internal/listeners"
-	"github.com/tcpdrop/tcpdrop/internal/probe"
 )
 
 // listenOverflowReason is tcp_drop.reason for listen-queue overflows: the
@@ -16,7 +15,7 @@ import (
 const listenOverflowReason = "TCP_LISTEN_OVERFLOW"
 
 // noSocketReason is the reason of packets the kernel looked up a socket for
-// and found none: never attributed to a listener on the same port.
+// and found none: never attributed to a listener from the table.
 const noSocketReason = "NO_SOCKET"
 
 // listenerSource is what the receiver needs of the listen-queue watcher
@@ -49,7 +48,7 @@ func (r *dropReceiver) watchListenQueues() {
 
 // pollListenQueues reads every listener, reports the overflows since the
 // last poll (as log records and in tcp_drop.packets), keeps the listeners
-// for the queue gauges, and gives the kernel program their ports, so that
+// for the queue gauges, and gives the kernel program their addresses, so that
 // packets dropped on their way to a listener are attributed to its owner.
 func (r *dropReceiver) pollListenQueues() {
 	overflows, err := r.src.listeners.Poll()
@@ -63,16 +62,11 @@ func (r *dropReceiver) pollListenQueues() {
 	}
 	ls := r.src.listeners.Listeners()
 	watched := make([]watchedListener, len(ls))
-	table := make(map[probe.ListenerPort]uint64, len(ls))
 	for i, l := range ls {
 		watched[i] = watchedListener{Listener: l, who: attribute(r.src.owners, l.Inode)}
-		lp := probe.ListenerPort{Netns: l.Netns, Port: l.Addr.Port()}
-		if old, ok := table[lp]; !ok || l.Inode < old {
-			table[lp] = l.Inode // one socket per port: the same one every time
-		}
 	}
 	r.watched.Store(&watched)
-	if err := r.src.drops.SetListeners(table); err != nil {
+	if err := r.src.drops.SetListeners(listenerTable(ls)); err != nil {
 		r.set.Logger.Warn("tcp_drop: updating the kernel's listener table", zap.Error(err))
 	}
 

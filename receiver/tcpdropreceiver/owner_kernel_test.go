@@ -154,53 +154,63 @@ func sinkRecords(sink *consumertest.LogsSink, keep func(a map[string]any) bool) 
 // which a firewall rule drops before they reach it. The records name A as
 // process.pid, with its cgroup and container, and B (or the softirq
 // context) as tcp_drop.context.pid; the metric counts them for A, as many
-// as the rule's own counter.
+// as the rule's own counter. The listener is bound to the SYNs' address,
+// or it is a dual-stack IPv6 socket on any address, which the kernel would
+// have given the IPv4 SYNs to.
 func TestDropsNameTheListenersOwner(t *testing.T) {
 	roottest.Require(t)
-	const id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	dir, cgroupPath := makeCgroup(t, id)
-	ns, err := sandbox.New()
-	require.NoError(t, err)
-	defer ns.Close()
-	owner, addr := listenInChild(t, ns, "127.0.0.1:0", 16, dir)
-	rule, err := ns.DropTCPPort(addr.Port())
-	require.NoError(t, err)
-	a := owner.Process.Pid
+	for _, listen := range []string{"127.0.0.1:0", "[::]:0"} {
+		t.Run(listen, func(t *testing.T) {
+			const id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+			dir, cgroupPath := makeCgroup(t, id)
+			ns, err := sandbox.New()
+			require.NoError(t, err)
+			defer ns.Close()
+			if strings.HasPrefix(listen, "[") && !ns.HasIPv6() {
+				t.Skip("no IPv6 in this kernel")
+			}
+			owner, addr := listenInChild(t, ns, listen, 16, dir)
+			dst := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), addr.Port())
+			rule, err := ns.DropTCPPort(addr.Port())
+			require.NoError(t, err)
+			a := owner.Process.Pid
 
-	logs, metrics := startKernelReceiver(t)
-	waitForListener(t, metrics, ns, addr, a, 16)
-	require.NoError(t, ns.ConnectTimeout(addr, 5, 50*time.Millisecond))
-	dropped, err := rule.Packets()
-	require.NoError(t, err)
-	require.GreaterOrEqual(t, dropped, uint64(5))
+			logs, metrics := startKernelReceiver(t)
+			waitForListener(t, metrics, ns, addr, a, 16)
+			require.NoError(t, ns.ConnectTimeout(dst, 5, 50*time.Millisecond))
+			dropped, err := rule.Packets()
+			require.NoError(t, err)
+			require.GreaterOrEqual(t, dropped, uint64(5))
 
-	ours := func(at map[string]any) bool {
-		return attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == int64(addr.Port())
-	}
-	forA := func(dp pmetric.NumberDataPoint) bool {
-		at := dp.Attributes().AsRaw()
-		return attrInt(at, attrPID) == int64(a) && at[attrReason] == "NETFILTER_DROP"
-	}
-	require.Eventually(t, func() bool {
-		return len(sinkRecords(logs, ours)) >= int(dropped) && sinkTotal(metrics, packetsName, forA) >= int64(dropped)
-	}, 10*time.Second, 20*time.Millisecond, "the drops did not arrive")
-	time.Sleep(300 * time.Millisecond) // any extra would show
+			ours := func(at map[string]any) bool {
+				return attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == int64(addr.Port())
+			}
+			forA := func(dp pmetric.NumberDataPoint) bool {
+				at := dp.Attributes().AsRaw()
+				return attrInt(at, attrPID) == int64(a) && at[attrReason] == "NETFILTER_DROP"
+			}
+			require.Eventually(t, func() bool {
+				return len(sinkRecords(logs, ours)) >= int(dropped) && sinkTotal(metrics, packetsName, forA) >= int64(dropped)
+			}, 10*time.Second, 20*time.Millisecond, "the drops did not arrive")
+			time.Sleep(300 * time.Millisecond) // any extra would show
 
-	records := sinkRecords(logs, ours)
-	require.Len(t, records, int(dropped), "one record per packet the rule dropped")
-	for _, lr := range records {
-		at := lr.Attributes().AsRaw()
-		require.Equal(t, ownerProcess, at[attrOwner])
-		require.Equal(t, int64(a), attrInt(at, attrPID), "the listener's owner, A")
-		require.Equal(t, "sleep", at[attrExecutable])
-		require.Equal(t, cgroupPath, at[attrCgroup])
-		require.Equal(t, id, at[attrContainer])
-		ctx, comm := attrInt(at, attrContextPID), at[attrContextComm].(string)
-		require.True(t, ctx == int64(os.Getpid()) || ctx == 0 || strings.HasPrefix(comm, "ksoftirqd"),
-			"context %d (%s): want the sender B (%d) or softirq", ctx, comm, os.Getpid())
-		require.NotEqual(t, int64(a), ctx, "A sent nothing")
+			records := sinkRecords(logs, ours)
+			require.Len(t, records, int(dropped), "one record per packet the rule dropped")
+			for _, lr := range records {
+				at := lr.Attributes().AsRaw()
+				require.Equal(t, ownerProcess, at[attrOwner])
+				require.Equal(t, int64(a), attrInt(at, attrPID), "the listener's owner, A")
+				require.Equal(t, "sleep", at[attrExecutable])
+				require.Equal(t, cgroupPath, at[attrCgroup])
+				require.Equal(t, id, at[attrContainer])
+				ctx, comm := attrInt(at, attrContextPID), at[attrContextComm].(string)
+				require.True(t, ctx == int64(os.Getpid()) || ctx == 0 || strings.HasPrefix(comm, "ksoftirqd"),
+					"context %d (%s): want the sender B (%d) or softirq", ctx, comm, os.Getpid())
+				require.NotEqual(t, int64(a), ctx, "A sent nothing")
+			}
+			require.Equal(t, int64(dropped), sinkTotal(metrics, packetsName, forA), "tcp_drop.packets for A")
+		})
 	}
-	require.Equal(t, int64(dropped), sinkTotal(metrics, packetsName, forA), "tcp_drop.packets for A")
 }
 
 // TestListenOverflowsAreExact: a server (process A) with a backlog of 1

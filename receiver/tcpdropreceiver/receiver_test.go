@@ -58,7 +58,7 @@ func (f *fakeSource) ReadBatch(evs []probe.Event) (int, error) {
 	}
 }
 
-func (f *fakeSource) SetListeners(map[probe.ListenerPort]uint64) error { return nil }
+func (f *fakeSource) SetListeners(map[probe.ListenerAddr]uint64) error { return nil }
 
 func (f *fakeSource) Detach() error {
 	f.detached.Store(true)

@@ -19,7 +19,7 @@ import (
 type dropSource interface {
 	ReadBatch(evs []probe.Event) (int, error)
 	Counts() (probe.Counts, error)
-	SetListeners(map[probe.ListenerPort]uint64) error
+	SetListeners(map[probe.ListenerAddr]uint64) error
 	Detach() error
 	Close() error
 }

@@ -115,10 +115,59 @@ struct ipv6_header {
 };
 
 /* The first bytes of a packet from its network header on: one read covers
- * an IPv6 header or an IPv4 header with up to 28 bytes of options, and the
- * start of the TCP header after it. */
+ * an IPv6 header without extension headers or an IPv4 header with up to 28
+ * bytes of options, and the start of the TCP header after it. */
 #define HEADERS_READ 64
 #define TCP_START_LEN sizeof(struct tcp_header_start)
+
+#define IPPROTO_HOPOPTS 0
+#define IPPROTO_ROUTING 43
+#define IPPROTO_FRAGMENT 44
+#define IPPROTO_AH 51
+#define IPPROTO_DSTOPTS 60
+#define IPV6_EXT_MAX 6
+#define IPV6_FRAG_OFFSET_MASK 0xfff8
+
+/* ipv6_skip_ext follows the IPv6 extension headers from the one of type
+ * next, at the end of the fixed header, and returns the offset of the TCP
+ * header after them; 0 when another protocol, encrypted data (ESP), a
+ * later fragment or more than IPV6_EXT_MAX headers come first. Only
+ * packets with extension headers get here: a read per header. */
+static __always_inline __u32 ipv6_skip_ext(unsigned char *l3, __u8 next)
+{
+	__u32 off = sizeof(struct ipv6_header);
+#pragma unroll
+	for (int i = 0; i < IPV6_EXT_MAX; i++) {
+		/* Each begins with its next header; then a length, or (for a
+		 * fragment) a reserved byte and the fragment offset. */
+		__u8 ext[4];
+		switch (next) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_FRAGMENT:
+		case IPPROTO_AH:
+			break;
+		default:
+			return 0;
+		}
+		if (bpf_probe_read_kernel(ext, sizeof(ext), l3 + off))
+			return 0;
+		if (next == IPPROTO_FRAGMENT) {
+			if (bpf_ntohs(*(__be16 *)&ext[2]) & IPV6_FRAG_OFFSET_MASK)
+				return 0; /* no TCP header in a later fragment */
+			off += 8;
+		} else if (next == IPPROTO_AH) {
+			off += (ext[1] + 2) * 4;
+		} else {
+			off += (ext[1] + 1) * 8;
+		}
+		next = ext[0];
+		if (next == IPPROTO_TCP)
+			return off;
+	}
+	return 0;
+}
 
 /* parse_tcp reads the IP and TCP headers from the packet itself: the
  * tracepoint's protocol is only the ethertype. Returns 0 for TCP. */
@@ -160,13 +209,19 @@ static __always_inline int parse_tcp(struct sk_buff *skb, struct tcp_packet *pkt
 		}
 	} else {
 		struct ipv6_header *ip6 = (struct ipv6_header *)buf;
-		/* Extension headers before TCP are not followed. */
-		if (ip6->nexthdr != IPPROTO_TCP)
-			return -1;
+		__u32 tcp_off = sizeof(*ip6);
+		if (ip6->nexthdr != IPPROTO_TCP) {
+			tcp_off = ipv6_skip_ext(l3, ip6->nexthdr);
+			if (!tcp_off)
+				return -1;
+		}
 		pkt->family = 6;
 		__builtin_memcpy(pkt->saddr, ip6->saddr, 16);
 		__builtin_memcpy(pkt->daddr, ip6->daddr, 16);
-		__builtin_memcpy(&th, buf + sizeof(*ip6), TCP_START_LEN);
+		if (tcp_off == sizeof(*ip6))
+			__builtin_memcpy(&th, buf + sizeof(*ip6), TCP_START_LEN);
+		else if (bpf_probe_read_kernel(&th, sizeof(th), l3 + tcp_off))
+			return -1;
 	}
 	pkt->sport = bpf_ntohs(th.source);
 	pkt->dport = bpf_ntohs(th.dest);

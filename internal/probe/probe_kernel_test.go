@@ -27,16 +27,20 @@ func newNetns(t testing.TB) *sandbox.Netns {
 }
 
 // TestClosedPort: N connects to a closed port are N drops with reason
-// NO_SOCKET in tcp_v4_rcv / tcp_v6_rcv, and the exact counts agree.
+// NO_SOCKET in tcp_v4_rcv / tcp_v6_rcv, and the exact counts agree; also
+// with IPv6 extension headers between the IPv6 and the TCP header.
 func TestClosedPort(t *testing.T) {
 	for _, tc := range []struct {
-		addr     string
-		function string
+		name       string
+		addr       string
+		function   string
+		extHeaders bool
 	}{
-		{"127.0.0.1", "tcp_v4_rcv"},
-		{"::1", "tcp_v6_rcv"},
+		{"IPv4", "127.0.0.1", "tcp_v4_rcv", false},
+		{"IPv6", "::1", "tcp_v6_rcv", false},
+		{"IPv6 extension headers", "::1", "tcp_v6_rcv", true},
 	} {
-		t.Run(tc.function, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			const n = 25
 			p := openProbe(t, Options{})
 			names := loadNames(t)
@@ -44,7 +48,11 @@ func TestClosedPort(t *testing.T) {
 			events := collect(t, p)
 			dst := netip.AddrPortFrom(netip.MustParseAddr(tc.addr), closedPort)
 
-			if err := ns.ConnectRefused(dst, n); err != nil {
+			connect := ns.ConnectRefused
+			if tc.extHeaders {
+				connect = ns.ConnectRefusedExtHeaders
+			}
+			if err := connect(dst, n); err != nil {
 				t.Fatal(err)
 			}
 			got := events.waitFor(t, n, func(e *Event) bool { return e.NetnsInode == ns.Inode() })

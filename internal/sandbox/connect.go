@@ -61,11 +61,43 @@ func tcpSocket(addr netip.AddrPort, flags int) (int, unix.Sockaddr, error) {
 // an error. The sockets give up after one SYN retransmission (about 3s) if
 // the SYN is dropped instead of refused.
 func (n *Netns) ConnectRefused(addr netip.AddrPort, count int) error {
+	return n.connectRefused(addr, count, nil)
+}
+
+// ConnectRefusedExtHeaders is ConnectRefused with IPv6 extension headers
+// between the IPv6 and the TCP header of each SYN: a hop-by-hop and a
+// destination options header, each holding only padding.
+func (n *Netns) ConnectRefusedExtHeaders(addr netip.AddrPort, count int) error {
+	if !addr.Addr().Is6() || addr.Addr().Is4In6() {
+		return fmt.Errorf("sandbox: IPv6 extension headers to %v, not an IPv6 address", addr)
+	}
+	// An 8-byte options header: next header (set by the kernel), length
+	// in 8-byte units after the first 8 (0), and a PadN option of 4 bytes.
+	padding := []byte{0, 0, 1, 4, 0, 0, 0, 0}
+	return n.connectRefused(addr, count, func(fd int) error {
+		for _, opt := range []int{unix.IPV6_HOPOPTS, unix.IPV6_DSTOPTS} {
+			if err := unix.SetsockoptString(fd, unix.IPPROTO_IPV6, opt, string(padding)); err != nil {
+				return fmt.Errorf("sandbox: IPv6 extension header option %d: %w", opt, err)
+			}
+		}
+		return nil
+	})
+}
+
+// connectRefused is ConnectRefused, with setup applied to each socket
+// before it connects.
+func (n *Netns) connectRefused(addr netip.AddrPort, count int, setup func(fd int) error) error {
 	return n.Do(func() error {
 		for i := range count {
 			fd, sa, err := tcpSocket(addr, 0)
 			if err != nil {
 				return err
+			}
+			if setup != nil {
+				if err := setup(fd); err != nil {
+					_ = unix.Close(fd)
+					return err
+				}
 			}
 			err = unix.Connect(fd, sa)
 			_ = unix.Close(fd)

@@ -34,45 +34,52 @@ func (l ListenerAddr) key() tcpdropListenerKey {
 }
 
 // SetListeners replaces the kernel program's listener table (see
-// Options.MatchListeners) with the given sockets: address -> socket inode.
-// It writes only what changed since the previous call. Not safe for
-// concurrent use with itself.
-func (p *Probe) SetListeners(want map[ListenerAddr]uint64) error {
+// Options.MatchListeners) with the given sockets: address -> socket inode;
+// of two that are one address to the kernel (IPv4, and IPv4-mapped IPv6),
+// the lower inode. It writes only what changed since the previous call.
+// Not safe for concurrent use with itself.
+func (p *Probe) SetListeners(listeners map[ListenerAddr]uint64) error {
 	select {
 	case <-p.closed:
 		return ErrClosed
 	default:
 	}
+	// By the kernel's key: two ways of writing one address are one entry.
+	want := make(map[tcpdropListenerKey]uint64, len(listeners))
+	for la, ino := range listeners {
+		if old, ok := want[la.key()]; !ok || ino < old {
+			want[la.key()] = ino
+		}
+	}
 	if p.listeners == nil {
-		p.listeners = map[ListenerAddr]uint64{}
+		p.listeners = map[tcpdropListenerKey]uint64{}
 	}
 	var errs []error
-	for lp := range p.listeners {
-		if _, ok := want[lp]; ok {
+	for key := range p.listeners {
+		if _, ok := want[key]; ok {
 			continue
 		}
-		key := lp.key()
 		if err := p.objs.TcpdropListeners.Delete(&key); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
 			errs = append(errs, err)
 			continue
 		}
-		delete(p.listeners, lp)
+		delete(p.listeners, key)
 	}
 	full := 0
-	for lp, ino := range want {
-		if old, ok := p.listeners[lp]; ok && old == ino {
+	for key, ino := range want {
+		old, ok := p.listeners[key]
+		if ok && old == ino {
 			continue
 		}
-		if _, ok := p.listeners[lp]; !ok && len(p.listeners) >= MaxListeners {
+		if !ok && len(p.listeners) >= MaxListeners {
 			full++
 			continue
 		}
-		key := lp.key()
 		if err := p.objs.TcpdropListeners.Put(&key, ino); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		p.listeners[lp] = ino
+		p.listeners[key] = ino
 	}
 	if full > 0 {
 		errs = append(errs, fmt.Errorf("%d listening sockets beyond the table's %d", full, MaxListeners))

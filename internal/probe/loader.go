@@ -26,7 +26,7 @@ type Probe struct {
 	rec ringbuf.Record
 
 	// listeners mirrors the kernel's listener table (SetListeners).
-	listeners map[ListenerAddr]uint64
+	listeners map[tcpdropListenerKey]uint64
 
 	detachOnce sync.Once
 	detachErr  error

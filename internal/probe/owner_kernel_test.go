@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 	"testing"
@@ -298,5 +299,48 @@ func TestKernelStack(t *testing.T) {
 		if !slices.Contains(frames, "tcp_v4_rcv") {
 			t.Errorf("stack %v does not pass through tcp_v4_rcv", frames)
 		}
+	}
+}
+
+// TestSetListenersTable: the kernel's table holds what SetListeners was
+// last given, under the kernel's key: an IPv4 address written as IPv4 or
+// as IPv4-mapped IPv6 is one entry (the lower inode), and entries no longer
+// given are deleted.
+func TestSetListenersTable(t *testing.T) {
+	p := openProbe(t, Options{MatchListeners: true})
+	la := func(addr string) ListenerAddr { return ListenerAddr{Netns: 7, Addr: netip.MustParseAddrPort(addr)} }
+	read := func() map[tcpdropListenerKey]uint64 {
+		got := map[tcpdropListenerKey]uint64{}
+		var key tcpdropListenerKey
+		var ino uint64
+		it := p.objs.TcpdropListeners.Iterate()
+		for it.Next(&key, &ino) {
+			got[key] = ino
+		}
+		if err := it.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first := map[ListenerAddr]uint64{
+		la("127.0.0.1:80"): 11, la("[::ffff:127.0.0.1]:80"): 10, la("[::]:80"): 12, la("0.0.0.0:443"): 13,
+	}
+	if err := p.SetListeners(first); err != nil {
+		t.Fatal(err)
+	}
+	want := map[tcpdropListenerKey]uint64{
+		{Netns: 7, Port: 80, Family: 4, Addr: [16]uint8{127, 0, 0, 1}}: 10,
+		{Netns: 7, Port: 80, Family: 6}:                                12,
+		{Netns: 7, Port: 443, Family: 4}:                               13,
+	}
+	if got := read(); !maps.Equal(got, want) {
+		t.Fatalf("table %v, want %v", got, want)
+	}
+	if err := p.SetListeners(map[ListenerAddr]uint64{la("[::]:80"): 14}); err != nil {
+		t.Fatal(err)
+	}
+	want = map[tcpdropListenerKey]uint64{{Netns: 7, Port: 80, Family: 6}: 14}
+	if got := read(); !maps.Equal(got, want) {
+		t.Fatalf("after a smaller table: %v, want %v", got, want)
 	}
 }

@@ -7,12 +7,13 @@ import (
 
 	"github.com/tcpdrop/tcpdrop/internal/dropgen"
 	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 )
 
 // BenchmarkFlood sends b.N SYNs as fast as possible; ns/op is per packet.
 func BenchmarkFlood(b *testing.B) {
 	roottest.Require(b)
-	ns := newNetns(b)
+	ns := sandbox.NewForTest(b)
 	for _, fam := range []int{4, 6} {
 		for _, workers := range []int{1, 2} {
 			b.Run(fmt.Sprintf("ipv%d/workers=%d", fam, workers), func(b *testing.B) {

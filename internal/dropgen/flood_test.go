@@ -65,21 +65,11 @@ func waitKernel(t *testing.T, ns *sandbox.Netns, before kernel, want uint64) ker
 	}
 }
 
-func newNetns(t testing.TB) *sandbox.Netns {
-	t.Helper()
-	ns, err := sandbox.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Close() })
-	return ns
-}
-
 // run sends opts in a fresh namespace and returns the report and what the
 // kernel counted meanwhile, waiting for segs TCP segments per packet sent.
 func run(t *testing.T, opts dropgen.Options, segs uint64) (dropgen.Report, kernel) {
 	t.Helper()
-	ns := newNetns(t)
+	ns := sandbox.NewForTest(t)
 	before := readKernel(t, ns)
 	r, err := dropgen.Run(context.Background(), ns, opts)
 	if err != nil {
@@ -175,7 +165,7 @@ func TestRateExact(t *testing.T) {
 // TestInterrupt: cancelling stops the run early and the report stays exact.
 func TestInterrupt(t *testing.T) {
 	roottest.Require(t)
-	ns := newNetns(t)
+	ns := sandbox.NewForTest(t)
 	before := readKernel(t, ns)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -206,7 +196,7 @@ func TestDurationFlatOut(t *testing.T) {
 // TestRefusesListenedPort: a listener on the target would accept the SYNs.
 func TestRefusesListenedPort(t *testing.T) {
 	roottest.Require(t)
-	ns := newNetns(t)
+	ns := sandbox.NewForTest(t)
 	var ln net.Listener
 	err := ns.Do(func() (err error) {
 		ln, err = net.Listen("tcp", "127.0.0.1:0")

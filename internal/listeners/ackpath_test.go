@@ -5,9 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/tcpdrop/tcpdrop/internal/dropreason"
 	"github.com/tcpdrop/tcpdrop/internal/roottest"
-	"golang.org/x/sys/unix"
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 )
 
 // TestOverflowACKPath measures the other place the accept queue overflows:
@@ -38,7 +40,7 @@ func TestOverflowACKPath(t *testing.T) {
 	}
 	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
 		t.Run(addr, func(t *testing.T) {
-			n := newSandbox(t)
+			n := sandbox.NewForTest(t)
 			fd, a := listen(t, n, addr, 1)
 			closeListener := func() { _ = unix.Close(fd) }
 			defer closeListener()

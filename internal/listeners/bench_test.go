@@ -18,11 +18,7 @@ func BenchmarkPoll(b *testing.B) {
 	for _, extra := range []int{0, 10, 100} {
 		b.Run(fmt.Sprintf("extra=%d", extra), func(b *testing.B) {
 			for range extra {
-				n, err := sandbox.New()
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() { _ = n.Close() })
+				n := sandbox.NewForTest(b)
 				fd, err := n.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 16)
 				if err != nil {
 					b.Fatal(err)

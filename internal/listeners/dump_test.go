@@ -5,10 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
-	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 )
 
 // TestDump checks each field of a Listener against what the test made: a
@@ -16,7 +17,7 @@ import (
 // through a namespace handle from outside.
 func TestDump(t *testing.T) {
 	roottest.Require(t)
-	n := newSandbox(t)
+	n := sandbox.NewForTest(t)
 	fd4, a4 := listen(t, n, "127.0.0.1:0", 5)
 	defer unix.Close(fd4)
 	fd6, a6 := listen(t, n, "[::1]:0", 7)
@@ -92,7 +93,7 @@ func TestDump(t *testing.T) {
 // too; IPv4 listeners never set V6Only.
 func TestDumpV6Only(t *testing.T) {
 	roottest.Require(t)
-	n := newSandbox(t)
+	n := sandbox.NewForTest(t)
 	if !n.HasIPv6() {
 		t.Skip("no IPv6 in the sandbox")
 	}

@@ -5,19 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 	"golang.org/x/sys/unix"
-)
 
-func newSandbox(t *testing.T) *sandbox.Netns {
-	t.Helper()
-	n, err := sandbox.New()
-	if err != nil {
-		t.Fatalf("sandbox: %v", err)
-	}
-	t.Cleanup(func() { _ = n.Close() })
-	return n
-}
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
+)
 
 // listen makes a listener in n that never accepts and returns its fd and
 // address; the caller closes it.

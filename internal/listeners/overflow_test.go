@@ -6,9 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/tcpdrop/tcpdrop/internal/owners"
 	"github.com/tcpdrop/tcpdrop/internal/roottest"
-	"golang.org/x/sys/unix"
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 )
 
 // clients is how many connects hit the backlog-1 listener: the accept queue
@@ -28,7 +30,7 @@ func TestOverflowExact(t *testing.T) {
 	roottest.Require(t)
 	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
 		t.Run(addr, func(t *testing.T) {
-			n := newSandbox(t)
+			n := sandbox.NewForTest(t)
 			fd, a := listen(t, n, addr, 1)
 			defer unix.Close(fd)
 			w := NewWatcher("/proc")

@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 )
 
 // TestWatcherOwnNamespace needs no privilege: the Watcher's own namespace is
@@ -46,7 +48,7 @@ func TestWatcherOwnNamespace(t *testing.T) {
 // the split is exact too, and the sum is the kernel's count.
 func TestOverflowTwoListeners(t *testing.T) {
 	roottest.Require(t)
-	n := newSandbox(t)
+	n := sandbox.NewForTest(t)
 	fdA, a := listen(t, n, "127.0.0.1:0", 1)
 	defer unix.Close(fdA)
 	fdB, b := listen(t, n, "[::1]:0", 1)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tcpdrop/tcpdrop/internal/dropgen"
 	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 )
 
 // BenchmarkFlood floods a closed port in a test namespace with b.N SYNs (two
@@ -45,7 +46,7 @@ import (
 // collector does by default.
 func BenchmarkFlood(b *testing.B) {
 	roottest.Require(b)
-	ns := newNetns(b)
+	ns := sandbox.NewForTest(b)
 	for _, mode := range []struct {
 		name   string
 		attach bool
@@ -228,7 +229,7 @@ func BenchmarkProgramCost(b *testing.B) {
 		b.Skipf("kernel BPF statistics: %v", err)
 	}
 	defer stats.Close()
-	ns := newNetns(b)
+	ns := sandbox.NewForTest(b)
 	for _, mode := range []struct {
 		name string
 		opts Options

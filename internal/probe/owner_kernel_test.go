@@ -47,7 +47,7 @@ func TestFirewalledListener(t *testing.T) {
 		t.Run(addr, func(t *testing.T) {
 			p := openProbe(t, Options{MatchListeners: true})
 			names := loadNames(t)
-			ns := newNetns(t)
+			ns := sandbox.NewForTest(t)
 			_, a, ino := listenIn(t, ns, addr, 16)
 			if err := p.SetListeners(map[ListenerAddr]uint64{{Netns: ns.Inode(), Addr: a}: ino}); err != nil {
 				t.Fatal(err)
@@ -105,7 +105,7 @@ func TestFirewalledListener(t *testing.T) {
 // the firewall rules' own counters.
 func TestFirewalledListenersByAddress(t *testing.T) {
 	p := openProbe(t, Options{MatchListeners: true})
-	ns := newNetns(t)
+	ns := sandbox.NewForTest(t)
 	_, one, inoOne := listenIn(t, ns, "127.0.0.1:0", 16)
 	_, two, inoTwo := listenIn(t, ns, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), one.Port()).String(), 16)
 	_, any4, inoAny4 := listenIn(t, ns, "0.0.0.0:0", 16)
@@ -197,7 +197,7 @@ func TestHandshakeOverflowSocket(t *testing.T) {
 				opts.SkipReason = overflow
 			}
 			p := openProbe(t, opts)
-			ns := newNetns(t)
+			ns := sandbox.NewForTest(t)
 			fd, a, ino := listenIn(t, ns, "127.0.0.1:0", 1)
 			// TCP_DEFER_ACCEPT holds the handshakes open until the clients
 			// send data, by then into a full queue.
@@ -260,7 +260,7 @@ func TestNoSocketIsNotMatched(t *testing.T) {
 	names := loadNames(t)
 	noSocket := names.reasonValue(t, "NO_SOCKET")
 	p := openProbe(t, Options{MatchListeners: true, NoSocketReason: noSocket})
-	ns := newNetns(t)
+	ns := sandbox.NewForTest(t)
 	if !ns.HasIPv6() {
 		t.Skip("no IPv6 in this kernel")
 	}
@@ -285,7 +285,7 @@ func TestNoSocketIsNotMatched(t *testing.T) {
 func TestKernelStack(t *testing.T) {
 	names := loadNames(t)
 	p := openProbe(t, Options{KernelStack: true})
-	ns := newNetns(t)
+	ns := sandbox.NewForTest(t)
 	events := collect(t, p)
 	dst := netip.MustParseAddrPort("127.0.0.1:9")
 	if err := ns.ConnectRefused(dst, 3); err != nil {

@@ -16,16 +16,6 @@ import (
 
 const closedPort = 9
 
-func newNetns(t testing.TB) *sandbox.Netns {
-	t.Helper()
-	ns, err := sandbox.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Close() })
-	return ns
-}
-
 // TestClosedPort: N connects to a closed port are N drops with reason
 // NO_SOCKET in tcp_v4_rcv / tcp_v6_rcv, and the exact counts agree; also
 // with IPv6 extension headers between the IPv6 and the TCP header.
@@ -44,7 +34,7 @@ func TestClosedPort(t *testing.T) {
 			const n = 25
 			p := openProbe(t, Options{})
 			names := loadNames(t)
-			ns := newNetns(t)
+			ns := sandbox.NewForTest(t)
 			events := collect(t, p)
 			dst := netip.AddrPortFrom(netip.MustParseAddr(tc.addr), closedPort)
 
@@ -120,7 +110,7 @@ func TestNetfilterDrop(t *testing.T) {
 	const port = 8080
 	p := openProbe(t, Options{})
 	names := loadNames(t)
-	ns := newNetns(t)
+	ns := sandbox.NewForTest(t)
 	events := collect(t, p)
 	rule, err := ns.DropTCPPort(port)
 	if err != nil {
@@ -162,7 +152,7 @@ func TestNetfilterDrop(t *testing.T) {
 func TestUDPIsNotReported(t *testing.T) {
 	const n = 10
 	p := openProbe(t, Options{})
-	ns := newNetns(t)
+	ns := sandbox.NewForTest(t)
 	events := collect(t, p)
 	before, err := ns.Netstat()
 	if err != nil {
@@ -192,7 +182,7 @@ func TestUDPIsNotReported(t *testing.T) {
 func TestRingFullIsCounted(t *testing.T) {
 	const n = 200
 	p := openProbe(t, Options{RingBufferSize: os.Getpagesize()})
-	ns := newNetns(t)
+	ns := sandbox.NewForTest(t)
 	if err := ns.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), n); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +200,7 @@ func TestRingFullIsCounted(t *testing.T) {
 func TestEventLimitSheds(t *testing.T) {
 	const n, limit = 60, 10
 	p := openProbe(t, Options{MaxEventsPerSecond: limit})
-	ns := newNetns(t)
+	ns := sandbox.NewForTest(t)
 	if err := ns.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), n); err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +284,7 @@ func TestCountOnly(t *testing.T) {
 	if _, err := p.ReadBatch(make([]Event, 1)); !errors.Is(err, ErrCountOnly) {
 		t.Fatalf("ReadBatch in count-only mode: %v, want ErrCountOnly", err)
 	}
-	ns := newNetns(t)
+	ns := sandbox.NewForTest(t)
 	if err := ns.ConnectRefused(netip.MustParseAddrPort("[::1]:9"), 7); err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +360,7 @@ func TestCloseReleasesEverything(t *testing.T) {
 // allocates nothing, however many there are.
 func TestReadBatchAllocatesNothing(t *testing.T) {
 	p := openProbe(t, Options{})
-	ns := newNetns(t)
+	ns := sandbox.NewForTest(t)
 	if err := ns.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), 500); err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +386,7 @@ func TestReadBatchAllocatesNothing(t *testing.T) {
 // still there to read.
 func TestDetachKeepsWhatWasCounted(t *testing.T) {
 	p := openProbe(t, Options{FlushInterval: time.Minute})
-	ns := newNetns(t)
+	ns := sandbox.NewForTest(t)
 	dst := netip.MustParseAddrPort("127.0.0.1:9")
 	if err := ns.ConnectRefused(dst, 5); err != nil {
 		t.Fatal(err)

@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/internal/roottest"
 )
 
 func mustAddrPort(t testing.TB, s string) netip.AddrPort {
@@ -43,7 +44,7 @@ func TestConnectRefused(t *testing.T) {
 	const count = 5
 	for _, a := range []string{"127.0.0.1:9", "[::1]:9"} {
 		t.Run(a, func(t *testing.T) {
-			n := newNetns(t)
+			n := NewForTest(t)
 			before := netstat(t, n)
 			if err := n.ConnectRefused(mustAddrPort(t, a), count); err != nil {
 				t.Fatalf("ConnectRefused: %v", err)
@@ -68,7 +69,7 @@ func TestConnectRefused(t *testing.T) {
 
 func TestConnectRefusedNotRefused(t *testing.T) {
 	roottest.Require(t)
-	n := newNetns(t)
+	n := NewForTest(t)
 	fd, err := n.Listen(mustAddrPort(t, "[::1]:0"), 16)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +88,7 @@ func TestConnectRefusedNotRefused(t *testing.T) {
 
 func TestConnectTimeoutNotDropped(t *testing.T) {
 	roottest.Require(t)
-	n := newNetns(t)
+	n := NewForTest(t)
 	// No drop rule: the SYN is answered by a RST, so the connect finishes early.
 	start := time.Now()
 	err := n.ConnectTimeout(mustAddrPort(t, "127.0.0.1:9"), 2, 2*time.Second)
@@ -102,7 +103,7 @@ func TestConnectTimeoutNotDropped(t *testing.T) {
 
 func TestListenOverflow(t *testing.T) {
 	roottest.Require(t)
-	n := newNetns(t)
+	n := NewForTest(t)
 	fd, err := n.Listen(mustAddrPort(t, "127.0.0.1:0"), 1)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +140,7 @@ func TestListenOverflow(t *testing.T) {
 
 func TestSendUDP(t *testing.T) {
 	roottest.Require(t)
-	n := newNetns(t)
+	n := NewForTest(t)
 	before := netstat(t, n)
 	if err := n.SendUDP(mustAddrPort(t, "127.0.0.1:9"), 7); err != nil {
 		t.Fatalf("SendUDP: %v", err)

@@ -7,8 +7,9 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/internal/roottest"
 )
 
 // threadNetnsInode is the inode of the calling thread's network namespace.
@@ -21,30 +22,20 @@ func threadNetnsInode(t testing.TB) uint32 {
 	return uint32(st.Ino)
 }
 
-func newNetns(t testing.TB) *Netns {
-	t.Helper()
-	n, err := New()
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = n.Close() })
-	return n
-}
-
 func TestNew(t *testing.T) {
 	roottest.Require(t)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	outer := threadNetnsInode(t)
 
-	n := newNetns(t)
+	n := NewForTest(t)
 	if got := threadNetnsInode(t); got != outer {
 		t.Fatalf("New moved the calling thread from netns %d to %d", outer, got)
 	}
 	if n.Inode() == 0 || n.Inode() == outer {
 		t.Fatalf("Inode() = %d, want non-zero and different from the caller's %d", n.Inode(), outer)
 	}
-	m := newNetns(t)
+	m := NewForTest(t)
 	if m.Inode() == n.Inode() {
 		t.Fatalf("two namespaces share inode %d", n.Inode())
 	}
@@ -113,7 +104,7 @@ func TestDoRestores(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	outer := threadNetnsInode(t)
-	n := newNetns(t)
+	n := NewForTest(t)
 
 	sentinel := errors.New("sentinel")
 	if err := n.Do(func() error { return sentinel }); !errors.Is(err, sentinel) {
@@ -141,7 +132,7 @@ func TestDoRestores(t *testing.T) {
 // from another.
 func TestSocketsKeepNetns(t *testing.T) {
 	roottest.Require(t)
-	n, m := newNetns(t), newNetns(t)
+	n, m := NewForTest(t), NewForTest(t)
 	fd, err := n.Listen(mustAddrPort(t, "127.0.0.1:0"), 16)
 	if err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ TcpExt: 0 144
 
 func TestNetstatReadsNamespace(t *testing.T) {
 	roottest.Require(t)
-	n := newNetns(t)
+	n := NewForTest(t)
 	m := netstat(t, n)
 	for _, key := range []string{"TcpExt:ListenOverflows", "TcpExt:ListenDrops", "Tcp:OutRsts", "Tcp:AttemptFails", "Udp:NoPorts", "Ip:InReceives"} {
 		if _, ok := m[key]; !ok {

@@ -21,7 +21,7 @@ func TestDropTCPPort(t *testing.T) {
 	roottest.Require(t)
 	const port = 5555
 	const wait = 200 * time.Millisecond // < the 1s initial RTO: one SYN per connect
-	n := newNetns(t)
+	n := NewForTest(t)
 	rule, err := n.DropTCPPort(port)
 	if err != nil {
 		t.Fatalf("DropTCPPort: %v", err)
@@ -58,7 +58,7 @@ func TestDropTCPPort(t *testing.T) {
 	}
 
 	// A second namespace has its own table and counters.
-	m := newNetns(t)
+	m := NewForTest(t)
 	if err := m.ConnectRefused(mustAddrPort(t, "127.0.0.1:5555"), 1); err != nil {
 		t.Fatalf("the rule of one namespace applies in another: %v", err)
 	}

@@ -76,9 +76,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 		30*time.Second, 50*time.Millisecond, "no metrics from the collector")
 	require.Equal(t, 1, heldProbePrograms(t, cmd.Process.Pid), "logs and metrics pipelines attach one program")
 
-	ns, err := sandbox.New()
-	require.NoError(t, err)
-	defer ns.Close()
+	ns := sandbox.NewForTest(t)
 	for _, tc := range []struct {
 		listen string
 		count  int

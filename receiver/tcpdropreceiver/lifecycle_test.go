@@ -50,9 +50,7 @@ func TestShutdownDeliversEverything(t *testing.T) {
 	// Drops of a listener this process owns, so that the metric's
 	// process.pid tells them from the machine's other drops. Start reads
 	// the listeners once, before any drop.
-	ns, err := sandbox.New()
-	require.NoError(t, err)
-	defer ns.Close()
+	ns := sandbox.NewForTest(t)
 	addr, rule := firewalledListener(t, ns, "127.0.0.1:0", 8)
 	require.NoError(t, lr.Start(context.Background(), host))
 	require.NoError(t, mr.Start(context.Background(), host))

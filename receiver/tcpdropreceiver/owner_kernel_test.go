@@ -163,9 +163,7 @@ func TestDropsNameTheListenersOwner(t *testing.T) {
 		t.Run(listen, func(t *testing.T) {
 			const id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 			dir, cgroupPath := makeCgroup(t, id)
-			ns, err := sandbox.New()
-			require.NoError(t, err)
-			defer ns.Close()
+			ns := sandbox.NewForTest(t)
 			if strings.HasPrefix(listen, "[") && !ns.HasIPv6() {
 				t.Skip("no IPv6 in this kernel")
 			}
@@ -222,9 +220,7 @@ func TestListenOverflowsAreExact(t *testing.T) {
 	const clients = 8
 	for _, listen := range []string{"127.0.0.1:0", "[::1]:0"} {
 		t.Run(listen, func(t *testing.T) {
-			ns, err := sandbox.New()
-			require.NoError(t, err)
-			defer ns.Close()
+			ns := sandbox.NewForTest(t)
 			if strings.HasPrefix(listen, "[") && !ns.HasIPv6() {
 				t.Skip("no IPv6 in this kernel")
 			}

@@ -87,3 +87,19 @@ func TestUpdateInterrupted(t *testing.T) {
 		t.Fatalf("after the interrupted dump: %+v", got)
 	}
 }
+
+// TestForget: a namespace discovered but not read in a Poll keeps its
+// state, so the growth since its last read is counted at the next one; a
+// namespace no longer discovered starts afresh.
+func TestForget(t *testing.T) {
+	w := NewWatcher("/nonexistent")
+	w.update(snap(10, 10, [2]uint64{80, 50}), nil)
+	w.forget(map[uint32]string{1: "/proc/123/ns/net"}) // discovered; its read failed
+	if got := shares(w.update(snap(16, 16, [2]uint64{80, 56}), nil)); len(got) != 1 || got[0] != (share{80, 6, 6, 6, false}) {
+		t.Fatalf("after a poll that could not read the namespace: %+v, want the 6 since the last read", got)
+	}
+	w.forget(map[uint32]string{})
+	if got := w.update(snap(20, 20, [2]uint64{80, 60}), nil); len(got) != 0 {
+		t.Fatalf("a namespace seen again after it was gone reported %+v; want a new baseline", got)
+	}
+}

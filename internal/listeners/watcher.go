@@ -128,17 +128,27 @@ func (w *Watcher) Poll() ([]Overflow, error) {
 		listeners = append(listeners, s.listeners...)
 		out = w.update(s, out)
 	}
-	for ino := range w.ns {
-		if !seen[ino] {
-			delete(w.ns, ino) // gone; a namespace reusing the inode starts afresh
-		}
-	}
+	w.forget(paths)
 	w.last = listeners
 	w.stats = Stats{Namespaces: len(seen), Listeners: len(listeners), Duration: time.Since(start), FDScanDuration: w.scanCost}
 	if len(errs) > 8 {
 		errs = append(errs[:8], fmt.Errorf("and %d more", len(errs)-8))
 	}
 	return out, errors.Join(errs...)
+}
+
+// forget drops the state of the namespaces that were not discovered: gone,
+// so that a namespace reusing the inode starts afresh. A namespace that was
+// discovered but could not be read keeps its state, and its growth is
+// counted at the next read: its path can lead elsewhere by the time it is
+// opened (a thread that entered the namespace for a moment and left), and
+// starting afresh would lose what overflowed since the last read.
+func (w *Watcher) forget(discovered map[uint32]string) {
+	for ino := range w.ns {
+		if _, ok := discovered[ino]; !ok {
+			delete(w.ns, ino)
+		}
+	}
 }
 
 // Listeners returns the listeners the last Poll saw, with their queue fill.

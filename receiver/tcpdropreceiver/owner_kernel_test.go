@@ -258,11 +258,21 @@ func TestListenOverflowsAreExact(t *testing.T) {
 				require.NoError(t, err)
 				return int64(now["TcpExt:ListenOverflows"] - before["TcpExt:ListenOverflows"])
 			}
-			require.Eventually(t, func() bool {
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 				r, m := reported()
 				k := kernel()
-				return k > 0 && r == k && m == k
-			}, 10*time.Second, 50*time.Millisecond, "reported overflows never matched the kernel's")
+				if k > 0 && r == k && m == k {
+					break
+				}
+				if time.Now().After(deadline) {
+					var seen []string
+					for _, lr := range sinkRecords(logs, func(at map[string]any) bool { return at[attrReason] == listenOverflowReason }) {
+						seen = append(seen, fmt.Sprintf("%s %v", lr.Body().Str(), lr.Attributes().AsRaw()))
+					}
+					t.Fatalf("overflows never matched the kernel's: %d in log records, %d in tcp_drop.packets, %d in TcpExt:ListenOverflows; the records:\n%s",
+						r, m, k, strings.Join(seen, "\n"))
+				}
+			}
 			time.Sleep(300 * time.Millisecond) // three polls more: any extra would show
 			r, m := reported()
 			k := kernel()

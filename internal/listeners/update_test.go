@@ -103,3 +103,13 @@ func TestForget(t *testing.T) {
 		t.Fatalf("a namespace seen again after it was gone reported %+v; want a new baseline", got)
 	}
 }
+
+// TestAppendListenersOf: a namespace that could not be read keeps its
+// listeners as last read, and only its own.
+func TestAppendListenersOf(t *testing.T) {
+	last := append(snap(0, 0, [2]uint64{80, 1}, [2]uint64{443, 2}).listeners, Listener{Netns: 2, Cookie: 22})
+	got := appendListenersOf([]Listener{{Netns: 3, Cookie: 33}}, last, 1)
+	if len(got) != 3 || got[0].Cookie != 33 || got[1].Cookie != 80 || got[2].Cookie != 443 {
+		t.Fatalf("got %+v; want namespace 3's listener, then namespace 1's two", got)
+	}
+}

@@ -42,7 +42,7 @@ type Overflow struct {
 // Stats describes the work of the last Poll.
 type Stats struct {
 	Namespaces     int           // network namespaces read
-	Listeners      int           // listening sockets seen
+	Listeners      int           // listening sockets seen (as last read, for a namespace that could not be read)
 	Duration       time.Duration // of the whole Poll
 	FDScanDuration time.Duration // of the last scan of /proc/*/fd for namespace descriptors
 }
@@ -122,6 +122,8 @@ func (w *Watcher) Poll() ([]Overflow, error) {
 			if !errors.Is(err, errGone) {
 				errs = append(errs, fmt.Errorf("network namespace %d (%s): %w", ino, paths[ino], err))
 			}
+			// Still discovered (see forget): its listeners as last read.
+			listeners = appendListenersOf(listeners, w.last, ino)
 			continue
 		}
 		seen[ino] = true
@@ -137,10 +139,20 @@ func (w *Watcher) Poll() ([]Overflow, error) {
 	return out, errors.Join(errs...)
 }
 
+// appendListenersOf appends the listeners of namespace netns in from to to.
+func appendListenersOf(to, from []Listener, netns uint32) []Listener {
+	for _, l := range from {
+		if l.Netns == netns {
+			to = append(to, l)
+		}
+	}
+	return to
+}
+
 // forget drops the state of the namespaces that were not discovered: gone,
 // so that a namespace reusing the inode starts afresh. A namespace that was
-// discovered but could not be read keeps its state, and its growth is
-// counted at the next read: its path can lead elsewhere by the time it is
+// discovered but could not be read keeps its state (and Poll its
+// listeners), and its growth is counted at the next read: its path can lead elsewhere by the time it is
 // opened (a thread that entered the namespace for a moment and left), and
 // starting afresh would lose what overflowed since the last read.
 func (w *Watcher) forget(discovered map[uint32]string) {

@@ -47,8 +47,9 @@ func (p *Probe) SetListeners(listeners map[ListenerAddr]uint64) error {
 	// By the kernel's key: two ways of writing one address are one entry.
 	want := make(map[tcpdropListenerKey]uint64, len(listeners))
 	for la, ino := range listeners {
-		if old, ok := want[la.key()]; !ok || ino < old {
-			want[la.key()] = ino
+		key := la.key()
+		if old, ok := want[key]; !ok || ino < old {
+			want[key] = ino
 		}
 	}
 	if p.listeners == nil {

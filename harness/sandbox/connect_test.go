@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"github.com/tcpdrop/tcpdrop/harness/roottest"
 )
 
 func mustAddrPort(t testing.TB, s string) netip.AddrPort {

@@ -3,7 +3,7 @@ package sandbox
 import (
 	"testing"
 
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"github.com/tcpdrop/tcpdrop/harness/roottest"
 )
 
 func TestParseNetstat(t *testing.T) {

@@ -2,7 +2,7 @@
 // rate and in a known number, so the tcp_drop receiver can be measured.
 //
 // It sends TCP segments from raw sockets to a closed port on loopback inside
-// a network namespace (internal/sandbox), never anywhere else. Facts measured
+// a network namespace (harness/sandbox), never anywhere else. Facts measured
 // on Linux 6.18 that the numbers rest on:
 //
 //   - A SYN to a closed port is dropped with reason NO_SOCKET at

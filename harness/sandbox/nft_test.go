@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"github.com/tcpdrop/tcpdrop/harness/roottest"
 )
 
 func packets(t testing.TB, r *NftRule) uint64 {

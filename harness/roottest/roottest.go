@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/internal/capability"
 )
 
 // EnvRequire is the environment variable that turns a missing privilege into
@@ -70,21 +72,10 @@ func hasAll(effective uint64) bool {
 // root or holds CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_ADMIN.
 func Require(t testing.TB) {
 	t.Helper()
-	switch Decide(os.Geteuid(), effectiveCaps(), os.Getenv(EnvRequire)) {
+	switch Decide(os.Geteuid(), capability.Effective(), os.Getenv(EnvRequire)) {
 	case Skip:
 		t.Skip(Message)
 	case Fail:
 		t.Fatal(Message)
 	}
-}
-
-// effectiveCaps returns the effective capability set of the calling thread;
-// 0 if it cannot be read.
-func effectiveCaps() uint64 {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return 0
-	}
-	return uint64(data[0].Effective) | uint64(data[1].Effective)<<32
 }

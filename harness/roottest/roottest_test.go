@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/internal/capability"
 )
 
 func TestDecide(t *testing.T) {
@@ -45,7 +47,7 @@ func TestDecide(t *testing.T) {
 // restricted container) has all the capabilities Require asks for, and a
 // process without them has neither euid 0 nor them.
 func TestEffectiveCaps(t *testing.T) {
-	caps := effectiveCaps()
+	caps := capability.Effective()
 	if os.Geteuid() == 0 {
 		if !hasAll(caps) {
 			t.Logf("running as root without all of CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYS_ADMIN (caps %#x)", caps)
@@ -61,8 +63,8 @@ func TestEffectiveCaps(t *testing.T) {
 }
 
 func TestRequireRunsHere(t *testing.T) {
-	v := Decide(os.Geteuid(), effectiveCaps(), os.Getenv(EnvRequire))
-	t.Logf("euid %d, caps %#x: verdict %v", os.Geteuid(), effectiveCaps(), v)
+	v := Decide(os.Geteuid(), capability.Effective(), os.Getenv(EnvRequire))
+	t.Logf("euid %d, caps %#x: verdict %v", os.Geteuid(), capability.Effective(), v)
 	Require(t)
 	if v != Run {
 		t.Fatalf("Require returned although the verdict is %v", v)

@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/tcpdrop/tcpdrop/internal/capability"
 	"github.com/tcpdrop/tcpdrop/internal/dropreason"
 	"github.com/tcpdrop/tcpdrop/internal/kallsyms"
 	"github.com/tcpdrop/tcpdrop/internal/listeners"
@@ -39,7 +40,7 @@ type sources struct {
 func openKernel(cfg *Config, countOnly bool, logger *zap.Logger) (*sources, error) {
 	reasons, reasonsErr := dropreason.FromKernel()
 	watch := cfg.ListenQueues.Enabled
-	if watch && !canEnterNetworkNamespaces() {
+	if watch && !capability.Has(unix.CAP_SYS_ADMIN) { // setns(2) into other namespaces needs it
 		watch = false
 		logger.Warn("tcp_drop: listen-queue overflows are not watched: reading the listeners of every network namespace needs CAP_SYS_ADMIN " +
 			"(run as root, or add cap_sys_admin to the binary's capabilities); overflows of completing handshakes are still reported from kfree_skb")
@@ -85,18 +86,4 @@ func openKernel(cfg *Config, countOnly bool, logger *zap.Logger) (*sources, erro
 		s.listeners = listeners.NewWatcher("/proc")
 	}
 	return s, nil
-}
-
-// capSysAdmin is CAP_SYS_ADMIN's number (linux/capability.h).
-const capSysAdmin = 21
-
-// canEnterNetworkNamespaces tells whether this process may setns(2) into
-// other network namespaces: it needs CAP_SYS_ADMIN.
-func canEnterNetworkNamespaces() bool {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return false
-	}
-	return data[capSysAdmin/32].Effective&(1<<(capSysAdmin%32)) != 0
 }

@@ -12,12 +12,12 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"runtime"
 	"sync"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
+	nshandle "github.com/vishvananda/netns"
+
+	"github.com/tcpdrop/tcpdrop/internal/netns"
 )
 
 // ErrClosed is returned by the methods of a closed Netns.
@@ -27,7 +27,7 @@ var ErrClosed = errors.New("sandbox: network namespace closed")
 // for concurrent use; Close waits for the running ones.
 type Netns struct {
 	mu     sync.RWMutex // write-held by Close; read-held while the handle is in use
-	handle netns.NsHandle
+	handle nshandle.NsHandle
 	inode  uint32
 	ipv6   bool
 }
@@ -36,25 +36,17 @@ type Netns struct {
 // ::1 unless the kernel has no IPv6). It does not change the namespace of the
 // calling thread.
 func New() (*Netns, error) {
-	var h netns.NsHandle
-	err := withThreadIn(-1, func() error {
-		// Unshare moves only this locked thread; withThreadIn moves it back.
-		var err error
-		h, err = netns.New()
-		return err
-	})
+	fd, err := netns.New()
 	if err != nil {
-		if h.IsOpen() {
-			_ = h.Close()
-		}
-		return nil, fmt.Errorf("sandbox: create network namespace: %w", err)
+		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(int(h), &st); err != nil {
+	h := nshandle.NsHandle(fd)
+	ino, err := netns.FDInode(fd)
+	if err != nil {
 		_ = h.Close()
-		return nil, fmt.Errorf("sandbox: stat network namespace: %w", err)
+		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	n := &Netns{handle: h, inode: uint32(st.Ino)}
+	n := &Netns{handle: h, inode: ino}
 	if err := n.setupLoopback(); err != nil {
 		_ = n.Close()
 		return nil, err
@@ -137,44 +129,15 @@ func (n *Netns) Inode() uint32 { return n.inode }
 func (n *Netns) HasIPv6() bool { return n.ipv6 }
 
 // Do runs fn on the calling goroutine, locked to its OS thread, with that
-// thread switched into the namespace, then switches back. Goroutines that fn
-// starts are not in the namespace; sockets fn creates stay in it for good and
-// may be used anywhere afterwards. If switching back fails, the thread stays
-// locked so that the runtime discards it when the goroutine exits, and Do
-// returns an error. fn must not call Close.
+// thread switched into the namespace, then switches back (netns.Do).
+// Goroutines that fn starts are not in the namespace; sockets fn creates
+// stay in it for good and may be used anywhere afterwards. fn must not call
+// Close.
 func (n *Netns) Do(fn func() error) error {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	if !n.handle.IsOpen() {
 		return ErrClosed
 	}
-	return withThreadIn(n.handle, fn)
-}
-
-// withThreadIn locks the calling goroutine to its thread, switches the thread
-// into target (unless target < 0), runs fn and switches back to the thread's
-// original namespace, also when fn panics.
-func withThreadIn(target netns.NsHandle, fn func() error) (err error) {
-	runtime.LockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("sandbox: current network namespace: %w", err)
-	}
-	defer func() {
-		if serr := netns.Set(orig); serr != nil {
-			// Keep the thread locked: it is in the wrong namespace, and the
-			// runtime terminates a locked thread when its goroutine exits.
-			err = errors.Join(err, fmt.Errorf("sandbox: return to original network namespace (thread left locked): %w", serr))
-		} else {
-			runtime.UnlockOSThread()
-		}
-		_ = orig.Close()
-	}()
-	if target >= 0 {
-		if err := netns.Set(target); err != nil {
-			return fmt.Errorf("sandbox: enter network namespace: %w", err)
-		}
-	}
-	return fn()
+	return netns.Do(int(n.handle), fn)
 }

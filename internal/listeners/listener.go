@@ -6,9 +6,12 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"runtime"
 
-	"github.com/vishvananda/netns"
+	nshandle "github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/internal/netns"
 )
 
 // Listener is one listening TCP socket, as sock_diag reports it.
@@ -146,7 +149,7 @@ func readCounters(sc *scratch) (nsCounters, error) {
 // Dump lists the listening TCP sockets, IPv4 and IPv6, of the network
 // namespace ns, or of the calling thread's namespace if ns is netns.None().
 // Entering another namespace needs CAP_SYS_ADMIN.
-func Dump(ns netns.NsHandle) ([]Listener, error) {
+func Dump(ns nshandle.NsHandle) ([]Listener, error) {
 	s, err := dumpHandle(int(ns))
 	return s.listeners, err
 }
@@ -155,9 +158,9 @@ func Dump(ns netns.NsHandle) ([]Listener, error) {
 func dumpHandle(nsfd int) (snapshot, error) {
 	var s snapshot
 	read := func() error {
-		ino, err := selfNetnsInode()
+		ino, err := netns.ThreadInode()
 		if err != nil {
-			return err
+			return fmt.Errorf("listeners: %w", err)
 		}
 		s, err = readSnapshot(ino, nil, nil)
 		return err
@@ -165,14 +168,13 @@ func dumpHandle(nsfd int) (snapshot, error) {
 	if nsfd < 0 {
 		return s, lockedDo(read)
 	}
-	return s, inNetns(nsfd, read)
+	return s, netns.Go(nsfd, read)
 }
 
-// selfNetnsInode is the inode of the calling thread's network namespace.
-func selfNetnsInode() (uint32, error) {
-	var st unix.Stat_t
-	if err := unix.Stat("/proc/thread-self/ns/net", &st); err != nil {
-		return 0, fmt.Errorf("listeners: %w", err)
-	}
-	return uint32(st.Ino), nil
+// lockedDo runs fn with the goroutine locked to its thread, so that fn sees
+// one thread's namespace throughout.
+func lockedDo(fn func() error) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	return fn()
 }

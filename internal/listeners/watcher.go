@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/internal/netns"
 )
 
 // Overflow is a listener whose drops grew since the previous Poll, with its
@@ -194,8 +196,7 @@ func (w *Watcher) discover() map[uint32]string {
 		w.lastScan, w.scanCost = time.Now(), time.Since(t)
 	} else {
 		for ino, p := range w.fdNS {
-			var st unix.Stat_t
-			if unix.Stat(p, &st) != nil || uint32(st.Ino) != ino {
+			if got, err := netns.Inode(p); err != nil || got != ino {
 				delete(w.fdNS, ino) // the descriptor was closed or reused
 			}
 		}
@@ -229,11 +230,11 @@ func readNamespace(path string, ino uint32, own bool, sc *scratch, prev *nsCount
 		return snapshot{}, errGone
 	}
 	defer unix.Close(fd)
-	if got, err := fdInode(fd); err != nil || uint32(got) != ino {
+	if got, err := netns.FDInode(fd); err != nil || got != ino {
 		return snapshot{}, errGone
 	}
 	var s snapshot
-	err = inNetns(fd, func() error {
+	err = netns.Go(fd, func() error {
 		var err error
 		s, err = readSnapshot(ino, sc, prev)
 		return err
@@ -243,11 +244,8 @@ func readNamespace(path string, ino uint32, own bool, sc *scratch, prev *nsCount
 
 // selfProcessNetns is the inode of the process's network namespace.
 func selfProcessNetns() uint32 {
-	var st unix.Stat_t
-	if unix.Stat("/proc/self/ns/net", &st) != nil {
-		return 0
-	}
-	return uint32(st.Ino)
+	ino, _ := netns.Inode("/proc/self/ns/net")
+	return ino
 }
 
 // update folds one namespace's snapshot into the Watcher's state and appends

@@ -1,13 +1,5 @@
 package dropgen
 
-import (
-	"bufio"
-	"bytes"
-	"fmt"
-	"os"
-	"strconv"
-)
-
 // Counters are kernel counters of one network namespace. The Tcp ones are
 // shared by IPv4 and IPv6 (/proc/net/snmp); the Ip6 ones come from
 // /proc/net/snmp6 and tell the families apart.
@@ -50,35 +42,6 @@ func fromNetstat(m map[string]uint64) Counters {
 		TCPInErrs:       m["Tcp:InErrs"],
 		TCPInCsumErrors: m["Tcp:InCsumErrors"],
 		IPInReceives:    m["Ip:InReceives"],
+		IP6InReceives:   m["Ip6InReceives"],
 	}
-}
-
-// readSnmp6 reads /proc/net/snmp6 of the calling thread's namespace:
-// "Name value" lines. The sandbox's Netstat does not read this file.
-func readSnmp6() (map[string]uint64, error) {
-	data, err := os.ReadFile("/proc/thread-self/net/snmp6")
-	if os.IsNotExist(err) {
-		return map[string]uint64{}, nil // IPv6 disabled
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dropgen: %w", err)
-	}
-	return parseSnmp6(data)
-}
-
-func parseSnmp6(data []byte) (map[string]uint64, error) {
-	m := map[string]uint64{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		f := bytes.Fields(sc.Bytes())
-		if len(f) != 2 {
-			continue
-		}
-		v, err := strconv.ParseUint(string(f[1]), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("dropgen: snmp6: bad value in %q", sc.Bytes())
-		}
-		m[string(f[0])] = v
-	}
-	return m, sc.Err()
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,23 +24,7 @@ func readKernel(t *testing.T, ns *sandbox.Netns) kernel {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ip6In uint64
-	err = ns.Do(func() error {
-		data, err := os.ReadFile("/proc/thread-self/net/snmp6")
-		if err != nil {
-			return err
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(line); len(f) == 2 && f[0] == "Ip6InReceives" {
-				ip6In, err = strconv.ParseUint(f[1], 10, 64)
-			}
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kernel{m["Tcp:InSegs"], m["Tcp:OutRsts"], m["Tcp:InErrs"], m["Tcp:InCsumErrors"], m["Ip:InReceives"], ip6In}
+	return kernel{m["Tcp:InSegs"], m["Tcp:OutRsts"], m["Tcp:InErrs"], m["Tcp:InCsumErrors"], m["Ip:InReceives"], m["Ip6InReceives"]}
 }
 
 func (k kernel) sub(o kernel) kernel {

@@ -1,13 +1,12 @@
 package sandbox
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/tcpdrop/tcpdrop/internal/procfs"
 )
 
 // Cgroup2Mount returns the mount point of the cgroup v2 hierarchy and the
@@ -18,18 +17,16 @@ func Cgroup2Mount() (mountPoint, root string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		if !ok || !strings.HasPrefix(post, "cgroup2 ") {
-			continue
+	found := false
+	procfs.ParseMountinfo(b, func(m procfs.Mount) {
+		if !found && m.FSType == "cgroup2" {
+			mountPoint, root, found = m.MountPoint, m.Root, true
 		}
-		f := strings.Fields(pre)
-		if len(f) >= 5 {
-			return f[4], f[3], nil
-		}
+	})
+	if !found {
+		return "", "", errors.New("sandbox: no cgroup2 mount")
 	}
-	return "", "", errors.New("sandbox: no cgroup2 mount")
+	return mountPoint, root, nil
 }
 
 // RemoveCgroup removes an empty cgroup directory, waiting up to a second

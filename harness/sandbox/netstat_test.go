@@ -50,11 +50,28 @@ TcpExt: 0 144
 	}
 }
 
+func TestParseSnmp6(t *testing.T) {
+	m := map[string]uint64{}
+	if err := parseSnmp6([]byte("Ip6InReceives                   \t42\nIp6OutRequests 7\n\nIcmp6InMsgs 0\n"), m); err != nil {
+		t.Fatal(err)
+	}
+	if m["Ip6InReceives"] != 42 || m["Ip6OutRequests"] != 7 || len(m) != 3 {
+		t.Fatalf("parsed %v", m)
+	}
+	if err := parseSnmp6([]byte("Ip6InReceives x\n"), map[string]uint64{}); err == nil {
+		t.Fatal("bad value parsed without error")
+	}
+}
+
 func TestNetstatReadsNamespace(t *testing.T) {
 	roottest.Require(t)
 	n := NewForTest(t)
 	m := netstat(t, n)
-	for _, key := range []string{"TcpExt:ListenOverflows", "TcpExt:ListenDrops", "Tcp:OutRsts", "Tcp:AttemptFails", "Udp:NoPorts", "Ip:InReceives"} {
+	keys := []string{"TcpExt:ListenOverflows", "TcpExt:ListenDrops", "Tcp:OutRsts", "Tcp:AttemptFails", "Udp:NoPorts", "Ip:InReceives"}
+	if n.HasIPv6() {
+		keys = append(keys, "Ip6InReceives")
+	}
+	for _, key := range keys {
 		if _, ok := m[key]; !ok {
 			t.Errorf("Netstat has no %s", key)
 		}

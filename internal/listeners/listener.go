@@ -3,15 +3,14 @@ package listeners
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
-	"os"
 	"runtime"
 
 	nshandle "github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/tcpdrop/tcpdrop/internal/netns"
+	"github.com/tcpdrop/tcpdrop/internal/procfs"
 )
 
 // Listener is one listening TCP socket, as sock_diag reports it.
@@ -113,34 +112,16 @@ type scratch struct {
 // maxNetstat bounds the netstat file read (about 3 KiB on 6.18).
 const maxNetstat = 256 << 10
 
-// readCounters reads the calling thread's namespace's netstat counters.
-// /proc/thread-self, not /proc/self: the thread may be in another namespace
-// than the thread-group leader.
+// readCounters reads the calling thread's namespace's netstat counters
+// (procfs.NetFile: the thread may be in another namespace than the
+// thread-group leader).
 func readCounters(sc *scratch) (nsCounters, error) {
-	f, err := os.Open("/proc/thread-self/net/netstat")
-	if err != nil {
-		return nsCounters{}, fmt.Errorf("listeners: %w", err)
-	}
-	defer f.Close()
 	if sc.file == nil {
 		sc.file = make([]byte, 0, 16<<10)
 	}
-	b := sc.file[:0]
-	for {
-		if len(b) == cap(b) {
-			if cap(b) >= maxNetstat {
-				return nsCounters{}, fmt.Errorf("listeners: netstat larger than %d bytes", maxNetstat)
-			}
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := f.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF || (err == nil && n == 0) {
-			break
-		}
-		if err != nil {
-			return nsCounters{}, fmt.Errorf("listeners: read netstat: %w", err)
-		}
+	b, err := procfs.ReadFile(procfs.NetFile("netstat"), sc.file, maxNetstat)
+	if err != nil {
+		return nsCounters{}, fmt.Errorf("listeners: %w", err)
 	}
 	sc.file = b
 	return parseNetstat(b)

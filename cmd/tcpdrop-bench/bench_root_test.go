@@ -36,8 +36,8 @@ func buildCollector(t *testing.T, root string) string {
 	return filepath.Join(root, "_build", "otelcol-tcpdrop")
 }
 
-// TestBenchEndToEnd runs a very short bench and compare (1 round, 1 s,
-// 2000 SYN/s) with the real collector, bpftrace and kernel, and checks the
+// TestBenchEndToEnd runs a very short bench and compare (1 round, 0.5 s,
+// 4000 SYN/s) with the real collector, bpftrace and kernel, and checks the
 // counts: every drop of the flood is in the metric, and every drop the
 // metric counted was delivered, lost or shed. The machine may be shared:
 // drops elsewhere only add to the metric, and are logged. The collectors
@@ -52,7 +52,7 @@ func TestBenchEndToEnd(t *testing.T) {
 	for _, compare := range []bool{false, true} {
 		name := map[bool]string{false: "bench", true: "compare"}[compare]
 		t.Run(name, func(t *testing.T) {
-			o := options{rounds: 1, duration: time.Second, rate: 2000, family: 4, workers: 1,
+			o := options{rounds: 1, duration: 500 * time.Millisecond, rate: 4000, family: 4, workers: 1,
 				out: t.TempDir(), compare: compare, collector: bin, modesDir: filepath.Join(root, "testdata", "modes"),
 				limit: -1, settle: 30 * time.Second, interval: 200 * time.Millisecond}
 			res, err := runBench(ctx, o, testWriter{t})

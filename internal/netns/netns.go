@@ -31,12 +31,19 @@ func Do(nsfd int, fn func() error) error {
 
 // Go is Do on a goroutine of its own, waited for: the caller's thread never
 // moves, and a thread that could not switch back ends with that goroutine.
-// fn must not call runtime.Goexit (t.Fatal): Go would wait forever.
+// An fn that calls runtime.Goexit (t.Fatal) ends that goroutine; Go then
+// returns errGoexit.
 func Go(nsfd int, fn func() error) error {
 	done := make(chan error, 1)
-	go func() { done <- onThread(nsfd, fn) }()
+	go func() {
+		err := errGoexit
+		defer func() { done <- err }()
+		err = onThread(nsfd, fn)
+	}()
 	return <-done
 }
+
+var errGoexit = errors.New("netns: fn did not return (runtime.Goexit)")
 
 // New creates an anonymous network namespace and returns an open file of
 // it, which keeps it alive until closed (with the sockets made in it). The

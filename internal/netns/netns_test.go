@@ -90,6 +90,9 @@ func TestGo(t *testing.T) {
 	if got := threadInode(t); got != outer {
 		t.Fatalf("Go moved the calling thread to netns %d", got)
 	}
+	if err := Go(fd, func() error { runtime.Goexit(); return nil }); !errors.Is(err, errGoexit) {
+		t.Errorf("Go of an fn that exits its goroutine = %v, want errGoexit", err)
+	}
 }
 
 // TestEnterFails: a descriptor that is not a namespace is refused and fn

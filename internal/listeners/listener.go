@@ -128,7 +128,8 @@ func readCounters(sc *scratch) (nsCounters, error) {
 }
 
 // Dump lists the listening TCP sockets, IPv4 and IPv6, of the network
-// namespace ns, or of the calling thread's namespace if ns is netns.None().
+// namespace ns, or of the calling thread's namespace if ns is -1
+// (github.com/vishvananda/netns.None()).
 // Entering another namespace needs CAP_SYS_ADMIN.
 func Dump(ns nshandle.NsHandle) ([]Listener, error) {
 	s, err := dumpHandle(int(ns))

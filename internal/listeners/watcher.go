@@ -212,18 +212,26 @@ func (w *Watcher) discover() map[uint32]string {
 // errGone: the namespace's path no longer leads to it (its process exited).
 var errGone = errors.New("listeners: namespace gone")
 
+// errNotHere: the calling thread is not in the namespace to read.
+var errNotHere = errors.New("listeners: not in that namespace")
+
 // readNamespace opens path, checks it is still namespace ino, and reads its
 // snapshot; own is set for the Watcher's own namespace, read without setns
-// (which needs CAP_SYS_ADMIN).
+// (which needs CAP_SYS_ADMIN) once the thread doing it is seen to be there.
 func readNamespace(path string, ino uint32, own bool, sc *scratch, prev *nsCounters) (snapshot, error) {
 	if own {
 		var s snapshot
 		err := lockedDo(func() error {
+			if cur, err := netns.ThreadInode(); err != nil || cur != ino {
+				return errNotHere
+			}
 			var err error
 			s, err = readSnapshot(ino, sc, prev)
 			return err
 		})
-		return s, err
+		if !errors.Is(err, errNotHere) {
+			return s, err
+		}
 	}
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -242,9 +250,18 @@ func readNamespace(path string, ino uint32, own bool, sc *scratch, prev *nsCount
 	return s, err
 }
 
-// selfProcessNetns is the inode of the process's network namespace.
+// selfProcessNetns is the inode of the process's own network namespace:
+// the calling thread's. Not /proc/self/ns/net: that is the thread-group
+// leader's, which a goroutine in netns.Do (a test's sandbox.Do) may have
+// switched into another namespace for a moment; taken for the Watcher's
+// own, that namespace was read from a thread outside it, as the Watcher's
+// namespace, and its counters restarted from the wrong baseline.
 func selfProcessNetns() uint32 {
-	ino, _ := netns.Inode("/proc/self/ns/net")
+	var ino uint32
+	_ = lockedDo(func() (err error) {
+		ino, err = netns.ThreadInode()
+		return err
+	})
 	return ino
 }
 

@@ -86,3 +86,33 @@ func TestOverflowTwoListeners(t *testing.T) {
 		}
 	}
 }
+
+// TestReadNamespaceNotOwn: a namespace taken for the Watcher's own (the
+// thread-group leader was in it for a moment when Poll looked) is still
+// read from inside it, not from the Watcher's thread. Read as the Watcher's
+// own, the sandbox showed the host's listeners and namespace cookie, and
+// its counters restarted from the host's.
+func TestReadNamespaceNotOwn(t *testing.T) {
+	roottest.Require(t)
+	n := sandbox.NewForTest(t)
+	fd, addr := listen(t, n, "127.0.0.1:0", 4)
+	defer unix.Close(fd)
+	paths := map[uint32]string{}
+	fdNamespaces("/proc", paths)
+	path, ok := paths[n.Inode()]
+	if !ok {
+		t.Fatalf("the sandbox %d is not found among the descriptors of /proc", n.Inode())
+	}
+	own, err := readNamespace(path, selfProcessNetns(), true, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := readNamespace(path, n.Inode(), true, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := find(s.listeners, addr); !ok || s.cookie == own.cookie && own.cookie != 0 {
+		t.Fatalf("namespace %d read as the Watcher's own: listener %v found %v, cookie %d (own %d)",
+			n.Inode(), addr, ok, s.cookie, own.cookie)
+	}
+}

@@ -27,13 +27,14 @@ func checkIntegerKeys(conf *confmap.Conf, t reflect.Type, prefix string) error {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("mapstructure"), ",")
-		if name == "" {
-			continue // squashed: the generated metric settings, no integers
-		}
 		key := prefix + name
 		switch f.Type.Kind() {
 		case reflect.Struct:
-			if err := checkIntegerKeys(conf, f.Type, key+confmap.KeyDelimiter); err != nil {
+			sub := key + confmap.KeyDelimiter
+			if name == "" {
+				sub = prefix // squashed: its keys are this struct's
+			}
+			if err := checkIntegerKeys(conf, f.Type, sub); err != nil {
 				return err
 			}
 		case reflect.Int, reflect.Int64:

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
 
@@ -65,7 +66,7 @@ func TestLoadConfig(t *testing.T) {
 // TestConfigRejects: every bad value is rejected by an error that names the
 // key and the allowed range.
 func TestConfigRejects(t *testing.T) {
-	ringRange := fmt.Sprintf("power of two from %d (the page size) to 1073741824", minRingBufferSize())
+	ringRange := fmt.Sprintf("power of two from %d (the page size) to 1073741824", drops.MinRingBufferSize())
 	for _, tc := range []struct {
 		change func(*Config)
 		want   []string

@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"golang.org/x/sys/unix"
 
+	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/internal/roottest"
 	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 )
@@ -196,7 +197,7 @@ func TestDropsNameTheListenersOwner(t *testing.T) {
 			require.Len(t, records, int(dropped), "one record per packet the rule dropped")
 			for _, lr := range records {
 				at := lr.Attributes().AsRaw()
-				require.Equal(t, ownerProcess, at[attrOwner])
+				require.Equal(t, drops.OwnerProcess, at[attrOwner])
 				require.Equal(t, int64(a), attrInt(at, attrPID), "the listener's owner, A")
 				require.Equal(t, "sleep", at[attrExecutable])
 				require.Equal(t, cgroupPath, at[attrCgroup])
@@ -240,7 +241,7 @@ func TestListenOverflowsAreExact(t *testing.T) {
 
 			overflowsOfA := func(at map[string]any) bool {
 				return attrInt(at, attrPID) == int64(a) && attrInt(at, attrLocalPort) == int64(addr.Port()) &&
-					at[attrReason] == listenOverflowReason
+					at[attrReason] == drops.ListenOverflowReason
 			}
 			reported := func() (records, metric int64) {
 				for _, lr := range sinkRecords(logs, overflowsOfA) {
@@ -249,7 +250,7 @@ func TestListenOverflowsAreExact(t *testing.T) {
 				}
 				metric = sinkTotal(metrics, packetsName, func(dp pmetric.NumberDataPoint) bool {
 					at := dp.Attributes().AsRaw()
-					return attrInt(at, attrPID) == int64(a) && at[attrReason] == listenOverflowReason
+					return attrInt(at, attrPID) == int64(a) && at[attrReason] == drops.ListenOverflowReason
 				})
 				return records, metric
 			}
@@ -266,7 +267,7 @@ func TestListenOverflowsAreExact(t *testing.T) {
 				}
 				if time.Now().After(deadline) {
 					var seen []string
-					for _, lr := range sinkRecords(logs, func(at map[string]any) bool { return at[attrReason] == listenOverflowReason }) {
+					for _, lr := range sinkRecords(logs, func(at map[string]any) bool { return at[attrReason] == drops.ListenOverflowReason }) {
 						seen = append(seen, fmt.Sprintf("%s %v", lr.Body().Str(), lr.Attributes().AsRaw()))
 					}
 					t.Fatalf("overflows never matched the kernel's: %d in log records, %d in tcp_drop.packets, %d in TcpExt:ListenOverflows; the records:\n%s",

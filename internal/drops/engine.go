@@ -62,9 +62,11 @@ type Engine struct {
 	watched       atomic.Pointer[[]Listener] // the listeners of the last poll
 	lastListenErr string                     // the last error of a listen-queue poll, logged once
 
+	pipe       *dropPipe     // from the ring to Outputs.Drops (deliver.go); nil without Drops
 	draining   atomic.Bool   // the kernel program is detached: read what is left, then stop
 	stopTicker chan struct{} // ends the timed loops
 	readers    sync.WaitGroup
+	resolvers  sync.WaitGroup
 	tickers    sync.WaitGroup
 	started    bool
 	stopOnce   sync.Once
@@ -84,8 +86,14 @@ func (e *Engine) Start(out Outputs) {
 	e.out = out
 	e.started = true
 	if out.Drops != nil {
-		e.readers.Add(1)
+		e.pipe = newDropPipe()
+		e.readers.Add(2)
 		go e.readDrops()
+		go e.deliverDrops()
+		if e.src.Owners != nil {
+			e.resolvers.Add(1)
+			go e.resolveOwners()
+		}
 	}
 	if out.Counts != nil {
 		e.tickers.Add(1)
@@ -107,6 +115,10 @@ func (e *Engine) Stop() error {
 		if e.started {
 			e.draining.Store(true)
 			e.readers.Wait()
+			if e.pipe != nil {
+				close(e.pipe.jobs)
+				e.resolvers.Wait()
+			}
 			close(e.stopTicker)
 			e.tickers.Wait()
 			if e.src.Listeners != nil {

@@ -20,7 +20,10 @@ type Owner struct {
 // Owners finds the process holding a socket, by the socket's inode
 // (owners.Resolver; tests use fixtures).
 type Owners interface {
+	// Lookup may wait for a scan of /proc (up to a second).
 	Lookup(inode uint64) (owners.Owner, bool)
+	// Cached answers from what is known, and never waits.
+	Cached(inode uint64) (owners.Owner, bool)
 }
 
 // Attribute finds the owner of the socket with the given inode; lookup may

@@ -11,25 +11,24 @@ import (
 	"github.com/tcpdrop/tcpdrop/internal/probe"
 )
 
-// readDrops hands out every batch of events the ring holds as drops. Once
-// the kernel program is detached it stops at the second empty read: the
-// first may end a wait begun before.
+// readDrops reads the ring into free batches and passes them on to
+// deliverDrops. It waits only for a free batch, when every batch is in
+// flight because Outputs.Drops is behind; never for an owner. Once the
+// kernel program is detached it stops at the second empty read: the first
+// may end a wait begun before.
 func (e *Engine) readDrops() {
 	defer e.readers.Done()
-	events := make([]probe.Event, readBatch)
-	batch := make([]Drop, 0, readBatch)
-	namer := NewNamer(e.src.Names)
+	defer close(e.pipe.read)
 	empty := 0
 	for {
-		n, err := e.src.Kernel.ReadBatch(events)
+		b := e.pipe.freeBatch()
+		n, err := e.src.Kernel.ReadBatch(b.events)
 		if n > 0 {
 			empty = 0
-			batch = batch[:0]
-			for i := range events[:n] {
-				batch = append(batch, namer.Drop(&events[i], Attribute(e.src.Owners, events[i].SocketInode)))
-			}
-			e.out.Drops(batch)
-			namer.Reset()
+			b.n, b.readAt = n, time.Now()
+			e.pipe.read <- b // never waits: the channel holds every batch
+		} else {
+			e.pipe.free <- b
 		}
 		if errors.Is(err, probe.ErrClosed) {
 			return

@@ -70,6 +70,8 @@ func (f fixtureOwners) Lookup(inode uint64) (owners.Owner, bool) {
 	return o, ok
 }
 
+func (f fixtureOwners) Cached(inode uint64) (owners.Owner, bool) { return f.Lookup(inode) }
+
 const (
 	serverSocket  = 777 // owned by the server in a container
 	unknownSocket = 888 // a socket no process holds

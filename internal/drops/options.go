@@ -118,13 +118,13 @@ func (o Options) Check() error {
 // probeOptions are the kernel program's options for o.
 func (o Options) probeOptions(countOnly, matchListeners bool) probe.Options {
 	return probe.Options{
-		RingBufferSize:     o.RingBufferSize,
-		WakeupBytes:        o.WakeupBytes,
-		FlushInterval:      o.FlushInterval,
-		MaxCounters:        o.MaxCounters,
-		MaxEventsPerSecond: o.MaxLogRecordsPerSecond,
-		CountOnly:          countOnly,
-		MatchListeners:     matchListeners,
-		KernelStack:        o.KernelStack,
+		RingBufferSize:         o.RingBufferSize,
+		WakeupBytes:            o.WakeupBytes,
+		FlushInterval:          o.FlushInterval,
+		MaxCounters:            o.MaxCounters,
+		MaxLogRecordsPerSecond: o.MaxLogRecordsPerSecond,
+		CountOnly:              countOnly,
+		MatchListeners:         matchListeners,
+		KernelStack:            o.KernelStack,
 	}
 }

@@ -106,6 +106,11 @@ func (e *Engine) Start(out Outputs) {
 	}
 }
 
+// ResolvesOwners and WatchesListenQueues tell whether the engine does
+// those jobs: the options ask for them, and the privileges allow them.
+func (e *Engine) ResolvesOwners() bool      { return e.src.Owners != nil }
+func (e *Engine) WatchesListenQueues() bool { return e.src.Listeners != nil }
+
 // Stop detaches the kernel program, so that no new drop arrives, hands out
 // the drops still in the ring, the overflows since the last poll and the
 // final counts, then unloads the program. Safe to call twice.

@@ -86,7 +86,7 @@ func (r *dropReceiver) start() error {
 	engine.Start(out)
 	r.set.Logger.Info("tcp_drop: attached to the kfree_skb tracepoint",
 		zap.Bool("logs", r.logs != nil), zap.Bool("metrics", r.metrics != nil),
-		zap.Bool("owners", r.cfg.ResolveOwners), zap.Bool("listen_queues", r.cfg.ListenQueues.Enabled))
+		zap.Bool("owners", engine.ResolvesOwners()), zap.Bool("listen_queues", engine.WatchesListenQueues()))
 	return nil
 }
 

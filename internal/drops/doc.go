@@ -10,11 +10,11 @@
 //
 // Where each job is:
 //
-//	engine.go          Engine: Open (the running kernel) or New (given sources), Start, Stop
+//	engine.go          Engine: Open (open.go: the running kernel) or New (given sources), Start, Stop; the counts' loop
 //	options.go         Options: one per configuration key, their defaults and ranges
 //	reasons.go         the reason policy: what the kernel program leaves to the watcher
 //	read.go            the ring's reading loop
-//	deliver.go         owners for each batch, off the ring's path (resolve.go), then Outputs.Drops
+//	deliver.go         owners for each batch, off the ring's path, then Outputs.Drops
 //	drop.go, names.go  a Drop and the kernel's names for it
 //	owner.go           Owner: who a drop belongs to
 //	tally.go           Counts: the kernel's counts and the overflows, keyed by owner, reason, function

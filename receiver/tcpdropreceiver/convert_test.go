@@ -37,7 +37,7 @@ var fixtureReasons = map[uint32]string{2: "NOT_SPECIFIED", 3: "NO_SOCKET", 12: "
 
 func (f fixtureNames) Reason(raw uint32, known bool) string {
 	if !known {
-		return drops.NotAvailable
+		return notAvailable
 	}
 	if name, ok := fixtureReasons[raw]; ok {
 		return name
@@ -310,7 +310,7 @@ func TestMetricsKeepTheFirstOwner(t *testing.T) {
 		{SocketInode: serverSocket, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 3},
 	}}
 	serverPoints := func(md pmetric.Metrics) (total int64) {
-		return sumOf(md, func(a map[string]any) bool { return a[attrPID] == int64(4321) && a[attrOwner] == drops.OwnerProcess })
+		return sumOf(md, func(a map[string]any) bool { return a[attrPID] == int64(4321) && a[attrOwner] == ownerProcess })
 	}
 	require.Equal(t, int64(3), serverPoints(m.convert(counts, nil, dropTime)))
 
@@ -318,7 +318,7 @@ func TestMetricsKeepTheFirstOwner(t *testing.T) {
 	counts.ByKey[0].Packets = 5
 	md := m.convert(counts, nil, dropTime.Add(time.Second))
 	require.Equal(t, int64(5), serverPoints(md), "the server's series keeps growing")
-	require.Zero(t, sumOf(md, func(a map[string]any) bool { return a[attrOwner] == drops.OwnerUnknown }), "nothing moved to unknown")
+	require.Zero(t, sumOf(md, func(a map[string]any) bool { return a[attrOwner] == ownerUnknown }), "nothing moved to unknown")
 }
 
 // sumOf adds up the tcp_drop.packets points whose attributes keep accepts.

@@ -17,7 +17,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
-	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/internal/roottest"
 	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 )
@@ -123,7 +122,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 		for _, lr := range records {
 			a := lr.Attributes().AsRaw()
 			require.Equal(t, "NETFILTER_DROP", a[attrReason])
-			require.Equal(t, drops.OwnerProcess, a[attrOwner])
+			require.Equal(t, ownerProcess, a[attrOwner])
 			require.Equal(t, int64(os.Getpid()), attrInt(a, attrPID), "the listener's owner")
 			require.Equal(t, addr.Addr().String(), a[attrSrcAddress])
 			require.Equal(t, "SYN", a[attrTCPFlags])

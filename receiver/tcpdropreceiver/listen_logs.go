@@ -50,7 +50,7 @@ func (c overflowConverter) record(o *drops.Overflow, lr plog.LogRecord, ts pcomm
 	if o.Inode != 0 {
 		attrs.PutInt(attrSocketInode, int64(o.Inode))
 	}
-	attrs.PutStr(attrReason, drops.ListenOverflowReason)
+	attrs.PutStr(attrReason, listenOverflowReason)
 	attrs.PutInt(attrOverflows, int64(o.Overflows))
 	attrs.PutInt(attrListenDrops, int64(o.ListenDrops))
 	if o.Estimated {

@@ -70,10 +70,10 @@ func (g *queueGauges) append(md pmetric.Metrics, ls []drops.Listener, start, ts 
 			dp.SetTimestamp(ts)
 			dp.SetIntValue(q.value(l))
 			attrs := dp.Attributes()
-			if l.Owner.Status == drops.OwnerProcess && q.keep[attrPID] {
+			if l.Owner.Status == ownerProcess && q.keep[attrPID] {
 				attrs.PutInt(attrPID, int64(l.Owner.Process.PID))
 			}
-			if l.Owner.Status == drops.OwnerProcess && q.keep[attrExecutable] {
+			if l.Owner.Status == ownerProcess && q.keep[attrExecutable] {
 				attrs.PutStr(attrExecutable, l.Owner.Process.Comm)
 			}
 			if q.keep[attrLocalAddress] {

@@ -41,6 +41,15 @@ const (
 	logAttributeCount = 21
 )
 
+// Attribute values that come from the engine.
+const (
+	ownerProcess         = drops.OwnerProcess // tcp_drop.owner: process.pid names the socket's owner
+	ownerNone            = drops.OwnerNone    // tcp_drop.owner: no socket a process holds
+	ownerUnknown         = drops.OwnerUnknown // tcp_drop.owner: a socket whose process was not found
+	listenOverflowReason = drops.ListenOverflowReason
+	notAvailable         = drops.NotAvailable // tcp_drop.reason on kernels that pass none
+)
+
 // logConverter turns drops into log records. It keeps the strings it
 // made for repeated values (addresses) and its line buffer, so it is not
 // safe for concurrent use: the receiver has one per pushing goroutine. It
@@ -125,7 +134,7 @@ func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon
 // attributes: the owner's pid, name, cgroup and container.
 func putOwner(attrs pcommon.Map, who drops.Owner) {
 	attrs.PutStr(attrOwner, who.Status)
-	if who.Status != drops.OwnerProcess {
+	if who.Status != ownerProcess {
 		return
 	}
 	attrs.PutInt(attrPID, int64(who.Process.PID))
@@ -141,12 +150,12 @@ func putOwner(attrs pcommon.Map, who drops.Owner) {
 // appendOwner writes "1234 (nginx)", or what is known instead.
 func appendOwner(b []byte, who drops.Owner) []byte {
 	switch who.Status {
-	case drops.OwnerProcess:
+	case ownerProcess:
 		b = strconv.AppendInt(b, int64(who.Process.PID), 10)
 		b = append(b, " ("...)
 		b = append(b, who.Process.Comm...)
 		return append(b, ')')
-	case drops.OwnerNone:
+	case ownerNone:
 		return append(b, "- (no owner)"...)
 	default:
 		return append(b, "? (owner unknown)"...)

@@ -98,10 +98,10 @@ func (m *metricsConverter) appendPackets(md pmetric.Metrics, counts []drops.Coun
 		if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropOwner] {
 			attrs.PutStr(attrOwner, k.Owner)
 		}
-		if k.Owner == drops.OwnerProcess && m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessPid] {
+		if k.Owner == ownerProcess && m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessPid] {
 			attrs.PutInt(attrPID, int64(k.PID))
 		}
-		if k.Owner == drops.OwnerProcess && m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessExecutableName] {
+		if k.Owner == ownerProcess && m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessExecutableName] {
 			attrs.PutStr(attrExecutable, k.Comm)
 		}
 		if k.Container != "" {
@@ -129,10 +129,10 @@ func scopeMetrics(md pmetric.Metrics) pmetric.MetricSlice {
 // left zero so their counts add up.
 func (m *metricsConverter) kept(k drops.CountKey) drops.CountKey {
 	out := drops.CountKey{Owner: k.Owner}
-	if !m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropOwner] && k.Owner != drops.OwnerProcess {
+	if !m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropOwner] && k.Owner != ownerProcess {
 		out.Owner = "" // "none" and "unknown" are one point when not told apart
 	}
-	if k.Owner == drops.OwnerProcess {
+	if k.Owner == ownerProcess {
 		if m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessPid] {
 			out.PID = k.PID
 		}

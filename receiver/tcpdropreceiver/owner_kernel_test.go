@@ -22,7 +22,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"golang.org/x/sys/unix"
 
-	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/internal/roottest"
 	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 )
@@ -197,7 +196,7 @@ func TestDropsNameTheListenersOwner(t *testing.T) {
 			require.Len(t, records, int(dropped), "one record per packet the rule dropped")
 			for _, lr := range records {
 				at := lr.Attributes().AsRaw()
-				require.Equal(t, drops.OwnerProcess, at[attrOwner])
+				require.Equal(t, ownerProcess, at[attrOwner])
 				require.Equal(t, int64(a), attrInt(at, attrPID), "the listener's owner, A")
 				require.Equal(t, "sleep", at[attrExecutable])
 				require.Equal(t, cgroupPath, at[attrCgroup])
@@ -241,7 +240,7 @@ func TestListenOverflowsAreExact(t *testing.T) {
 
 			overflowsOfA := func(at map[string]any) bool {
 				return attrInt(at, attrPID) == int64(a) && attrInt(at, attrLocalPort) == int64(addr.Port()) &&
-					at[attrReason] == drops.ListenOverflowReason
+					at[attrReason] == listenOverflowReason
 			}
 			reported := func() (records, metric int64) {
 				for _, lr := range sinkRecords(logs, overflowsOfA) {
@@ -250,7 +249,7 @@ func TestListenOverflowsAreExact(t *testing.T) {
 				}
 				metric = sinkTotal(metrics, packetsName, func(dp pmetric.NumberDataPoint) bool {
 					at := dp.Attributes().AsRaw()
-					return attrInt(at, attrPID) == int64(a) && at[attrReason] == drops.ListenOverflowReason
+					return attrInt(at, attrPID) == int64(a) && at[attrReason] == listenOverflowReason
 				})
 				return records, metric
 			}
@@ -267,7 +266,7 @@ func TestListenOverflowsAreExact(t *testing.T) {
 				}
 				if time.Now().After(deadline) {
 					var seen []string
-					for _, lr := range sinkRecords(logs, func(at map[string]any) bool { return at[attrReason] == drops.ListenOverflowReason }) {
+					for _, lr := range sinkRecords(logs, func(at map[string]any) bool { return at[attrReason] == listenOverflowReason }) {
 						seen = append(seen, fmt.Sprintf("%s %v", lr.Body().Str(), lr.Attributes().AsRaw()))
 					}
 					t.Fatalf("overflows never matched the kernel's: %d in log records, %d in tcp_drop.packets, %d in TcpExt:ListenOverflows; the records:\n%s",

@@ -22,6 +22,7 @@ import (
 type cannedKernel struct {
 	batches  chan []probe.Event
 	taken    atomic.Int64 // batches handed out
+	emptied  atomic.Int64 // when the last batch given was handed out, in Unix nanoseconds
 	counts   probe.Counts
 	detached atomic.Bool
 	closed   chan struct{}
@@ -40,6 +41,9 @@ func (k *cannedKernel) ReadBatch(evs []probe.Event) (int, error) {
 	select {
 	case b := <-k.batches:
 		k.taken.Add(1)
+		if len(k.batches) == 0 {
+			k.emptied.Store(time.Now().UnixNano())
+		}
 		return copy(evs, b), nil
 	case <-k.closed:
 		return 0, probe.ErrClosed

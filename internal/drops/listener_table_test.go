@@ -1,6 +1,6 @@
 //go:build linux
 
-package tcpdropreceiver
+package drops
 
 import (
 	"maps"

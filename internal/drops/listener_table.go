@@ -1,6 +1,6 @@
 //go:build linux
 
-package tcpdropreceiver
+package drops
 
 import (
 	"net/netip"
@@ -12,7 +12,8 @@ import (
 // listenerTable is the kernel program's listener table for ls: each
 // listener under the address it is bound to, so that a packet dropped on
 // its way is matched with the socket the kernel would have given it (see
-// probe.ListenerAddr for how the program looks it up).
+// probe.ListenerAddr for how the program looks it up, probe.AddListener for
+// which of the sockets sharing an address it keeps).
 func listenerTable(ls []listeners.Listener) map[probe.ListenerAddr]uint64 {
 	table := make(map[probe.ListenerAddr]uint64, len(ls))
 	// An IPv6 socket bound to any address takes IPv4 connections too,
@@ -20,11 +21,10 @@ func listenerTable(ls []listeners.Listener) map[probe.ListenerAddr]uint64 {
 	// first, as the kernel prefers.
 	dualStack := make(map[probe.ListenerAddr]uint64)
 	for _, l := range ls {
-		addr := netip.AddrPortFrom(l.Addr.Addr().Unmap(), l.Addr.Port())
-		putLowest(table, probe.ListenerAddr{Netns: l.Netns, Addr: addr}, l.Inode)
-		if addr.Addr() == netip.IPv6Unspecified() && !l.V6Only {
-			any4 := netip.AddrPortFrom(netip.IPv4Unspecified(), addr.Port())
-			putLowest(dualStack, probe.ListenerAddr{Netns: l.Netns, Addr: any4}, l.Inode)
+		probe.AddListener(table, probe.ListenerAddr{Netns: l.Netns, Addr: l.Addr}, l.Inode)
+		if l.Addr.Addr() == netip.IPv6Unspecified() && !l.V6Only {
+			any4 := netip.AddrPortFrom(netip.IPv4Unspecified(), l.Addr.Port())
+			probe.AddListener(dualStack, probe.ListenerAddr{Netns: l.Netns, Addr: any4}, l.Inode)
 		}
 	}
 	for la, ino := range dualStack {
@@ -33,12 +33,4 @@ func listenerTable(ls []listeners.Listener) map[probe.ListenerAddr]uint64 {
 		}
 	}
 	return table
-}
-
-// putLowest keeps the lowest inode of the sockets sharing an address
-// (SO_REUSEPORT): the same one every time.
-func putLowest(table map[probe.ListenerAddr]uint64, la probe.ListenerAddr, ino uint64) {
-	if old, ok := table[la]; !ok || ino < old {
-		table[la] = ino
-	}
 }

@@ -3,6 +3,7 @@ package owners
 import (
 	"bufio"
 	"bytes"
+	"path"
 	"strings"
 )
 
@@ -10,16 +11,23 @@ import (
 type cgroupInfo struct {
 	Path        string // the cgroup v2 path if any, else a v1 one (see parseCgroup)
 	ContainerID string
+	PodUID      string
 }
 
 // parseCgroup reads /proc/<pid>/cgroup: lines "hierarchy-id:controllers:path".
 // The cgroup v2 line is "0::<path>"; hybrid hosts (cgroup2 mounted at
 // /sys/fs/cgroup/unified) have it next to the v1 lines, pure v2 hosts have
 // only it. Path is the v2 path; on a v1-only host it is the name=systemd
-// hierarchy's path, else the first line's. The container id is looked for in
-// the v2 path first, then in the v1 paths: on a hybrid host a runtime using
-// the cgroupfs driver may place containers only in the v1 hierarchies.
-func parseCgroup(b []byte) cgroupInfo {
+// hierarchy's path, else the first line's. The container id and the pod uid
+// are looked for in the v2 path first, then in the v1 paths: on a hybrid host
+// a runtime using the cgroupfs driver may place containers only in the v1
+// hierarchies.
+//
+// The kernel writes each path relative to the reader's cgroup namespace
+// ("/../../system.slice/x.service" for a group outside it); roots gives, by
+// hierarchy id, the absolute path of that namespace's root, which makes them
+// absolute again (nil: the reader sees the whole hierarchy).
+func parseCgroup(b []byte, roots cgroupRoots) cgroupInfo {
 	var v2, systemd, first string
 	var haveV2 bool
 	var v1 []string
@@ -30,25 +38,25 @@ func parseCgroup(b []byte) cgroupInfo {
 		if !ok {
 			continue
 		}
-		ctrl, path, ok := strings.Cut(rest, ":")
+		ctrl, p, ok := strings.Cut(rest, ":")
 		if !ok {
 			continue
 		}
 		// A v2 cgroup removed while the process still sits in it (a zombie).
-		path = strings.TrimSuffix(path, " (deleted)")
+		p = roots.rebase(id, strings.TrimSuffix(p, " (deleted)"))
 		switch {
 		case id == "0" && ctrl == "":
 			if !haveV2 {
-				v2, haveV2 = path, true
+				v2, haveV2 = p, true
 			}
 			continue
 		case ctrl == "name=systemd" && systemd == "":
-			systemd = path
+			systemd = p
 		}
 		if first == "" {
-			first = path
+			first = p
 		}
-		v1 = append(v1, path)
+		v1 = append(v1, p)
 	}
 	info := cgroupInfo{Path: v2}
 	if !haveV2 {
@@ -57,12 +65,30 @@ func parseCgroup(b []byte) cgroupInfo {
 			info.Path = first
 		}
 	}
-	info.ContainerID = ContainerID(v2)
+	info.ContainerID, info.PodUID = ContainerID(v2), PodUID(v2)
 	for _, p := range v1 {
-		if info.ContainerID != "" {
-			break
+		if info.ContainerID == "" {
+			info.ContainerID = ContainerID(p)
 		}
-		info.ContainerID = ContainerID(p)
+		if info.PodUID == "" {
+			info.PodUID = PodUID(p)
+		}
 	}
 	return info
+}
+
+// cgroupRoots are the absolute paths of a cgroup namespace's root, by
+// hierarchy id ("0" for cgroup v2), as the host's namespace sees them.
+type cgroupRoots map[string]string
+
+// rebase makes p, a path relative to the namespace's root in hierarchy id,
+// absolute. A path the kernel wrote outside the namespace goes up with
+// "..": /../x below root /a/b is /a/x. Without a root for the hierarchy p
+// stays as written.
+func (r cgroupRoots) rebase(id, p string) string {
+	root, ok := r[id]
+	if !ok || root == "/" || !strings.HasPrefix(p, "/") {
+		return p
+	}
+	return path.Join(root, p)
 }

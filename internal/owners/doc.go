@@ -1,7 +1,8 @@
 // Package owners finds the process that owns a socket, given the socket's
 // inode number (the N of "socket:[N]" in /proc/<pid>/fd, and of
 // sk->sk_socket->file->f_inode->i_ino in the kernel), with the cgroup and
-// container it runs in.
+// container and Kubernetes pod it runs in, also from inside a container with
+// a cgroup namespace of its own (namespace.go).
 //
 // The kernel keeps no map from sockets to processes: the only way is to read
 // every process's descriptor table. A Resolver does that once, caches the

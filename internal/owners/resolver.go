@@ -10,8 +10,9 @@ import (
 type Owner struct {
 	PID         int
 	Comm        string // /proc/<pid>/comm: the name, at most 15 bytes
-	CgroupPath  string // cgroup v2 path, as in /proc/<pid>/cgroup's "0::" line (relative to the cgroup2 mount)
+	CgroupPath  string // cgroup v2 path, as in /proc/<pid>/cgroup's "0::" line, from the host's cgroup root (see namespaceRoots)
 	ContainerID string // 64 hex digits, or "" outside a container (see ContainerID)
+	PodUID      string // the Kubernetes pod's uid, or "" outside a pod (see PodUID)
 }
 
 // Defaults of a Resolver.
@@ -35,6 +36,8 @@ type Resolver struct {
 	minInterval time.Duration
 	scanBudget  time.Duration
 	maxEntries  int
+	roots       cgroupRoots // this process's cgroup namespace, from the host's (nil: the host's own)
+	rootsErr    error
 
 	snap atomic.Pointer[snapshot]
 
@@ -63,10 +66,16 @@ type Stats struct {
 }
 
 // NewResolver returns a Resolver reading procRoot ("/proc", or a fixture
-// tree in tests). It scans nothing until the first Lookup.
+// tree in tests). It scans nothing until the first Lookup. In a cgroup
+// namespace of its own it learns the namespace's place in the host's
+// hierarchy, to report cgroup paths as the host names them; see
+// CgroupNamespaceErr.
 func NewResolver(procRoot string) *Resolver {
+	roots, err := namespaceRoots(procRoot)
 	r := &Resolver{
 		procRoot:    procRoot,
+		roots:       roots,
+		rootsErr:    err,
 		minInterval: defaultMinInterval,
 		scanBudget:  defaultScanBudget,
 		maxEntries:  defaultMaxEntries,
@@ -116,6 +125,12 @@ func (r *Resolver) Cached(inode uint64) (Owner, bool) {
 	return r.snap.Load().get(inode)
 }
 
+// CgroupNamespaceErr says why cgroup paths are relative to this process's
+// cgroup namespace rather than the host's (nil: they are the host's). The
+// container ids and pod uids in them are still found, except this
+// container's own and its pod's for processes of that pod.
+func (r *Resolver) CgroupNamespaceErr() error { return r.rootsErr }
+
 // Stats returns counts of the Resolver's work.
 func (r *Resolver) Stats() Stats {
 	r.scanMu.Lock()
@@ -163,7 +178,7 @@ func (r *Resolver) rescan() {
 			procs[pid] = old.procs[pid] // not reached this time: keep what was read
 			continue
 		}
-		o := readProcess(r.procRoot, pid, buf)
+		o := readProcess(r.procRoot, r.roots, pid, buf)
 		procs[pid] = &o
 	}
 	r.snap.Store(&snapshot{sockets: res.sockets, procs: procs})

@@ -53,17 +53,18 @@ func scanSockets(procRoot string, from int32, deadline time.Time, maxEntries int
 	return res
 }
 
-// readProcess reads the name and cgroup of pid, using buf for the files.
+// readProcess reads the name and cgroup of pid, using buf for the files;
+// roots rebases cgroup paths (see namespaceRoots).
 // Files that cannot be read (the process exited) leave their fields empty.
-func readProcess(procRoot string, pid int32, buf []byte) Owner {
+func readProcess(procRoot string, roots cgroupRoots, pid int32, buf []byte) Owner {
 	o := Owner{PID: int(pid)}
 	dir := procfs.PIDDir(procRoot, pid)
 	if b, err := readSmall(dir+"/comm", buf); err == nil {
 		o.Comm = string(bytes.TrimRight(b, "\n"))
 	}
 	if b, err := readSmall(dir+"/cgroup", buf); err == nil {
-		cg := parseCgroup(b)
-		o.CgroupPath, o.ContainerID = cg.Path, cg.ContainerID
+		cg := parseCgroup(b, roots)
+		o.CgroupPath, o.ContainerID, o.PodUID = cg.Path, cg.ContainerID, cg.PodUID
 	}
 	return o
 }

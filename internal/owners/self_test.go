@@ -44,8 +44,9 @@ func TestLookupSelf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Owner{PID: os.Getpid(), Comm: string(bytes.TrimSpace(comm)), CgroupPath: parseCgroup(cg).Path,
-		ContainerID: parseCgroup(cg).ContainerID}
+	info := parseCgroup(cg, nil)
+	want := Owner{PID: os.Getpid(), Comm: string(bytes.TrimSpace(comm)), CgroupPath: info.Path,
+		ContainerID: info.ContainerID, PodUID: info.PodUID}
 	r := NewResolver("/proc")
 	got, ok := r.Lookup(ino)
 	if !ok || got != want {

@@ -48,7 +48,12 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 	symbols.WarnIfRestricted(func(msg string) { logger.Warn(msg) })
 	src := Sources{Kernel: p, Names: runningKernel{reasons: reasons, symbols: symbols}}
 	if opts.ResolveOwners {
-		src.Owners = owners.NewResolver("/proc")
+		r := owners.NewResolver("/proc")
+		if err := r.CgroupNamespaceErr(); err != nil {
+			logger.Warn("tcp_drop: cgroup paths are reported as this container's cgroup namespace writes them (relative to it), not as the host names them: "+
+				"run with the host's pid namespace and CAP_SYS_ADMIN", zap.Error(err))
+		}
+		src.Owners = r
 	}
 	if watch {
 		src.Listeners = listeners.NewWatcher("/proc")

@@ -15,7 +15,9 @@ type CountKey struct {
 	Owner     string // Owner.Status
 	PID       int    // the owner's, when Owner is OwnerProcess; else 0
 	Comm      string // the owner's name, likewise
+	Cgroup    string // the owner's cgroup path, likewise
 	Container string // the owner's container id, likewise
+	PodUID    string // the owner's Kubernetes pod uid, likewise
 	Reason    string
 	Function  string // "" for listen-queue overflows
 }
@@ -110,7 +112,8 @@ func (t *Tally) owner(inode uint64) Owner {
 func keyOf(owner Owner, reason, function string) CountKey {
 	k := CountKey{Owner: owner.Status, Reason: reason, Function: function}
 	if owner.Status == OwnerProcess {
-		k.PID, k.Comm, k.Container = owner.Process.PID, owner.Process.Comm, owner.Process.ContainerID
+		p := owner.Process
+		k.PID, k.Comm, k.Cgroup, k.Container, k.PodUID = p.PID, p.Comm, p.CgroupPath, p.ContainerID, p.PodUID
 	}
 	return k
 }

@@ -21,7 +21,10 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	require.Equal(t, 10*time.Second, cfg.CollectionInterval)
 	require.Equal(t, 8<<20, cfg.RingBufferSize)
 	require.True(t, cfg.Metrics.TCPDropPackets.Enabled)
-	require.Len(t, cfg.Metrics.TCPDropPackets.EnabledAttributes, 6)
+	require.Len(t, cfg.Metrics.TCPDropPackets.EnabledAttributes, 3)
+	ra := cfg.ResourceAttributes
+	require.True(t, ra.ProcessPid.Enabled && ra.ProcessExecutableName.Enabled && ra.ProcessLinuxCgroup.Enabled && ra.ContainerID.Enabled && ra.K8sPodUID.Enabled,
+		"every owner attribute is on by default")
 }
 
 func TestLoadConfig(t *testing.T) {
@@ -131,6 +134,13 @@ func requireSameConfig(t *testing.T, want, got *Config) {
 	require.Equal(t, want.ListenQueues, got.ListenQueues)
 	require.ElementsMatch(t, want.Metrics.TCPDropPackets.EnabledAttributes, got.Metrics.TCPDropPackets.EnabledAttributes)
 	require.Equal(t, want.Metrics.TCPDropEventsShed.Enabled, got.Metrics.TCPDropEventsShed.Enabled)
+	w, g := want.ResourceAttributes, got.ResourceAttributes
+	for _, pair := range [][2]metadata.ResourceAttributeConfig{
+		{w.ProcessPid, g.ProcessPid}, {w.ProcessExecutableName, g.ProcessExecutableName},
+		{w.ProcessLinuxCgroup, g.ProcessLinuxCgroup}, {w.ContainerID, g.ContainerID}, {w.K8sPodUID, g.K8sPodUID},
+	} {
+		require.Equal(t, pair[0].Enabled, pair[1].Enabled)
+	}
 }
 
 // TestConfigRefusesBentNumbers: a number the decoder would bend into an

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
+	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
 
 // benchEvents is one read batch of distinct drops, as a flood makes them.
@@ -26,7 +27,7 @@ func benchEvents() []probe.Event {
 // engine's naming and (cached) owners, then the receiver's mapping.
 func BenchmarkConvertLogs(b *testing.B) {
 	namer := drops.NewNamer(loadFixtureNames(b))
-	conv := newLogConverter("bench")
+	conv := newLogConverter("bench", metadata.DefaultResourceAttributesConfig())
 	events := benchEvents()
 	batch := make([]drops.Drop, 0, len(events))
 	now := time.Now()
@@ -46,7 +47,7 @@ func BenchmarkConvertLogs(b *testing.B) {
 // BenchmarkConvertNamedLogs: drops the engine named to log records, per
 // drop: the receiver's mapping alone.
 func BenchmarkConvertNamedLogs(b *testing.B) {
-	conv := newLogConverter("bench")
+	conv := newLogConverter("bench", metadata.DefaultResourceAttributesConfig())
 	batch := nameDrops(b, benchEvents())
 	now := time.Now()
 	b.ReportAllocs()

@@ -78,8 +78,15 @@ const (
 	containerID   = "3f4e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100"
 )
 
+// The server runs in a Kubernetes pod (containerd, systemd driver).
+const (
+	podUID     = "1f7e6a2b-8c1d-4e5f-9a0b-1c2d3e4f5a6b"
+	podCgroup  = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1f7e6a2b_8c1d_4e5f_9a0b_1c2d3e4f5a6b.slice"
+	serverPath = podCgroup + "/cri-containerd-" + containerID + ".scope"
+)
+
 var testOwners = fixtureOwners{serverSocket: {
-	PID: 4321, Comm: "server", CgroupPath: "/system.slice/docker-" + containerID + ".scope", ContainerID: containerID,
+	PID: 4321, Comm: "server", CgroupPath: serverPath, ContainerID: containerID, PodUID: podUID,
 }}
 
 var dropTime = time.Date(2026, 2, 1, 15, 4, 23, 5000, time.UTC)
@@ -123,7 +130,7 @@ func nameDrops(t testing.TB, events []probe.Event) []drops.Drop {
 }
 
 func TestLogsGolden(t *testing.T) {
-	conv := newLogConverter("1.2.3")
+	conv := newLogConverter("1.2.3", metadata.DefaultResourceAttributesConfig())
 	requireLogsGolden(t, "logs.yaml", conv.convert(nameDrops(t, fixtureEvents()), dropTime.Add(time.Second)))
 }
 
@@ -141,13 +148,13 @@ func requireLogsGolden(t *testing.T, file string, got plog.Logs) {
 }
 
 func TestLogBodyLine(t *testing.T) {
-	conv := newLogConverter("1.2.3")
+	conv := newLogConverter("1.2.3", metadata.DefaultResourceAttributesConfig())
 	logs := conv.convert(nameDrops(t, fixtureEvents()[:2]), dropTime)
-	records := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	// Two owners: two Resources, a record each.
 	require.Equal(t, "Drop | PID: - (no owner) | Reason: NO_SOCKET | Function: tcp_v4_rcv+0x63 | 127.0.0.1:40000 -> 127.0.0.1:9 [SYN] | CPU: 1234 (nc)",
-		records.At(0).Body().Str())
+		logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
 	require.Equal(t, "Drop | PID: 4321 (server) | Reason: NETFILTER_DROP | Function: nf_hook_slow+0x12a | [2001:db8::1]:51234 -> [2001:db8::2]:8080 [ACK|RST] | CPU: 5678 (curl)",
-		records.At(1).Body().Str())
+		logs.ResourceLogs().At(1).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
 }
 
 func fixtureCounts() probe.Counts {
@@ -222,7 +229,7 @@ func convertFixture(m testMetrics, now time.Time) pmetric.Metrics {
 }
 
 func TestOverflowLogsGolden(t *testing.T) {
-	conv := overflowConverter{logs: newLogConverter("1.2.3")}
+	conv := overflowConverter{logs: newLogConverter("1.2.3", metadata.DefaultResourceAttributesConfig())}
 	got := conv.convert(fixtureOverflows(), dropTime)
 	require.Equal(t, "Listen overflow | PID: 4321 (server) | Listener: [::]:8080 | Refused: 12 | Accept queue: 128/128",
 		got.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
@@ -277,7 +284,7 @@ func TestMetricsTimestamps(t *testing.T) {
 // what metadata.yaml defines, through the generated builder.
 func TestPacketsMetricMatchesMetadata(t *testing.T) {
 	mb := metadata.NewMetricsBuilder(metadata.DefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type))
-	mb.RecordTCPDropPacketsDataPoint(0, 1, 1, "x", "c", metadata.AttributeTCPDropOwnerProcess, "y", "z")
+	mb.RecordTCPDropPacketsDataPoint(0, 1, metadata.AttributeTCPDropOwnerProcess, "y", "z")
 	generated := mb.Emit().ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 	var want, got int
 	for i := 0; i < generated.Len(); i++ {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
@@ -62,30 +63,12 @@ func TestShutdownDeliversEverything(t *testing.T) {
 	require.NoError(t, lr.Shutdown(context.Background()))
 	require.NoError(t, mr.Shutdown(context.Background()))
 
-	delivered := 0
-	for _, ld := range logs.AllLogs() {
-		records := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
-		for i := 0; i < records.Len(); i++ {
-			if v, _ := records.At(i).Attributes().Get(attrNetns); v.Int() == int64(ns.Inode()) {
-				delivered++
-			}
-		}
-	}
+	delivered := len(sinkRecords(logs, func(a map[string]any) bool { return attrInt(a, attrNetns) == int64(ns.Inode()) }))
 	require.Equal(t, int(dropped), delivered, "log records for the drops made before Shutdown")
 
 	require.Len(t, metrics.AllMetrics(), 1, "one collection: the final one")
-	var counted int64
-	all := metrics.AllMetrics()[0].ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
-	for i := 0; i < all.Len(); i++ {
-		if all.At(i).Name() != packetsName {
-			continue
-		}
-		points := all.At(i).Sum().DataPoints()
-		for j := 0; j < points.Len(); j++ {
-			if pid, _ := points.At(j).Attributes().Get(attrPID); pid.Int() == int64(os.Getpid()) {
-				counted += points.At(j).IntValue()
-			}
-		}
-	}
+	counted, _ := sumPoints(metrics.AllMetrics()[0], packetsName, func(dp pmetric.NumberDataPoint) bool {
+		return attrInt(dp.Attributes().AsRaw(), attrPID) == int64(os.Getpid())
+	})
 	require.Equal(t, int64(dropped), counted, "tcp_drop.packets of this process's listener in the final collection")
 }

@@ -24,18 +24,18 @@ const (
 )
 
 // overflowConverter turns listen-queue overflows into log records, one per
-// listener and poll.
+// listener and poll, under its owner's Resource.
 type overflowConverter struct {
-	logs *logConverter // for the scope and the address strings
+	logs *logConverter // for the Resources, the scope and the address strings
 }
 
 func (c overflowConverter) convert(reports []drops.Overflow, now time.Time) plog.Logs {
-	logs, records := c.logs.newRecords(len(reports))
+	c.logs.begin()
 	ts := pcommon.NewTimestampFromTime(now)
 	for i := range reports {
-		c.record(&reports[i], records.AppendEmpty(), ts)
+		c.record(&reports[i], c.logs.recordsOf(reports[i].Owner).AppendEmpty(), ts)
 	}
-	return logs
+	return c.logs.logs
 }
 
 func (c overflowConverter) record(o *drops.Overflow, lr plog.LogRecord, ts pcommon.Timestamp) {
@@ -46,7 +46,7 @@ func (c overflowConverter) record(o *drops.Overflow, lr plog.LogRecord, ts pcomm
 	lr.Body().SetStr(overflowBody(o))
 
 	attrs := lr.Attributes()
-	putOwner(attrs, o.Owner)
+	attrs.PutStr(attrOwner, o.Owner.Status)
 	if o.Inode != 0 {
 		attrs.PutInt(attrSocketInode, int64(o.Inode))
 	}

@@ -11,8 +11,8 @@ import (
 )
 
 // The listen-queue gauges as metadata.yaml defines them. They are built
-// here, not by the generated builder, so that a listener whose owner is not
-// known has no process.pid rather than a made-up 0.
+// here, not by the generated builder, so that each listener's point sits
+// under its owner's Resource.
 const (
 	queueSizeName         = "tcp_drop.listen.queue.size"
 	queueSizeDescription  = "Connections waiting in a listening socket's accept queue, as last read (every listen_queues::poll_interval). At tcp_drop.listen.queue.limit, new connections overflow."
@@ -48,8 +48,9 @@ func newQueueGauges(cfg metadata.MetricsBuilderConfig) queueGauges {
 	return g
 }
 
-// append adds a data point per listener to each enabled gauge.
-func (g *queueGauges) append(md pmetric.Metrics, ls []drops.Listener, start, ts pcommon.Timestamp) {
+// append adds a data point per listener to each enabled gauge, under the
+// listener's owner's Resource.
+func (g *queueGauges) append(byOwner *metricsByResource, ls []drops.Listener, start, ts pcommon.Timestamp) {
 	if len(ls) == 0 {
 		return
 	}
@@ -57,25 +58,24 @@ func (g *queueGauges) append(md pmetric.Metrics, ls []drops.Listener, start, ts 
 		if !q.enabled {
 			continue
 		}
-		metric := scopeMetrics(md).AppendEmpty()
-		metric.SetName(q.name)
-		metric.SetUnit(queueUnit)
-		metric.SetDescription(q.description)
-		points := metric.SetEmptyGauge().DataPoints()
-		points.EnsureCapacity(len(ls))
+		points := map[resourceKey]pmetric.NumberDataPointSlice{}
 		for i := range ls {
 			l := &ls[i]
-			dp := points.AppendEmpty()
+			k := byOwner.res.ofOwner(l.Owner)
+			ps, ok := points[k]
+			if !ok {
+				metric := byOwner.metrics(k).AppendEmpty()
+				metric.SetName(q.name)
+				metric.SetUnit(queueUnit)
+				metric.SetDescription(q.description)
+				ps = metric.SetEmptyGauge().DataPoints()
+				points[k] = ps
+			}
+			dp := ps.AppendEmpty()
 			dp.SetStartTimestamp(start)
 			dp.SetTimestamp(ts)
 			dp.SetIntValue(q.value(l))
 			attrs := dp.Attributes()
-			if l.Owner.Status == ownerProcess && q.keep[attrPID] {
-				attrs.PutInt(attrPID, int64(l.Owner.Process.PID))
-			}
-			if l.Owner.Status == ownerProcess && q.keep[attrExecutable] {
-				attrs.PutStr(attrExecutable, l.Owner.Process.Comm)
-			}
 			if q.keep[attrLocalAddress] {
 				attrs.PutStr(attrLocalAddress, l.Addr.Addr().Unmap().String())
 			}

@@ -17,8 +17,6 @@ import (
 // Log record attribute keys. Semantic conventions where they exist; the
 // rest under the receiver's own prefix.
 const (
-	attrPID           = "process.pid"
-	attrExecutable    = "process.executable.name"
 	attrReason        = "tcp_drop.reason"
 	attrFunction      = "tcp_drop.kernel_function"
 	attrLocation      = "tcp_drop.location"
@@ -32,13 +30,20 @@ const (
 	attrInterfaceName = "network.interface.name"
 	attrNetns         = "tcp_drop.netns.inode"
 	attrOwner         = "tcp_drop.owner"
-	attrCgroup        = "process.linux.cgroup"
-	attrContainer     = "container.id"
 	attrSocketInode   = "tcp_drop.socket.inode"
 	attrContextPID    = "tcp_drop.context.pid"
 	attrContextComm   = "tcp_drop.context.comm"
 	attrKernelStack   = "tcp_drop.kernel_stack"
-	logAttributeCount = 21
+	logAttributeCount = 17
+)
+
+// Resource attribute keys: who owns the socket (see resource.go).
+const (
+	attrPID        = "process.pid"
+	attrExecutable = "process.executable.name"
+	attrCgroup     = "process.linux.cgroup"
+	attrContainer  = "container.id"
+	attrPodUID     = "k8s.pod.uid"
 )
 
 // Attribute values that come from the engine.
@@ -50,42 +55,60 @@ const (
 	notAvailable         = drops.NotAvailable // tcp_drop.reason on kernels that pass none
 )
 
-// logConverter turns drops into log records. It keeps the strings it
-// made for repeated values (addresses) and its line buffer, so it is not
-// safe for concurrent use: the receiver has one per pushing goroutine. It
-// does no I/O: the engine resolved owners and names.
+// logConverter turns drops into log records, under one Resource per owner.
+// It keeps the strings it made for repeated values (addresses), its line
+// buffer and the plog.Logs being made, so it is not safe for concurrent
+// use: the receiver has one per pushing goroutine. It does no I/O: the
+// engine resolved owners and names.
 type logConverter struct {
 	version string // the collector's, as the metrics' scope carries it
+	res     resources
 	addrs   map[netip.Addr]string
 	line    []byte
+
+	logs   plog.Logs                           // being made
+	groups map[resourceKey]plog.LogRecordSlice // logs' records, by Resource
 }
 
 // maxCached bounds the address cache against churn.
 const maxCached = 4096
 
-func newLogConverter(version string) *logConverter {
-	return &logConverter{version: version, addrs: map[netip.Addr]string{}}
+func newLogConverter(version string, cfg metadata.ResourceAttributesConfig) *logConverter {
+	return &logConverter{version: version, res: resources{cfg}, addrs: map[netip.Addr]string{}, groups: map[resourceKey]plog.LogRecordSlice{}}
 }
 
-// newRecords starts a plog.Logs with the receiver's scope, for n records.
-func (c *logConverter) newRecords(n int) (plog.Logs, plog.LogRecordSlice) {
-	logs := plog.NewLogs()
-	scope := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
+// begin starts a new plog.Logs.
+func (c *logConverter) begin() {
+	c.logs = plog.NewLogs()
+	clear(c.groups)
+}
+
+// recordsOf returns the records of owner's Resource in the plog.Logs being
+// made, with the receiver's scope, made on first use.
+func (c *logConverter) recordsOf(owner drops.Owner) plog.LogRecordSlice {
+	k := c.res.ofOwner(owner)
+	if records, ok := c.groups[k]; ok {
+		return records
+	}
+	rl := c.logs.ResourceLogs().AppendEmpty()
+	c.res.fill(k, rl.Resource())
+	scope := rl.ScopeLogs().AppendEmpty()
 	scope.Scope().SetName(metadata.ScopeName)
 	scope.Scope().SetVersion(c.version)
 	records := scope.LogRecords()
-	records.EnsureCapacity(n)
-	return logs, records
+	c.groups[k] = records
+	return records
 }
 
-// convert makes one plog.Logs holding a record per drop.
+// convert makes one plog.Logs holding a record per drop, under its
+// owner's Resource.
 func (c *logConverter) convert(batch []drops.Drop, observed time.Time) plog.Logs {
-	logs, records := c.newRecords(len(batch))
+	c.begin()
 	obs := pcommon.NewTimestampFromTime(observed)
 	for i := range batch {
-		c.record(&batch[i], records.AppendEmpty(), obs)
+		c.record(&batch[i], c.recordsOf(batch[i].Owner).AppendEmpty(), obs)
 	}
-	return logs
+	return c.logs
 }
 
 func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon.Timestamp) {
@@ -97,7 +120,7 @@ func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon
 
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(logAttributeCount)
-	putOwner(attrs, d.Owner)
+	attrs.PutStr(attrOwner, d.Owner.Status)
 	if d.SocketInode != 0 {
 		attrs.PutInt(attrSocketInode, int64(d.SocketInode))
 	}
@@ -127,23 +150,6 @@ func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon
 		for _, loc := range d.Stack {
 			frames.AppendEmpty().SetStr(loc)
 		}
-	}
-}
-
-// putOwner sets tcp_drop.owner and, when the owner is known, the process
-// attributes: the owner's pid, name, cgroup and container.
-func putOwner(attrs pcommon.Map, who drops.Owner) {
-	attrs.PutStr(attrOwner, who.Status)
-	if who.Status != ownerProcess {
-		return
-	}
-	attrs.PutInt(attrPID, int64(who.Process.PID))
-	attrs.PutStr(attrExecutable, who.Process.Comm)
-	if who.Process.CgroupPath != "" {
-		attrs.PutStr(attrCgroup, who.Process.CgroupPath)
-	}
-	if who.Process.ContainerID != "" {
-		attrs.PutStr(attrContainer, who.Process.ContainerID)
 	}
 }
 

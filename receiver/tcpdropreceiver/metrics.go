@@ -24,12 +24,15 @@ const (
 )
 
 // metricsConverter turns the engine's cumulative counts into cumulative
-// sums, and the listeners' queues into gauges. It does no I/O.
+// sums, and the listeners' queues into gauges, under one Resource per
+// owner. It does no I/O.
 type metricsConverter struct {
 	builder *metadata.MetricsBuilder // the sums without attributes
 	packets metadata.TCPDropPacketsMetricConfig
 	keep    map[metadata.TCPDropPacketsMetricAttributeKey]bool
 	queues  queueGauges
+	res     resources
+	version string
 	start   pcommon.Timestamp // when counting began
 }
 
@@ -44,6 +47,8 @@ func newMetricsConverter(cfg metadata.MetricsBuilderConfig, set receiver.Setting
 		packets: cfg.Metrics.TCPDropPackets,
 		keep:    keep,
 		queues:  newQueueGauges(cfg),
+		res:     resources{cfg.ResourceAttributes},
+		version: set.BuildInfo.Version,
 		start:   ts,
 	}
 }
@@ -56,19 +61,26 @@ func (m *metricsConverter) convert(c drops.Counts, listeners []drops.Listener, n
 	m.builder.RecordTCPDropEventsLostDataPoint(ts, int64(c.Lost))
 	m.builder.RecordTCPDropEventsShedDataPoint(ts, int64(c.Shed))
 	m.builder.RecordTCPDropKernelMissedDataPoint(ts, int64(c.Missed))
-	md := m.builder.Emit()
+	byOwner := newMetricsByResource(m.builder.Emit(), m.res, m.version)
 	if m.packets.Enabled {
-		m.appendPackets(md, c.ByKey, ts)
+		m.appendPackets(byOwner, c.ByKey, ts)
 	}
-	m.queues.append(md, listeners, m.start, ts)
-	return md
+	m.queues.append(byOwner, listeners, m.start, ts)
+	return byOwner.md
+}
+
+// packetKey is what a tcp_drop.packets data point is kept by: its
+// Resource and its attributes, those switched off left zero.
+type packetKey struct {
+	res                     resourceKey
+	owner, reason, function string
 }
 
 // appendPackets adds tcp_drop.packets. Counts that share the kept
 // attributes (attributes switched off) are summed into one data point.
-func (m *metricsConverter) appendPackets(md pmetric.Metrics, counts []drops.Count, ts pcommon.Timestamp) {
-	totals := make(map[drops.CountKey]uint64, len(counts))
-	order := make([]drops.CountKey, 0, len(counts))
+func (m *metricsConverter) appendPackets(byOwner *metricsByResource, counts []drops.Count, ts pcommon.Timestamp) {
+	totals := make(map[packetKey]uint64, len(counts))
+	order := make([]packetKey, 0, len(counts))
 	for _, c := range counts {
 		k := m.kept(c.CountKey)
 		if _, seen := totals[k]; !seen {
@@ -76,78 +88,83 @@ func (m *metricsConverter) appendPackets(md pmetric.Metrics, counts []drops.Coun
 		}
 		totals[k] += c.Packets
 	}
-	if len(order) == 0 {
-		return
-	}
-
-	metric := scopeMetrics(md).AppendEmpty()
-	metric.SetName(packetsName)
-	metric.SetUnit(packetsUnit)
-	metric.SetDescription(packetsDescription)
-	sum := metric.SetEmptySum()
-	sum.SetIsMonotonic(true)
-	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-	points := sum.DataPoints()
-	points.EnsureCapacity(len(order))
+	points := map[resourceKey]pmetric.NumberDataPointSlice{}
 	for _, k := range order {
-		dp := points.AppendEmpty()
+		ps, ok := points[k.res]
+		if !ok {
+			metric := byOwner.metrics(k.res).AppendEmpty()
+			metric.SetName(packetsName)
+			metric.SetUnit(packetsUnit)
+			metric.SetDescription(packetsDescription)
+			sum := metric.SetEmptySum()
+			sum.SetIsMonotonic(true)
+			sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			ps = sum.DataPoints()
+			points[k.res] = ps
+		}
+		dp := ps.AppendEmpty()
 		dp.SetStartTimestamp(m.start)
 		dp.SetTimestamp(ts)
 		dp.SetIntValue(int64(totals[k]))
 		attrs := dp.Attributes()
-		if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropOwner] {
-			attrs.PutStr(attrOwner, k.Owner)
+		if k.owner != "" {
+			attrs.PutStr(attrOwner, k.owner)
 		}
-		if k.Owner == ownerProcess && m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessPid] {
-			attrs.PutInt(attrPID, int64(k.PID))
+		if k.reason != "" {
+			attrs.PutStr(attrReason, k.reason)
 		}
-		if k.Owner == ownerProcess && m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessExecutableName] {
-			attrs.PutStr(attrExecutable, k.Comm)
-		}
-		if k.Container != "" {
-			attrs.PutStr(attrContainer, k.Container)
-		}
-		if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason] {
-			attrs.PutStr(attrReason, k.Reason)
-		}
-		if k.Function != "" {
-			attrs.PutStr(attrFunction, k.Function)
+		if k.function != "" {
+			attrs.PutStr(attrFunction, k.function)
 		}
 	}
 }
 
-// scopeMetrics is where the builder put its metrics, made if it put none.
-func scopeMetrics(md pmetric.Metrics) pmetric.MetricSlice {
-	if md.ResourceMetrics().Len() == 0 {
-		scope := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
-		scope.Scope().SetName(metadata.ScopeName)
-	}
-	return md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
-}
-
-// kept is k with only the attributes the configuration keeps, the others
-// left zero so their counts add up.
-func (m *metricsConverter) kept(k drops.CountKey) drops.CountKey {
-	out := drops.CountKey{Owner: k.Owner}
-	if !m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropOwner] && k.Owner != ownerProcess {
-		out.Owner = "" // "none" and "unknown" are one point when not told apart
-	}
-	if k.Owner == ownerProcess {
-		if m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessPid] {
-			out.PID = k.PID
-		}
-		if m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessExecutableName] {
-			out.Comm = k.Comm
-		}
-		if m.keep[metadata.TCPDropPacketsMetricAttributeKeyContainerID] {
-			out.Container = k.Container
-		}
+// kept is the key of k's data point, with only the attributes the
+// configuration keeps, the others left zero so their counts add up.
+func (m *metricsConverter) kept(k drops.CountKey) packetKey {
+	out := packetKey{res: m.res.ofCount(k)}
+	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropOwner] {
+		out.owner = k.Owner
 	}
 	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason] {
-		out.Reason = k.Reason
+		out.reason = k.Reason
 	}
 	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction] {
-		out.Function = k.Function
+		out.function = k.Function
 	}
 	return out
+}
+
+// metricsByResource is one collection's metrics being made, a
+// ResourceMetrics per owner. The generated builder's sums, which have no
+// owner, are under the Resource without one.
+type metricsByResource struct {
+	md      pmetric.Metrics
+	res     resources
+	version string
+	byKey   map[resourceKey]pmetric.MetricSlice
+}
+
+func newMetricsByResource(md pmetric.Metrics, res resources, version string) *metricsByResource {
+	b := &metricsByResource{md: md, res: res, version: version, byKey: map[resourceKey]pmetric.MetricSlice{}}
+	if md.ResourceMetrics().Len() > 0 {
+		b.byKey[resourceKey{}] = md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	}
+	return b
+}
+
+// metrics returns the metrics of k's Resource, with the receiver's scope,
+// made on first use.
+func (b *metricsByResource) metrics(k resourceKey) pmetric.MetricSlice {
+	if ms, ok := b.byKey[k]; ok {
+		return ms
+	}
+	rm := b.md.ResourceMetrics().AppendEmpty()
+	b.res.fill(k, rm.Resource())
+	scope := rm.ScopeMetrics().AppendEmpty()
+	scope.Scope().SetName(metadata.ScopeName)
+	scope.Scope().SetVersion(b.version)
+	ms := scope.Metrics()
+	b.byKey[k] = ms
+	return ms
 }

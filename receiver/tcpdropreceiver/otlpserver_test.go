@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -81,7 +82,8 @@ func (s *otlpServer) reply(w http.ResponseWriter, marshal func() ([]byte, error)
 	w.Write(body)
 }
 
-// logRecords returns every log record received that keep accepts.
+// logRecords returns every log record received that keep accepts, each
+// with its Resource's attributes among its own (withResourceRecord).
 func (s *otlpServer) logRecords(keep func(plog.LogRecord) bool) []plog.LogRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -91,8 +93,8 @@ func (s *otlpServer) logRecords(keep func(plog.LogRecord) bool) []plog.LogRecord
 			for j := 0; j < ld.ResourceLogs().At(i).ScopeLogs().Len(); j++ {
 				records := ld.ResourceLogs().At(i).ScopeLogs().At(j).LogRecords()
 				for k := 0; k < records.Len(); k++ {
-					if keep(records.At(k)) {
-						out = append(out, records.At(k))
+					if lr := withResourceRecord(ld.ResourceLogs().At(i).Resource(), records.At(k)); keep(lr) {
+						out = append(out, lr)
 					}
 				}
 			}
@@ -128,7 +130,8 @@ func (s *otlpServer) lastGauge(name string, keep func(pmetric.NumberDataPoint) b
 }
 
 // sumPoints adds up the points keep accepts of metric name (a sum or a
-// gauge) in md; ok is false when md holds no such point.
+// gauge) in md; ok is false when md holds no such point. keep sees each
+// point with its Resource's attributes among its own (withResourcePoint).
 func sumPoints(md pmetric.Metrics, name string, keep func(pmetric.NumberDataPoint) bool) (total int64, ok bool) {
 	for i := 0; i < md.ResourceMetrics().Len(); i++ {
 		for j := 0; j < md.ResourceMetrics().At(i).ScopeMetrics().Len(); j++ {
@@ -148,7 +151,7 @@ func sumPoints(md pmetric.Metrics, name string, keep func(pmetric.NumberDataPoin
 					continue
 				}
 				for p := 0; p < points.Len(); p++ {
-					if keep(points.At(p)) {
+					if keep(withResourcePoint(md.ResourceMetrics().At(i).Resource(), points.At(p))) {
 						total += points.At(p).IntValue()
 						ok = true
 					}
@@ -157,4 +160,29 @@ func sumPoints(md pmetric.Metrics, name string, keep func(pmetric.NumberDataPoin
 		}
 	}
 	return total, ok
+}
+
+// withResourceRecord is a copy of lr with the attributes of its Resource
+// (the owner's) added to its own: what a test asks of a record, wherever
+// the layout puts each attribute. The golden files hold the layout.
+func withResourceRecord(res pcommon.Resource, lr plog.LogRecord) plog.LogRecord {
+	out := plog.NewLogRecord()
+	lr.CopyTo(out)
+	addResource(res, out.Attributes())
+	return out
+}
+
+// withResourcePoint is withResourceRecord for a data point.
+func withResourcePoint(res pcommon.Resource, dp pmetric.NumberDataPoint) pmetric.NumberDataPoint {
+	out := pmetric.NewNumberDataPoint()
+	dp.CopyTo(out)
+	addResource(res, out.Attributes())
+	return out
+}
+
+func addResource(res pcommon.Resource, attrs pcommon.Map) {
+	res.Attributes().Range(func(k string, v pcommon.Value) bool {
+		v.CopyTo(attrs.PutEmpty(k))
+		return true
+	})
 }

@@ -131,7 +131,8 @@ func sinkTotal(sink *consumertest.MetricsSink, name string, keep func(pmetric.Nu
 	return total
 }
 
-// sinkRecords returns the log records keep accepts.
+// sinkRecords returns the log records keep accepts, each with its
+// Resource's attributes among its own.
 func sinkRecords(sink *consumertest.LogsSink, keep func(a map[string]any) bool) []plog.LogRecord {
 	var out []plog.LogRecord
 	for _, ld := range sink.AllLogs() {
@@ -139,8 +140,8 @@ func sinkRecords(sink *consumertest.LogsSink, keep func(a map[string]any) bool) 
 			for j := 0; j < ld.ResourceLogs().At(i).ScopeLogs().Len(); j++ {
 				records := ld.ResourceLogs().At(i).ScopeLogs().At(j).LogRecords()
 				for k := 0; k < records.Len(); k++ {
-					if keep(records.At(k).Attributes().AsRaw()) {
-						out = append(out, records.At(k))
+					if lr := withResourceRecord(ld.ResourceLogs().At(i).Resource(), records.At(k)); keep(lr.Attributes().AsRaw()) {
+						out = append(out, lr)
 					}
 				}
 			}

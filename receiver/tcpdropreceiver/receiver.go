@@ -77,8 +77,9 @@ func (r *dropReceiver) start() error {
 	r.pushCtx, r.cancelPush = context.WithCancel(context.Background())
 	var out drops.Outputs
 	if r.logs != nil {
-		out.Drops = r.pushDrops(newLogConverter(r.set.BuildInfo.Version))
-		out.Overflows = r.pushOverflows(overflowConverter{logs: newLogConverter(r.set.BuildInfo.Version)})
+		version, resources := r.set.BuildInfo.Version, r.cfg.ResourceAttributes
+		out.Drops = r.pushDrops(newLogConverter(version, resources))
+		out.Overflows = r.pushOverflows(overflowConverter{logs: newLogConverter(version, resources)})
 	}
 	if r.metrics != nil {
 		out.Counts = r.pushCounts(newMetricsConverter(r.cfg.MetricsBuilderConfig, r.set, time.Now()))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/filter"
 )
 
 // TCPDropEventsLostMetricConfig provides config for the tcp_drop.events.lost metric.
@@ -72,11 +73,9 @@ func (ms *TCPDropKernelMissedMetricConfig) Unmarshal(parser *confmap.Conf) error
 type TCPDropListenQueueLimitMetricAttributeKey string
 
 const (
-	TCPDropListenQueueLimitMetricAttributeKeyProcessPid            TCPDropListenQueueLimitMetricAttributeKey = "process.pid"
-	TCPDropListenQueueLimitMetricAttributeKeyProcessExecutableName TCPDropListenQueueLimitMetricAttributeKey = "process.executable.name"
-	TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress   TCPDropListenQueueLimitMetricAttributeKey = "network.local.address"
-	TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort      TCPDropListenQueueLimitMetricAttributeKey = "network.local.port"
-	TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode     TCPDropListenQueueLimitMetricAttributeKey = "tcp_drop.netns.inode"
+	TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress TCPDropListenQueueLimitMetricAttributeKey = "network.local.address"
+	TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort    TCPDropListenQueueLimitMetricAttributeKey = "network.local.port"
+	TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode   TCPDropListenQueueLimitMetricAttributeKey = "tcp_drop.netns.inode"
 )
 
 // TCPDropListenQueueLimitMetricConfig provides config for the tcp_drop.listen.queue.limit metric.
@@ -105,9 +104,9 @@ func (ms *TCPDropListenQueueLimitMetricConfig) Unmarshal(parser *confmap.Conf) e
 func (ms *TCPDropListenQueueLimitMetricConfig) Validate() error {
 	for _, val := range ms.EnabledAttributes {
 		switch val {
-		case TCPDropListenQueueLimitMetricAttributeKeyProcessPid, TCPDropListenQueueLimitMetricAttributeKeyProcessExecutableName, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode:
+		case TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode:
 		default:
-			return fmt.Errorf("metric tcp_drop.listen.queue.limit doesn't have an attribute %v, valid attributes: [process.pid, process.executable.name, network.local.address, network.local.port, tcp_drop.netns.inode]", val)
+			return fmt.Errorf("metric tcp_drop.listen.queue.limit doesn't have an attribute %v, valid attributes: [network.local.address, network.local.port, tcp_drop.netns.inode]", val)
 		}
 	}
 
@@ -124,11 +123,9 @@ func (ms *TCPDropListenQueueLimitMetricConfig) Validate() error {
 type TCPDropListenQueueSizeMetricAttributeKey string
 
 const (
-	TCPDropListenQueueSizeMetricAttributeKeyProcessPid            TCPDropListenQueueSizeMetricAttributeKey = "process.pid"
-	TCPDropListenQueueSizeMetricAttributeKeyProcessExecutableName TCPDropListenQueueSizeMetricAttributeKey = "process.executable.name"
-	TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress   TCPDropListenQueueSizeMetricAttributeKey = "network.local.address"
-	TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort      TCPDropListenQueueSizeMetricAttributeKey = "network.local.port"
-	TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode     TCPDropListenQueueSizeMetricAttributeKey = "tcp_drop.netns.inode"
+	TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress TCPDropListenQueueSizeMetricAttributeKey = "network.local.address"
+	TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort    TCPDropListenQueueSizeMetricAttributeKey = "network.local.port"
+	TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode   TCPDropListenQueueSizeMetricAttributeKey = "tcp_drop.netns.inode"
 )
 
 // TCPDropListenQueueSizeMetricConfig provides config for the tcp_drop.listen.queue.size metric.
@@ -157,9 +154,9 @@ func (ms *TCPDropListenQueueSizeMetricConfig) Unmarshal(parser *confmap.Conf) er
 func (ms *TCPDropListenQueueSizeMetricConfig) Validate() error {
 	for _, val := range ms.EnabledAttributes {
 		switch val {
-		case TCPDropListenQueueSizeMetricAttributeKeyProcessPid, TCPDropListenQueueSizeMetricAttributeKeyProcessExecutableName, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode:
+		case TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode:
 		default:
-			return fmt.Errorf("metric tcp_drop.listen.queue.size doesn't have an attribute %v, valid attributes: [process.pid, process.executable.name, network.local.address, network.local.port, tcp_drop.netns.inode]", val)
+			return fmt.Errorf("metric tcp_drop.listen.queue.size doesn't have an attribute %v, valid attributes: [network.local.address, network.local.port, tcp_drop.netns.inode]", val)
 		}
 	}
 
@@ -176,9 +173,6 @@ func (ms *TCPDropListenQueueSizeMetricConfig) Validate() error {
 type TCPDropPacketsMetricAttributeKey string
 
 const (
-	TCPDropPacketsMetricAttributeKeyProcessPid            TCPDropPacketsMetricAttributeKey = "process.pid"
-	TCPDropPacketsMetricAttributeKeyProcessExecutableName TCPDropPacketsMetricAttributeKey = "process.executable.name"
-	TCPDropPacketsMetricAttributeKeyContainerID           TCPDropPacketsMetricAttributeKey = "container.id"
 	TCPDropPacketsMetricAttributeKeyTCPDropOwner          TCPDropPacketsMetricAttributeKey = "tcp_drop.owner"
 	TCPDropPacketsMetricAttributeKeyTCPDropReason         TCPDropPacketsMetricAttributeKey = "tcp_drop.reason"
 	TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction TCPDropPacketsMetricAttributeKey = "tcp_drop.kernel_function"
@@ -210,9 +204,9 @@ func (ms *TCPDropPacketsMetricConfig) Unmarshal(parser *confmap.Conf) error {
 func (ms *TCPDropPacketsMetricConfig) Validate() error {
 	for _, val := range ms.EnabledAttributes {
 		switch val {
-		case TCPDropPacketsMetricAttributeKeyProcessPid, TCPDropPacketsMetricAttributeKeyProcessExecutableName, TCPDropPacketsMetricAttributeKeyContainerID, TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction:
+		case TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction:
 		default:
-			return fmt.Errorf("metric tcp_drop.packets doesn't have an attribute %v, valid attributes: [process.pid, process.executable.name, container.id, tcp_drop.owner, tcp_drop.reason, tcp_drop.kernel_function]", val)
+			return fmt.Errorf("metric tcp_drop.packets doesn't have an attribute %v, valid attributes: [tcp_drop.owner, tcp_drop.reason, tcp_drop.kernel_function]", val)
 		}
 	}
 
@@ -270,17 +264,17 @@ func DefaultMetricsConfig() MetricsConfig {
 		TCPDropListenQueueLimit: TCPDropListenQueueLimitMetricConfig{
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []TCPDropListenQueueLimitMetricAttributeKey{TCPDropListenQueueLimitMetricAttributeKeyProcessPid, TCPDropListenQueueLimitMetricAttributeKeyProcessExecutableName, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode},
+			EnabledAttributes:   []TCPDropListenQueueLimitMetricAttributeKey{TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode},
 		},
 		TCPDropListenQueueSize: TCPDropListenQueueSizeMetricConfig{
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []TCPDropListenQueueSizeMetricAttributeKey{TCPDropListenQueueSizeMetricAttributeKeyProcessPid, TCPDropListenQueueSizeMetricAttributeKeyProcessExecutableName, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode},
+			EnabledAttributes:   []TCPDropListenQueueSizeMetricAttributeKey{TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode},
 		},
 		TCPDropPackets: TCPDropPacketsMetricConfig{
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategySum,
-			EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyProcessPid, TCPDropPacketsMetricAttributeKeyProcessExecutableName, TCPDropPacketsMetricAttributeKeyContainerID, TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
+			EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
 		},
 		TCPDropPacketsUncounted: TCPDropPacketsUncountedMetricConfig{
 			Enabled: true,
@@ -288,14 +282,71 @@ func DefaultMetricsConfig() MetricsConfig {
 	}
 }
 
+// ResourceAttributeConfig provides common config for a particular resource attribute.
+type ResourceAttributeConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+	// Experimental: MetricsInclude defines a list of filters for attribute values.
+	// If the list is not empty, only metrics with matching resource attribute values will be emitted.
+	MetricsInclude []filter.Config `mapstructure:"metrics_include"`
+	// Experimental: MetricsExclude defines a list of filters for attribute values.
+	// If the list is not empty, metrics with matching resource attribute values will not be emitted.
+	// MetricsInclude has higher priority than MetricsExclude.
+	MetricsExclude []filter.Config `mapstructure:"metrics_exclude"`
+
+	enabledSetByUser bool
+}
+
+func (rac *ResourceAttributeConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	err := parser.Unmarshal(rac)
+	if err != nil {
+		return err
+	}
+	rac.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// ResourceAttributesConfig provides config for tcp_drop resource attributes.
+type ResourceAttributesConfig struct {
+	ContainerID           ResourceAttributeConfig `mapstructure:"container.id"`
+	K8sPodUID             ResourceAttributeConfig `mapstructure:"k8s.pod.uid"`
+	ProcessExecutableName ResourceAttributeConfig `mapstructure:"process.executable.name"`
+	ProcessLinuxCgroup    ResourceAttributeConfig `mapstructure:"process.linux.cgroup"`
+	ProcessPid            ResourceAttributeConfig `mapstructure:"process.pid"`
+}
+
+func DefaultResourceAttributesConfig() ResourceAttributesConfig {
+	return ResourceAttributesConfig{
+		ContainerID: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		K8sPodUID: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ProcessExecutableName: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ProcessLinuxCgroup: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ProcessPid: ResourceAttributeConfig{
+			Enabled: true,
+		},
+	}
+}
+
 // MetricsBuilderConfig is a configuration for tcp_drop metrics builder.
 type MetricsBuilderConfig struct {
-	Metrics MetricsConfig `mapstructure:"metrics"`
+	Metrics            MetricsConfig            `mapstructure:"metrics"`
+	ResourceAttributes ResourceAttributesConfig `mapstructure:"resource_attributes"`
 }
 
 func NewDefaultMetricsBuilderConfig() MetricsBuilderConfig {
 	return MetricsBuilderConfig{
-		Metrics: DefaultMetricsConfig(),
+		Metrics:            DefaultMetricsConfig(),
+		ResourceAttributes: DefaultResourceAttributesConfig(),
 	}
 }
 

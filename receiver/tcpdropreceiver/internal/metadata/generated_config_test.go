@@ -38,21 +38,28 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					TCPDropListenQueueLimit: TCPDropListenQueueLimitMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []TCPDropListenQueueLimitMetricAttributeKey{TCPDropListenQueueLimitMetricAttributeKeyProcessPid, TCPDropListenQueueLimitMetricAttributeKeyProcessExecutableName, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode},
+						EnabledAttributes:   []TCPDropListenQueueLimitMetricAttributeKey{TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode},
 					},
 					TCPDropListenQueueSize: TCPDropListenQueueSizeMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []TCPDropListenQueueSizeMetricAttributeKey{TCPDropListenQueueSizeMetricAttributeKeyProcessPid, TCPDropListenQueueSizeMetricAttributeKeyProcessExecutableName, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode},
+						EnabledAttributes:   []TCPDropListenQueueSizeMetricAttributeKey{TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode},
 					},
 					TCPDropPackets: TCPDropPacketsMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyProcessPid, TCPDropPacketsMetricAttributeKeyProcessExecutableName, TCPDropPacketsMetricAttributeKeyContainerID, TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
+						EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
 					},
 					TCPDropPacketsUncounted: TCPDropPacketsUncountedMetricConfig{
 						Enabled: true,
 					},
+				},
+				ResourceAttributes: ResourceAttributesConfig{
+					ContainerID:           ResourceAttributeConfig{Enabled: true},
+					K8sPodUID:             ResourceAttributeConfig{Enabled: true},
+					ProcessExecutableName: ResourceAttributeConfig{Enabled: true},
+					ProcessLinuxCgroup:    ResourceAttributeConfig{Enabled: true},
+					ProcessPid:            ResourceAttributeConfig{Enabled: true},
 				},
 			},
 		},
@@ -72,21 +79,28 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					TCPDropListenQueueLimit: TCPDropListenQueueLimitMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []TCPDropListenQueueLimitMetricAttributeKey{TCPDropListenQueueLimitMetricAttributeKeyProcessPid, TCPDropListenQueueLimitMetricAttributeKeyProcessExecutableName, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode},
+						EnabledAttributes:   []TCPDropListenQueueLimitMetricAttributeKey{TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueLimitMetricAttributeKeyTCPDropNetnsInode},
 					},
 					TCPDropListenQueueSize: TCPDropListenQueueSizeMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []TCPDropListenQueueSizeMetricAttributeKey{TCPDropListenQueueSizeMetricAttributeKeyProcessPid, TCPDropListenQueueSizeMetricAttributeKeyProcessExecutableName, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode},
+						EnabledAttributes:   []TCPDropListenQueueSizeMetricAttributeKey{TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalPort, TCPDropListenQueueSizeMetricAttributeKeyTCPDropNetnsInode},
 					},
 					TCPDropPackets: TCPDropPacketsMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyProcessPid, TCPDropPacketsMetricAttributeKeyProcessExecutableName, TCPDropPacketsMetricAttributeKeyContainerID, TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
+						EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
 					},
 					TCPDropPacketsUncounted: TCPDropPacketsUncountedMetricConfig{
 						Enabled: false,
 					},
+				},
+				ResourceAttributes: ResourceAttributesConfig{
+					ContainerID:           ResourceAttributeConfig{Enabled: false},
+					K8sPodUID:             ResourceAttributeConfig{Enabled: false},
+					ProcessExecutableName: ResourceAttributeConfig{Enabled: false},
+					ProcessLinuxCgroup:    ResourceAttributeConfig{Enabled: false},
+					ProcessPid:            ResourceAttributeConfig{Enabled: false},
 				},
 			},
 		},
@@ -94,7 +108,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropEventsLostMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropKernelMissedMetricConfig{}, TCPDropListenQueueLimitMetricConfig{}, TCPDropListenQueueSizeMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropEventsLostMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropKernelMissedMetricConfig{}, TCPDropListenQueueLimitMetricConfig{}, TCPDropListenQueueSizeMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
@@ -105,7 +119,7 @@ func TestTCPDropListenQueueLimitMetricsConfig_Validate(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 
 	cfg.EnabledAttributes = []TCPDropListenQueueLimitMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.listen.queue.limit doesn't have an attribute invalid, valid attributes: [process.pid, process.executable.name, network.local.address, network.local.port, tcp_drop.netns.inode]")
+	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.listen.queue.limit doesn't have an attribute invalid, valid attributes: [network.local.address, network.local.port, tcp_drop.netns.inode]")
 
 	cfg = DefaultMetricsConfig().TCPDropListenQueueLimit
 	cfg.AggregationStrategy = "invalid"
@@ -117,7 +131,7 @@ func TestTCPDropListenQueueSizeMetricsConfig_Validate(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 
 	cfg.EnabledAttributes = []TCPDropListenQueueSizeMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.listen.queue.size doesn't have an attribute invalid, valid attributes: [process.pid, process.executable.name, network.local.address, network.local.port, tcp_drop.netns.inode]")
+	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.listen.queue.size doesn't have an attribute invalid, valid attributes: [network.local.address, network.local.port, tcp_drop.netns.inode]")
 
 	cfg = DefaultMetricsConfig().TCPDropListenQueueSize
 	cfg.AggregationStrategy = "invalid"
@@ -129,7 +143,7 @@ func TestTCPDropPacketsMetricsConfig_Validate(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 
 	cfg.EnabledAttributes = []TCPDropPacketsMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.packets doesn't have an attribute invalid, valid attributes: [process.pid, process.executable.name, container.id, tcp_drop.owner, tcp_drop.reason, tcp_drop.kernel_function]")
+	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.packets doesn't have an attribute invalid, valid attributes: [tcp_drop.owner, tcp_drop.reason, tcp_drop.kernel_function]")
 
 	cfg = DefaultMetricsConfig().TCPDropPackets
 	cfg.AggregationStrategy = "invalid"
@@ -143,5 +157,56 @@ func loadMetricsBuilderConfig(t *testing.T, name string) MetricsBuilderConfig {
 	require.NoError(t, err)
 	cfg := NewDefaultMetricsBuilderConfig()
 	require.NoError(t, sub.Unmarshal(&cfg, confmap.WithIgnoreUnused()))
+	return cfg
+}
+
+func TestResourceAttributesConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		want ResourceAttributesConfig
+	}{
+		{
+			name: "default",
+			want: DefaultResourceAttributesConfig(),
+		},
+		{
+			name: "all_set",
+			want: ResourceAttributesConfig{
+				ContainerID:           ResourceAttributeConfig{Enabled: true},
+				K8sPodUID:             ResourceAttributeConfig{Enabled: true},
+				ProcessExecutableName: ResourceAttributeConfig{Enabled: true},
+				ProcessLinuxCgroup:    ResourceAttributeConfig{Enabled: true},
+				ProcessPid:            ResourceAttributeConfig{Enabled: true},
+			},
+		},
+		{
+			name: "none_set",
+			want: ResourceAttributesConfig{
+				ContainerID:           ResourceAttributeConfig{Enabled: false},
+				K8sPodUID:             ResourceAttributeConfig{Enabled: false},
+				ProcessExecutableName: ResourceAttributeConfig{Enabled: false},
+				ProcessLinuxCgroup:    ResourceAttributeConfig{Enabled: false},
+				ProcessPid:            ResourceAttributeConfig{Enabled: false},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := loadResourceAttributesConfig(t, tt.name)
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(ResourceAttributeConfig{}))
+			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
+		})
+	}
+}
+
+func loadResourceAttributesConfig(t *testing.T, name string) ResourceAttributesConfig {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(name)
+	require.NoError(t, err)
+	sub, err = sub.Sub("resource_attributes")
+	require.NoError(t, err)
+	cfg := DefaultResourceAttributesConfig()
+	require.NoError(t, sub.Unmarshal(&cfg))
 	return cfg
 }

@@ -4,6 +4,7 @@ package metadata
 
 import (
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/filter"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
@@ -60,15 +61,15 @@ var MetricsInfo = metricsInfo{
 	},
 	TCPDropListenQueueLimit: metricInfo{
 		Name:       "tcp_drop.listen.queue.limit",
-		Attributes: []string{"process.pid", "process.executable.name", "network.local.address", "network.local.port", "tcp_drop.netns.inode"},
+		Attributes: []string{"network.local.address", "network.local.port", "tcp_drop.netns.inode"},
 	},
 	TCPDropListenQueueSize: metricInfo{
 		Name:       "tcp_drop.listen.queue.size",
-		Attributes: []string{"process.pid", "process.executable.name", "network.local.address", "network.local.port", "tcp_drop.netns.inode"},
+		Attributes: []string{"network.local.address", "network.local.port", "tcp_drop.netns.inode"},
 	},
 	TCPDropPackets: metricInfo{
 		Name:       "tcp_drop.packets",
-		Attributes: []string{"process.pid", "process.executable.name", "container.id", "tcp_drop.owner", "tcp_drop.reason", "tcp_drop.kernel_function"},
+		Attributes: []string{"tcp_drop.owner", "tcp_drop.reason", "tcp_drop.kernel_function"},
 	},
 	TCPDropPacketsUncounted: metricInfo{
 		Name: "tcp_drop.packets.uncounted",
@@ -263,7 +264,7 @@ func (m *metricTCPDropListenQueueLimit) init() {
 	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
-func (m *metricTCPDropListenQueueLimit) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
+func (m *metricTCPDropListenQueueLimit) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
 	if !m.config.Enabled {
 		return
 	}
@@ -271,12 +272,6 @@ func (m *metricTCPDropListenQueueLimit) recordDataPoint(start pcommon.Timestamp,
 	dp := pmetric.NewNumberDataPoint()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueLimitMetricAttributeKeyProcessPid) {
-		dp.Attributes().PutInt("process.pid", processPidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueLimitMetricAttributeKeyProcessExecutableName) {
-		dp.Attributes().PutStr("process.executable.name", processExecutableNameAttributeValue)
-	}
 	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueLimitMetricAttributeKeyNetworkLocalAddress) {
 		dp.Attributes().PutStr("network.local.address", networkLocalAddressAttributeValue)
 	}
@@ -364,7 +359,7 @@ func (m *metricTCPDropListenQueueSize) init() {
 	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
-func (m *metricTCPDropListenQueueSize) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
+func (m *metricTCPDropListenQueueSize) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
 	if !m.config.Enabled {
 		return
 	}
@@ -372,12 +367,6 @@ func (m *metricTCPDropListenQueueSize) recordDataPoint(start pcommon.Timestamp, 
 	dp := pmetric.NewNumberDataPoint()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueSizeMetricAttributeKeyProcessPid) {
-		dp.Attributes().PutInt("process.pid", processPidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueSizeMetricAttributeKeyProcessExecutableName) {
-		dp.Attributes().PutStr("process.executable.name", processExecutableNameAttributeValue)
-	}
 	if slices.Contains(m.config.EnabledAttributes, TCPDropListenQueueSizeMetricAttributeKeyNetworkLocalAddress) {
 		dp.Attributes().PutStr("network.local.address", networkLocalAddressAttributeValue)
 	}
@@ -467,7 +456,7 @@ func (m *metricTCPDropPackets) init() {
 	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
-func (m *metricTCPDropPackets) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, containerIDAttributeValue string, tcpDropOwnerAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string) {
+func (m *metricTCPDropPackets) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, tcpDropOwnerAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
@@ -475,15 +464,6 @@ func (m *metricTCPDropPackets) recordDataPoint(start pcommon.Timestamp, ts pcomm
 	dp := pmetric.NewNumberDataPoint()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, TCPDropPacketsMetricAttributeKeyProcessPid) {
-		dp.Attributes().PutInt("process.pid", processPidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, TCPDropPacketsMetricAttributeKeyProcessExecutableName) {
-		dp.Attributes().PutStr("process.executable.name", processExecutableNameAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, TCPDropPacketsMetricAttributeKeyContainerID) {
-		dp.Attributes().PutStr("container.id", containerIDAttributeValue)
-	}
 	if slices.Contains(m.config.EnabledAttributes, TCPDropPacketsMetricAttributeKeyTCPDropOwner) {
 		dp.Attributes().PutStr("tcp_drop.owner", tcpDropOwnerAttributeValue)
 	}
@@ -609,18 +589,20 @@ func newMetricTCPDropPacketsUncounted(cfg TCPDropPacketsUncountedMetricConfig) m
 // MetricsBuilder provides an interface for scrapers to report metrics while taking care of all the transformations
 // required to produce metric representation defined in metadata and user config.
 type MetricsBuilder struct {
-	config                        MetricsBuilderConfig // config of the metrics builder.
-	startTime                     pcommon.Timestamp    // start time that will be applied to all recorded data points.
-	metricsCapacity               int                  // maximum observed number of metrics per resource.
-	metricsBuffer                 pmetric.Metrics      // accumulates metrics data before emitting.
-	buildInfo                     component.BuildInfo  // contains version information.
-	metricTCPDropEventsLost       metricTCPDropEventsLost
-	metricTCPDropEventsShed       metricTCPDropEventsShed
-	metricTCPDropKernelMissed     metricTCPDropKernelMissed
-	metricTCPDropListenQueueLimit metricTCPDropListenQueueLimit
-	metricTCPDropListenQueueSize  metricTCPDropListenQueueSize
-	metricTCPDropPackets          metricTCPDropPackets
-	metricTCPDropPacketsUncounted metricTCPDropPacketsUncounted
+	config                         MetricsBuilderConfig // config of the metrics builder.
+	startTime                      pcommon.Timestamp    // start time that will be applied to all recorded data points.
+	metricsCapacity                int                  // maximum observed number of metrics per resource.
+	metricsBuffer                  pmetric.Metrics      // accumulates metrics data before emitting.
+	buildInfo                      component.BuildInfo  // contains version information.
+	resourceAttributeIncludeFilter map[string]filter.Filter
+	resourceAttributeExcludeFilter map[string]filter.Filter
+	metricTCPDropEventsLost        metricTCPDropEventsLost
+	metricTCPDropEventsShed        metricTCPDropEventsShed
+	metricTCPDropKernelMissed      metricTCPDropKernelMissed
+	metricTCPDropListenQueueLimit  metricTCPDropListenQueueLimit
+	metricTCPDropListenQueueSize   metricTCPDropListenQueueSize
+	metricTCPDropPackets           metricTCPDropPackets
+	metricTCPDropPacketsUncounted  metricTCPDropPacketsUncounted
 }
 
 // MetricBuilderOption applies changes to default metrics builder.
@@ -642,23 +624,60 @@ func WithStartTime(startTime pcommon.Timestamp) MetricBuilderOption {
 }
 func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, options ...MetricBuilderOption) *MetricsBuilder {
 	mb := &MetricsBuilder{
-		config:                        mbc,
-		startTime:                     pcommon.NewTimestampFromTime(time.Now()),
-		metricsBuffer:                 pmetric.NewMetrics(),
-		buildInfo:                     settings.BuildInfo,
-		metricTCPDropEventsLost:       newMetricTCPDropEventsLost(mbc.Metrics.TCPDropEventsLost),
-		metricTCPDropEventsShed:       newMetricTCPDropEventsShed(mbc.Metrics.TCPDropEventsShed),
-		metricTCPDropKernelMissed:     newMetricTCPDropKernelMissed(mbc.Metrics.TCPDropKernelMissed),
-		metricTCPDropListenQueueLimit: newMetricTCPDropListenQueueLimit(mbc.Metrics.TCPDropListenQueueLimit),
-		metricTCPDropListenQueueSize:  newMetricTCPDropListenQueueSize(mbc.Metrics.TCPDropListenQueueSize),
-		metricTCPDropPackets:          newMetricTCPDropPackets(mbc.Metrics.TCPDropPackets),
-		metricTCPDropPacketsUncounted: newMetricTCPDropPacketsUncounted(mbc.Metrics.TCPDropPacketsUncounted),
+		config:                         mbc,
+		startTime:                      pcommon.NewTimestampFromTime(time.Now()),
+		metricsBuffer:                  pmetric.NewMetrics(),
+		buildInfo:                      settings.BuildInfo,
+		metricTCPDropEventsLost:        newMetricTCPDropEventsLost(mbc.Metrics.TCPDropEventsLost),
+		metricTCPDropEventsShed:        newMetricTCPDropEventsShed(mbc.Metrics.TCPDropEventsShed),
+		metricTCPDropKernelMissed:      newMetricTCPDropKernelMissed(mbc.Metrics.TCPDropKernelMissed),
+		metricTCPDropListenQueueLimit:  newMetricTCPDropListenQueueLimit(mbc.Metrics.TCPDropListenQueueLimit),
+		metricTCPDropListenQueueSize:   newMetricTCPDropListenQueueSize(mbc.Metrics.TCPDropListenQueueSize),
+		metricTCPDropPackets:           newMetricTCPDropPackets(mbc.Metrics.TCPDropPackets),
+		metricTCPDropPacketsUncounted:  newMetricTCPDropPacketsUncounted(mbc.Metrics.TCPDropPacketsUncounted),
+		resourceAttributeIncludeFilter: make(map[string]filter.Filter),
+		resourceAttributeExcludeFilter: make(map[string]filter.Filter),
+	}
+	if mbc.ResourceAttributes.ContainerID.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["container.id"] = filter.CreateFilter(mbc.ResourceAttributes.ContainerID.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ContainerID.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["container.id"] = filter.CreateFilter(mbc.ResourceAttributes.ContainerID.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.K8sPodUID.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["k8s.pod.uid"] = filter.CreateFilter(mbc.ResourceAttributes.K8sPodUID.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.K8sPodUID.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["k8s.pod.uid"] = filter.CreateFilter(mbc.ResourceAttributes.K8sPodUID.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.ProcessExecutableName.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["process.executable.name"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessExecutableName.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ProcessExecutableName.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["process.executable.name"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessExecutableName.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.ProcessLinuxCgroup.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["process.linux.cgroup"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessLinuxCgroup.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ProcessLinuxCgroup.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["process.linux.cgroup"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessLinuxCgroup.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.ProcessPid.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["process.pid"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessPid.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ProcessPid.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["process.pid"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessPid.MetricsExclude)
 	}
 
 	for _, op := range options {
 		op.apply(mb)
 	}
 	return mb
+}
+
+// NewResourceBuilder returns a new resource builder that should be used to build a resource associated with for the emitted metrics.
+func (mb *MetricsBuilder) NewResourceBuilder() *ResourceBuilder {
+	return NewResourceBuilder(mb.config.ResourceAttributes)
 }
 
 // updateCapacity updates max length of metrics and resource attributes that will be used for the slice capacity.
@@ -729,6 +748,16 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	for _, op := range options {
 		op.apply(rm)
 	}
+	for attr, filter := range mb.resourceAttributeIncludeFilter {
+		if val, ok := rm.Resource().Attributes().Get(attr); ok && !filter.Matches(val.AsString()) {
+			return
+		}
+	}
+	for attr, filter := range mb.resourceAttributeExcludeFilter {
+		if val, ok := rm.Resource().Attributes().Get(attr); ok && filter.Matches(val.AsString()) {
+			return
+		}
+	}
 
 	if ils.Metrics().Len() > 0 {
 		mb.updateCapacity(rm)
@@ -762,18 +791,18 @@ func (mb *MetricsBuilder) RecordTCPDropKernelMissedDataPoint(ts pcommon.Timestam
 }
 
 // RecordTCPDropListenQueueLimitDataPoint adds a data point to tcp_drop.listen.queue.limit metric.
-func (mb *MetricsBuilder) RecordTCPDropListenQueueLimitDataPoint(ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
-	mb.metricTCPDropListenQueueLimit.recordDataPoint(mb.startTime, ts, val, processPidAttributeValue, processExecutableNameAttributeValue, networkLocalAddressAttributeValue, networkLocalPortAttributeValue, tcpDropNetnsInodeAttributeValue)
+func (mb *MetricsBuilder) RecordTCPDropListenQueueLimitDataPoint(ts pcommon.Timestamp, val int64, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
+	mb.metricTCPDropListenQueueLimit.recordDataPoint(mb.startTime, ts, val, networkLocalAddressAttributeValue, networkLocalPortAttributeValue, tcpDropNetnsInodeAttributeValue)
 }
 
 // RecordTCPDropListenQueueSizeDataPoint adds a data point to tcp_drop.listen.queue.size metric.
-func (mb *MetricsBuilder) RecordTCPDropListenQueueSizeDataPoint(ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
-	mb.metricTCPDropListenQueueSize.recordDataPoint(mb.startTime, ts, val, processPidAttributeValue, processExecutableNameAttributeValue, networkLocalAddressAttributeValue, networkLocalPortAttributeValue, tcpDropNetnsInodeAttributeValue)
+func (mb *MetricsBuilder) RecordTCPDropListenQueueSizeDataPoint(ts pcommon.Timestamp, val int64, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
+	mb.metricTCPDropListenQueueSize.recordDataPoint(mb.startTime, ts, val, networkLocalAddressAttributeValue, networkLocalPortAttributeValue, tcpDropNetnsInodeAttributeValue)
 }
 
 // RecordTCPDropPacketsDataPoint adds a data point to tcp_drop.packets metric.
-func (mb *MetricsBuilder) RecordTCPDropPacketsDataPoint(ts pcommon.Timestamp, val int64, processPidAttributeValue int64, processExecutableNameAttributeValue string, containerIDAttributeValue string, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string) {
-	mb.metricTCPDropPackets.recordDataPoint(mb.startTime, ts, val, processPidAttributeValue, processExecutableNameAttributeValue, containerIDAttributeValue, tcpDropOwnerAttributeValue.String(), tcpDropReasonAttributeValue, tcpDropKernelFunctionAttributeValue)
+func (mb *MetricsBuilder) RecordTCPDropPacketsDataPoint(ts pcommon.Timestamp, val int64, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string) {
+	mb.metricTCPDropPackets.recordDataPoint(mb.startTime, ts, val, tcpDropOwnerAttributeValue.String(), tcpDropReasonAttributeValue, tcpDropKernelFunctionAttributeValue)
 }
 
 // RecordTCPDropPacketsUncountedDataPoint adds a data point to tcp_drop.packets.uncounted metric.

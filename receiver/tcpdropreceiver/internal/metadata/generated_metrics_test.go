@@ -48,6 +48,15 @@ func TestMetricsBuilder(t *testing.T) {
 			resAttrsSet: testDataSetNone,
 			expectEmpty: true,
 		},
+		{
+			name:        "filter_set_include",
+			resAttrsSet: testDataSetAll,
+		},
+		{
+			name:        "filter_set_exclude",
+			resAttrsSet: testDataSetAll,
+			expectEmpty: true,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,27 +89,33 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordTCPDropKernelMissedDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
-			mb.RecordTCPDropListenQueueLimitDataPoint(ts, 1, 11, "process.executable.name-val", "network.local.address-val", 18, 20)
+			mb.RecordTCPDropListenQueueLimitDataPoint(ts, 1, "network.local.address-val", 18, 20)
 			if tt.name == "reaggregate_set" {
-				mb.RecordTCPDropListenQueueLimitDataPoint(ts, 3, 12, "process.executable.name-val-2", "network.local.address-val-2", 19, 21)
+				mb.RecordTCPDropListenQueueLimitDataPoint(ts, 3, "network.local.address-val-2", 19, 21)
 			}
 			defaultMetricsCount++
 			allMetricsCount++
-			mb.RecordTCPDropListenQueueSizeDataPoint(ts, 1, 11, "process.executable.name-val", "network.local.address-val", 18, 20)
+			mb.RecordTCPDropListenQueueSizeDataPoint(ts, 1, "network.local.address-val", 18, 20)
 			if tt.name == "reaggregate_set" {
-				mb.RecordTCPDropListenQueueSizeDataPoint(ts, 3, 12, "process.executable.name-val-2", "network.local.address-val-2", 19, 21)
+				mb.RecordTCPDropListenQueueSizeDataPoint(ts, 3, "network.local.address-val-2", 19, 21)
 			}
 			defaultMetricsCount++
 			allMetricsCount++
-			mb.RecordTCPDropPacketsDataPoint(ts, 1, 11, "process.executable.name-val", "container.id-val", AttributeTCPDropOwnerProcess, "tcp_drop.reason-val", "tcp_drop.kernel_function-val")
+			mb.RecordTCPDropPacketsDataPoint(ts, 1, AttributeTCPDropOwnerProcess, "tcp_drop.reason-val", "tcp_drop.kernel_function-val")
 			if tt.name == "reaggregate_set" {
-				mb.RecordTCPDropPacketsDataPoint(ts, 3, 12, "process.executable.name-val-2", "container.id-val-2", AttributeTCPDropOwnerNone, "tcp_drop.reason-val-2", "tcp_drop.kernel_function-val-2")
+				mb.RecordTCPDropPacketsDataPoint(ts, 3, AttributeTCPDropOwnerNone, "tcp_drop.reason-val-2", "tcp_drop.kernel_function-val-2")
 			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordTCPDropPacketsUncountedDataPoint(ts, 1)
 
-			res := pcommon.NewResource()
+			rb := mb.NewResourceBuilder()
+			rb.SetContainerID("container.id-val")
+			rb.SetK8sPodUID("k8s.pod.uid-val")
+			rb.SetProcessExecutableName("process.executable.name-val")
+			rb.SetProcessLinuxCgroup("process.linux.cgroup-val")
+			rb.SetProcessPid(11)
+			res := rb.Emit()
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
 				assert.Empty(t, mb.metricTCPDropListenQueueLimit.aggDataPoints)
@@ -188,12 +203,6 @@ func TestMetricsBuilder(t *testing.T) {
 						assert.Equal(t, ts, dp.Timestamp())
 						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
 						assert.Equal(t, int64(1), dp.IntValue())
-						processPidAttrVal, ok := dp.Attributes().Get("process.pid")
-						assert.True(t, ok)
-						assert.EqualValues(t, 11, processPidAttrVal.Int())
-						processExecutableNameAttrVal, ok := dp.Attributes().Get("process.executable.name")
-						assert.True(t, ok)
-						assert.Equal(t, "process.executable.name-val", processExecutableNameAttrVal.Str())
 						networkLocalAddressAttrVal, ok := dp.Attributes().Get("network.local.address")
 						assert.True(t, ok)
 						assert.Equal(t, "network.local.address-val", networkLocalAddressAttrVal.Str())
@@ -224,11 +233,7 @@ func TestMetricsBuilder(t *testing.T) {
 						case "max":
 							assert.Equal(t, int64(3), dp.IntValue())
 						}
-						_, ok := dp.Attributes().Get("process.pid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("process.executable.name")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("network.local.address")
+						_, ok := dp.Attributes().Get("network.local.address")
 						assert.False(t, ok)
 						_, ok = dp.Attributes().Get("network.local.port")
 						assert.False(t, ok)
@@ -248,12 +253,6 @@ func TestMetricsBuilder(t *testing.T) {
 						assert.Equal(t, ts, dp.Timestamp())
 						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
 						assert.Equal(t, int64(1), dp.IntValue())
-						processPidAttrVal, ok := dp.Attributes().Get("process.pid")
-						assert.True(t, ok)
-						assert.EqualValues(t, 11, processPidAttrVal.Int())
-						processExecutableNameAttrVal, ok := dp.Attributes().Get("process.executable.name")
-						assert.True(t, ok)
-						assert.Equal(t, "process.executable.name-val", processExecutableNameAttrVal.Str())
 						networkLocalAddressAttrVal, ok := dp.Attributes().Get("network.local.address")
 						assert.True(t, ok)
 						assert.Equal(t, "network.local.address-val", networkLocalAddressAttrVal.Str())
@@ -284,11 +283,7 @@ func TestMetricsBuilder(t *testing.T) {
 						case "max":
 							assert.Equal(t, int64(3), dp.IntValue())
 						}
-						_, ok := dp.Attributes().Get("process.pid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("process.executable.name")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("network.local.address")
+						_, ok := dp.Attributes().Get("network.local.address")
 						assert.False(t, ok)
 						_, ok = dp.Attributes().Get("network.local.port")
 						assert.False(t, ok)
@@ -310,15 +305,6 @@ func TestMetricsBuilder(t *testing.T) {
 						assert.Equal(t, ts, dp.Timestamp())
 						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
 						assert.Equal(t, int64(1), dp.IntValue())
-						processPidAttrVal, ok := dp.Attributes().Get("process.pid")
-						assert.True(t, ok)
-						assert.EqualValues(t, 11, processPidAttrVal.Int())
-						processExecutableNameAttrVal, ok := dp.Attributes().Get("process.executable.name")
-						assert.True(t, ok)
-						assert.Equal(t, "process.executable.name-val", processExecutableNameAttrVal.Str())
-						containerIDAttrVal, ok := dp.Attributes().Get("container.id")
-						assert.True(t, ok)
-						assert.Equal(t, "container.id-val", containerIDAttrVal.Str())
 						tcpDropOwnerAttrVal, ok := dp.Attributes().Get("tcp_drop.owner")
 						assert.True(t, ok)
 						assert.Equal(t, "process", tcpDropOwnerAttrVal.Str())
@@ -351,13 +337,7 @@ func TestMetricsBuilder(t *testing.T) {
 						case "max":
 							assert.Equal(t, int64(3), dp.IntValue())
 						}
-						_, ok := dp.Attributes().Get("process.pid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("process.executable.name")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("container.id")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("tcp_drop.owner")
+						_, ok := dp.Attributes().Get("tcp_drop.owner")
 						assert.False(t, ok)
 						_, ok = dp.Attributes().Get("tcp_drop.reason")
 						assert.False(t, ok)

@@ -78,3 +78,15 @@ compare:
 	fi
 	@$(MAKE) --no-print-directory build
 	go run ./cmd/tcpdrop-bench -compare -collector $(COLLECTOR) $(BENCH_ARGS)
+
+# The container image otelcol-tcpdrop:latest (deploy/image/Dockerfile): the
+# static collector and the example config, FROM scratch. Needs a docker
+# daemon; the classic builder, which needs no registry.
+IMAGE ?= otelcol-tcpdrop:latest
+.PHONY: image
+
+image: build
+	rm -rf _build/image && mkdir -p _build/image
+	cp $(COLLECTOR) deploy/image/Dockerfile _build/image/
+	cp otelcol-config.example.yaml _build/image/config.yaml
+	DOCKER_BUILDKIT=0 docker build -q -t $(IMAGE) _build/image

@@ -54,6 +54,27 @@ func New() (*Netns, error) {
 	return n, nil
 }
 
+// Open returns the network namespace at path, e.g. /proc/<pid>/ns/net of a
+// container's process, with lo up as New leaves it. Close releases only the
+// handle: the namespace lives as long as its processes.
+func Open(path string) (*Netns, error) {
+	h, err := nshandle.GetFromPath(path)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: open network namespace %s: %w", path, err)
+	}
+	ino, err := netns.FDInode(int(h))
+	if err != nil {
+		_ = h.Close()
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	n := &Netns{handle: h, inode: ino}
+	if err := n.setupLoopback(); err != nil {
+		_ = n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
 // setupLoopback brings lo up and checks that 127.0.0.1 and ::1 are there.
 func (n *Netns) setupLoopback() error {
 	nl, err := netlink.NewHandleAt(n.handle)

@@ -249,6 +249,11 @@ func TestCollectorInContainer(t *testing.T) {
 	require.Equal(t, int64(dropped), packets, "tcp_drop.packets for the server's Resource equals the nft counter")
 	t.Logf("nft counter %d, records %d (all under pid %d, container %s), tcp_drop.packets %d", dropped, len(records), serverPID, serverID[:12], packets)
 
+	// It found its cgroup namespace's place in the host's (no warning).
+	logs := run(t, "", nil, "docker", "logs", collectorID)
+	require.NotContains(t, logs, "cgroup paths are reported as")
+	require.Contains(t, logs, "tcp_drop: attached to the kfree_skb tracepoint")
+
 	if status, err := os.ReadFile("/proc/" + collectorPID + "/status"); err == nil {
 		for _, line := range strings.Split(string(status), "\n") {
 			if strings.HasPrefix(line, "VmRSS") || strings.HasPrefix(line, "VmHWM") {

@@ -1,6 +1,7 @@
 package owners
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -18,7 +19,8 @@ import (
 // absolute paths of this process's own cgroups, the namespace's roots,
 // once; every path read later is rebased on them (cgroupRoots.rebase).
 // (Pid 1, the host's init, may be out of reach: one with capabilities this
-// process lacks cannot be inspected, even by root.)
+// process lacks cannot be inspected, even by root.) Without the host's pid
+// namespace there is no way to the host's cgroup namespace.
 
 // namespaceRoots returns the roots of this process's cgroup namespace as
 // the host's namespace sees them, or nil when both are one namespace (no
@@ -30,14 +32,20 @@ func namespaceRoots(procRoot string) (cgroupRoots, error) {
 	if err != nil {
 		return nil, nil
 	}
-	hostPID := "2"
+	// kthreadd is pid 2 in the host's pid namespace only.
 	if b, err := os.ReadFile(procRoot + "/2/comm"); err != nil || string(b) != "kthreadd\n" {
-		hostPID = "1" // not the host's pid namespace: its init's is the nearest
+		return nil, errors.New("owners: pid 2 is not kthreadd: not the host's pid namespace, so the host's cgroup namespace is out of reach")
 	}
-	hostNS := procRoot + "/" + hostPID + "/ns/cgroup"
+	hostNS := procRoot + "/2/ns/cgroup"
 	host, err := nsInode(hostNS)
+	if errors.Is(err, os.ErrPermission) {
+		// Without CAP_SYS_PTRACE: most likely a collector on the host
+		// given only the capabilities to load the program. (The
+		// DaemonSet has it.)
+		return nil, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("owners: this process's cgroup namespace cannot be compared with pid %s's: %w", hostPID, err)
+		return nil, fmt.Errorf("owners: this process's cgroup namespace cannot be compared with kthreadd's: %w", err)
 	}
 	if self == host {
 		return nil, nil

@@ -128,6 +128,13 @@ func TestCollectorEndToEnd(t *testing.T) {
 			require.Equal(t, "SYN", a[attrTCPFlags])
 			require.Contains(t, lr.Body().Str(), fmt.Sprintf("Drop | PID: %d (", os.Getpid()))
 		}
+		// The owner is the records' Resource, not among their own
+		// attributes.
+		for _, r := range backend.placedRecords(ours) {
+			require.Equal(t, int64(os.Getpid()), attrInt(r.resource, attrPID), "the Resource names the owner")
+			require.NotContains(t, r.attrs, attrPID)
+			require.Equal(t, ownerProcess, r.attrs[attrOwner])
+		}
 		after, _ := backend.lastSum("tcp_drop.packets", mine)
 		require.Equal(t, int64(dropped), after-before, "tcp_drop.packets grew by the packets the rule dropped")
 	}

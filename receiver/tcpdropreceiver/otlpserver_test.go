@@ -103,6 +103,34 @@ func (s *otlpServer) logRecords(keep func(plog.LogRecord) bool) []plog.LogRecord
 	return out
 }
 
+// placedRecord is a log record's own attributes and its Resource's.
+type placedRecord struct {
+	resource, attrs map[string]any
+}
+
+// placedRecords returns the log records keep accepts (given the record as
+// it arrived), each with its Resource's attributes apart: what the layout
+// tests check.
+func (s *otlpServer) placedRecords(keep func(plog.LogRecord) bool) []placedRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []placedRecord
+	for _, ld := range s.logs {
+		for i := 0; i < ld.ResourceLogs().Len(); i++ {
+			rl := ld.ResourceLogs().At(i)
+			for j := 0; j < rl.ScopeLogs().Len(); j++ {
+				records := rl.ScopeLogs().At(j).LogRecords()
+				for k := 0; k < records.Len(); k++ {
+					if keep(records.At(k)) {
+						out = append(out, placedRecord{rl.Resource().Attributes().AsRaw(), records.At(k).Attributes().AsRaw()})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
 // lastSum returns the newest value of the cumulative sum name, summed over
 // the data points keep accepts, and whether any metrics arrived yet.
 func (s *otlpServer) lastSum(name string, keep func(pmetric.NumberDataPoint) bool) (value int64, anyMetrics bool) {

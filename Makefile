@@ -1,6 +1,7 @@
 # tcp_drop: build, run and test the otelcol-tcpdrop collector.
 #   sudo make run    build the collector and run it with otelcol-config.example.yaml
 #   sudo make test   every test, including those that load the eBPF program
+#   make image       the container image otelcol-tcpdrop:latest (needs docker); deploy/ runs it
 
 OCB_VERSION   := v0.165.0
 COLLECTOR     := _build/otelcol-tcpdrop

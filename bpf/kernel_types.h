@@ -53,6 +53,8 @@ struct socket {
 struct sock {
 	struct sock_common __sk_common;
 	struct socket *sk_socket;
+	__u32 sk_ack_backlog;
+	__u32 sk_max_ack_backlog;
 };
 
 
@@ -64,6 +66,7 @@ struct sk_buff {
 	__u16 transport_header;
 	__u16 network_header;
 	unsigned char *head;
+	unsigned char *data;
 };
 
 /* CO-RE matches an enum field only against an enum of the same name; the

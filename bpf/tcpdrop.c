@@ -21,8 +21,15 @@
 #define IPPROTO_TCP 6
 #define IP_OFFSET_MASK 0x1fff
 #define NO_HEADER ((__u16)~0U)
+/* enum of the socket states (include/net/tcp_states.h) */
 #define TCP_TIME_WAIT 6
+#define TCP_LISTEN 10
 #define TCP_NEW_SYN_RECV 12
+/* struct tcp_packet's family, and the IP header's version */
+#define FAMILY_IPV4 4
+#define FAMILY_IPV6 6
+#define EEXIST 17
+#define NSEC_PER_SEC 1000000000ULL
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -33,10 +40,13 @@ const volatile __u64 max_events_per_sec = 0; /* 0: no limit */
 /* A reason left to user space, which counts it better from the kernel's own
  * counters (TCP_LISTEN_OVERFLOW: kfree_skb sees only some of those). 0: none. */
 const volatile __u32 skip_reason = 0;
+/* The same for kernels that pass the socket but have no TCP_LISTEN_OVERFLOW
+ * (6.11 to 6.15): the reason they give a listen overflow of the ACK path
+ * (NOT_SPECIFIED), recognised by its socket (see is_listen_overflow). 0: none. */
+const volatile __u32 skip_queue_full_reason = 0;
 /* Look up socket-less packets in tcpdrop_listeners (filled by user space),
- * except those the kernel itself found no socket for (reason NO_SOCKET). */
+ * if they were dropped before TCP had them (see before_tcp). */
 const volatile __u8 match_listeners = 0;
-const volatile __u32 no_socket_reason = 0;
 /* Send each event with its kernel stack (struct drop_event_stack). */
 const volatile __u8 kernel_stack = 0;
 
@@ -85,6 +95,7 @@ struct {
 
 /* What the program needs to know about one TCP packet. */
 struct tcp_packet {
+	unsigned char *l3; /* its network header */
 	__u8 family;
 	__u8 flags;
 	__u16 sport, dport;
@@ -127,6 +138,7 @@ struct ipv6_header {
 #define IPPROTO_DSTOPTS 60
 #define IPV6_EXT_MAX 6
 #define IPV6_FRAG_OFFSET_MASK 0xfff8
+#define IPV6_FRAG_HDR_LEN 8
 
 /* ipv6_skip_ext follows the IPv6 extension headers from the one of type
  * next, at the end of the fixed header, and returns the offset of the TCP
@@ -156,11 +168,11 @@ static __always_inline __u32 ipv6_skip_ext(unsigned char *l3, __u8 next)
 		if (next == IPPROTO_FRAGMENT) {
 			if (bpf_ntohs(*(__be16 *)&ext[2]) & IPV6_FRAG_OFFSET_MASK)
 				return 0; /* no TCP header in a later fragment */
-			off += 8;
+			off += IPV6_FRAG_HDR_LEN;
 		} else if (next == IPPROTO_AH) {
-			off += (ext[1] + 2) * 4;
+			off += (ext[1] + 2) * 4; /* in 4-byte units, less 2 */
 		} else {
-			off += (ext[1] + 1) * 8;
+			off += (ext[1] + 1) * 8; /* in 8-byte units, less 1 */
 		}
 		next = ext[0];
 		if (next == IPPROTO_TCP)
@@ -183,6 +195,7 @@ static __always_inline int parse_tcp(struct sk_buff *skb, struct tcp_packet *pkt
 	if (nh == NO_HEADER)
 		return -1;
 	unsigned char *l3 = skb->head + nh;
+	pkt->l3 = l3;
 
 	__u8 buf[HEADERS_READ];
 	if (bpf_probe_read_kernel(buf, sizeof(buf), l3))
@@ -191,15 +204,15 @@ static __always_inline int parse_tcp(struct sk_buff *skb, struct tcp_packet *pkt
 	struct tcp_header_start th;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct ipv4_header *ip = (struct ipv4_header *)buf;
-		if ((ip->ihl_version >> 4) != 4 || ip->protocol != IPPROTO_TCP)
+		if ((ip->ihl_version >> 4) != FAMILY_IPV4 || ip->protocol != IPPROTO_TCP)
 			return -1;
 		/* Later fragments carry no TCP header. */
 		if (bpf_ntohs(ip->frag_off) & IP_OFFSET_MASK)
 			return -1;
-		pkt->family = 4;
+		pkt->family = FAMILY_IPV4;
 		__builtin_memcpy(pkt->saddr, &ip->saddr, 4);
 		__builtin_memcpy(pkt->daddr, &ip->daddr, 4);
-		__u32 ihl = (ip->ihl_version & 0xf) * 4;
+		__u32 ihl = (ip->ihl_version & 0xf) * 4; /* in 4-byte words */
 		if (ihl < sizeof(*ip))
 			return -1;
 		if (ihl + TCP_START_LEN <= sizeof(buf)) {
@@ -215,7 +228,7 @@ static __always_inline int parse_tcp(struct sk_buff *skb, struct tcp_packet *pkt
 			if (!tcp_off)
 				return -1;
 		}
-		pkt->family = 6;
+		pkt->family = FAMILY_IPV6;
 		__builtin_memcpy(pkt->saddr, ip6->saddr, 16);
 		__builtin_memcpy(pkt->daddr, ip6->daddr, 16);
 		if (tcp_off == sizeof(*ip6))
@@ -247,7 +260,7 @@ static __always_inline void count(struct count_key *key)
 	struct count_value init = { .packets = 1 };
 	bpf_get_current_comm(init.comm, sizeof(init.comm));
 	long err = bpf_map_update_elem(&tcpdrop_counts, key, &init, BPF_NOEXIST);
-	if (err == -17 /* EEXIST: another CPU added the key first */) {
+	if (err == -EEXIST) { /* another CPU added the key first */
 		val = bpf_map_lookup_elem(&tcpdrop_counts, key);
 		if (val) {
 			val->packets++;
@@ -268,7 +281,8 @@ static __always_inline __u64 wakeup_flag(void)
 {
 	__u64 avail = bpf_ringbuf_query(&tcpdrop_events, BPF_RB_AVAIL_DATA);
 	__u64 size = kernel_stack ? sizeof(struct drop_event_stack) : sizeof(struct drop_event);
-	__u64 record = (size + 8 + 7) & ~7ULL; /* header and padding */
+	/* A record is its header and the event, rounded up to 8 bytes. */
+	__u64 record = (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL;
 	if (avail >= wakeup_bytes && avail < wakeup_bytes + record)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
@@ -286,7 +300,7 @@ static __always_inline int over_event_limit(__u64 now)
 	struct event_window *w = bpf_map_lookup_elem(&tcpdrop_window, &zero);
 	if (!w)
 		return 0;
-	if (now - w->start_ns >= 1000000000ULL) {
+	if (now - w->start_ns >= NSEC_PER_SEC) {
 		w->start_ns = now;
 		w->events = 0;
 	}
@@ -321,6 +335,35 @@ static __always_inline __u64 listener_inode(__u32 netns, struct tcp_packet *pkt)
 	__builtin_memset(lk.addr, 0, sizeof(lk.addr));
 	ino = bpf_map_lookup_elem(&tcpdrop_listeners, &lk);
 	return ino ? *ino : 0;
+}
+
+/* before_tcp tells a packet dropped before the IP layer handed it to TCP (a
+ * firewall rule, tc, a bad IP header: it may belong to a listener) from one
+ * TCP itself freed without a socket (a closed port, a bad checksum: it
+ * belongs to none): the IP layer moves skb->data from the IP header to the
+ * TCP header before it calls tcp_v4_rcv / tcp_v6_rcv. Measured on 5.10, 6.1,
+ * 6.12 and 6.18: a SYN to a closed port is freed in tcp_v4_rcv/tcp_v6_rcv
+ * with data at the TCP header, one an nftables input rule drops in
+ * nf_hook_slow (5.10) or nft_do_chain with data at the IP header. Kernels
+ * before 5.17 give no reason (NO_SOCKET) that would tell them apart, and the
+ * functions' addresses (kallsyms) need CAP_SYSLOG: this needs neither. */
+static __always_inline int before_tcp(struct sk_buff *skb, struct tcp_packet *pkt)
+{
+	return skb->data == pkt->l3;
+}
+
+/* is_listen_overflow recognises, on kernels that pass the socket (rx_sk) but
+ * have no TCP_LISTEN_OVERFLOW reason, a segment that completed a handshake
+ * into a full accept queue: freed with reason NOT_SPECIFIED and the listener
+ * as its socket while its accept queue is full, the test the kernel has just
+ * made (sk_acceptq_is_full). Measured on 6.12: the other segments a listener
+ * drops there the same way (TCP_DEFER_ACCEPT's bare ACKs) come with the
+ * queue not full. An accept() between the kernel's test and this one would
+ * let an overflow be counted here as well: a window of a few instructions. */
+static __always_inline int is_listen_overflow(struct sock *sk, __u32 reason)
+{
+	return skip_queue_full_reason && reason == skip_queue_full_reason && sk &&
+	       sk->__sk_common.skc_state == TCP_LISTEN && sk->sk_ack_backlog > sk->sk_max_ack_backlog;
 }
 
 /* socket_inode finds the file of the socket a packet belonged to: its inode
@@ -366,15 +409,21 @@ int tcpdrop_kfree(__u64 *ctx)
 			return 0;
 	}
 	struct sock *sk = 0;
-	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, rx_sk))
+	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, rx_sk)) {
 		sk = (struct sock *)ctx[3];
+		if (is_listen_overflow(sk, reason))
+			return 0; /* user space counts it, as skip_reason */
+	}
 	if (!sk)
 		sk = skb->sk;
 
 	struct net_device *dev = skb->dev;
 	__u64 sock_ino = socket_inode(sk);
-	if (!sock_ino && !sk && match_listeners && !(has_reason && reason == no_socket_reason))
-		sock_ino = listener_inode(netns_inode(dev, sk), &pkt);
+	int lookup = !sock_ino && !sk && match_listeners && before_tcp(skb, &pkt);
+	/* Read once, and only when used: the lookup or the event needs it. */
+	__u32 netns = lookup || !count_only ? netns_inode(dev, sk) : 0;
+	if (lookup)
+		sock_ino = listener_inode(netns, &pkt);
 
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct count_key key = {
@@ -416,7 +465,7 @@ int tcpdrop_kfree(__u64 *ctx)
 	e->tgid = key.tgid;
 	e->tid = (__u32)pid_tgid;
 	e->reason = key.reason;
-	e->netns = netns_inode(dev, sk);
+	e->netns = netns;
 	e->ifindex = dev ? dev->ifindex : skb->skb_iif;
 	e->sport = pkt.sport;
 	e->dport = pkt.dport;
@@ -426,6 +475,7 @@ int tcpdrop_kfree(__u64 *ctx)
 	e->tcp_flags = pkt.flags;
 	e->has_reason = key.has_reason;
 	e->pad = 0;
+	e->pad_end = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if (dev) {
 		/* Two 8-byte loads: direct BTF access allows no wider ones. */

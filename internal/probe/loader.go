@@ -103,8 +103,8 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := s.MatchListeners.Set(boolByte(opts.MatchListeners)); err != nil {
 		return fmt.Errorf("tcp_drop: setting match_listeners: %w", err)
 	}
-	if err := s.NoSocketReason.Set(opts.NoSocketReason); err != nil {
-		return fmt.Errorf("tcp_drop: setting no_socket_reason: %w", err)
+	if err := s.SkipQueueFullReason.Set(opts.SkipQueueFullReason); err != nil {
+		return fmt.Errorf("tcp_drop: setting skip_queue_full_reason: %w", err)
 	}
 	s.TcpdropListeners.MaxEntries = MaxListeners
 	if err := s.KernelStack.Set(boolByte(opts.KernelStack)); err != nil {

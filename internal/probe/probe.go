@@ -36,16 +36,20 @@ type Options struct {
 	// for a caller that counts those drops from another source (the listen
 	// overflows, from the kernel's own counters). 0 skips nothing.
 	SkipReason uint32
-	// MatchListeners makes the program look up packets that reached no
-	// socket (dropped by a firewall rule before socket lookup) in the
-	// listener table that SetListeners fills, by network namespace and
-	// destination address and port (see ListenerAddr), so that their owner
-	// is the listener's.
+	// SkipQueueFullReason is SkipReason for kernels that pass the socket
+	// but have no TCP_LISTEN_OVERFLOW reason (6.11 to 6.15): the reason they
+	// free an overflow of the ACK path with (NOT_SPECIFIED). A segment freed
+	// with it while its socket is a listener with a full accept queue is
+	// such an overflow, and neither counted nor reported. 0 skips nothing.
+	SkipQueueFullReason uint32
+	// MatchListeners makes the program look up packets dropped before TCP
+	// had them (by a firewall rule, say; their skb still starts at the IP
+	// header) in the listener table that SetListeners fills, by network
+	// namespace and destination address and port (see ListenerAddr), so
+	// that their owner is the listener's. Packets TCP itself freed without
+	// a socket (a closed port) are never matched: a table entry can be one
+	// poll out of date.
 	MatchListeners bool
-	// NoSocketReason is the value of the NO_SOCKET drop reason: packets the
-	// kernel found no socket for are never matched with a listener (a
-	// table entry can be one poll out of date).
-	NoSocketReason uint32
 	// KernelStack sends each event with the kernel stack that dropped the
 	// packet (Event.Stack): 280 more bytes per event in the ring, and a
 	// stack walk per event in the kernel.

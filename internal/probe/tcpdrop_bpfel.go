@@ -49,7 +49,7 @@ type tcpdropDropEvent struct {
 	Pad       uint8
 	Comm      [16]int8
 	Ifname    [16]int8
-	_         [4]byte
+	PadEnd    uint32
 }
 
 type tcpdropDropEventStack struct {
@@ -97,7 +97,7 @@ const (
 	tcpdropVarKernelStack             = "kernel_stack"
 	tcpdropVarMatchListeners          = "match_listeners"
 	tcpdropVarMaxEventsPerSec         = "max_events_per_sec"
-	tcpdropVarNoSocketReason          = "no_socket_reason"
+	tcpdropVarSkipQueueFullReason     = "skip_queue_full_reason"
 	tcpdropVarSkipReason              = "skip_reason"
 	tcpdropVarWakeupBytes             = "wakeup_bytes"
 )
@@ -168,7 +168,7 @@ type tcpdropVariableSpecs struct {
 	KernelStack             *ebpf.VariableSpec `ebpf:"kernel_stack"`
 	MatchListeners          *ebpf.VariableSpec `ebpf:"match_listeners"`
 	MaxEventsPerSec         *ebpf.VariableSpec `ebpf:"max_events_per_sec"`
-	NoSocketReason          *ebpf.VariableSpec `ebpf:"no_socket_reason"`
+	SkipQueueFullReason     *ebpf.VariableSpec `ebpf:"skip_queue_full_reason"`
 	SkipReason              *ebpf.VariableSpec `ebpf:"skip_reason"`
 	WakeupBytes             *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
@@ -220,7 +220,7 @@ type tcpdropVariables struct {
 	KernelStack             *ebpf.Variable `ebpf:"kernel_stack"`
 	MatchListeners          *ebpf.Variable `ebpf:"match_listeners"`
 	MaxEventsPerSec         *ebpf.Variable `ebpf:"max_events_per_sec"`
-	NoSocketReason          *ebpf.Variable `ebpf:"no_socket_reason"`
+	SkipQueueFullReason     *ebpf.Variable `ebpf:"skip_queue_full_reason"`
 	SkipReason              *ebpf.Variable `ebpf:"skip_reason"`
 	WakeupBytes             *ebpf.Variable `ebpf:"wakeup_bytes"`
 }

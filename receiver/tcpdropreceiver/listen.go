@@ -14,9 +14,9 @@ import (
 // kernel's own name for them (enum skb_drop_reason).
 const listenOverflowReason = "TCP_LISTEN_OVERFLOW"
 
-// noSocketReason is the reason of packets the kernel looked up a socket for
-// and found none: never attributed to a listener from the table.
-const noSocketReason = "NO_SOCKET"
+// notSpecifiedReason is the reason kernels without TCP_LISTEN_OVERFLOW give
+// the listen overflows kfree_skb sees.
+const notSpecifiedReason = "NOT_SPECIFIED"
 
 // listenerSource is what the receiver needs of the listen-queue watcher
 // (listeners.Watcher); tests give it fixtures.

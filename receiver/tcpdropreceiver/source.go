@@ -57,8 +57,14 @@ func openKernel(cfg *Config, countOnly bool, logger *zap.Logger) (*sources, erro
 	if watch && reasonsErr == nil {
 		// The watcher counts every overflow from the kernel's own counter;
 		// kfree_skb sees only some (see internal/listeners): not twice.
-		opts.SkipReason, _ = reasons.Value(listenOverflowReason)
-		opts.NoSocketReason, _ = reasons.Value(noSocketReason)
+		// Kernels without TCP_LISTEN_OVERFLOW (before 6.16) free those it
+		// sees as NOT_SPECIFIED; those that pass the socket (6.11+) let the
+		// program recognise them by their listener's full queue.
+		if v, ok := reasons.Value(listenOverflowReason); ok {
+			opts.SkipReason = v
+		} else {
+			opts.SkipQueueFullReason, _ = reasons.Value(notSpecifiedReason)
+		}
 	}
 	p, err := probe.Open(opts)
 	if err != nil {

@@ -28,6 +28,11 @@
 /* struct tcp_packet's family, and the IP header's version */
 #define FAMILY_IPV4 4
 #define FAMILY_IPV6 6
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_ACK 0x10
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
 #define EEXIST 17
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -40,10 +45,10 @@ const volatile __u64 max_events_per_sec = 0; /* 0: no limit */
 /* A reason left to user space, which counts it better from the kernel's own
  * counters (TCP_LISTEN_OVERFLOW: kfree_skb sees only some of those). 0: none. */
 const volatile __u32 skip_reason = 0;
-/* The same for kernels that pass the socket but have no TCP_LISTEN_OVERFLOW
- * (6.11 to 6.15): the reason they give a listen overflow of the ACK path
- * (NOT_SPECIFIED), recognised by its socket (see is_listen_overflow). 0: none. */
-const volatile __u32 skip_queue_full_reason = 0;
+/* The same for kernels without TCP_LISTEN_OVERFLOW (before 6.16), which free a
+ * listen overflow of the ACK path like other drops: recognised by the state
+ * of its listener (see listener_queue_full). */
+const volatile __u8 skip_queue_full = 0;
 /* Look up socket-less packets in tcpdrop_listeners (filled by user space),
  * if they were dropped before TCP had them (see before_tcp). */
 const volatile __u8 match_listeners = 0;
@@ -92,6 +97,17 @@ struct {
 	__type(key, struct listener_key);
 	__type(value, __u64); /* socket inode */
 } tcpdrop_listeners SEC(".maps");
+
+/* The kernel's listening sockets by socket inode (the values of
+ * tcpdrop_listeners), found by tcpdrop_listener_socks_iter: on kernels that
+ * pass kfree_skb no socket (before 6.11), where a listener is found for a
+ * dropped segment of a handshake. Addresses, read only with helpers. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized by the loader */
+	__type(key, __u64);         /* socket inode */
+	__type(value, __u64);       /* struct sock address */
+} tcpdrop_listener_socks SEC(".maps");
 
 /* What the program needs to know about one TCP packet. */
 struct tcp_packet {
@@ -352,18 +368,37 @@ static __always_inline int before_tcp(struct sk_buff *skb, struct tcp_packet *pk
 	return skb->data == pkt->l3;
 }
 
-/* is_listen_overflow recognises, on kernels that pass the socket (rx_sk) but
- * have no TCP_LISTEN_OVERFLOW reason, a segment that completed a handshake
- * into a full accept queue: freed with reason NOT_SPECIFIED and the listener
- * as its socket while its accept queue is full, the test the kernel has just
- * made (sk_acceptq_is_full). Measured on 6.12: the other segments a listener
- * drops there the same way (TCP_DEFER_ACCEPT's bare ACKs) come with the
- * queue not full. An accept() between the kernel's test and this one would
- * let an overflow be counted here as well: a window of a few instructions. */
-static __always_inline int is_listen_overflow(struct sock *sk, __u32 reason)
+/* listener_queue_full tells whether sk is a listener whose accept queue is
+ * full: the kernel's own test (sk_acceptq_is_full), just made when it freed a
+ * segment completing a handshake as a listen overflow. Kernels without
+ * TCP_LISTEN_OVERFLOW free that segment as NOT_SPECIFIED (none before 5.17)
+ * in tcp_v4_rcv/tcp_v6_rcv, measured on 5.10, 6.1 and 6.12; the other
+ * segments a listener drops there the same way (TCP_DEFER_ACCEPT's bare
+ * ACKs) came with the queue not full. An accept() between the kernel's test
+ * and this one would let an overflow be counted here as well: a window of a
+ * few instructions. sk may be stale (tcpdrop_listener_socks): helpers only. */
+static __always_inline int listener_queue_full(struct sock *sk)
 {
-	return skip_queue_full_reason && reason == skip_queue_full_reason && sk &&
-	       sk->__sk_common.skc_state == TCP_LISTEN && sk->sk_ack_backlog > sk->sk_max_ack_backlog;
+	return sk && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN &&
+	       BPF_CORE_READ(sk, sk_ack_backlog) > BPF_CORE_READ(sk, sk_max_ack_backlog);
+}
+
+/* A segment that can complete a handshake: an ACK, no SYN, no RST. */
+static __always_inline int handshake_ack(__u8 flags)
+{
+	return (flags & TCP_FLAG_ACK) && !(flags & (TCP_FLAG_SYN | TCP_FLAG_RST));
+}
+
+/* table_listener finds, for kernels that pass no socket, the listener a
+ * packet was going to: its inode from tcpdrop_listeners, its address from
+ * tcpdrop_listener_socks. */
+static __always_inline struct sock *table_listener(__u32 netns, struct tcp_packet *pkt)
+{
+	__u64 ino = listener_inode(netns, pkt);
+	if (!ino)
+		return 0;
+	__u64 *addr = bpf_map_lookup_elem(&tcpdrop_listener_socks, &ino);
+	return addr ? (struct sock *)*addr : 0;
 }
 
 /* socket_inode finds the file of the socket a packet belonged to: its inode
@@ -402,26 +437,37 @@ int tcpdrop_kfree(__u64 *ctx)
 	 * read is guarded by a check that the loader resolves to a constant. */
 	__u32 reason = 0;
 	__u8 has_reason = 0;
+	__u8 unspecified = 1; /* no reason given counts as NOT_SPECIFIED */
 	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, reason)) {
 		reason = (__u32)ctx[2];
 		has_reason = 1;
 		if (skip_reason && reason == skip_reason)
 			return 0;
+		unspecified = reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED);
 	}
+	/* A listen overflow the watcher counts, on kernels without
+	 * TCP_LISTEN_OVERFLOW: skipped like skip_reason. */
+	int maybe_overflow = skip_queue_full && unspecified && handshake_ack(pkt.flags);
 	struct sock *sk = 0;
 	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, rx_sk)) {
 		sk = (struct sock *)ctx[3];
-		if (is_listen_overflow(sk, reason))
-			return 0; /* user space counts it, as skip_reason */
+		if (maybe_overflow && listener_queue_full(sk))
+			return 0;
+		maybe_overflow = 0; /* the socket was passed: no other listener */
 	}
 	if (!sk)
 		sk = skb->sk;
 
 	struct net_device *dev = skb->dev;
 	__u64 sock_ino = socket_inode(sk);
-	int lookup = !sock_ino && !sk && match_listeners && before_tcp(skb, &pkt);
-	/* Read once, and only when used: the lookup or the event needs it. */
-	__u32 netns = lookup || !count_only ? netns_inode(dev, sk) : 0;
+	int no_socket = !sock_ino && !sk;
+	int before = no_socket && (match_listeners || maybe_overflow) && before_tcp(skb, &pkt);
+	int lookup = no_socket && match_listeners && before;
+	maybe_overflow = maybe_overflow && no_socket && !before;
+	/* Read once, and only when used. */
+	__u32 netns = lookup || maybe_overflow || !count_only ? netns_inode(dev, sk) : 0;
+	if (maybe_overflow && listener_queue_full(table_listener(netns, &pkt)))
+		return 0;
 	if (lookup)
 		sock_ino = listener_inode(netns, &pkt);
 
@@ -490,5 +536,27 @@ int tcpdrop_kfree(__u64 *ctx)
 		es->stack_bytes = bpf_get_stack(ctx, es->stack, sizeof(es->stack), 0);
 	}
 	bpf_ringbuf_submit(e, wakeup_flag());
+	return 0;
+}
+
+/* tcpdrop_listener_socks_iter runs over every open file of every task (user
+ * space runs it when it updates tcpdrop_listeners) and keeps the address of
+ * each listening TCP socket by its inode in tcpdrop_listener_socks. */
+SEC("iter/task_file")
+int tcpdrop_listener_socks_iter(struct bpf_iter__task_file *ctx)
+{
+	struct file *file = ctx->file;
+	if (!file)
+		return 0;
+	struct inode *inode = file->f_inode;
+	if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	struct socket *sock = (struct socket *)file->private_data;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	__u64 ino = inode->i_ino;
+	__u64 addr = (__u64)sk;
+	bpf_map_update_elem(&tcpdrop_listener_socks, &ino, &addr, BPF_ANY);
 	return 0;
 }

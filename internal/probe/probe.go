@@ -36,12 +36,13 @@ type Options struct {
 	// for a caller that counts those drops from another source (the listen
 	// overflows, from the kernel's own counters). 0 skips nothing.
 	SkipReason uint32
-	// SkipQueueFullReason is SkipReason for kernels that pass the socket
-	// but have no TCP_LISTEN_OVERFLOW reason (6.11 to 6.15): the reason they
-	// free an overflow of the ACK path with (NOT_SPECIFIED). A segment freed
-	// with it while its socket is a listener with a full accept queue is
-	// such an overflow, and neither counted nor reported. 0 skips nothing.
-	SkipQueueFullReason uint32
+	// SkipQueueFull is SkipReason for kernels without TCP_LISTEN_OVERFLOW
+	// (before 6.16), which free an overflow of the ACK path as NOT_SPECIFIED
+	// (before 5.17 with no reason): a segment that completes a handshake,
+	// freed that way while its listener's accept queue is full, is neither
+	// counted nor reported. The listener is the socket the kernel passes
+	// (6.11+), else the one SetListeners gave for the packet's destination.
+	SkipQueueFull bool
 	// MatchListeners makes the program look up packets dropped before TCP
 	// had them (by a firewall rule, say; their skb still starts at the IP
 	// header) in the listener table that SetListeners fills, by network

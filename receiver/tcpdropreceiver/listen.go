@@ -14,10 +14,6 @@ import (
 // kernel's own name for them (enum skb_drop_reason).
 const listenOverflowReason = "TCP_LISTEN_OVERFLOW"
 
-// notSpecifiedReason is the reason kernels without TCP_LISTEN_OVERFLOW give
-// the listen overflows kfree_skb sees.
-const notSpecifiedReason = "NOT_SPECIFIED"
-
 // listenerSource is what the receiver needs of the listen-queue watcher
 // (listeners.Watcher); tests give it fixtures.
 type listenerSource interface {

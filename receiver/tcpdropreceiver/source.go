@@ -58,12 +58,12 @@ func openKernel(cfg *Config, countOnly bool, logger *zap.Logger) (*sources, erro
 		// The watcher counts every overflow from the kernel's own counter;
 		// kfree_skb sees only some (see internal/listeners): not twice.
 		// Kernels without TCP_LISTEN_OVERFLOW (before 6.16) free those it
-		// sees as NOT_SPECIFIED; those that pass the socket (6.11+) let the
-		// program recognise them by their listener's full queue.
+		// sees as NOT_SPECIFIED: the program recognises them by their
+		// listener's full queue.
 		if v, ok := reasons.Value(listenOverflowReason); ok {
 			opts.SkipReason = v
 		} else {
-			opts.SkipQueueFullReason, _ = reasons.Value(notSpecifiedReason)
+			opts.SkipQueueFull = true
 		}
 	}
 	p, err := probe.Open(opts)

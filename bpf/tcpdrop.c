@@ -460,16 +460,22 @@ int tcpdrop_kfree(__u64 *ctx)
 
 	struct net_device *dev = skb->dev;
 	__u64 sock_ino = socket_inode(sk);
-	int no_socket = !sock_ino && !sk;
-	int before = no_socket && (match_listeners || maybe_overflow) && before_tcp(skb, &pkt);
-	int lookup = no_socket && match_listeners && before;
-	maybe_overflow = maybe_overflow && no_socket && !before;
-	/* Read once, and only when used. */
-	__u32 netns = lookup || maybe_overflow || !count_only ? netns_inode(dev, sk) : 0;
-	if (maybe_overflow && listener_queue_full(table_listener(netns, &pkt)))
-		return 0;
-	if (lookup)
-		sock_ino = listener_inode(netns, &pkt);
+	/* The netns inode is read once, only when used: here, or for the event. */
+	__u32 netns = 0;
+	__u8 have_netns = 0;
+	if (!sock_ino && !sk && (match_listeners || maybe_overflow)) {
+		/* No socket: a firewall drop may be a listener's, a segment TCP
+		 * freed may be an overflow of its listener's queue. */
+		int before = before_tcp(skb, &pkt);
+		if (before ? match_listeners : maybe_overflow) {
+			netns = netns_inode(dev, sk);
+			have_netns = 1;
+			if (before)
+				sock_ino = listener_inode(netns, &pkt);
+			else if (listener_queue_full(table_listener(netns, &pkt)))
+				return 0;
+		}
+	}
 
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct count_key key = {
@@ -511,7 +517,7 @@ int tcpdrop_kfree(__u64 *ctx)
 	e->tgid = key.tgid;
 	e->tid = (__u32)pid_tgid;
 	e->reason = key.reason;
-	e->netns = netns;
+	e->netns = have_netns ? netns : netns_inode(dev, sk);
 	e->ifindex = dev ? dev->ifindex : skb->skb_iif;
 	e->sport = pkt.sport;
 	e->dport = pkt.dport;

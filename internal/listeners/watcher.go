@@ -241,10 +241,15 @@ func readNamespace(path string, ino uint32, own bool, sc *scratch, prev *nsCount
 	return s, err
 }
 
-// selfProcessNetns is the inode of the process's network namespace.
+// selfProcessNetns is the inode of the process's network namespace: that of
+// the calling thread, as of every thread not locked by a goroutine that
+// entered another one (/proc/self is the main thread, which can be such a
+// thread for a moment: its namespace was then read as this one's, the
+// counters of another under its name, and the next read restarted it from a
+// new baseline, losing what overflowed in between).
 func selfProcessNetns() uint32 {
 	var st unix.Stat_t
-	if unix.Stat("/proc/self/ns/net", &st) != nil {
+	if unix.Stat("/proc/thread-self/ns/net", &st) != nil {
 		return 0
 	}
 	return uint32(st.Ino)

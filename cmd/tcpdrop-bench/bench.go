@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -17,28 +16,18 @@ import (
 
 // runBench runs every round and returns what was measured, also when it
 // fails part way (the rows so far).
-func runBench(ctx context.Context, o options, root string, progress io.Writer) (results, error) {
+func runBench(ctx context.Context, o options, progress io.Writer) (results, error) {
 	res := results{Title: "tcp_drop bench", Started: time.Now()}
 	if o.compare {
 		res.Title = "tcp_drop compare: the seed's four modes"
 	}
 	bin := o.collector
-	var err error
-	if bin == "" {
-		fmt.Fprintln(progress, "building the collector: make build")
-		if bin, err = buildCollector(ctx, root); err != nil {
-			return res, err
-		}
-	} else if err := checkBinary(bin); err != nil {
+	if err := checkBinary(bin); err != nil {
 		return res, err
-	}
-	modesDir := o.modesDir
-	if modesDir == "" {
-		modesDir = filepath.Join(root, "testdata", "modes")
 	}
 	modes := benchModes(o.limit)
 	if o.compare {
-		modes = compareModes(modesDir)
+		modes = compareModes(o.modesDir)
 	}
 	bpftrace, _ := exec.LookPath("bpftrace")
 
@@ -146,4 +135,16 @@ func describeModes(modes []mode, o options, rn *runner) string {
 		"exporter to the bench's OTLP server added to its metrics pipeline, and its own telemetry on a Prometheus " +
 		"endpoint on 127.0.0.1.\n")
 	return b.String()
+}
+
+// checkBinary fails clearly when the collector is not built.
+func checkBinary(bin string) error {
+	st, err := os.Stat(bin)
+	if err != nil {
+		return fmt.Errorf("collector binary: %w (run 'make build')", err)
+	}
+	if st.IsDir() || st.Mode()&0o111 == 0 {
+		return fmt.Errorf("collector binary %s is not an executable file", bin)
+	}
+	return nil
 }

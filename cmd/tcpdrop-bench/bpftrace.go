@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -13,47 +12,32 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tcpdrop/tcpdrop/internal/procfs"
 )
 
-// lineWatcher keeps bpftrace's stdout, line by line (a few hundred at
-// most), and says when it starts attaching its probe.
-type lineWatcher struct {
-	mu        sync.Mutex
-	partial   []byte
-	lines     []string
-	attaching chan struct{}
-	once      sync.Once
+// output keeps what bpftrace prints: a few hundred lines, its counts at
+// exit, kept up to maxOutput bytes.
+type output struct {
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-const maxKeptLines = 100000
+const maxOutput = 4 << 20
 
-func newLineWatcher() *lineWatcher { return &lineWatcher{attaching: make(chan struct{})} }
-
-func (w *lineWatcher) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.partial = append(w.partial, b...)
-	for {
-		i := bytes.IndexByte(w.partial, '\n')
-		if i < 0 {
-			break
-		}
-		line := string(w.partial[:i])
-		w.partial = w.partial[i+1:]
-		if strings.HasPrefix(line, "Attaching") {
-			w.once.Do(func() { close(w.attaching) })
-		}
-		if len(w.lines) < maxKeptLines {
-			w.lines = append(w.lines, line)
-		}
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.b.Len() < maxOutput {
+		o.b.Write(p)
 	}
-	return len(b), nil
+	return len(p), nil
 }
 
-func (w *lineWatcher) text() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return strings.Join(w.lines, "\n") + "\n" + string(w.partial)
+func (o *output) text() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
 }
 
 // bpftraceTotal sums the counts bpftrace prints for a map at exit:
@@ -83,7 +67,7 @@ func bpftraceTotal(out string) (total uint64, keys int, err error) {
 // bpftraceRun is bpftrace running the peer program.
 type bpftraceRun struct {
 	proc *process
-	out  *lineWatcher
+	out  *output
 }
 
 // inTracefs runs a command in a mount namespace of its own with tracefs
@@ -101,36 +85,26 @@ func startBpftrace(ctx context.Context, bin, dir string, bound time.Duration) (*
 	if err != nil {
 		return nil, fmt.Errorf("bpftrace: %w (util-linux)", err)
 	}
-	w := newLineWatcher()
+	w := &output{}
 	args := append(append([]string{}, inTracefs...), bin, "-e", bpftraceProgram)
 	p, err := startProcess("bpftrace", unshare, args, w, filepath.Join(dir, "bpftrace.log"))
 	if err != nil {
 		return nil, err
 	}
-	b := &bpftraceRun{proc: p, out: w}
-	deadline := time.NewTimer(bound)
-	defer deadline.Stop()
 	fail := func(why string) (*bpftraceRun, error) {
 		p.stop(syscall.SIGKILL, 5*time.Second)
 		return nil, fmt.Errorf("bpftrace %s; its output:\n%s%s", why, w.text(), p.logTail())
 	}
-	select {
-	case <-w.attaching:
-	case <-p.exited:
-		return fail("exited before attaching")
-	case <-deadline.C:
-		return fail(fmt.Sprintf("did not attach within %v", bound))
-	case <-ctx.Done():
-		return fail("interrupted")
-	}
+	deadline := time.NewTimer(bound)
+	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for !holdsPerfEvent(p.pid()) {
+	for !strings.Contains(w.text(), "Attaching") || !holdsPerfEvent(p.pid()) {
 		select {
 		case <-p.exited:
-			return fail("exited while attaching")
+			return fail("exited before attaching")
 		case <-deadline.C:
-			return fail(fmt.Sprintf("held no perf event within %v", bound))
+			return fail(fmt.Sprintf("did not attach within %v", bound))
 		case <-ctx.Done():
 			return fail("interrupted")
 		case <-tick.C:
@@ -138,22 +112,16 @@ func startBpftrace(ctx context.Context, bin, dir string, bound time.Duration) (*
 	}
 	// The program is attached right after its perf event is opened.
 	time.Sleep(200 * time.Millisecond)
-	return b, nil
+	return &bpftraceRun{proc: p, out: w}, nil
 }
 
 // holdsPerfEvent reports whether pid has a perf event file open.
 func holdsPerfEvent(pid int) bool {
-	dir := filepath.Join("/proc", strconv.Itoa(pid), "fd")
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, e := range ents {
-		if target, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && target == "anon_inode:[perf_event]" {
-			return true
-		}
-	}
-	return false
+	found := false
+	procfs.ForEachFD("/proc", int32(pid), func(_ string, target []byte) {
+		found = found || string(target) == "anon_inode:[perf_event]"
+	})
+	return found
 }
 
 // finish stops bpftrace with SIGINT, which makes it print its map, and

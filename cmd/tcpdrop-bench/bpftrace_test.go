@@ -1,9 +1,6 @@
 package main
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 func TestBpftraceTotal(t *testing.T) {
 	// bpftrace 0.17 at exit; newer versions name the enum values.
@@ -20,23 +17,17 @@ func TestBpftraceTotal(t *testing.T) {
 	}
 }
 
-func TestLineWatcher(t *testing.T) {
-	w := newLineWatcher()
+func TestOutput(t *testing.T) {
+	w := &output{}
 	w.Write([]byte("Attach"))
-	select {
-	case <-w.attaching:
-		t.Fatal("attaching before the line is complete")
-	default:
-	}
 	w.Write([]byte("ing 1 probe...\n@[3]: 1"))
-	select {
-	case <-w.attaching:
-	default:
-		t.Fatal("not attaching after the line")
-	}
 	w.Write([]byte("0\n"))
-	w.Write([]byte("Attaching again\n")) // closes nothing twice
-	if got := w.text(); !strings.Contains(got, "@[3]: 10\n") {
+	if got := w.text(); got != "Attaching 1 probe...\n@[3]: 10\n" {
 		t.Fatalf("text %q", got)
+	}
+	w.Write(make([]byte, maxOutput))
+	w.Write([]byte("more"))
+	if n := len(w.text()); n > maxOutput+64 {
+		t.Fatalf("kept %d bytes, cap %d", n, maxOutput)
 	}
 }

@@ -46,7 +46,7 @@ var errExited = errors.New("the collector exited")
 
 // startCollector writes the mode's configs into dir and starts the
 // collector with them. ctx bounds every later wait on it.
-func startCollector(ctx context.Context, bin, dir string, m mode, s *sink, out io.Writer) (*collector, error) {
+func startCollector(ctx context.Context, bin, dir string, m mode, s *sink, interval time.Duration, out io.Writer) (*collector, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func startCollector(ctx context.Context, bin, dir string, m mode, s *sink, out i
 			return nil, err
 		}
 	}
-	files, recv, err := writeConfigs(dir, m.configFile, generated, telemetryTarget{SinkURL: s.URL, PromPort: port})
+	files, recv, err := writeConfigs(dir, m.configFile, generated, telemetryTarget{SinkURL: s.URL, PromPort: port, Interval: interval})
 	if err != nil {
 		return nil, err
 	}

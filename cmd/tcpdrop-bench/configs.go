@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -17,12 +19,13 @@ const sinkExporter = "otlp_http/tcpdrop_bench"
 
 // collectionInterval makes the counts arrive soon after a flood; it costs
 // nothing on the path of a drop.
-const collectionInterval = "1s"
+const collectionInterval = time.Second
 
 // telemetryTarget is where a collector under test sends what the bench reads.
 type telemetryTarget struct {
-	SinkURL  string // OTLP/HTTP base URL of the bench's sink
-	PromPort int    // port of the collector's own Prometheus endpoint on 127.0.0.1
+	SinkURL  string        // OTLP/HTTP base URL of the bench's sink
+	PromPort int           // port of the collector's own Prometheus endpoint on 127.0.0.1
+	Interval time.Duration // the receiver's collection_interval; 0: collectionInterval
 }
 
 // metricsPipeline is what the overlay needs of a mode's config.
@@ -71,7 +74,8 @@ func overlay(p metricsPipeline, t telemetryTarget) ([]byte, error) {
 	receivers := map[string]any{}
 	for _, r := range p.Receivers {
 		if isTCPDrop(r) {
-			receivers[r] = map[string]any{"collection_interval": collectionInterval}
+			interval := cmp.Or(t.Interval, collectionInterval)
+			receivers[r] = map[string]any{"collection_interval": interval.String()}
 		}
 	}
 	exporters := append(append([]string{}, p.Exporters...), sinkExporter)

@@ -3,11 +3,12 @@
 // attached, with the tcp_drop collector (batched wakeups and one wakeup per
 // event) and with bpftrace, in alternating rounds; the collector's counts
 // are checked against the kernel's own. With -compare it runs the seed's
-// four modes (testdata/modes) instead. It must run as root.
+// four modes (testdata/modes) instead. It must run as root, from the
+// repository's root, with the collector built (make build):
 //
-//	go run ./cmd/tcpdrop-bench                       # 3 rounds of 10 s floods at full rate
-//	go run ./cmd/tcpdrop-bench -rate 100000 -duration 30s -rounds 1
-//	go run ./cmd/tcpdrop-bench -compare
+//	sudo make bench                                  # 3 rounds of 10 s floods at full rate
+//	sudo make bench BENCH_ARGS='-rate 100000 -duration 30s -rounds 1'
+//	sudo make compare
 package main
 
 import (
@@ -38,20 +39,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tcpdrop-bench: must run as root: it loads eBPF programs and creates network namespaces (try: sudo make bench)")
 		return 1
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		fmt.Fprintln(stderr, "tcpdrop-bench:", err)
-		return 1
-	}
-	root, err := findRoot(wd)
-	if err != nil {
-		fmt.Fprintln(stderr, "tcpdrop-bench:", err)
-		return 1
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	res, err := runBench(ctx, o, root, stderr)
+	res, err := runBench(ctx, o, stderr)
 	code := 0
 	if err != nil {
 		fmt.Fprintln(stderr, "tcpdrop-bench:", err)

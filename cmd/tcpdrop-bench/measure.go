@@ -8,8 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tcpdrop/tcpdrop/internal/dropgen"
-	"github.com/tcpdrop/tcpdrop/internal/sandbox"
+	"github.com/tcpdrop/tcpdrop/harness/dropgen"
 )
 
 // Bounds on every wait of a run.
@@ -32,14 +31,9 @@ type runner struct {
 // flood sends the planned flood in a namespace of its own, and measures
 // the CPU that other processes than the bench and monitor used meanwhile.
 func (rn *runner) flood(ctx context.Context, monitor int) (floodResult, error) {
-	ns, err := sandbox.New()
-	if err != nil {
-		return floodResult{}, err
-	}
-	defer ns.Close()
 	skip := map[int]bool{os.Getpid(): true, monitor: true}
 	before := otherCPU(skip)
-	rep, err := dropgen.Run(ctx, ns, dropgen.Options{
+	rep, err := dropgen.Flood(ctx, dropgen.Options{
 		Family: rn.opts.family, Rate: rn.opts.rate, Duration: rn.opts.duration, Workers: rn.opts.workers,
 	})
 	return floodResult{rep, otherCPUDelta(before, otherCPU(skip))}, err
@@ -101,7 +95,7 @@ func (rn *runner) runCollector(ctx context.Context, dir string, m mode, r *row) 
 		return err
 	}
 	defer closeOut()
-	c, err := startCollector(ctx, rn.collector, dir, m, rn.sink, out)
+	c, err := startCollector(ctx, rn.collector, dir, m, rn.sink, rn.opts.interval, out)
 	if err != nil {
 		return err
 	}

@@ -16,10 +16,11 @@ type options struct {
 	workers   int
 	out       string
 	compare   bool
-	collector string // "" = _build/otelcol-tcpdrop, built with make build
-	modesDir  string // "" = testdata/modes of the repository
+	collector string // the binary, built with make build
+	modesDir  string // the -compare configs
 	limit     int    // max_log_records_per_second of the bench's collectors; -1 = the receiver's default
 	settle    time.Duration
+	interval  time.Duration // collection_interval of the collectors; 0: collectionInterval (tests set less)
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -33,8 +34,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.workers, "workers", 1, "sending threads of the generator")
 	fs.StringVar(&o.out, "out", "benchmark_results", "directory for the Markdown and CSV results")
 	fs.BoolVar(&o.compare, "compare", false, "run the seed's four modes (testdata/modes) instead of the bench modes")
-	fs.StringVar(&o.collector, "collector", "", "collector binary (default: _build/otelcol-tcpdrop, built with 'make build')")
-	fs.StringVar(&o.modesDir, "modes", "", "directory of the -compare configs (default: testdata/modes)")
+	fs.StringVar(&o.collector, "collector", "_build/otelcol-tcpdrop", "collector binary, built with 'make build'")
+	fs.StringVar(&o.modesDir, "modes", "testdata/modes", "directory of the -compare configs")
 	fs.IntVar(&o.limit, "limit", -1, "max_log_records_per_second of the tcp_drop modes (-1 = the receiver's default, 0 = no limit)")
 	fs.DurationVar(&o.settle, "settle", 30*time.Second, "longest wait after a flood for the counts to settle")
 	fs.Usage = func() {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,20 +34,6 @@ func TestBadArgsExitTwo(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"-h"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "usage: tcpdrop-bench") {
 		t.Errorf("-h: exit %d, %q", code, errb.String())
-	}
-}
-
-func TestFindRoot(t *testing.T) {
-	wd, _ := os.Getwd()
-	root, err := findRoot(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "cmd", "tcpdrop-bench")); err != nil {
-		t.Fatalf("root %s: %v", root, err)
-	}
-	if _, err := findRoot(t.TempDir()); err == nil {
-		t.Fatal("outside the repository: want an error")
 	}
 }
 

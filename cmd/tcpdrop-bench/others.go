@@ -3,9 +3,10 @@ package main
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/tcpdrop/tcpdrop/internal/procfs"
 )
 
 // pfKthread is PF_KTHREAD in the flags of /proc/<pid>/stat.
@@ -17,16 +18,12 @@ const pfKthread = 0x00200000
 // threads are left out: ksoftirqd's work is part of the flood's cost.
 func otherCPU(skip map[int]bool) map[int]time.Duration {
 	out := map[int]time.Duration{}
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return out
-	}
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || skip[pid] {
+	for _, p := range procfs.PIDs("/proc") {
+		pid := int(p)
+		if skip[pid] {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		data, err := os.ReadFile(procfs.PIDDir("/proc", p) + "/stat")
 		if err != nil {
 			continue // it exited
 		}

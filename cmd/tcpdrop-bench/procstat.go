@@ -47,9 +47,8 @@ func parseStat(data []byte) (utime, stime uint64, err error) {
 
 // procStatus is the part of /proc/<pid>/status the bench uses.
 type procStatus struct {
-	VmHWM        uint64 // bytes
-	Voluntary    uint64
-	Nonvoluntary uint64
+	VmHWM     uint64 // bytes
+	Voluntary uint64
 }
 
 // parseStatus reads "Key:\tvalue [kB]" lines.
@@ -69,8 +68,6 @@ func parseStatus(data []byte) (procStatus, error) {
 			dst, scale = &s.VmHWM, 1024
 		case "voluntary_ctxt_switches":
 			dst, hasSwitches = &s.Voluntary, true
-		case "nonvoluntary_ctxt_switches":
-			dst = &s.Nonvoluntary
 		default:
 			continue
 		}

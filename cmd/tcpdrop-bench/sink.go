@@ -30,7 +30,6 @@ const (
 // data point (every process, reason and function).
 type counts struct {
 	Seq       uint64    // exports received by the sink so far, this one included
-	At        time.Time // when it arrived
 	Stamp     time.Time // when the receiver read the kernel's counts
 	Valid     bool      // false until the current collector's first export
 	Packets   uint64
@@ -113,7 +112,6 @@ func (s *sink) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	if c, ok := readCounts(req.Metrics()); ok {
 		s.mu.Lock()
 		c.Seq = s.last.Seq + 1
-		c.At = time.Now()
 		s.last = c
 		close(s.arrived)
 		s.arrived = make(chan struct{})

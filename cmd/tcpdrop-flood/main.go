@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tcpdrop/tcpdrop/internal/dropgen"
+	"github.com/tcpdrop/tcpdrop/harness/dropgen"
 )
 
 func main() {

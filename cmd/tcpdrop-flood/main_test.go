@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcpdrop/tcpdrop/internal/dropgen"
+	"github.com/tcpdrop/tcpdrop/harness/dropgen"
 )
 
 func TestParse(t *testing.T) {

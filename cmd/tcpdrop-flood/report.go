@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/tcpdrop/tcpdrop/internal/dropgen"
+	"github.com/tcpdrop/tcpdrop/harness/dropgen"
 )
 
 // jsonReport adds the derived numbers a reader of the JSON would otherwise

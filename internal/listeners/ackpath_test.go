@@ -7,9 +7,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tcpdrop/tcpdrop/harness/roottest"
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 	"github.com/tcpdrop/tcpdrop/internal/dropreason"
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
-	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 )
 
 // TestOverflowACKPath measures the other place the accept queue overflows:

@@ -5,8 +5,8 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
-	"github.com/tcpdrop/tcpdrop/internal/sandbox"
+	"github.com/tcpdrop/tcpdrop/harness/roottest"
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 	"golang.org/x/sys/unix"
 )
 

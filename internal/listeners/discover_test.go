@@ -43,22 +43,6 @@ func TestMountNamespaces(t *testing.T) {
 	}
 }
 
-func TestUnescapeMountPath(t *testing.T) {
-	for in, want := range map[string]string{
-		`/a`:             "/a",
-		`/a\040b`:        "/a b",
-		`/a\011\012\134`: "/a\t\n\\",
-		`/a\`:            `/a\`,
-		`/a\04`:          `/a\04`,
-		`/a\999`:         `/a\999`,
-		`\040`:           " ",
-	} {
-		if got := unescapeMountPath(in); got != want {
-			t.Errorf("unescapeMountPath(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestDiscoverFixture: process and descriptor scans over a fake /proc,
 // where namespace files are symlinks and regular files.
 func TestDiscoverFixture(t *testing.T) {

@@ -3,12 +3,14 @@ package listeners
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
-	"os"
+	"runtime"
 
-	"github.com/vishvananda/netns"
+	nshandle "github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/internal/netns"
+	"github.com/tcpdrop/tcpdrop/internal/procfs"
 )
 
 // Listener is one listening TCP socket, as sock_diag reports it.
@@ -110,43 +112,26 @@ type scratch struct {
 // maxNetstat bounds the netstat file read (about 3 KiB on 6.18).
 const maxNetstat = 256 << 10
 
-// readCounters reads the calling thread's namespace's netstat counters.
-// /proc/thread-self, not /proc/self: the thread may be in another namespace
-// than the thread-group leader.
+// readCounters reads the calling thread's namespace's netstat counters
+// (procfs.NetFile: the thread may be in another namespace than the
+// thread-group leader).
 func readCounters(sc *scratch) (nsCounters, error) {
-	f, err := os.Open("/proc/thread-self/net/netstat")
-	if err != nil {
-		return nsCounters{}, fmt.Errorf("listeners: %w", err)
-	}
-	defer f.Close()
 	if sc.file == nil {
 		sc.file = make([]byte, 0, 16<<10)
 	}
-	b := sc.file[:0]
-	for {
-		if len(b) == cap(b) {
-			if cap(b) >= maxNetstat {
-				return nsCounters{}, fmt.Errorf("listeners: netstat larger than %d bytes", maxNetstat)
-			}
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := f.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF || (err == nil && n == 0) {
-			break
-		}
-		if err != nil {
-			return nsCounters{}, fmt.Errorf("listeners: read netstat: %w", err)
-		}
+	b, err := procfs.ReadFile(procfs.NetFile("netstat"), sc.file, maxNetstat)
+	if err != nil {
+		return nsCounters{}, fmt.Errorf("listeners: %w", err)
 	}
 	sc.file = b
 	return parseNetstat(b)
 }
 
 // Dump lists the listening TCP sockets, IPv4 and IPv6, of the network
-// namespace ns, or of the calling thread's namespace if ns is netns.None().
+// namespace ns, or of the calling thread's namespace if ns is -1
+// (github.com/vishvananda/netns.None()).
 // Entering another namespace needs CAP_SYS_ADMIN.
-func Dump(ns netns.NsHandle) ([]Listener, error) {
+func Dump(ns nshandle.NsHandle) ([]Listener, error) {
 	s, err := dumpHandle(int(ns))
 	return s.listeners, err
 }
@@ -155,9 +140,9 @@ func Dump(ns netns.NsHandle) ([]Listener, error) {
 func dumpHandle(nsfd int) (snapshot, error) {
 	var s snapshot
 	read := func() error {
-		ino, err := selfNetnsInode()
+		ino, err := netns.ThreadInode()
 		if err != nil {
-			return err
+			return fmt.Errorf("listeners: %w", err)
 		}
 		s, err = readSnapshot(ino, nil, nil)
 		return err
@@ -165,14 +150,13 @@ func dumpHandle(nsfd int) (snapshot, error) {
 	if nsfd < 0 {
 		return s, lockedDo(read)
 	}
-	return s, inNetns(nsfd, read)
+	return s, netns.Go(nsfd, read)
 }
 
-// selfNetnsInode is the inode of the calling thread's network namespace.
-func selfNetnsInode() (uint32, error) {
-	var st unix.Stat_t
-	if err := unix.Stat("/proc/thread-self/ns/net", &st); err != nil {
-		return 0, fmt.Errorf("listeners: %w", err)
-	}
-	return uint32(st.Ino), nil
+// lockedDo runs fn with the goroutine locked to its thread, so that fn sees
+// one thread's namespace throughout.
+func lockedDo(fn func() error) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	return fn()
 }

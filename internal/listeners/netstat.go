@@ -1,9 +1,10 @@
 package listeners
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
+
+	"github.com/tcpdrop/tcpdrop/internal/procfs"
 )
 
 // nsCounters are a network namespace's listen-queue counters from
@@ -15,67 +16,37 @@ type nsCounters struct {
 }
 
 // parseNetstat reads TcpExt:ListenOverflows and TcpExt:ListenDrops from the
-// text of /proc/net/netstat: pairs of lines "TcpExt: Name1 Name2 ..." and
-// "TcpExt: v1 v2 ...". It runs once per namespace per Poll, so it walks the
-// bytes without allocating.
+// text of /proc/net/netstat. It runs once per namespace per Poll, so it
+// allocates nothing.
 func parseNetstat(b []byte) (nsCounters, error) {
 	var c nsCounters
-	prefix := []byte("TcpExt:")
 	found := 0
-	for len(b) > 0 {
-		var header, values []byte
-		header, b, _ = bytes.Cut(b, []byte{'\n'})
-		if !bytes.HasPrefix(header, prefix) {
-			continue
+	err := procfs.ParseNetstat(b, func(group, name, value []byte) error {
+		if string(group) != "TcpExt" {
+			return nil
 		}
-		values, b, _ = bytes.Cut(b, []byte{'\n'})
-		if !bytes.HasPrefix(values, prefix) {
-			return c, fmt.Errorf("listeners: netstat: TcpExt header without values")
+		var dst *uint64
+		switch string(name) { // no allocation: the compiler optimizes the conversion away
+		case "ListenOverflows":
+			dst = &c.ListenOverflows
+		case "ListenDrops":
+			dst = &c.ListenDrops
+		default:
+			return nil
 		}
-		names, vals := header[len(prefix):], values[len(prefix):]
-		for {
-			var name, val []byte
-			name, names = nextField(names)
-			val, vals = nextField(vals)
-			if name == nil || val == nil {
-				if name != nil || val != nil {
-					return c, fmt.Errorf("listeners: netstat: TcpExt names and values differ in number")
-				}
-				break
-			}
-			var dst *uint64
-			switch string(name) { // no allocation: the compiler optimizes the conversion away
-			case "ListenOverflows":
-				dst = &c.ListenOverflows
-			case "ListenDrops":
-				dst = &c.ListenDrops
-			default:
-				continue
-			}
-			v, err := strconv.ParseUint(string(val), 10, 64)
-			if err != nil {
-				return c, fmt.Errorf("listeners: netstat: TcpExt:%s: %w", name, err)
-			}
-			*dst = v
-			found++
+		v, err := strconv.ParseUint(string(value), 10, 64)
+		if err != nil {
+			return fmt.Errorf("listeners: netstat: TcpExt:%s: %w", name, err)
 		}
+		*dst = v
+		found++
+		return nil
+	})
+	if err != nil {
+		return c, fmt.Errorf("listeners: %w", err)
 	}
 	if found != 2 {
 		return c, fmt.Errorf("listeners: netstat: TcpExt:ListenOverflows or ListenDrops missing")
 	}
 	return c, nil
-}
-
-// nextField returns the first space-separated field of b and the rest; nil
-// when there is none.
-func nextField(b []byte) (field, rest []byte) {
-	b = bytes.TrimLeft(b, " \t\r")
-	if len(b) == 0 {
-		return nil, nil
-	}
-	i := bytes.IndexAny(b, " \t\r")
-	if i < 0 {
-		return b, nil
-	}
-	return b[:i], b[i:]
 }

@@ -33,3 +33,12 @@ func FuzzParseNetstat(f *testing.F) {
 		_, _ = parseNetstat(b)
 	})
 }
+
+// TestParseNetstatAllocs: a Poll parses every namespace's netstat; that
+// costs no garbage.
+func TestParseNetstatAllocs(t *testing.T) {
+	b := []byte("TcpExt: SyncookiesSent ListenOverflows ListenDrops\nTcpExt: 1 18 20\nIpExt: InNoRoutes\nIpExt: 0\n")
+	if n := testing.AllocsPerRun(100, func() { _, _ = parseNetstat(b) }); n != 0 {
+		t.Errorf("parseNetstat allocates %v times", n)
+	}
+}

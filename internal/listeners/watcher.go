@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/internal/netns"
 )
 
 // Overflow is a listener whose drops grew since the previous Poll, with its
@@ -194,8 +196,7 @@ func (w *Watcher) discover() map[uint32]string {
 		w.lastScan, w.scanCost = time.Now(), time.Since(t)
 	} else {
 		for ino, p := range w.fdNS {
-			var st unix.Stat_t
-			if unix.Stat(p, &st) != nil || uint32(st.Ino) != ino {
+			if got, err := netns.Inode(p); err != nil || got != ino {
 				delete(w.fdNS, ino) // the descriptor was closed or reused
 			}
 		}
@@ -211,29 +212,37 @@ func (w *Watcher) discover() map[uint32]string {
 // errGone: the namespace's path no longer leads to it (its process exited).
 var errGone = errors.New("listeners: namespace gone")
 
+// errNotHere: the calling thread is not in the namespace to read.
+var errNotHere = errors.New("listeners: not in that namespace")
+
 // readNamespace opens path, checks it is still namespace ino, and reads its
 // snapshot; own is set for the Watcher's own namespace, read without setns
-// (which needs CAP_SYS_ADMIN).
+// (which needs CAP_SYS_ADMIN) once the thread doing it is seen to be there.
 func readNamespace(path string, ino uint32, own bool, sc *scratch, prev *nsCounters) (snapshot, error) {
 	if own {
 		var s snapshot
 		err := lockedDo(func() error {
+			if cur, err := netns.ThreadInode(); err != nil || cur != ino {
+				return errNotHere
+			}
 			var err error
 			s, err = readSnapshot(ino, sc, prev)
 			return err
 		})
-		return s, err
+		if !errors.Is(err, errNotHere) {
+			return s, err
+		}
 	}
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return snapshot{}, errGone
 	}
 	defer unix.Close(fd)
-	if got, err := fdInode(fd); err != nil || uint32(got) != ino {
+	if got, err := netns.FDInode(fd); err != nil || got != ino {
 		return snapshot{}, errGone
 	}
 	var s snapshot
-	err = inNetns(fd, func() error {
+	err = netns.Go(fd, func() error {
 		var err error
 		s, err = readSnapshot(ino, sc, prev)
 		return err
@@ -241,18 +250,19 @@ func readNamespace(path string, ino uint32, own bool, sc *scratch, prev *nsCount
 	return s, err
 }
 
-// selfProcessNetns is the inode of the process's network namespace: that of
-// the calling thread, as of every thread not locked by a goroutine that
-// entered another one (/proc/self is the main thread, which can be such a
-// thread for a moment: its namespace was then read as this one's, the
-// counters of another under its name, and the next read restarted it from a
-// new baseline, losing what overflowed in between).
+// selfProcessNetns is the inode of the process's own network namespace:
+// the calling thread's. Not /proc/self/ns/net: that is the thread-group
+// leader's, which a goroutine in netns.Do (a test's sandbox.Do) may have
+// switched into another namespace for a moment; taken for the Watcher's
+// own, that namespace was read from a thread outside it, as the Watcher's
+// namespace, and its counters restarted from the wrong baseline.
 func selfProcessNetns() uint32 {
-	var st unix.Stat_t
-	if unix.Stat("/proc/thread-self/ns/net", &st) != nil {
-		return 0
-	}
-	return uint32(st.Ino)
+	var ino uint32
+	_ = lockedDo(func() (err error) {
+		ino, err = netns.ThreadInode()
+		return err
+	})
+	return ino
 }
 
 // update folds one namespace's snapshot into the Watcher's state and appends

@@ -8,8 +8,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
-	"github.com/tcpdrop/tcpdrop/internal/sandbox"
+	"github.com/tcpdrop/tcpdrop/harness/roottest"
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 )
 
 // TestWatcherOwnNamespace needs no privilege: the Watcher's own namespace is
@@ -84,5 +84,35 @@ func TestOverflowTwoListeners(t *testing.T) {
 		if v := per[x]; v[0] == 0 || v[0] != v[1] {
 			t.Errorf("%v: %d overflows reported for %d sk_drops", x, v[0], v[1])
 		}
+	}
+}
+
+// TestReadNamespaceNotOwn: a namespace taken for the Watcher's own (the
+// thread-group leader was in it for a moment when Poll looked) is still
+// read from inside it, not from the Watcher's thread. Read as the Watcher's
+// own, the sandbox showed the host's listeners and namespace cookie, and
+// its counters restarted from the host's.
+func TestReadNamespaceNotOwn(t *testing.T) {
+	roottest.Require(t)
+	n := sandbox.NewForTest(t)
+	fd, addr := listen(t, n, "127.0.0.1:0", 4)
+	defer unix.Close(fd)
+	paths := map[uint32]string{}
+	fdNamespaces("/proc", paths)
+	path, ok := paths[n.Inode()]
+	if !ok {
+		t.Fatalf("the sandbox %d is not found among the descriptors of /proc", n.Inode())
+	}
+	own, err := readNamespace(path, selfProcessNetns(), true, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := readNamespace(path, n.Inode(), true, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := find(s.listeners, addr); !ok || s.cookie == own.cookie && own.cookie != 0 {
+		t.Fatalf("namespace %d read as the Watcher's own: listener %v found %v, cookie %d (own %d)",
+			n.Inode(), addr, ok, s.cookie, own.cookie)
 	}
 }

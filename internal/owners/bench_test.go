@@ -4,6 +4,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/tcpdrop/tcpdrop/internal/procfs"
 )
 
 // BenchmarkLookupCached is the cost of resolving a known socket: what the
@@ -38,7 +40,7 @@ func BenchmarkRescan(b *testing.B) {
 	}
 	s := r.Stats()
 	b.ReportMetric(float64(s.Sockets), "sockets")
-	b.ReportMetric(float64(len(listPIDs("/proc"))), "procs")
+	b.ReportMetric(float64(len(procfs.PIDs("/proc"))), "procs")
 }
 
 // BenchmarkLookupMissStorm: unknown inodes as fast as they come; rescans are

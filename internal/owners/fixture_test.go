@@ -199,3 +199,25 @@ func TestMissingProcRoot(t *testing.T) {
 		t.Fatalf("Lookup in an empty /proc = %+v", o)
 	}
 }
+
+// TestCachedNeverScans: Cached answers from what the last scan found, and
+// never scans itself.
+func TestCachedNeverScans(t *testing.T) {
+	r := NewResolver(fixture)
+	if _, ok := r.Cached(5001); ok {
+		t.Fatal("Cached found an owner before any scan")
+	}
+	if s := r.Stats(); s.Scans != 0 {
+		t.Fatalf("Cached scanned: %+v", s)
+	}
+	want, _ := r.Lookup(5001)
+	if got, ok := r.Cached(5001); !ok || got != want {
+		t.Errorf("Cached(5001) = %+v, %v after a scan; want %+v", got, ok, want)
+	}
+	if _, ok := r.Cached(999999); ok {
+		t.Error("Cached found an owner for a socket no process holds")
+	}
+	if s := r.Stats(); s.Scans != 1 {
+		t.Errorf("%d scans, want the one Lookup made", s.Scans)
+	}
+}

@@ -106,6 +106,16 @@ func (r *Resolver) Lookup(inode uint64) (Owner, bool) {
 	return r.snap.Load().get(inode)
 }
 
+// Cached returns the owner of the socket with inode number inode if the
+// last scan found it, without ever scanning: for a caller that must not
+// wait (Lookup may).
+func (r *Resolver) Cached(inode uint64) (Owner, bool) {
+	if inode == 0 {
+		return Owner{}, false
+	}
+	return r.snap.Load().get(inode)
+}
+
 // Stats returns counts of the Resolver's work.
 func (r *Resolver) Stats() Stats {
 	r.scanMu.Lock()

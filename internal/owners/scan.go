@@ -4,16 +4,9 @@ import (
 	"bytes"
 	"os"
 	"sort"
-	"strconv"
 	"time"
 
-	"golang.org/x/sys/unix"
-)
-
-// Limits on one scan of /proc.
-const (
-	maxProcs      = 1 << 20 // process directories read
-	maxFDsPerProc = 1 << 20 // descriptors read per process
+	"github.com/tcpdrop/tcpdrop/internal/procfs"
 )
 
 // scanResult maps socket inodes to the lowest pid holding them, for the
@@ -26,37 +19,13 @@ type scanResult struct {
 	capped  bool           // maxEntries was hit: some sockets are missing
 }
 
-// listPIDs returns the numeric entries of procRoot, sorted.
-func listPIDs(procRoot string) []int32 {
-	d, err := os.Open(procRoot)
-	if err != nil {
-		return nil
-	}
-	defer d.Close()
-	var pids []int32
-	for len(pids) < maxProcs {
-		names, err := d.Readdirnames(1024)
-		for _, n := range names {
-			if v, err := strconv.ParseUint(n, 10, 31); err == nil && v > 0 {
-				pids = append(pids, int32(v))
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
-	sort.Slice(pids, func(a, b int) bool { return pids[a] < pids[b] })
-	return pids
-}
-
 // scanSockets reads the descriptors of the processes under procRoot, starting
 // at pid from (wrapping around), until all are read, the deadline passes, or
 // maxEntries sockets are found.
 func scanSockets(procRoot string, from int32, deadline time.Time, maxEntries int) scanResult {
 	res := scanResult{sockets: map[uint64]int32{}, visited: map[int32]bool{}, full: true}
-	pids := listPIDs(procRoot)
+	pids := procfs.PIDs(procRoot)
 	start := sort.Search(len(pids), func(i int) bool { return pids[i] >= from })
-	buf := make([]byte, 64)
 	for k := range pids {
 		pid := pids[(start+k)%len(pids)]
 		if time.Now().After(deadline) {
@@ -64,54 +33,31 @@ func scanSockets(procRoot string, from int32, deadline time.Time, maxEntries int
 			return res
 		}
 		res.visited[pid] = true
-		dir := procRoot + "/" + strconv.Itoa(int(pid)) + "/fd"
-		f, err := os.Open(dir)
-		if err != nil {
-			continue // exited, or not ours to read
-		}
-		names, _ := f.Readdirnames(maxFDsPerProc)
-		_ = f.Close()
-		for _, fd := range names {
-			n, err := unix.Readlink(dir+"/"+fd, buf)
-			if err != nil {
-				continue
-			}
-			ino, ok := socketInode(buf[:n])
+		// A process that exited, or is not ours to read, lists nothing.
+		procfs.ForEachFD(procRoot, pid, func(_ string, target []byte) {
+			ino, ok := procfs.LinkInode(target, "socket")
 			if !ok {
-				continue
+				return
 			}
 			if old, ok := res.sockets[ino]; ok {
 				res.sockets[ino] = min(old, pid)
-				continue
+				return
 			}
 			if len(res.sockets) >= maxEntries {
 				res.capped = true
-				continue
+				return
 			}
 			res.sockets[ino] = pid
-		}
+		})
 	}
 	return res
-}
-
-// socketInode parses the target of a descriptor link, "socket:[12345]".
-func socketInode(link []byte) (uint64, bool) {
-	rest, ok := bytes.CutPrefix(link, []byte("socket:["))
-	if !ok || len(rest) < 2 || rest[len(rest)-1] != ']' {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(rest[:len(rest)-1]), 10, 64)
-	if err != nil || v == 0 {
-		return 0, false
-	}
-	return v, true
 }
 
 // readProcess reads the name and cgroup of pid, using buf for the files.
 // Files that cannot be read (the process exited) leave their fields empty.
 func readProcess(procRoot string, pid int32, buf []byte) Owner {
 	o := Owner{PID: int(pid)}
-	dir := procRoot + "/" + strconv.Itoa(int(pid))
+	dir := procfs.PIDDir(procRoot, pid)
 	if b, err := readSmall(dir+"/comm", buf); err == nil {
 		o.Comm = string(bytes.TrimRight(b, "\n"))
 	}

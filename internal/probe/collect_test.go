@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/internal/dropreason"
 	"github.com/tcpdrop/tcpdrop/internal/kallsyms"
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
 )
 
 // testFlush keeps the tests' waits for straggling events short.

@@ -14,9 +14,9 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
-	"github.com/tcpdrop/tcpdrop/internal/dropgen"
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
-	"github.com/tcpdrop/tcpdrop/internal/sandbox"
+	"github.com/tcpdrop/tcpdrop/harness/dropgen"
+	"github.com/tcpdrop/tcpdrop/harness/roottest"
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 )
 
 // BenchmarkFlood floods a closed port in a test namespace with b.N SYNs (two
@@ -57,7 +57,7 @@ func BenchmarkFlood(b *testing.B) {
 		{"count-only", true, Options{CountOnly: true}},
 		{"wakeup=batched", true, Options{}},
 		{"wakeup=per-event", true, Options{WakeupBytes: 1}},
-		{"limit=200k/s", true, Options{MaxEventsPerSecond: 200000}},
+		{"limit=200k/s", true, Options{MaxLogRecordsPerSecond: 200000}},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			alone, err := dropgen.Run(context.Background(), ns, dropgen.Options{Count: b.N})
@@ -100,7 +100,7 @@ func BenchmarkFlood(b *testing.B) {
 			counts := waitDrained(b, p, rd)
 			b.ReportMetric(float64(totalPackets(counts))/rep.Elapsed.Seconds(), "drops/s")
 			b.ReportMetric(float64(counts.Lost), "lost")
-			if mode.opts.MaxEventsPerSecond > 0 {
+			if mode.opts.MaxLogRecordsPerSecond > 0 {
 				b.ReportMetric(float64(counts.Shed), "shed")
 			}
 			if rd != nil {

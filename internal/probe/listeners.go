@@ -33,10 +33,27 @@ func (l ListenerAddr) key() tcpdropListenerKey {
 	return k
 }
 
+// AddListener puts a listening socket into a listener table under la,
+// written as the kernel program keys it (an IPv4-mapped IPv6 address as
+// IPv4). Of the sockets that share an address (SO_REUSEPORT, or one address
+// written two ways) the table keeps the lowest inode: the same one every
+// time. This is the only place that choice is made.
+func AddListener(table map[ListenerAddr]uint64, la ListenerAddr, ino uint64) {
+	la = la.canonical()
+	if old, ok := table[la]; !ok || ino < old {
+		table[la] = ino
+	}
+}
+
+// canonical is l as the kernel program keys it: one spelling per key.
+func (l ListenerAddr) canonical() ListenerAddr {
+	return ListenerAddr{Netns: l.Netns, Addr: netip.AddrPortFrom(l.Addr.Addr().Unmap().WithZone(""), l.Addr.Port())}
+}
+
 // SetListeners replaces the kernel program's listener table (see
 // Options.MatchListeners) with the given sockets: address -> socket inode;
 // of two that are one address to the kernel (IPv4, and IPv4-mapped IPv6),
-// the lower inode. It writes only what changed since the previous call.
+// the lower inode (AddListener). It writes only what changed since the previous call.
 // Not safe for concurrent use with itself.
 func (p *Probe) SetListeners(listeners map[ListenerAddr]uint64) error {
 	select {
@@ -45,12 +62,13 @@ func (p *Probe) SetListeners(listeners map[ListenerAddr]uint64) error {
 	default:
 	}
 	// By the kernel's key: two ways of writing one address are one entry.
-	want := make(map[tcpdropListenerKey]uint64, len(listeners))
+	table := make(map[ListenerAddr]uint64, len(listeners))
 	for la, ino := range listeners {
-		key := la.key()
-		if old, ok := want[key]; !ok || ino < old {
-			want[key] = ino
-		}
+		AddListener(table, la, ino)
+	}
+	want := make(map[tcpdropListenerKey]uint64, len(table))
+	for la, ino := range table {
+		want[la.key()] = ino
 	}
 	if p.listeners == nil {
 		p.listeners = map[tcpdropListenerKey]uint64{}

@@ -101,8 +101,8 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := s.WakeupBytes.Set(uint64(opts.WakeupBytes)); err != nil {
 		return fmt.Errorf("tcp_drop: setting wakeup_bytes: %w", err)
 	}
-	if err := s.MaxEventsPerSec.Set(uint64(opts.MaxEventsPerSecond)); err != nil {
-		return fmt.Errorf("tcp_drop: setting max_events_per_sec: %w", err)
+	if err := s.MaxEventsPerSec.Set(uint64(opts.MaxLogRecordsPerSecond)); err != nil {
+		return fmt.Errorf("tcp_drop: setting max_log_records_per_second (max_events_per_sec in bpf/tcpdrop.c): %w", err)
 	}
 	if err := s.SkipReason.Set(opts.SkipReason); err != nil {
 		return fmt.Errorf("tcp_drop: setting skip_reason: %w", err)

@@ -6,42 +6,47 @@ import (
 	"time"
 )
 
-// Defaults for Options.
+// The kernel program's defaults, taken by a zero Options field. They are
+// the collector's defaults too (internal/drops.DefaultOptions): each is
+// written only here. The map sizes in bpf/tcpdrop.c are placeholders that
+// configure overwrites with these, MaxCounters and MaxListeners.
 const (
 	DefaultRingBufferSize = 8 << 20
 	DefaultFlushInterval  = 100 * time.Millisecond
 	DefaultMaxCounters    = 16384
 )
 
-// withDefaults fills in zero fields and checks the rest.
+// withDefaults fills in zero fields and checks what the kernel itself
+// requires (the ranges a user may set are internal/drops.Options'). The
+// errors name the options as the collector's configuration does.
 func (o Options) withDefaults() (Options, error) {
 	if o.RingBufferSize == 0 {
 		o.RingBufferSize = DefaultRingBufferSize
 	}
 	page := os.Getpagesize()
 	if o.RingBufferSize < page || o.RingBufferSize&(o.RingBufferSize-1) != 0 {
-		return o, fmt.Errorf("tcp_drop: ring buffer size %d must be a power of two and at least the page size (%d)", o.RingBufferSize, page)
+		return o, fmt.Errorf("tcp_drop: ring_buffer_size %d must be a power of two and at least the page size (%d)", o.RingBufferSize, page)
 	}
 	if o.WakeupBytes == 0 {
 		o.WakeupBytes = o.RingBufferSize / 16
 	}
 	if o.WakeupBytes < 0 || o.WakeupBytes > o.RingBufferSize {
-		return o, fmt.Errorf("tcp_drop: wakeup bytes %d must be between 1 and the ring buffer size (%d)", o.WakeupBytes, o.RingBufferSize)
+		return o, fmt.Errorf("tcp_drop: wakeup_bytes %d must be between 1 and the ring buffer size (%d)", o.WakeupBytes, o.RingBufferSize)
 	}
 	if o.FlushInterval == 0 {
 		o.FlushInterval = DefaultFlushInterval
 	}
 	if o.FlushInterval < 0 {
-		return o, fmt.Errorf("tcp_drop: flush interval %v must be positive", o.FlushInterval)
+		return o, fmt.Errorf("tcp_drop: flush_interval %v must be positive", o.FlushInterval)
 	}
-	if o.MaxEventsPerSecond < 0 {
-		return o, fmt.Errorf("tcp_drop: max events per second %d must not be negative", o.MaxEventsPerSecond)
+	if o.MaxLogRecordsPerSecond < 0 {
+		return o, fmt.Errorf("tcp_drop: max_log_records_per_second %d must not be negative", o.MaxLogRecordsPerSecond)
 	}
 	if o.MaxCounters == 0 {
 		o.MaxCounters = DefaultMaxCounters
 	}
 	if o.MaxCounters < 0 {
-		return o, fmt.Errorf("tcp_drop: max counters %d must be positive", o.MaxCounters)
+		return o, fmt.Errorf("tcp_drop: max_counters %d must be positive", o.MaxCounters)
 	}
 	return o, nil
 }

@@ -25,11 +25,11 @@ func TestOptionsRejects(t *testing.T) {
 	}{
 		{Options{RingBufferSize: 3 * page}, "power of two"},
 		{Options{RingBufferSize: page / 2}, "page size"},
-		{Options{WakeupBytes: DefaultRingBufferSize + 1}, "wakeup bytes"},
-		{Options{WakeupBytes: -1}, "wakeup bytes"},
-		{Options{FlushInterval: -1}, "flush interval"},
-		{Options{MaxCounters: -5}, "max counters"},
-		{Options{MaxEventsPerSecond: -1}, "max events per second"},
+		{Options{WakeupBytes: DefaultRingBufferSize + 1}, "wakeup_bytes"},
+		{Options{WakeupBytes: -1}, "wakeup_bytes"},
+		{Options{FlushInterval: -1}, "flush_interval"},
+		{Options{MaxCounters: -5}, "max_counters"},
+		{Options{MaxLogRecordsPerSecond: -1}, "max_log_records_per_second"},
 	} {
 		_, err := tc.opts.withDefaults()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -14,21 +14,21 @@ var ErrClosed = errors.New("probe: closed")
 // Options tune the kernel program. The zero value takes the defaults.
 type Options struct {
 	// RingBufferSize is the size in bytes of the event ring buffer: a power
-	// of two and a multiple of the page size. Default 8 MiB.
+	// of two and a multiple of the page size. Default DefaultRingBufferSize.
 	RingBufferSize int
 	// WakeupBytes is how much unread data in the ring wakes the reader.
 	// Fewer wakeups cost the dropping CPU less. Default RingBufferSize/16.
 	WakeupBytes int
 	// FlushInterval bounds how long an event waits in a ring that has not
-	// reached WakeupBytes. Default 100ms.
+	// reached WakeupBytes. Default DefaultFlushInterval.
 	FlushInterval time.Duration
 	// MaxCounters is the number of (socket, pid, reason, location) keys the
-	// exact counter map holds. Default 16384.
+	// exact counter map holds. Default DefaultMaxCounters.
 	MaxCounters int
-	// MaxEventsPerSecond limits the events sent, in the kernel, so that a
+	// MaxLogRecordsPerSecond limits the events sent, in the kernel, so that a
 	// flood costs only the counting; events above it are counted in
 	// Counts.Shed. The counts stay exact. 0 means no limit.
-	MaxEventsPerSecond int
+	MaxLogRecordsPerSecond int
 	// CountOnly keeps the exact counts but sends no events: for a collector
 	// with a metrics pipeline and no logs pipeline.
 	CountOnly bool
@@ -67,7 +67,7 @@ type Counts struct {
 	// Lost is the number of events that did not fit in the ring buffer.
 	// They are still in ByKey.
 	Lost uint64
-	// Shed is the number of events not sent because of MaxEventsPerSecond.
+	// Shed is the number of events not sent because of MaxLogRecordsPerSecond.
 	// They are still in ByKey.
 	Shed uint64
 	// Missed is the kernel's count of kfree_skb calls the program did not

@@ -11,7 +11,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
-	"github.com/tcpdrop/tcpdrop/internal/sandbox"
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 )
 
 const closedPort = 9
@@ -206,11 +206,11 @@ func TestRingFullIsCounted(t *testing.T) {
 	}
 }
 
-// TestEventLimitSheds: above MaxEventsPerSecond events are shed, counted,
+// TestEventLimitSheds: above MaxLogRecordsPerSecond events are shed, counted,
 // and the counts stay exact.
 func TestEventLimitSheds(t *testing.T) {
 	const n, limit = 60, 10
-	p := openProbe(t, Options{MaxEventsPerSecond: limit})
+	p := openProbe(t, Options{MaxLogRecordsPerSecond: limit})
 	ns := sandbox.NewForTest(t)
 	if err := ns.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), n); err != nil {
 		t.Fatal(err)

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
 
@@ -64,7 +66,7 @@ func TestLoadConfig(t *testing.T) {
 // TestConfigRejects: every bad value is rejected by an error that names the
 // key and the allowed range.
 func TestConfigRejects(t *testing.T) {
-	ringRange := fmt.Sprintf("power of two from %d (the page size) to 1073741824", minRingBufferSize())
+	ringRange := fmt.Sprintf("power of two from %d (the page size) to 1073741824", drops.MinRingBufferSize())
 	for _, tc := range []struct {
 		change func(*Config)
 		want   []string
@@ -129,4 +131,52 @@ func requireSameConfig(t *testing.T, want, got *Config) {
 	require.Equal(t, want.ListenQueues, got.ListenQueues)
 	require.ElementsMatch(t, want.Metrics.TCPDropPackets.EnabledAttributes, got.Metrics.TCPDropPackets.EnabledAttributes)
 	require.Equal(t, want.Metrics.TCPDropEventsShed.Enabled, got.Metrics.TCPDropEventsShed.Enabled)
+}
+
+// TestConfigRefusesBentNumbers: a number the decoder would bend into an
+// integer key (a fraction truncated, a number too large wrapped to
+// -9223372036854775808) is refused, with the key and the value as written.
+func TestConfigRefusesBentNumbers(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		want string
+	}{
+		{"ring_buffer_size: 4096.5", "ring_buffer_size: 4096.5 is not a whole number"},
+		{"max_counters: 100.7", "max_counters: 100.7 is not a whole number"},
+		{"wakeup_bytes: 0.5", "wakeup_bytes: 0.5 is not a whole number"},
+		{"max_log_records_per_second: 1000.5", "max_log_records_per_second: 1000.5 is not a whole number"},
+		{"flush_interval: 1000000.5", "flush_interval: 1000000.5 is not a whole number"},
+		{"listen_queues:\n  poll_interval: 100000000.5", "listen_queues::poll_interval: 100000000.5 is not a whole number"},
+		{"ring_buffer_size: 9223372036854775808", "ring_buffer_size: 9223372036854775808 is too large for an integer"},
+		{"max_counters: 18446744073709551615", "max_counters: 18446744073709551615 is too large for an integer"},
+		{"max_log_records_per_second: 1e30", "max_log_records_per_second: 1e+30 is too large for an integer"},
+		{"collection_interval: 100000000000000000000", "collection_interval: 100000000000000000000 is too large for an integer"},
+	} {
+		t.Run(tc.yaml, func(t *testing.T) {
+			cm, err := confmap.NewRetrievedFromYAML([]byte(tc.yaml))
+			require.NoError(t, err)
+			conf, err := cm.AsConf()
+			require.NoError(t, err)
+			cfg := createDefaultConfig()
+			err = conf.Unmarshal(cfg)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.want)
+			require.NotContains(t, err.Error(), "-9223372036854775808")
+		})
+	}
+}
+
+// TestConfigTakesWholeNumbers: integers, also written as a float without a
+// fraction, and durations as numbers of nanoseconds, decode as before.
+func TestConfigTakesWholeNumbers(t *testing.T) {
+	cm, err := confmap.NewRetrievedFromYAML([]byte("ring_buffer_size: 65536.0\nmax_counters: 100\nflush_interval: 20000000\nlisten_queues:\n  poll_interval: 2s\n"))
+	require.NoError(t, err)
+	conf, err := cm.AsConf()
+	require.NoError(t, err)
+	cfg := createDefaultConfig()
+	require.NoError(t, conf.Unmarshal(cfg))
+	require.Equal(t, 65536, cfg.RingBufferSize)
+	require.Equal(t, 100, cfg.MaxCounters)
+	require.Equal(t, 20*time.Millisecond, cfg.FlushInterval)
+	require.Equal(t, 2*time.Second, cfg.ListenQueues.PollInterval)
 }

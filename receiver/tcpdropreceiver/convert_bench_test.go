@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
 )
 
 // benchEvents is one read batch of distinct drops, as a flood makes them.
 func benchEvents() []probe.Event {
-	events := make([]probe.Event, readBatch)
+	events := make([]probe.Event, 1024) // one read of the ring
 	base := fixtureEvents()[0]
 	for i := range events {
 		events[i] = base
@@ -21,15 +22,37 @@ func benchEvents() []probe.Event {
 	return events
 }
 
-// BenchmarkConvertLogs: drop events to log records, per event.
+// BenchmarkConvertLogs: drop events to log records, per event: the
+// engine's naming and (cached) owners, then the receiver's mapping.
 func BenchmarkConvertLogs(b *testing.B) {
-	conv := newLogConverter(loadFixtureNames(b), testOwners, "bench")
+	namer := drops.NewNamer(loadFixtureNames(b))
+	conv := newLogConverter("bench")
 	events := benchEvents()
+	batch := make([]drops.Drop, 0, len(events))
 	now := time.Now()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for done := 0; done < b.N; done += len(events) {
-		conv.convert(events[:min(len(events), b.N-done)], now)
+		batch = batch[:0]
+		for i := range events[:min(len(events), b.N-done)] {
+			batch = append(batch, namer.Drop(&events[i], drops.Attribute(testOwners, events[i].SocketInode)))
+		}
+		conv.convert(batch, now)
+		namer.Reset()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkConvertNamedLogs: drops the engine named to log records, per
+// drop: the receiver's mapping alone.
+func BenchmarkConvertNamedLogs(b *testing.B) {
+	conv := newLogConverter("bench")
+	batch := nameDrops(b, benchEvents())
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += len(batch) {
+		conv.convert(batch[:min(len(batch), b.N-done)], now)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

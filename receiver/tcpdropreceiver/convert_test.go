@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/internal/kallsyms"
 	"github.com/tcpdrop/tcpdrop/internal/listeners"
 	"github.com/tcpdrop/tcpdrop/internal/owners"
@@ -34,7 +35,7 @@ type fixtureNames struct{ syms *kallsyms.Symbolizer }
 
 var fixtureReasons = map[uint32]string{2: "NOT_SPECIFIED", 3: "NO_SOCKET", 12: "NETFILTER_DROP"}
 
-func (f fixtureNames) reason(raw uint32, known bool) string {
+func (f fixtureNames) Reason(raw uint32, known bool) string {
 	if !known {
 		return notAvailable
 	}
@@ -43,8 +44,8 @@ func (f fixtureNames) reason(raw uint32, known bool) string {
 	}
 	return "UNKNOWN"
 }
-func (f fixtureNames) location(addr uint64) string { return f.syms.Location(addr) }
-func (f fixtureNames) function(addr uint64) string { return f.syms.Function(addr) }
+func (f fixtureNames) Location(addr uint64) string { return f.syms.Location(addr) }
+func (f fixtureNames) Function(addr uint64) string { return f.syms.Function(addr) }
 
 func loadFixtureNames(t testing.TB) fixtureNames {
 	syms, err := kallsyms.LoadFile(filepath.Join("..", "..", "testdata", "kallsyms.txt"))
@@ -68,6 +69,8 @@ func (f fixtureOwners) Lookup(inode uint64) (owners.Owner, bool) {
 	o, ok := f[inode]
 	return o, ok
 }
+
+func (f fixtureOwners) Cached(inode uint64) (owners.Owner, bool) { return f.Lookup(inode) }
 
 const (
 	serverSocket  = 777 // owned by the server in a container
@@ -108,9 +111,20 @@ func fixtureEvents() []probe.Event {
 	}
 }
 
+// nameDrops gives events their owners and names as the engine does, with
+// the fixtures.
+func nameDrops(t testing.TB, events []probe.Event) []drops.Drop {
+	namer := drops.NewNamer(loadFixtureNames(t))
+	out := make([]drops.Drop, len(events))
+	for i := range events {
+		out[i] = namer.Drop(&events[i], drops.Attribute(testOwners, events[i].SocketInode))
+	}
+	return out
+}
+
 func TestLogsGolden(t *testing.T) {
-	conv := newLogConverter(loadFixtureNames(t), testOwners, "1.2.3")
-	requireLogsGolden(t, "logs.yaml", conv.convert(fixtureEvents(), dropTime.Add(time.Second)))
+	conv := newLogConverter("1.2.3")
+	requireLogsGolden(t, "logs.yaml", conv.convert(nameDrops(t, fixtureEvents()), dropTime.Add(time.Second)))
 }
 
 // requireLogsGolden compares got with testdata/<file>, or rewrites the file
@@ -127,8 +141,8 @@ func requireLogsGolden(t *testing.T, file string, got plog.Logs) {
 }
 
 func TestLogBodyLine(t *testing.T) {
-	conv := newLogConverter(loadFixtureNames(t), testOwners, "1.2.3")
-	logs := conv.convert(fixtureEvents()[:2], dropTime)
+	conv := newLogConverter("1.2.3")
+	logs := conv.convert(nameDrops(t, fixtureEvents()[:2]), dropTime)
 	records := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 	require.Equal(t, "Drop | PID: - (no owner) | Reason: NO_SOCKET | Function: tcp_v4_rcv+0x63 | 127.0.0.1:40000 -> 127.0.0.1:9 [SYN] | CPU: 1234 (nc)",
 		records.At(0).Body().Str())
@@ -151,44 +165,64 @@ func fixtureCounts() probe.Counts {
 	}
 }
 
-func newTestMetricsConverter(t *testing.T, attrs ...metadata.TCPDropPacketsMetricAttributeKey) *metricsConverter {
+// testMetrics is the path of the kernel's counts to metrics: the engine's
+// tally, with the fixtures, then the receiver's conversion.
+type testMetrics struct {
+	tally *drops.Tally
+	conv  *metricsConverter
+}
+
+func (m testMetrics) addOverflows(who drops.Owner, n uint64) { m.tally.AddOverflows(who, n) }
+
+func (m testMetrics) convert(c probe.Counts, ls []drops.Listener, now time.Time) pmetric.Metrics {
+	return m.conv.convert(m.tally.Counts(c), ls, now)
+}
+
+func newTestMetrics(t testing.TB, lookup drops.Owners, cfg metadata.MetricsBuilderConfig) testMetrics {
+	return testMetrics{
+		tally: drops.NewTally(loadFixtureNames(t), lookup),
+		conv:  newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), dropTime),
+	}
+}
+
+func newTestMetricsConverter(t testing.TB, attrs ...metadata.TCPDropPacketsMetricAttributeKey) testMetrics {
 	cfg := metadata.DefaultMetricsBuilderConfig()
 	if attrs != nil {
 		cfg.Metrics.TCPDropPackets.EnabledAttributes = attrs
 	}
-	return newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), loadFixtureNames(t), testOwners, dropTime)
+	return newTestMetrics(t, testOwners, cfg)
 }
 
 // fixtureListeners: the server's listener, whose queue is full, and one
 // whose owner is not known.
-func fixtureListeners() []watchedListener {
-	return []watchedListener{
+func fixtureListeners() []drops.Listener {
+	return []drops.Listener{
 		{Listener: listeners.Listener{Netns: 4026532000, Addr: netip.MustParseAddrPort("[::]:8080"), Inode: serverSocket, Backlog: 128, MaxBacklog: 128},
-			who: attribute(testOwners, serverSocket)},
+			Owner: drops.Attribute(testOwners, serverSocket)},
 		{Listener: listeners.Listener{Netns: 4026531840, Addr: netip.MustParseAddrPort("127.0.0.1:5432"), Inode: unknownSocket, Backlog: 0, MaxBacklog: 4096},
-			who: attribute(testOwners, unknownSocket)},
+			Owner: drops.Attribute(testOwners, unknownSocket)},
 	}
 }
 
-func fixtureOverflows() []overflowReport {
+func fixtureOverflows() []drops.Overflow {
 	l := fixtureListeners()[0]
-	return []overflowReport{{
+	return []drops.Overflow{{
 		Overflow: listeners.Overflow{Listener: l.Listener, NewDrops: 12, Overflows: 12, ListenDrops: 12},
-		who:      l.who,
+		Owner:    l.Owner,
 	}}
 }
 
 // convertFixture converts the fixture counts, with 12 listen overflows of
 // the server's listener, and the fixture listeners.
-func convertFixture(m *metricsConverter, now time.Time) pmetric.Metrics {
+func convertFixture(m testMetrics, now time.Time) pmetric.Metrics {
 	for _, o := range fixtureOverflows() {
-		m.addOverflows(o.who, o.Overflows)
+		m.addOverflows(o.Owner, o.Overflows)
 	}
 	return m.convert(fixtureCounts(), fixtureListeners(), now)
 }
 
 func TestOverflowLogsGolden(t *testing.T) {
-	conv := overflowConverter{logs: newLogConverter(loadFixtureNames(t), testOwners, "1.2.3")}
+	conv := overflowConverter{logs: newLogConverter("1.2.3")}
 	got := conv.convert(fixtureOverflows(), dropTime)
 	require.Equal(t, "Listen overflow | PID: 4321 (server) | Listener: [::]:8080 | Refused: 12 | Accept queue: 128/128",
 		got.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
@@ -271,8 +305,7 @@ func TestPacketsMetricMatchesMetadata(t *testing.T) {
 // cumulative series goes down.
 func TestMetricsKeepTheFirstOwner(t *testing.T) {
 	owners := fixtureOwners{serverSocket: testOwners[serverSocket]}
-	m := newMetricsConverter(metadata.DefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type),
-		loadFixtureNames(t), owners, dropTime)
+	m := newTestMetrics(t, owners, metadata.DefaultMetricsBuilderConfig())
 	counts := probe.Counts{ByKey: []probe.Count{
 		{SocketInode: serverSocket, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 3},
 	}}

@@ -17,8 +17,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
-	"github.com/tcpdrop/tcpdrop/internal/sandbox"
+	"github.com/tcpdrop/tcpdrop/harness/roottest"
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 )
 
 const e2eConfig = `

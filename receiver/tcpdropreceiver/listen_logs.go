@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/tcpdrop/tcpdrop/internal/listeners"
+	"github.com/tcpdrop/tcpdrop/internal/drops"
 )
 
 // Attributes of listen-overflow records, besides the drop records' own.
@@ -23,20 +23,13 @@ const (
 	attrEstimated    = "tcp_drop.listen.estimated"
 )
 
-// overflowReport is one listener's overflows since the last poll, with its
-// owner.
-type overflowReport struct {
-	listeners.Overflow
-	who attribution
-}
-
 // overflowConverter turns listen-queue overflows into log records, one per
 // listener and poll.
 type overflowConverter struct {
 	logs *logConverter // for the scope and the address strings
 }
 
-func (c overflowConverter) convert(reports []overflowReport, now time.Time) plog.Logs {
+func (c overflowConverter) convert(reports []drops.Overflow, now time.Time) plog.Logs {
 	logs, records := c.logs.newRecords(len(reports))
 	ts := pcommon.NewTimestampFromTime(now)
 	for i := range reports {
@@ -45,7 +38,7 @@ func (c overflowConverter) convert(reports []overflowReport, now time.Time) plog
 	return logs
 }
 
-func (c overflowConverter) record(o *overflowReport, lr plog.LogRecord, ts pcommon.Timestamp) {
+func (c overflowConverter) record(o *drops.Overflow, lr plog.LogRecord, ts pcommon.Timestamp) {
 	lr.SetTimestamp(ts)
 	lr.SetObservedTimestamp(ts)
 	lr.SetSeverityNumber(plog.SeverityNumberWarn)
@@ -53,7 +46,7 @@ func (c overflowConverter) record(o *overflowReport, lr plog.LogRecord, ts pcomm
 	lr.Body().SetStr(overflowBody(o))
 
 	attrs := lr.Attributes()
-	putOwner(attrs, o.who)
+	putOwner(attrs, o.Owner)
 	if o.Inode != 0 {
 		attrs.PutInt(attrSocketInode, int64(o.Inode))
 	}
@@ -75,9 +68,9 @@ func (c overflowConverter) record(o *overflowReport, lr plog.LogRecord, ts pcomm
 
 // overflowBody is the line a person reads:
 // Listen overflow | PID: 1234 (server) | Listener: 127.0.0.1:8080 | Refused: 5 | Accept queue: 1/1
-func overflowBody(o *overflowReport) string {
+func overflowBody(o *drops.Overflow) string {
 	b := append([]byte(nil), "Listen overflow | PID: "...)
-	b = appendOwner(b, o.who)
+	b = appendOwner(b, o.Owner)
 	b = append(b, " | Listener: "...)
 	if o.Addr.IsValid() {
 		b = o.Addr.AppendTo(b)

@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
 
@@ -25,7 +26,7 @@ type queueGauge struct {
 	name, description string
 	enabled           bool
 	keep              map[string]bool
-	value             func(l *watchedListener) int64
+	value             func(l *drops.Listener) int64
 }
 
 type queueGauges [2]queueGauge
@@ -34,9 +35,9 @@ func newQueueGauges(cfg metadata.MetricsBuilderConfig) queueGauges {
 	size, limit := cfg.Metrics.TCPDropListenQueueSize, cfg.Metrics.TCPDropListenQueueLimit
 	g := queueGauges{
 		{name: queueSizeName, description: queueSizeDescription, enabled: size.Enabled, keep: map[string]bool{},
-			value: func(l *watchedListener) int64 { return int64(l.Backlog) }},
+			value: func(l *drops.Listener) int64 { return int64(l.Backlog) }},
 		{name: queueLimitName, description: queueLimitDescription, enabled: limit.Enabled, keep: map[string]bool{},
-			value: func(l *watchedListener) int64 { return int64(l.MaxBacklog) }},
+			value: func(l *drops.Listener) int64 { return int64(l.MaxBacklog) }},
 	}
 	for _, k := range size.EnabledAttributes {
 		g[0].keep[string(k)] = true
@@ -48,7 +49,7 @@ func newQueueGauges(cfg metadata.MetricsBuilderConfig) queueGauges {
 }
 
 // append adds a data point per listener to each enabled gauge.
-func (g *queueGauges) append(md pmetric.Metrics, ls []watchedListener, start, ts pcommon.Timestamp) {
+func (g *queueGauges) append(md pmetric.Metrics, ls []drops.Listener, start, ts pcommon.Timestamp) {
 	if len(ls) == 0 {
 		return
 	}
@@ -69,11 +70,11 @@ func (g *queueGauges) append(md pmetric.Metrics, ls []watchedListener, start, ts
 			dp.SetTimestamp(ts)
 			dp.SetIntValue(q.value(l))
 			attrs := dp.Attributes()
-			if l.who.status == ownerProcess && q.keep[attrPID] {
-				attrs.PutInt(attrPID, int64(l.who.owner.PID))
+			if l.Owner.Status == ownerProcess && q.keep[attrPID] {
+				attrs.PutInt(attrPID, int64(l.Owner.Process.PID))
 			}
-			if l.who.status == ownerProcess && q.keep[attrExecutable] {
-				attrs.PutStr(attrExecutable, l.who.owner.Comm)
+			if l.Owner.Status == ownerProcess && q.keep[attrExecutable] {
+				attrs.PutStr(attrExecutable, l.Owner.Process.Comm)
 			}
 			if q.keep[attrLocalAddress] {
 				attrs.PutStr(attrLocalAddress, l.Addr.Addr().Unmap().String())

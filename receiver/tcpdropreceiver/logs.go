@@ -5,13 +5,12 @@ package tcpdropreceiver
 import (
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/tcpdrop/tcpdrop/internal/probe"
+	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
 
@@ -42,23 +41,30 @@ const (
 	logAttributeCount = 21
 )
 
-// logConverter turns drop events into log records. It keeps the strings it
-// made for repeated values (process names), so it is not safe for
-// concurrent use: the receiver has one per reading goroutine.
+// Attribute values that come from the engine.
+const (
+	ownerProcess         = drops.OwnerProcess // tcp_drop.owner: process.pid names the socket's owner
+	ownerNone            = drops.OwnerNone    // tcp_drop.owner: no socket a process holds
+	ownerUnknown         = drops.OwnerUnknown // tcp_drop.owner: a socket whose process was not found
+	listenOverflowReason = drops.ListenOverflowReason
+	notAvailable         = drops.NotAvailable // tcp_drop.reason on kernels that pass none
+)
+
+// logConverter turns drops into log records. It keeps the strings it
+// made for repeated values (addresses) and its line buffer, so it is not
+// safe for concurrent use: the receiver has one per pushing goroutine. It
+// does no I/O: the engine resolved owners and names.
 type logConverter struct {
-	names   kernelNames
-	owners  ownerLookup // nil: owners are not resolved
-	version string      // the collector's, as the metrics' scope carries it
-	comms   map[[16]byte]string
+	version string // the collector's, as the metrics' scope carries it
 	addrs   map[netip.Addr]string
 	line    []byte
 }
 
-// maxCached bounds the process-name and address caches against churn.
+// maxCached bounds the address cache against churn.
 const maxCached = 4096
 
-func newLogConverter(names kernelNames, owners ownerLookup, version string) *logConverter {
-	return &logConverter{names: names, owners: owners, version: version, comms: map[[16]byte]string{}, addrs: map[netip.Addr]string{}}
+func newLogConverter(version string) *logConverter {
+	return &logConverter{version: version, addrs: map[netip.Addr]string{}}
 }
 
 // newRecords starts a plog.Logs with the receiver's scope, for n records.
@@ -72,101 +78,82 @@ func (c *logConverter) newRecords(n int) (plog.Logs, plog.LogRecordSlice) {
 	return logs, records
 }
 
-// convert makes one plog.Logs holding a record per event.
-func (c *logConverter) convert(events []probe.Event, observed time.Time) plog.Logs {
-	logs, records := c.newRecords(len(events))
+// convert makes one plog.Logs holding a record per drop.
+func (c *logConverter) convert(batch []drops.Drop, observed time.Time) plog.Logs {
+	logs, records := c.newRecords(len(batch))
 	obs := pcommon.NewTimestampFromTime(observed)
-	for i := range events {
-		c.record(&events[i], records.AppendEmpty(), obs)
+	for i := range batch {
+		c.record(&batch[i], records.AppendEmpty(), obs)
 	}
 	return logs
 }
 
-func (c *logConverter) record(e *probe.Event, lr plog.LogRecord, observed pcommon.Timestamp) {
-	reason := c.names.reason(e.Reason, e.HasReason)
-	location := c.names.location(e.Location)
-	comm := c.comm(e.Comm)
-	who := attribute(c.owners, e.SocketInode)
-
-	lr.SetTimestamp(pcommon.NewTimestampFromTime(e.Time))
+func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon.Timestamp) {
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(d.Time))
 	lr.SetObservedTimestamp(observed)
 	lr.SetSeverityNumber(plog.SeverityNumberInfo)
 	lr.SetSeverityText("INFO")
-	lr.Body().SetStr(c.body(e, who, comm, reason, location))
+	lr.Body().SetStr(c.body(d))
 
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(logAttributeCount)
-	putOwner(attrs, who)
-	if e.SocketInode != 0 {
-		attrs.PutInt(attrSocketInode, int64(e.SocketInode))
+	putOwner(attrs, d.Owner)
+	if d.SocketInode != 0 {
+		attrs.PutInt(attrSocketInode, int64(d.SocketInode))
 	}
-	attrs.PutInt(attrContextPID, int64(e.PID))
-	attrs.PutStr(attrContextComm, comm)
-	attrs.PutStr(attrReason, reason)
-	attrs.PutStr(attrFunction, c.names.function(e.Location))
-	attrs.PutStr(attrLocation, location)
+	attrs.PutInt(attrContextPID, int64(d.PID))
+	attrs.PutStr(attrContextComm, d.Comm)
+	attrs.PutStr(attrReason, d.Reason)
+	attrs.PutStr(attrFunction, d.Function)
+	attrs.PutStr(attrLocation, d.Location)
 	attrs.PutStr(attrTransport, "tcp")
-	if e.IPVersion() == 4 {
+	if d.IPVersion() == 4 {
 		attrs.PutStr(attrNetworkType, "ipv4")
 	} else {
 		attrs.PutStr(attrNetworkType, "ipv6")
 	}
-	attrs.PutStr(attrSrcAddress, c.addr(e.Src.Addr()))
-	attrs.PutInt(attrSrcPort, int64(e.Src.Port()))
-	attrs.PutStr(attrDstAddress, c.addr(e.Dst.Addr()))
-	attrs.PutInt(attrDstPort, int64(e.Dst.Port()))
-	attrs.PutStr(attrTCPFlags, e.TCPFlags.String())
-	if ifname := e.IfnameString(); ifname != "" {
+	attrs.PutStr(attrSrcAddress, c.addr(d.Src.Addr()))
+	attrs.PutInt(attrSrcPort, int64(d.Src.Port()))
+	attrs.PutStr(attrDstAddress, c.addr(d.Dst.Addr()))
+	attrs.PutInt(attrDstPort, int64(d.Dst.Port()))
+	attrs.PutStr(attrTCPFlags, d.TCPFlags.String())
+	if ifname := d.IfnameString(); ifname != "" {
 		attrs.PutStr(attrInterfaceName, ifname)
 	}
-	attrs.PutInt(attrNetns, int64(e.NetnsInode))
-	if stack := c.dropStack(e.KernelStack()); len(stack) > 0 {
+	attrs.PutInt(attrNetns, int64(d.NetnsInode))
+	if len(d.Stack) > 0 {
 		frames := attrs.PutEmptySlice(attrKernelStack)
-		frames.EnsureCapacity(len(stack))
-		for _, ip := range stack {
-			frames.AppendEmpty().SetStr(c.names.location(ip))
+		frames.EnsureCapacity(len(d.Stack))
+		for _, loc := range d.Stack {
+			frames.AppendEmpty().SetStr(loc)
 		}
 	}
-}
-
-// dropStack leaves out the frames above the drop: the tcp_drop program
-// itself and the tracepoint's dispatch (bpf_prog_<tag>_tcpdrop_kfree,
-// bpf_trace_run4, __bpf_trace_kfree_skb, as the kernel names them).
-func (c *logConverter) dropStack(stack []uint64) []uint64 {
-	for len(stack) > 0 {
-		fn := c.names.function(stack[0])
-		if !strings.HasPrefix(fn, "bpf_prog_") && !strings.HasPrefix(fn, "bpf_trace_run") && !strings.HasPrefix(fn, "__bpf_trace_") {
-			break
-		}
-		stack = stack[1:]
-	}
-	return stack
 }
 
 // putOwner sets tcp_drop.owner and, when the owner is known, the process
 // attributes: the owner's pid, name, cgroup and container.
-func putOwner(attrs pcommon.Map, who attribution) {
-	attrs.PutStr(attrOwner, who.status)
-	if who.status != ownerProcess {
+func putOwner(attrs pcommon.Map, who drops.Owner) {
+	attrs.PutStr(attrOwner, who.Status)
+	if who.Status != ownerProcess {
 		return
 	}
-	attrs.PutInt(attrPID, int64(who.owner.PID))
-	attrs.PutStr(attrExecutable, who.owner.Comm)
-	if who.owner.CgroupPath != "" {
-		attrs.PutStr(attrCgroup, who.owner.CgroupPath)
+	attrs.PutInt(attrPID, int64(who.Process.PID))
+	attrs.PutStr(attrExecutable, who.Process.Comm)
+	if who.Process.CgroupPath != "" {
+		attrs.PutStr(attrCgroup, who.Process.CgroupPath)
 	}
-	if who.owner.ContainerID != "" {
-		attrs.PutStr(attrContainer, who.owner.ContainerID)
+	if who.Process.ContainerID != "" {
+		attrs.PutStr(attrContainer, who.Process.ContainerID)
 	}
 }
 
 // appendOwner writes "1234 (nginx)", or what is known instead.
-func appendOwner(b []byte, who attribution) []byte {
-	switch who.status {
+func appendOwner(b []byte, who drops.Owner) []byte {
+	switch who.Status {
 	case ownerProcess:
-		b = strconv.AppendInt(b, int64(who.owner.PID), 10)
+		b = strconv.AppendInt(b, int64(who.Process.PID), 10)
 		b = append(b, " ("...)
-		b = append(b, who.owner.Comm...)
+		b = append(b, who.Process.Comm...)
 		return append(b, ')')
 	case ownerNone:
 		return append(b, "- (no owner)"...)
@@ -178,39 +165,26 @@ func appendOwner(b []byte, who attribution) []byte {
 // body is the line a person reads, in the spirit of the seed's, with the
 // socket's owner first and the task that was on the CPU last:
 // Drop | PID: 1234 (server) | Reason: NETFILTER_DROP | Function: nf_hook_slow+0x9c | 127.0.0.1:40000 -> 127.0.0.1:8080 [SYN] | CPU: 5678 (curl)
-func (c *logConverter) body(e *probe.Event, who attribution, comm, reason, location string) string {
+func (c *logConverter) body(d *drops.Drop) string {
 	b := append(c.line[:0], "Drop | PID: "...)
-	b = appendOwner(b, who)
+	b = appendOwner(b, d.Owner)
 	b = append(b, " | Reason: "...)
-	b = append(b, reason...)
+	b = append(b, d.Reason...)
 	b = append(b, " | Function: "...)
-	b = append(b, location...)
+	b = append(b, d.Location...)
 	b = append(b, " | "...)
-	b = e.Src.AppendTo(b)
+	b = d.Src.AppendTo(b)
 	b = append(b, " -> "...)
-	b = e.Dst.AppendTo(b)
+	b = d.Dst.AppendTo(b)
 	b = append(b, " ["...)
-	b = append(b, e.TCPFlags.String()...)
+	b = append(b, d.TCPFlags.String()...)
 	b = append(b, "] | CPU: "...)
-	b = strconv.AppendUint(b, uint64(e.PID), 10)
+	b = strconv.AppendUint(b, uint64(d.PID), 10)
 	b = append(b, " ("...)
-	b = append(b, comm...)
+	b = append(b, d.Comm...)
 	b = append(b, ')')
 	c.line = b
 	return string(b)
-}
-
-// comm returns the process name as a string, made once per name.
-func (c *logConverter) comm(raw [16]byte) string {
-	if s, ok := c.comms[raw]; ok {
-		return s
-	}
-	if len(c.comms) >= maxCached {
-		clear(c.comms)
-	}
-	s := probe.CommString(raw)
-	c.comms[raw] = s
-	return s
 }
 
 // addr returns an address as a string, made once per address: a flood

@@ -3,7 +3,6 @@
 package tcpdropreceiver
 
 import (
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -11,20 +10,9 @@ import (
 
 	"go.opentelemetry.io/collector/receiver"
 
-	"github.com/tcpdrop/tcpdrop/internal/probe"
+	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
-
-// packetKey is one data point of tcp_drop.packets: the attributes the
-// configuration keeps, the others left zero so their counts add up.
-type packetKey struct {
-	owner     string // tcp_drop.owner; "" when not kept and not "process"
-	pid       int64
-	comm      string
-	container string
-	reason    string
-	function  string
-}
 
 // tcp_drop.packets as metadata.yaml defines it (a test holds the two
 // together). The generated builder would aggregate data points with a scan
@@ -35,58 +23,34 @@ const (
 	packetsDescription = "TCP packets the kernel dropped, counted exactly in the kernel, even when events are lost or shed."
 )
 
-// metricsConverter turns the kernel's exact counts, and the listen-queue
-// overflows the watcher found, into cumulative sums, and the listeners'
-// queues into gauges.
+// metricsConverter turns the engine's cumulative counts into cumulative
+// sums, and the listeners' queues into gauges. It does no I/O.
 type metricsConverter struct {
 	builder *metadata.MetricsBuilder // the sums without attributes
 	packets metadata.TCPDropPacketsMetricConfig
 	keep    map[metadata.TCPDropPacketsMetricAttributeKey]bool
 	queues  queueGauges
-	names   kernelNames
-	owners  ownerLookup       // nil: owners are not resolved
 	start   pcommon.Timestamp // when counting began
-
-	// byInode keeps the first owner found for each socket, so that a
-	// count's data point never moves to another owner (a cumulative sum
-	// must not go down) when its socket closes and the owner is forgotten.
-	byInode map[uint64]attribution
-
-	mu        sync.Mutex
-	overflows map[packetKey]uint64 // listen-queue overflows so far, by owner
 }
 
-func newMetricsConverter(cfg metadata.MetricsBuilderConfig, set receiver.Settings, names kernelNames, owners ownerLookup, start time.Time) *metricsConverter {
+func newMetricsConverter(cfg metadata.MetricsBuilderConfig, set receiver.Settings, start time.Time) *metricsConverter {
 	keep := map[metadata.TCPDropPacketsMetricAttributeKey]bool{}
 	for _, k := range cfg.Metrics.TCPDropPackets.EnabledAttributes {
 		keep[k] = true
 	}
 	ts := pcommon.NewTimestampFromTime(start)
 	return &metricsConverter{
-		builder:   metadata.NewMetricsBuilder(cfg, set, metadata.WithStartTime(ts)),
-		packets:   cfg.Metrics.TCPDropPackets,
-		keep:      keep,
-		queues:    newQueueGauges(cfg),
-		names:     names,
-		owners:    owners,
-		start:     ts,
-		byInode:   map[uint64]attribution{},
-		overflows: map[packetKey]uint64{},
+		builder: metadata.NewMetricsBuilder(cfg, set, metadata.WithStartTime(ts)),
+		packets: cfg.Metrics.TCPDropPackets,
+		keep:    keep,
+		queues:  newQueueGauges(cfg),
+		start:   ts,
 	}
-}
-
-// addOverflows counts listen-queue overflows of a listener owned by who.
-// Safe to call while convert runs.
-func (m *metricsConverter) addOverflows(who attribution, n uint64) {
-	k := m.keyFor(who, listenOverflowReason, "")
-	m.mu.Lock()
-	m.overflows[k] += n
-	m.mu.Unlock()
 }
 
 // convert makes the metrics for one collection; listeners are the watched
 // listening sockets (nil when not watched).
-func (m *metricsConverter) convert(c probe.Counts, listeners []watchedListener, now time.Time) pmetric.Metrics {
+func (m *metricsConverter) convert(c drops.Counts, listeners []drops.Listener, now time.Time) pmetric.Metrics {
 	ts := pcommon.NewTimestampFromTime(now)
 	m.builder.RecordTCPDropPacketsUncountedDataPoint(ts, int64(c.Uncounted))
 	m.builder.RecordTCPDropEventsLostDataPoint(ts, int64(c.Lost))
@@ -101,25 +65,17 @@ func (m *metricsConverter) convert(c probe.Counts, listeners []watchedListener, 
 }
 
 // appendPackets adds tcp_drop.packets. Counts that share the kept
-// attributes (another offset in the same function, or attributes switched
-// off) are summed into one data point.
-func (m *metricsConverter) appendPackets(md pmetric.Metrics, counts []probe.Count, ts pcommon.Timestamp) {
-	totals := make(map[packetKey]uint64, len(counts))
-	order := make([]packetKey, 0, len(counts))
-	add := func(k packetKey, n uint64) {
+// attributes (attributes switched off) are summed into one data point.
+func (m *metricsConverter) appendPackets(md pmetric.Metrics, counts []drops.Count, ts pcommon.Timestamp) {
+	totals := make(map[drops.CountKey]uint64, len(counts))
+	order := make([]drops.CountKey, 0, len(counts))
+	for _, c := range counts {
+		k := m.kept(c.CountKey)
 		if _, seen := totals[k]; !seen {
 			order = append(order, k)
 		}
-		totals[k] += n
+		totals[k] += c.Packets
 	}
-	for _, c := range counts {
-		add(m.key(c), c.Packets)
-	}
-	m.mu.Lock()
-	for k, n := range m.overflows {
-		add(k, n)
-	}
-	m.mu.Unlock()
 	if len(order) == 0 {
 		return
 	}
@@ -140,22 +96,22 @@ func (m *metricsConverter) appendPackets(md pmetric.Metrics, counts []probe.Coun
 		dp.SetIntValue(int64(totals[k]))
 		attrs := dp.Attributes()
 		if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropOwner] {
-			attrs.PutStr(attrOwner, k.owner)
+			attrs.PutStr(attrOwner, k.Owner)
 		}
-		if k.owner == ownerProcess && m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessPid] {
-			attrs.PutInt(attrPID, k.pid)
+		if k.Owner == ownerProcess && m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessPid] {
+			attrs.PutInt(attrPID, int64(k.PID))
 		}
-		if k.owner == ownerProcess && m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessExecutableName] {
-			attrs.PutStr(attrExecutable, k.comm)
+		if k.Owner == ownerProcess && m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessExecutableName] {
+			attrs.PutStr(attrExecutable, k.Comm)
 		}
-		if k.container != "" {
-			attrs.PutStr(attrContainer, k.container)
+		if k.Container != "" {
+			attrs.PutStr(attrContainer, k.Container)
 		}
 		if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason] {
-			attrs.PutStr(attrReason, k.reason)
+			attrs.PutStr(attrReason, k.Reason)
 		}
-		if k.function != "" {
-			attrs.PutStr(attrFunction, k.function)
+		if k.Function != "" {
+			attrs.PutStr(attrFunction, k.Function)
 		}
 	}
 }
@@ -169,48 +125,29 @@ func scopeMetrics(md pmetric.Metrics) pmetric.MetricSlice {
 	return md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 }
 
-// key is the data point of one kernel count. Only the collecting
-// goroutine calls it.
-func (m *metricsConverter) key(c probe.Count) packetKey {
-	who, ok := m.byInode[c.SocketInode]
-	if !ok {
-		who = attribute(m.owners, c.SocketInode)
-		if len(m.byInode) >= maxRememberedOwners {
-			clear(m.byInode)
-		}
-		m.byInode[c.SocketInode] = who
+// kept is k with only the attributes the configuration keeps, the others
+// left zero so their counts add up.
+func (m *metricsConverter) kept(k drops.CountKey) drops.CountKey {
+	out := drops.CountKey{Owner: k.Owner}
+	if !m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropOwner] && k.Owner != ownerProcess {
+		out.Owner = "" // "none" and "unknown" are one point when not told apart
 	}
-	function := ""
-	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction] {
-		function = m.names.function(c.Location)
-	}
-	return m.keyFor(who, m.names.reason(c.Reason, c.HasReason), function)
-}
-
-// maxRememberedOwners bounds byInode: more than the largest counter map.
-const maxRememberedOwners = 2 * maxMaxCounters
-
-// keyFor is the data point for drops of who's, with the attributes the
-// configuration keeps.
-func (m *metricsConverter) keyFor(who attribution, reason, function string) packetKey {
-	k := packetKey{owner: who.status}
-	if !m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropOwner] && who.status != ownerProcess {
-		k.owner = "" // "none" and "unknown" are one point when not told apart
-	}
-	if who.status == ownerProcess {
+	if k.Owner == ownerProcess {
 		if m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessPid] {
-			k.pid = int64(who.owner.PID)
+			out.PID = k.PID
 		}
 		if m.keep[metadata.TCPDropPacketsMetricAttributeKeyProcessExecutableName] {
-			k.comm = who.owner.Comm
+			out.Comm = k.Comm
 		}
 		if m.keep[metadata.TCPDropPacketsMetricAttributeKeyContainerID] {
-			k.container = who.owner.ContainerID
+			out.Container = k.Container
 		}
 	}
 	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason] {
-		k.reason = reason
+		out.Reason = k.Reason
 	}
-	k.function = function
-	return k
+	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction] {
+		out.Function = k.Function
+	}
+	return out
 }

@@ -14,10 +14,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"golang.org/x/sys/unix"
 
+	"github.com/tcpdrop/tcpdrop/harness/roottest"
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 	"github.com/tcpdrop/tcpdrop/internal/dropreason"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
-	"github.com/tcpdrop/tcpdrop/internal/sandbox"
 )
 
 // TestOverflowsAreCountedOnce: while a backlog-1 server that never accepts

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
@@ -101,10 +102,10 @@ func TestOneProbeServesBothPipelines(t *testing.T) {
 
 	src := newFakeSource(fixtureCounts(), fixtureEvents()[:2], fixtureEvents()[2:])
 	opens := 0
-	lr.open = func(_ *Config, countOnly bool, _ *zap.Logger) (*sources, error) {
+	lr.open = func(opts drops.Options, countOnly bool, logger *zap.Logger) (*drops.Engine, error) {
 		opens++
 		require.False(t, countOnly, "a logs pipeline needs events")
-		return &sources{drops: src, names: loadFixtureNames(t)}, nil
+		return drops.New(drops.Sources{Kernel: src, Names: loadFixtureNames(t)}, opts, logger), nil
 	}
 	host := componenttest.NewNopHost()
 	require.NoError(t, lr.Start(context.Background(), host))
@@ -127,9 +128,9 @@ func TestMetricsOnlyCountsWithoutEvents(t *testing.T) {
 	require.NoError(t, err)
 	r.metrics = new(consumertest.MetricsSink)
 	var countOnly bool
-	r.open = func(_ *Config, co bool, _ *zap.Logger) (*sources, error) {
+	r.open = func(opts drops.Options, co bool, logger *zap.Logger) (*drops.Engine, error) {
 		countOnly = co
-		return &sources{drops: newFakeSource(probe.Counts{}), names: loadFixtureNames(t)}, nil
+		return drops.New(drops.Sources{Kernel: newFakeSource(probe.Counts{}), Names: loadFixtureNames(t)}, opts, logger), nil
 	}
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
 	require.True(t, countOnly, "without a logs pipeline the kernel sends no events")
@@ -142,7 +143,7 @@ func TestStartFailsWithTheProbesError(t *testing.T) {
 	r.logs = new(consumertest.LogsSink)
 	opens := 0
 	want := errors.New("tcp_drop: not permitted to load eBPF programs: run as root")
-	r.open = func(*Config, bool, *zap.Logger) (*sources, error) {
+	r.open = func(drops.Options, bool, *zap.Logger) (*drops.Engine, error) {
 		opens++
 		return nil, want
 	}
@@ -171,8 +172,8 @@ func TestSlowConsumerDoesNotBlockShutdown(t *testing.T) {
 	r.drainTimeout = 50 * time.Millisecond
 	pushed := make(chan struct{})
 	r.logs = blockingLogs{pushed: pushed, once: new(sync.Once)}
-	r.open = func(*Config, bool, *zap.Logger) (*sources, error) {
-		return &sources{drops: newFakeSource(probe.Counts{}, fixtureEvents()), names: loadFixtureNames(t)}, nil
+	r.open = func(opts drops.Options, _ bool, logger *zap.Logger) (*drops.Engine, error) {
+		return drops.New(drops.Sources{Kernel: newFakeSource(probe.Counts{}, fixtureEvents()), Names: loadFixtureNames(t)}, opts, logger), nil
 	}
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
 	<-pushed
@@ -206,8 +207,8 @@ func TestReadErrorIsLoggedAndReadingGoesOn(t *testing.T) {
 	require.NoError(t, err)
 	sink := new(consumertest.LogsSink)
 	r.logs = sink
-	r.open = func(*Config, bool, *zap.Logger) (*sources, error) {
-		return &sources{drops: &failingSource{fakeSource: newFakeSource(probe.Counts{}, fixtureEvents())}, names: loadFixtureNames(t)}, nil
+	r.open = func(opts drops.Options, _ bool, logger *zap.Logger) (*drops.Engine, error) {
+		return drops.New(drops.Sources{Kernel: &failingSource{fakeSource: newFakeSource(probe.Counts{}, fixtureEvents())}, Names: loadFixtureNames(t)}, opts, logger), nil
 	}
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
 	require.Eventually(t, func() bool { return sink.LogRecordCount() == 3 }, 10*time.Second, time.Millisecond)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tcpdrop/tcpdrop/internal/roottest"
+	"github.com/tcpdrop/tcpdrop/harness/roottest"
 )
 
 // TestCollectorWithoutPrivileges: run as an ordinary user, the collector

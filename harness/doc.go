@@ -1,0 +1,11 @@
+// Package harness holds what the tests, benchmarks and tools of tcp_drop
+// use and the collector does not, each in a package of its own:
+//
+//	harness/roottest  skips (or, in CI, fails) a test that lacks root
+//	harness/sandbox   anonymous network namespaces, and drops made in them
+//	harness/dropgen   SYN floods of a known size at a known rate
+//
+// The product (receiver/..., internal/...) never imports harness/ outside
+// its _test.go files, and no command imports the testing package:
+// layering_test.go checks both against `go list`.
+package harness

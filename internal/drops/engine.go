@@ -1,0 +1,164 @@
+//go:build linux
+
+package drops
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tcpdrop/tcpdrop/internal/probe"
+)
+
+// Kernel is what the engine needs of the kernel program (probe.Probe);
+// tests and benchmarks give it canned events.
+type Kernel interface {
+	ReadBatch(evs []probe.Event) (int, error)
+	Counts() (probe.Counts, error)
+	SetListeners(map[probe.ListenerAddr]uint64) error
+	Detach() error
+	Close() error
+}
+
+// Sources is everything the engine reads: the kernel program, the names of
+// the running kernel, and the host's processes and listening sockets.
+type Sources struct {
+	Kernel    Kernel
+	Names     Names
+	Owners    Owners    // nil: owners are not resolved
+	Listeners Listeners // nil: listen queues are not watched
+}
+
+// Outputs receive what the engine finds, each from one goroutine at a
+// time. A nil Output is not produced.
+type Outputs struct {
+	// Drops gets every batch of drops read from the ring. A slow Drops
+	// holds the ring's reading up; the kernel then counts what the full
+	// ring could not take in Counts.Lost.
+	Drops func([]Drop)
+	// Overflows gets the listen-queue overflows of every poll that found
+	// some.
+	Overflows func([]Overflow)
+	// Counts gets the cumulative counts every CollectionInterval, and once
+	// more at Stop, with the listeners of the last poll (nil when not
+	// watched).
+	Counts func(c Counts, ls []Listener, now time.Time)
+}
+
+// readBatch is how many events are read from the ring at most at once.
+const readBatch = 1024
+
+// Engine runs the loops between the kernel program and its Outputs.
+type Engine struct {
+	opts  Options
+	src   Sources
+	log   *zap.Logger
+	out   Outputs
+	tally *Tally
+
+	watched       atomic.Pointer[[]Listener] // the listeners of the last poll
+	lastListenErr string                     // the last error of a listen-queue poll, logged once
+
+	pipe       *dropPipe     // from the ring to Outputs.Drops (deliver.go); nil without Drops
+	draining   atomic.Bool   // the kernel program is detached: read what is left, then stop
+	stopTicker chan struct{} // ends the timed loops
+	readers    sync.WaitGroup
+	resolvers  sync.WaitGroup
+	tickers    sync.WaitGroup
+	started    bool
+	stopOnce   sync.Once
+	stopErr    error
+}
+
+// New returns an engine reading src with opts; Start starts it.
+func New(src Sources, opts Options, logger *zap.Logger) *Engine {
+	return &Engine{opts: opts, src: src, log: logger, tally: NewTally(src.Names, src.Owners), stopTicker: make(chan struct{})}
+}
+
+// Start starts the loops that feed out: reading the ring (for Drops),
+// collecting the counts (for Counts), and, when listen queues are watched,
+// polling them, whose first poll, made before Start returns, is the
+// baseline overflows count from.
+func (e *Engine) Start(out Outputs) {
+	e.out = out
+	e.started = true
+	if out.Drops != nil {
+		e.pipe = newDropPipe()
+		e.readers.Add(2)
+		go e.readDrops()
+		go e.deliverDrops()
+		if e.src.Owners != nil {
+			e.resolvers.Add(1)
+			go e.resolveOwners()
+		}
+	}
+	if out.Counts != nil {
+		e.tickers.Add(1)
+		go e.collectCounts()
+	}
+	if e.src.Listeners != nil {
+		e.pollListenQueues()
+		e.tickers.Add(1)
+		go e.watchListenQueues()
+	}
+}
+
+// ResolvesOwners and WatchesListenQueues tell whether the engine does
+// those jobs: the options ask for them, and the privileges allow them.
+func (e *Engine) ResolvesOwners() bool      { return e.src.Owners != nil }
+func (e *Engine) WatchesListenQueues() bool { return e.src.Listeners != nil }
+
+// Stop detaches the kernel program, so that no new drop arrives, hands out
+// the drops still in the ring, the overflows since the last poll and the
+// final counts, then unloads the program. Safe to call twice.
+func (e *Engine) Stop() error {
+	e.stopOnce.Do(func() {
+		err := e.src.Kernel.Detach()
+		if e.started {
+			e.draining.Store(true)
+			e.readers.Wait()
+			if e.pipe != nil {
+				close(e.pipe.jobs)
+				e.resolvers.Wait()
+			}
+			close(e.stopTicker)
+			e.tickers.Wait()
+			if e.src.Listeners != nil {
+				e.pollListenQueues()
+			}
+			if e.out.Counts != nil {
+				e.collect(time.Now())
+			}
+		}
+		e.stopErr = errors.Join(err, e.src.Kernel.Close())
+	})
+	return e.stopErr
+}
+
+// collectCounts hands out the counts every collection interval.
+func (e *Engine) collectCounts() {
+	defer e.tickers.Done()
+	ticker := time.NewTicker(e.opts.CollectionInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-e.stopTicker:
+			return
+		case now := <-ticker.C:
+			e.collect(now)
+		}
+	}
+}
+
+// collect hands out the counts as they are now.
+func (e *Engine) collect(now time.Time) {
+	c, err := e.src.Kernel.Counts()
+	if err != nil {
+		e.log.Error("tcp_drop: reading the kernel's counts", zap.Error(err))
+		return
+	}
+	e.out.Counts(e.tally.Counts(c), e.watchedListeners(), now)
+}

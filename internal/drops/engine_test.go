@@ -1,0 +1,279 @@
+//go:build linux
+
+package drops
+
+import (
+	"net/netip"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tcpdrop/tcpdrop/internal/kallsyms"
+	"github.com/tcpdrop/tcpdrop/internal/owners"
+	"github.com/tcpdrop/tcpdrop/internal/probe"
+)
+
+// cannedKernel hands out the batches of events it is given, then waits
+// like the probe: a flush interval, or, once detached, not at all.
+type cannedKernel struct {
+	batches  chan []probe.Event
+	taken    atomic.Int64 // batches handed out
+	emptied  atomic.Int64 // when the last batch given was handed out, in Unix nanoseconds
+	counts   probe.Counts
+	detached atomic.Bool
+	closed   chan struct{}
+	once     sync.Once
+}
+
+func newCannedKernel() *cannedKernel {
+	return &cannedKernel{batches: make(chan []probe.Event, 1024), closed: make(chan struct{})}
+}
+
+func (k *cannedKernel) ReadBatch(evs []probe.Event) (int, error) {
+	wait := 10 * time.Millisecond
+	if k.detached.Load() {
+		wait = 0
+	}
+	select {
+	case b := <-k.batches:
+		k.taken.Add(1)
+		if len(k.batches) == 0 {
+			k.emptied.Store(time.Now().UnixNano())
+		}
+		return copy(evs, b), nil
+	case <-k.closed:
+		return 0, probe.ErrClosed
+	case <-time.After(wait):
+		return 0, nil
+	}
+}
+
+func (k *cannedKernel) Counts() (probe.Counts, error)                    { return k.counts, nil }
+func (k *cannedKernel) SetListeners(map[probe.ListenerAddr]uint64) error { return nil }
+func (k *cannedKernel) Detach() error                                    { k.detached.Store(true); return nil }
+func (k *cannedKernel) Close() error                                     { k.once.Do(func() { close(k.closed) }); return nil }
+
+// fixtureNames names with the kallsyms fixture, and reasons by number.
+type fixtureNames struct{ syms *kallsyms.Symbolizer }
+
+func (f fixtureNames) Reason(raw uint32, known bool) string {
+	if !known {
+		return NotAvailable
+	}
+	return map[uint32]string{3: "NO_SOCKET", 12: "NETFILTER_DROP"}[raw]
+}
+func (f fixtureNames) Location(addr uint64) string { return f.syms.Location(addr) }
+func (f fixtureNames) Function(addr uint64) string { return f.syms.Function(addr) }
+
+func loadFixtureNames(t testing.TB) fixtureNames {
+	syms, err := kallsyms.LoadFile(filepath.Join("..", "..", "testdata", "kallsyms.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixtureNames{syms}
+}
+
+// Addresses inside functions of the kallsyms fixture.
+const (
+	inTCPv4Rcv = 0xffffffff81b2f9c0 + 0x63
+	inBpfTrace = 0xffffffff81300100 + 0xfc // tracepoint dispatch: left out of stacks
+	inSkbDrop  = 0xffffffff81a3c500 + 0x90
+)
+
+// eventsOf makes n drops of sockets first, first+1, ...
+func eventsOf(n int, first uint64) []probe.Event {
+	evs := make([]probe.Event, n)
+	for i := range evs {
+		evs[i] = probe.Event{
+			Time: time.Unix(1, 0), PID: 1234, Comm: [16]byte{'n', 'c'}, Reason: 3, HasReason: true, Location: inTCPv4Rcv,
+			Src: netip.MustParseAddrPort("127.0.0.1:40000"), Dst: netip.MustParseAddrPort("127.0.0.1:9"),
+			SocketInode: first + uint64(i), TCPFlags: probe.FlagSYN,
+		}
+	}
+	return evs
+}
+
+// tableOwners knows the owners of a table of sockets.
+type tableOwners map[uint64]owners.Owner
+
+func (t tableOwners) Lookup(ino uint64) (owners.Owner, bool) { o, ok := t[ino]; return o, ok }
+func (t tableOwners) Cached(ino uint64) (owners.Owner, bool) { return t.Lookup(ino) }
+
+// dropSink keeps what Outputs.Drops gets, copied.
+type dropSink struct {
+	mu    sync.Mutex
+	drops []Drop
+	n     atomic.Int64
+}
+
+func (s *dropSink) take(batch []Drop) {
+	s.mu.Lock()
+	for _, d := range batch {
+		ev := *d.Event
+		d.Event = &ev
+		d.Stack = append([]string(nil), d.Stack...)
+		s.drops = append(s.drops, d)
+	}
+	s.mu.Unlock()
+	s.n.Add(int64(len(batch)))
+}
+
+func (s *dropSink) all() []Drop {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Drop(nil), s.drops...)
+}
+
+// TestEngineAlone: the engine without a collector or a kernel: canned
+// events come out as drops with their owners and names, the counts with
+// them, and Stop hands out the last counts.
+func TestEngineAlone(t *testing.T) {
+	k := newCannedKernel()
+	stacked := eventsOf(1, 0)[0]
+	stacked.Stack = [probe.MaxStackDepth]uint64{inBpfTrace, inSkbDrop, inTCPv4Rcv}
+	stacked.StackDepth = 3
+	owned := eventsOf(1, 777)[0]
+	owned.HasReason = false
+	k.batches <- []probe.Event{stacked, owned}
+	k.counts = probe.Counts{ByKey: []probe.Count{
+		{SocketInode: 777, Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 2},
+		{SocketInode: 777, Reason: 3, HasReason: true, Location: inTCPv4Rcv + 4, Packets: 3}, // the same function: one key
+		{Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1},
+	}, Lost: 1}
+	server := owners.Owner{PID: 4321, Comm: "server"}
+	opts := DefaultOptions()
+	e := New(Sources{Kernel: k, Names: loadFixtureNames(t), Owners: tableOwners{777: server}}, opts, zap.NewNop())
+	var sink dropSink
+	var last Counts
+	e.Start(Outputs{Drops: sink.take, Counts: func(c Counts, _ []Listener, _ time.Time) { last = c }})
+	for deadline := time.Now().Add(10 * time.Second); sink.n.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	got := sink.all()
+	if len(got) != 2 {
+		t.Fatalf("%d drops, want 2", len(got))
+	}
+	d := got[0]
+	if d.Owner.Status != OwnerNone || d.Reason != "NO_SOCKET" || d.Function != "tcp_v4_rcv" || d.Location != "tcp_v4_rcv+0x63" || d.Comm != "nc" {
+		t.Errorf("first drop: %+v", d)
+	}
+	if want := []string{"sk_skb_reason_drop+0x90", "tcp_v4_rcv+0x63"}; len(d.Stack) != 2 || d.Stack[0] != want[0] || d.Stack[1] != want[1] {
+		t.Errorf("stack %v, want %v: the tracing frames above the drop left out", d.Stack, want)
+	}
+	if d := got[1]; d.Owner != (Owner{Status: OwnerProcess, Process: server}) || d.Reason != NotAvailable {
+		t.Errorf("second drop: %+v", d)
+	}
+	want := map[CountKey]uint64{
+		{Owner: OwnerProcess, PID: 4321, Comm: "server", Reason: "NO_SOCKET", Function: "tcp_v4_rcv"}: 5,
+		{Owner: OwnerNone, Reason: "NO_SOCKET", Function: "tcp_v4_rcv"}:                               1,
+	}
+	if len(last.ByKey) != len(want) || last.Lost != 1 {
+		t.Fatalf("final counts %+v, want %v and 1 lost", last, want)
+	}
+	for _, c := range last.ByKey {
+		if want[c.CountKey] != c.Packets {
+			t.Errorf("count %+v, want %d", c, want[c.CountKey])
+		}
+	}
+}
+
+// slowOwners stands in for a /proc so slow that a lookup takes until the
+// test releases it; what a lookup found is cached from then on.
+type slowOwners struct {
+	release chan struct{}
+	lookups atomic.Int64
+	first   atomic.Uint64 // the socket looked up first
+	mu      sync.Mutex
+	known   map[uint64]owners.Owner
+}
+
+func (s *slowOwners) Lookup(ino uint64) (owners.Owner, bool) {
+	if s.lookups.Add(1) == 1 {
+		s.first.Store(ino)
+	}
+	<-s.release
+	o := owners.Owner{PID: int(ino), Comm: "late"}
+	s.mu.Lock()
+	s.known[ino] = o
+	s.mu.Unlock()
+	return o, true
+}
+
+func (s *slowOwners) Cached(ino uint64) (owners.Owner, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.known[ino]
+	return o, ok
+}
+
+// TestSlowOwnersDoNotHoldTheRingUp: owner lookups that do not return until
+// the test lets them, while 50 batches of drops of sockets not yet known
+// arrive. The ring is read to the end, and every drop handed out, while
+// the lookups are still blocked: the drops go out with their owner
+// unknown, none is lost. Once the lookups return, drops of those sockets
+// have their owner.
+func TestSlowOwnersDoNotHoldTheRingUp(t *testing.T) {
+	const batches = 50
+	k := newCannedKernel()
+	for i := range batches {
+		k.batches <- eventsOf(readBatch, uint64(1+i*readBatch))
+	}
+	slow := &slowOwners{release: make(chan struct{}), known: map[uint64]owners.Owner{}}
+	e := New(Sources{Kernel: k, Names: loadFixtureNames(t), Owners: slow}, DefaultOptions(), zap.NewNop())
+	var sink dropSink
+	e.Start(Outputs{Drops: sink.take})
+	released := false
+	defer func() {
+		if !released {
+			close(slow.release)
+		}
+		e.Stop()
+	}()
+
+	for deadline := time.Now().Add(30 * time.Second); sink.n.Load() < batches*readBatch; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("with owner lookups blocked, %d of %d batches were read and %d of %d drops handed out: the lookups held the ring up",
+				k.taken.Load(), batches, sink.n.Load(), batches*readBatch)
+		}
+	}
+	if slow.lookups.Load() == 0 {
+		t.Fatal("no owner was looked up: the test did not block anything")
+	}
+	for _, d := range sink.all() {
+		if d.Owner.Status != OwnerUnknown {
+			t.Fatalf("drop of socket %d: owner %+v while every lookup was blocked", d.SocketInode, d.Owner)
+		}
+	}
+
+	close(slow.release)
+	released = true
+	first := slow.first.Load()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, ok := slow.Cached(first); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the released lookup of socket %d did not finish", first)
+		}
+	}
+	k.batches <- eventsOf(1, first)
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	all := sink.all()
+	if len(all) != batches*readBatch+1 {
+		t.Fatalf("%d drops handed out, want every one of the %d read", len(all), batches*readBatch+1)
+	}
+	if last := all[len(all)-1]; last.Owner.Status != OwnerProcess || last.Owner.Process.Comm != "late" {
+		t.Errorf("a drop of socket %d after its lookup returned: owner %+v", first, last.Owner)
+	}
+	t.Logf("%d drops read and handed out with every owner lookup blocked (%d lookups asked)", batches*readBatch, slow.lookups.Load())
+}

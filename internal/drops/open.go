@@ -1,0 +1,57 @@
+//go:build linux
+
+package drops
+
+import (
+	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/internal/capability"
+	"github.com/tcpdrop/tcpdrop/internal/dropreason"
+	"github.com/tcpdrop/tcpdrop/internal/kallsyms"
+	"github.com/tcpdrop/tcpdrop/internal/listeners"
+	"github.com/tcpdrop/tcpdrop/internal/owners"
+	"github.com/tcpdrop/tcpdrop/internal/probe"
+)
+
+// Open attaches the kernel program to the running kernel and loads the
+// kernel's names; countOnly sends no drop events (no one wants them), only
+// counts. The program's error comes first: it says what privilege or
+// kernel feature is missing, before any complaint about names. The caller
+// must Start and Stop the engine, or Stop it.
+func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
+	reasons, reasonsErr := dropreason.FromKernel()
+	watch := opts.ListenQueues.Enabled
+	if watch && !capability.Has(unix.CAP_SYS_ADMIN) {
+		watch = false
+		logger.Warn("tcp_drop: listen-queue overflows are not watched: reading the listeners of every network namespace needs CAP_SYS_ADMIN " +
+			"(run as root, or add cap_sys_admin to the binary's capabilities); overflows of completing handshakes are still reported from kfree_skb")
+	}
+	popts := opts.probeOptions(countOnly, watch)
+	setReasonPolicy(&popts, reasons, watch)
+	p, err := probe.Open(popts)
+	if err != nil {
+		return nil, err
+	}
+	if reasonsErr != nil {
+		p.Close()
+		return nil, reasonsErr
+	}
+	if !reasons.Available() {
+		logger.Warn("this kernel passes no drop reasons (Linux 5.17+ does): tcp_drop.reason is " + NotAvailable)
+	}
+	symbols, err := kallsyms.LoadFile("/proc/kallsyms")
+	if err != nil {
+		logger.Warn("kernel symbols unavailable: drop locations are reported as raw addresses", zap.Error(err))
+		symbols = nil // a nil Symbolizer reports hex addresses
+	}
+	symbols.WarnIfRestricted(func(msg string) { logger.Warn(msg) })
+	src := Sources{Kernel: p, Names: runningKernel{reasons: reasons, symbols: symbols}}
+	if opts.ResolveOwners {
+		src.Owners = owners.NewResolver("/proc")
+	}
+	if watch {
+		src.Listeners = listeners.NewWatcher("/proc")
+	}
+	return New(src, opts, logger), nil
+}

@@ -1,0 +1,130 @@
+package drops
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/tcpdrop/tcpdrop/internal/probe"
+)
+
+// Options are the engine's settings, one per configuration key of the
+// tcp_drop receiver, under the key's name (the mapstructure tags): the
+// receiver's Config embeds them. Their defaults are DefaultOptions, their
+// ranges those Check names; both are written only here (the kernel
+// program's defaults come from internal/probe, which the C file's map sizes
+// only stand in for).
+type Options struct {
+	// CollectionInterval is how often the exact counts are collected
+	// (Outputs.Counts).
+	CollectionInterval time.Duration `mapstructure:"collection_interval"`
+	// RingBufferSize is the size in bytes of the kernel-to-collector event
+	// ring: a power of two, at least the page size.
+	RingBufferSize int `mapstructure:"ring_buffer_size"`
+	// WakeupBytes is how much unread data in the ring wakes the reader;
+	// 0 means RingBufferSize/16.
+	WakeupBytes int `mapstructure:"wakeup_bytes"`
+	// FlushInterval bounds how long an event waits in a quiet ring.
+	FlushInterval time.Duration `mapstructure:"flush_interval"`
+	// MaxCounters is how many (socket, process, reason, location) counters
+	// the kernel keeps.
+	MaxCounters int `mapstructure:"max_counters"`
+	// MaxLogRecordsPerSecond limits the drop events the kernel sends (each
+	// becomes a log record), so a flood costs only the counting. Events
+	// above it are counted in Counts.Shed; the counts stay exact. 0 means
+	// no limit.
+	MaxLogRecordsPerSecond int `mapstructure:"max_log_records_per_second"`
+	// ResolveOwners names the process that owns each drop's socket, by
+	// reading /proc/<pid>/fd (see internal/owners).
+	ResolveOwners bool `mapstructure:"resolve_owners"`
+	// ListenQueues watches every listening socket for listen-queue
+	// overflows, which kfree_skb does not see.
+	ListenQueues ListenQueues `mapstructure:"listen_queues"`
+	// KernelStack adds the kernel stack to each drop. Off by default: it
+	// costs a stack walk per event in the kernel and makes each event about
+	// three times larger.
+	KernelStack bool `mapstructure:"kernel_stack"`
+}
+
+// ListenQueues configures the listen-queue watcher.
+type ListenQueues struct {
+	Enabled bool `mapstructure:"enabled"`
+	// PollInterval is how often every listener's queue and the kernel's
+	// overflow counters are read: the latency of an overflow's record.
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+}
+
+// DefaultOptions are the defaults of every option.
+func DefaultOptions() Options {
+	return Options{
+		CollectionInterval:     10 * time.Second,
+		RingBufferSize:         probe.DefaultRingBufferSize,
+		FlushInterval:          probe.DefaultFlushInterval,
+		MaxCounters:            probe.DefaultMaxCounters,
+		MaxLogRecordsPerSecond: 200_000,
+		ResolveOwners:          true,
+		ListenQueues:           ListenQueues{Enabled: true, PollInterval: time.Second},
+	}
+}
+
+// The allowed ranges, named in every error of Check.
+const (
+	MinCollectionInterval     = 100 * time.Millisecond
+	MaxCollectionInterval     = time.Hour
+	MaxRingBufferSize         = 1 << 30
+	MinFlushInterval          = time.Millisecond
+	MaxFlushInterval          = 10 * time.Second
+	MaxMaxCounters            = 1 << 20
+	MaxMaxLogRecordsPerSecond = 100_000_000
+	MinListenPollInterval     = 100 * time.Millisecond
+	MaxListenPollInterval     = time.Minute
+)
+
+// MinRingBufferSize is the smallest ring the kernel takes: one page, which
+// is 4096 bytes on x86 but can be 16 or 64 KiB on arm64. A power of two at
+// least this large is also a multiple of the page size.
+func MinRingBufferSize() int { return max(4096, os.Getpagesize()) }
+
+// Check checks every option and names the key and the allowed range of a
+// bad one. (Not Validate: the collector validates the fields of a
+// configuration as well as the configuration, and would say it twice.)
+func (o Options) Check() error {
+	var errs []error
+	if o.CollectionInterval < MinCollectionInterval || o.CollectionInterval > MaxCollectionInterval {
+		errs = append(errs, fmt.Errorf("collection_interval: %v is outside %v..%v", o.CollectionInterval, MinCollectionInterval, MaxCollectionInterval))
+	}
+	if minRing := MinRingBufferSize(); o.RingBufferSize < minRing || o.RingBufferSize > MaxRingBufferSize || o.RingBufferSize&(o.RingBufferSize-1) != 0 {
+		errs = append(errs, fmt.Errorf("ring_buffer_size: %d must be a power of two from %d (the page size) to %d bytes", o.RingBufferSize, minRing, MaxRingBufferSize))
+	}
+	if o.WakeupBytes < 0 || o.WakeupBytes > o.RingBufferSize {
+		errs = append(errs, fmt.Errorf("wakeup_bytes: %d is outside 0..ring_buffer_size (%d); 0 means ring_buffer_size/16", o.WakeupBytes, o.RingBufferSize))
+	}
+	if o.FlushInterval < MinFlushInterval || o.FlushInterval > MaxFlushInterval {
+		errs = append(errs, fmt.Errorf("flush_interval: %v is outside %v..%v", o.FlushInterval, MinFlushInterval, MaxFlushInterval))
+	}
+	if o.MaxCounters < 1 || o.MaxCounters > MaxMaxCounters {
+		errs = append(errs, fmt.Errorf("max_counters: %d is outside 1..%d", o.MaxCounters, MaxMaxCounters))
+	}
+	if o.MaxLogRecordsPerSecond < 0 || o.MaxLogRecordsPerSecond > MaxMaxLogRecordsPerSecond {
+		errs = append(errs, fmt.Errorf("max_log_records_per_second: %d is outside 0..%d; 0 means no limit", o.MaxLogRecordsPerSecond, MaxMaxLogRecordsPerSecond))
+	}
+	if o.ListenQueues.Enabled && (o.ListenQueues.PollInterval < MinListenPollInterval || o.ListenQueues.PollInterval > MaxListenPollInterval) {
+		errs = append(errs, fmt.Errorf("listen_queues::poll_interval: %v is outside %v..%v", o.ListenQueues.PollInterval, MinListenPollInterval, MaxListenPollInterval))
+	}
+	return errors.Join(errs...)
+}
+
+// probeOptions are the kernel program's options for o.
+func (o Options) probeOptions(countOnly, matchListeners bool) probe.Options {
+	return probe.Options{
+		RingBufferSize:         o.RingBufferSize,
+		WakeupBytes:            o.WakeupBytes,
+		FlushInterval:          o.FlushInterval,
+		MaxCounters:            o.MaxCounters,
+		MaxLogRecordsPerSecond: o.MaxLogRecordsPerSecond,
+		CountOnly:              countOnly,
+		MatchListeners:         matchListeners,
+		KernelStack:            o.KernelStack,
+	}
+}

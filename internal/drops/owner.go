@@ -1,0 +1,43 @@
+//go:build linux
+
+package drops
+
+import "github.com/tcpdrop/tcpdrop/internal/owners"
+
+// The values of Owner.Status: whether a drop's owner is known.
+const (
+	OwnerProcess = "process" // Owner.Process names the socket's owner
+	OwnerNone    = "none"    // no socket a process holds: closed port, time-wait, orphaned, or a packet dropped before it met a socket that matched no listener
+	OwnerUnknown = "unknown" // a socket, but no process found holding it (closed since, or owners not resolved)
+)
+
+// Owner is who a drop belongs to.
+type Owner struct {
+	Status  string       // one of the Owner* values
+	Process owners.Owner // when Status is OwnerProcess
+}
+
+// Owners finds the process holding a socket, by the socket's inode
+// (owners.Resolver; tests use fixtures).
+type Owners interface {
+	// Lookup may wait for a scan of /proc (up to a second).
+	Lookup(inode uint64) (owners.Owner, bool)
+	// Cached answers from what is known, and never waits.
+	Cached(inode uint64) (owners.Owner, bool)
+}
+
+// Attribute finds the owner of the socket with the given inode; lookup may
+// be nil (owners are not resolved). It may wait for a scan of /proc.
+func Attribute(lookup Owners, inode uint64) Owner {
+	if inode == 0 {
+		return Owner{Status: OwnerNone}
+	}
+	if lookup == nil {
+		return Owner{Status: OwnerUnknown}
+	}
+	o, ok := lookup.Lookup(inode)
+	if !ok {
+		return Owner{Status: OwnerUnknown}
+	}
+	return Owner{Status: OwnerProcess, Process: o}
+}

@@ -1,0 +1,116 @@
+//go:build linux
+
+package drops
+
+import (
+	"sync"
+
+	"github.com/tcpdrop/tcpdrop/internal/probe"
+)
+
+// CountKey is what a count of drops is kept by: every attribute of the
+// drops metric. The receiver sums over the ones its configuration leaves
+// out.
+type CountKey struct {
+	Owner     string // Owner.Status
+	PID       int    // the owner's, when Owner is OwnerProcess; else 0
+	Comm      string // the owner's name, likewise
+	Container string // the owner's container id, likewise
+	Reason    string
+	Function  string // "" for listen-queue overflows
+}
+
+// Count is the number of TCP packets dropped with one key since counting
+// began.
+type Count struct {
+	CountKey
+	Packets uint64
+}
+
+// Counts are cumulative: the kernel's exact counts since the program was
+// loaded, with the listen-queue overflows the watcher found (reason
+// TCP_LISTEN_OVERFLOW), and the kernel's counts of what it could not
+// count or send (see probe.Counts).
+type Counts struct {
+	ByKey                         []Count
+	Uncounted, Lost, Shed, Missed uint64
+}
+
+// Tally turns the kernel's counts into Counts and keeps the listen-queue
+// overflows. Each socket keeps the first owner found for it, so that a
+// count never moves to another key (a cumulative sum must not go down)
+// when its socket closes and its owner is forgotten. Safe for concurrent
+// use.
+type Tally struct {
+	names  Names
+	owners Owners // nil: owners are not resolved
+
+	mu        sync.Mutex
+	byInode   map[uint64]Owner
+	overflows map[CountKey]uint64
+}
+
+// maxRememberedOwners bounds Tally.byInode: more than the largest counter
+// map.
+const maxRememberedOwners = 2 * MaxMaxCounters
+
+// NewTally returns a Tally that names with names and finds owners with
+// owners (nil: not resolved).
+func NewTally(names Names, owners Owners) *Tally {
+	return &Tally{names: names, owners: owners, byInode: map[uint64]Owner{}, overflows: map[CountKey]uint64{}}
+}
+
+// AddOverflows counts n listen-queue overflows of a listener of owner's.
+func (t *Tally) AddOverflows(owner Owner, n uint64) {
+	k := keyOf(owner, ListenOverflowReason, "")
+	t.mu.Lock()
+	t.overflows[k] += n
+	t.mu.Unlock()
+}
+
+// Counts keys the kernel's counts c and adds the overflows so far. It may
+// wait for a scan of /proc for a socket it has not seen.
+func (t *Tally) Counts(c probe.Counts) Counts {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := Counts{Uncounted: c.Uncounted, Lost: c.Lost, Shed: c.Shed, Missed: c.Missed}
+	totals := make(map[CountKey]int, len(c.ByKey)) // index in out.ByKey
+	add := func(k CountKey, n uint64) {
+		i, seen := totals[k]
+		if !seen {
+			i = len(out.ByKey)
+			totals[k] = i
+			out.ByKey = append(out.ByKey, Count{CountKey: k})
+		}
+		out.ByKey[i].Packets += n
+	}
+	for _, kc := range c.ByKey {
+		add(keyOf(t.owner(kc.SocketInode), t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location)), kc.Packets)
+	}
+	for k, n := range t.overflows {
+		add(k, n)
+	}
+	return out
+}
+
+// owner is the first owner found for the socket.
+func (t *Tally) owner(inode uint64) Owner {
+	o, ok := t.byInode[inode]
+	if !ok {
+		o = Attribute(t.owners, inode)
+		if len(t.byInode) >= maxRememberedOwners {
+			clear(t.byInode)
+		}
+		t.byInode[inode] = o
+	}
+	return o
+}
+
+// keyOf is the key of drops of owner's.
+func keyOf(owner Owner, reason, function string) CountKey {
+	k := CountKey{Owner: owner.Status, Reason: reason, Function: function}
+	if owner.Status == OwnerProcess {
+		k.PID, k.Comm, k.Container = owner.Process.PID, owner.Process.Comm, owner.Process.ContainerID
+	}
+	return k
+}

@@ -39,20 +39,26 @@ struct sock_common {
 };
 
 struct inode {
+	unsigned short i_mode;
 	unsigned long i_ino;
 };
 
 struct file {
 	struct inode *f_inode;
+	void *private_data; /* a socket's file: its struct socket */
 };
 
 struct socket {
 	struct file *file;
+	struct sock *sk;
 };
 
 struct sock {
 	struct sock_common __sk_common;
 	struct socket *sk_socket;
+	__u16 sk_protocol;
+	__u32 sk_ack_backlog;
+	__u32 sk_max_ack_backlog;
 };
 
 
@@ -64,6 +70,12 @@ struct sk_buff {
 	__u16 transport_header;
 	__u16 network_header;
 	unsigned char *head;
+	unsigned char *data;
+};
+
+/* The context of an iterator over every task's open files. */
+struct bpf_iter__task_file {
+	struct file *file;
 };
 
 /* CO-RE matches an enum field only against an enum of the same name; the

@@ -21,8 +21,20 @@
 #define IPPROTO_TCP 6
 #define IP_OFFSET_MASK 0x1fff
 #define NO_HEADER ((__u16)~0U)
+/* enum of the socket states (include/net/tcp_states.h) */
 #define TCP_TIME_WAIT 6
+#define TCP_LISTEN 10
 #define TCP_NEW_SYN_RECV 12
+/* struct tcp_packet's family, and the IP header's version */
+#define FAMILY_IPV4 4
+#define FAMILY_IPV6 6
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_ACK 0x10
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define EEXIST 17
+#define NSEC_PER_SEC 1000000000ULL
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -33,10 +45,13 @@ const volatile __u64 max_events_per_sec = 0; /* 0: no limit */
 /* A reason left to user space, which counts it better from the kernel's own
  * counters (TCP_LISTEN_OVERFLOW: kfree_skb sees only some of those). 0: none. */
 const volatile __u32 skip_reason = 0;
+/* The same for kernels without TCP_LISTEN_OVERFLOW (before 6.16), which free a
+ * listen overflow of the ACK path like other drops: recognised by the state
+ * of its listener (see listener_queue_full). */
+const volatile __u8 skip_queue_full = 0;
 /* Look up socket-less packets in tcpdrop_listeners (filled by user space),
- * except those the kernel itself found no socket for (reason NO_SOCKET). */
+ * if they were dropped before TCP had them (see before_tcp). */
 const volatile __u8 match_listeners = 0;
-const volatile __u32 no_socket_reason = 0;
 /* Send each event with its kernel stack (struct drop_event_stack). */
 const volatile __u8 kernel_stack = 0;
 
@@ -83,8 +98,20 @@ struct {
 	__type(value, __u64); /* socket inode */
 } tcpdrop_listeners SEC(".maps");
 
+/* The kernel's listening sockets by socket inode (the values of
+ * tcpdrop_listeners), found by tcpdrop_listener_socks_iter: on kernels that
+ * pass kfree_skb no socket (before 6.11), where a listener is found for a
+ * dropped segment of a handshake. Addresses, read only with helpers. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized by the loader */
+	__type(key, __u64);         /* socket inode */
+	__type(value, __u64);       /* struct sock address */
+} tcpdrop_listener_socks SEC(".maps");
+
 /* What the program needs to know about one TCP packet. */
 struct tcp_packet {
+	unsigned char *l3; /* its network header */
 	__u8 family;
 	__u8 flags;
 	__u16 sport, dport;
@@ -127,6 +154,7 @@ struct ipv6_header {
 #define IPPROTO_DSTOPTS 60
 #define IPV6_EXT_MAX 6
 #define IPV6_FRAG_OFFSET_MASK 0xfff8
+#define IPV6_FRAG_HDR_LEN 8
 
 /* ipv6_skip_ext follows the IPv6 extension headers from the one of type
  * next, at the end of the fixed header, and returns the offset of the TCP
@@ -156,11 +184,11 @@ static __always_inline __u32 ipv6_skip_ext(unsigned char *l3, __u8 next)
 		if (next == IPPROTO_FRAGMENT) {
 			if (bpf_ntohs(*(__be16 *)&ext[2]) & IPV6_FRAG_OFFSET_MASK)
 				return 0; /* no TCP header in a later fragment */
-			off += 8;
+			off += IPV6_FRAG_HDR_LEN;
 		} else if (next == IPPROTO_AH) {
-			off += (ext[1] + 2) * 4;
+			off += (ext[1] + 2) * 4; /* in 4-byte units, less 2 */
 		} else {
-			off += (ext[1] + 1) * 8;
+			off += (ext[1] + 1) * 8; /* in 8-byte units, less 1 */
 		}
 		next = ext[0];
 		if (next == IPPROTO_TCP)
@@ -183,6 +211,7 @@ static __always_inline int parse_tcp(struct sk_buff *skb, struct tcp_packet *pkt
 	if (nh == NO_HEADER)
 		return -1;
 	unsigned char *l3 = skb->head + nh;
+	pkt->l3 = l3;
 
 	__u8 buf[HEADERS_READ];
 	if (bpf_probe_read_kernel(buf, sizeof(buf), l3))
@@ -191,15 +220,15 @@ static __always_inline int parse_tcp(struct sk_buff *skb, struct tcp_packet *pkt
 	struct tcp_header_start th;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct ipv4_header *ip = (struct ipv4_header *)buf;
-		if ((ip->ihl_version >> 4) != 4 || ip->protocol != IPPROTO_TCP)
+		if ((ip->ihl_version >> 4) != FAMILY_IPV4 || ip->protocol != IPPROTO_TCP)
 			return -1;
 		/* Later fragments carry no TCP header. */
 		if (bpf_ntohs(ip->frag_off) & IP_OFFSET_MASK)
 			return -1;
-		pkt->family = 4;
+		pkt->family = FAMILY_IPV4;
 		__builtin_memcpy(pkt->saddr, &ip->saddr, 4);
 		__builtin_memcpy(pkt->daddr, &ip->daddr, 4);
-		__u32 ihl = (ip->ihl_version & 0xf) * 4;
+		__u32 ihl = (ip->ihl_version & 0xf) * 4; /* in 4-byte words */
 		if (ihl < sizeof(*ip))
 			return -1;
 		if (ihl + TCP_START_LEN <= sizeof(buf)) {
@@ -215,7 +244,7 @@ static __always_inline int parse_tcp(struct sk_buff *skb, struct tcp_packet *pkt
 			if (!tcp_off)
 				return -1;
 		}
-		pkt->family = 6;
+		pkt->family = FAMILY_IPV6;
 		__builtin_memcpy(pkt->saddr, ip6->saddr, 16);
 		__builtin_memcpy(pkt->daddr, ip6->daddr, 16);
 		if (tcp_off == sizeof(*ip6))
@@ -247,7 +276,7 @@ static __always_inline void count(struct count_key *key)
 	struct count_value init = { .packets = 1 };
 	bpf_get_current_comm(init.comm, sizeof(init.comm));
 	long err = bpf_map_update_elem(&tcpdrop_counts, key, &init, BPF_NOEXIST);
-	if (err == -17 /* EEXIST: another CPU added the key first */) {
+	if (err == -EEXIST) { /* another CPU added the key first */
 		val = bpf_map_lookup_elem(&tcpdrop_counts, key);
 		if (val) {
 			val->packets++;
@@ -268,7 +297,8 @@ static __always_inline __u64 wakeup_flag(void)
 {
 	__u64 avail = bpf_ringbuf_query(&tcpdrop_events, BPF_RB_AVAIL_DATA);
 	__u64 size = kernel_stack ? sizeof(struct drop_event_stack) : sizeof(struct drop_event);
-	__u64 record = (size + 8 + 7) & ~7ULL; /* header and padding */
+	/* A record is its header and the event, rounded up to 8 bytes. */
+	__u64 record = (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL;
 	if (avail >= wakeup_bytes && avail < wakeup_bytes + record)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
@@ -286,7 +316,7 @@ static __always_inline int over_event_limit(__u64 now)
 	struct event_window *w = bpf_map_lookup_elem(&tcpdrop_window, &zero);
 	if (!w)
 		return 0;
-	if (now - w->start_ns >= 1000000000ULL) {
+	if (now - w->start_ns >= NSEC_PER_SEC) {
 		w->start_ns = now;
 		w->events = 0;
 	}
@@ -321,6 +351,54 @@ static __always_inline __u64 listener_inode(__u32 netns, struct tcp_packet *pkt)
 	__builtin_memset(lk.addr, 0, sizeof(lk.addr));
 	ino = bpf_map_lookup_elem(&tcpdrop_listeners, &lk);
 	return ino ? *ino : 0;
+}
+
+/* before_tcp tells a packet dropped before the IP layer handed it to TCP (a
+ * firewall rule, tc, a bad IP header: it may belong to a listener) from one
+ * TCP itself freed without a socket (a closed port, a bad checksum: it
+ * belongs to none): the IP layer moves skb->data from the IP header to the
+ * TCP header before it calls tcp_v4_rcv / tcp_v6_rcv. Measured on 5.10, 6.1,
+ * 6.12 and 6.18: a SYN to a closed port is freed in tcp_v4_rcv/tcp_v6_rcv
+ * with data at the TCP header, one an nftables input rule drops in
+ * nf_hook_slow (5.10) or nft_do_chain with data at the IP header. Kernels
+ * before 5.17 give no reason (NO_SOCKET) that would tell them apart, and the
+ * functions' addresses (kallsyms) need CAP_SYSLOG: this needs neither. */
+static __always_inline int before_tcp(struct sk_buff *skb, struct tcp_packet *pkt)
+{
+	return skb->data == pkt->l3;
+}
+
+/* listener_queue_full tells whether sk is a listener whose accept queue is
+ * full: the kernel's own test (sk_acceptq_is_full), just made when it freed a
+ * segment completing a handshake as a listen overflow. Kernels without
+ * TCP_LISTEN_OVERFLOW free that segment as NOT_SPECIFIED (none before 5.17)
+ * in tcp_v4_rcv/tcp_v6_rcv, measured on 5.10, 6.1 and 6.12; the other
+ * segments a listener drops there the same way (TCP_DEFER_ACCEPT's bare
+ * ACKs) came with the queue not full. An accept() between the kernel's test
+ * and this one would let an overflow be counted here as well: a window of a
+ * few instructions. sk may be stale (tcpdrop_listener_socks): helpers only. */
+static __always_inline int listener_queue_full(struct sock *sk)
+{
+	return sk && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN &&
+	       BPF_CORE_READ(sk, sk_ack_backlog) > BPF_CORE_READ(sk, sk_max_ack_backlog);
+}
+
+/* A segment that can complete a handshake: an ACK, no SYN, no RST. */
+static __always_inline int handshake_ack(__u8 flags)
+{
+	return (flags & TCP_FLAG_ACK) && !(flags & (TCP_FLAG_SYN | TCP_FLAG_RST));
+}
+
+/* table_listener finds, for kernels that pass no socket, the listener a
+ * packet was going to: its inode from tcpdrop_listeners, its address from
+ * tcpdrop_listener_socks. */
+static __always_inline struct sock *table_listener(__u32 netns, struct tcp_packet *pkt)
+{
+	__u64 ino = listener_inode(netns, pkt);
+	if (!ino)
+		return 0;
+	__u64 *addr = bpf_map_lookup_elem(&tcpdrop_listener_socks, &ino);
+	return addr ? (struct sock *)*addr : 0;
 }
 
 /* socket_inode finds the file of the socket a packet belonged to: its inode
@@ -359,22 +437,45 @@ int tcpdrop_kfree(__u64 *ctx)
 	 * read is guarded by a check that the loader resolves to a constant. */
 	__u32 reason = 0;
 	__u8 has_reason = 0;
+	__u8 unspecified = 1; /* no reason given counts as NOT_SPECIFIED */
 	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, reason)) {
 		reason = (__u32)ctx[2];
 		has_reason = 1;
 		if (skip_reason && reason == skip_reason)
 			return 0;
+		unspecified = reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED);
 	}
+	/* A listen overflow the watcher counts, on kernels without
+	 * TCP_LISTEN_OVERFLOW: skipped like skip_reason. */
+	int maybe_overflow = skip_queue_full && unspecified && handshake_ack(pkt.flags);
 	struct sock *sk = 0;
-	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, rx_sk))
+	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, rx_sk)) {
 		sk = (struct sock *)ctx[3];
+		if (maybe_overflow && listener_queue_full(sk))
+			return 0;
+		maybe_overflow = 0; /* the socket was passed: no other listener */
+	}
 	if (!sk)
 		sk = skb->sk;
 
 	struct net_device *dev = skb->dev;
 	__u64 sock_ino = socket_inode(sk);
-	if (!sock_ino && !sk && match_listeners && !(has_reason && reason == no_socket_reason))
-		sock_ino = listener_inode(netns_inode(dev, sk), &pkt);
+	/* The netns inode is read once, only when used: here, or for the event. */
+	__u32 netns = 0;
+	__u8 have_netns = 0;
+	if (!sock_ino && !sk && (match_listeners || maybe_overflow)) {
+		/* No socket: a firewall drop may be a listener's, a segment TCP
+		 * freed may be an overflow of its listener's queue. */
+		int before = before_tcp(skb, &pkt);
+		if (before ? match_listeners : maybe_overflow) {
+			netns = netns_inode(dev, sk);
+			have_netns = 1;
+			if (before)
+				sock_ino = listener_inode(netns, &pkt);
+			else if (listener_queue_full(table_listener(netns, &pkt)))
+				return 0;
+		}
+	}
 
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct count_key key = {
@@ -416,7 +517,7 @@ int tcpdrop_kfree(__u64 *ctx)
 	e->tgid = key.tgid;
 	e->tid = (__u32)pid_tgid;
 	e->reason = key.reason;
-	e->netns = netns_inode(dev, sk);
+	e->netns = have_netns ? netns : netns_inode(dev, sk);
 	e->ifindex = dev ? dev->ifindex : skb->skb_iif;
 	e->sport = pkt.sport;
 	e->dport = pkt.dport;
@@ -426,6 +527,7 @@ int tcpdrop_kfree(__u64 *ctx)
 	e->tcp_flags = pkt.flags;
 	e->has_reason = key.has_reason;
 	e->pad = 0;
+	e->pad_end = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if (dev) {
 		/* Two 8-byte loads: direct BTF access allows no wider ones. */
@@ -440,5 +542,27 @@ int tcpdrop_kfree(__u64 *ctx)
 		es->stack_bytes = bpf_get_stack(ctx, es->stack, sizeof(es->stack), 0);
 	}
 	bpf_ringbuf_submit(e, wakeup_flag());
+	return 0;
+}
+
+/* tcpdrop_listener_socks_iter runs over every open file of every task (user
+ * space runs it when it updates tcpdrop_listeners) and keeps the address of
+ * each listening TCP socket by its inode in tcpdrop_listener_socks. */
+SEC("iter/task_file")
+int tcpdrop_listener_socks_iter(struct bpf_iter__task_file *ctx)
+{
+	struct file *file = ctx->file;
+	if (!file)
+		return 0;
+	struct inode *inode = file->f_inode;
+	if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	struct socket *sock = (struct socket *)file->private_data;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	__u64 ino = inode->i_ino;
+	__u64 addr = (__u64)sk;
+	bpf_map_update_elem(&tcpdrop_listener_socks, &ino, &addr, BPF_ANY);
 	return 0;
 }

@@ -62,6 +62,7 @@ struct drop_event {
 	__u8 pad;
 	char comm[16];
 	char ifname[16];
+	__u32 pad_end; /* named, so that it is zeroed like every other byte */
 };
 
 /* A drop event with the kernel stack that dropped the packet, sent instead

@@ -11,20 +11,21 @@ import (
 // kernel's own name for them (enum skb_drop_reason).
 const ListenOverflowReason = "TCP_LISTEN_OVERFLOW"
 
-// noSocketReason is the reason of packets the kernel looked up a socket for
-// and found none: never attributed to a listener from the table.
-const noSocketReason = "NO_SOCKET"
-
-// setReasonPolicy tells the kernel program which reasons it treats apart,
-// when the listen-queue watcher runs (watching): it leaves
-// TCP_LISTEN_OVERFLOW to the watcher, which counts every overflow from the
-// kernel's own counter while kfree_skb sees only some (see
-// internal/listeners): not twice; and it never matches a NO_SOCKET packet
-// with a listener. reasons may be nil (no BTF): then nothing is set.
+// setReasonPolicy tells the kernel program which drops it leaves to the
+// listen-queue watcher, when the watcher runs (watching): the watcher counts
+// every overflow from the kernel's own counter while kfree_skb sees only some
+// (see internal/listeners): not twice. Kernels with TCP_LISTEN_OVERFLOW
+// (6.16+) name those kfree_skb sees; older ones free them as NOT_SPECIFIED,
+// and the program recognises them by their listener's full accept queue
+// (probe.Options.SkipQueueFull). reasons may be nil (no BTF): then nothing
+// is set.
 func setReasonPolicy(opts *probe.Options, reasons *dropreason.Table, watching bool) {
-	if !watching {
+	if !watching || reasons == nil {
 		return
 	}
-	opts.SkipReason, _ = reasons.Value(ListenOverflowReason)
-	opts.NoSocketReason, _ = reasons.Value(noSocketReason)
+	if v, ok := reasons.Value(ListenOverflowReason); ok {
+		opts.SkipReason = v
+	} else {
+		opts.SkipQueueFull = true
+	}
 }

@@ -11,7 +11,8 @@ import (
 
 // kfreeCounter counts, by drop reason, the kfree_skb calls for TCP segments
 // to one destination port: what the project's probe would see of a
-// listener's drops. A test-only program written with the asm package, so the
+// listener's drops. On a kernel that passes no reason (before 5.17) all are
+// counted under 0. A test-only program written with the asm package, so the
 // tests need no compiler and do not depend on the probe being changed.
 // maxReason bounds the core drop reasons counted (128 on 6.18).
 const maxReason = 1024
@@ -57,7 +58,7 @@ func findMember(ms []btf.Member, field string) (uint32, bool) {
 	return 0, false
 }
 
-func newKfreeCounter(dport uint16) (*kfreeCounter, error) {
+func newKfreeCounter(dport uint16, reasons bool) (*kfreeCounter, error) {
 	spec, err := btf.LoadKernelSpec()
 	if err != nil {
 		return nil, err
@@ -75,6 +76,12 @@ func newKfreeCounter(dport uint16) (*kfreeCounter, error) {
 		return nil, err
 	}
 	be := int32(dport>>8 | dport<<8)
+	// The reason, ctx[2], or 0 where the tracepoint has no third argument
+	// (reading past its last one fails the attach).
+	reason := asm.Instructions{asm.LoadMem(asm.R1, asm.R6, 16, asm.DWord)}
+	if !reasons {
+		reason = asm.Instructions{asm.Mov.Imm(asm.R1, 0)}
+	}
 	// raw_tp/kfree_skb: ctx is (skb, location, reason, ...) as u64s.
 	insns := asm.Instructions{
 		asm.Mov.Reg(asm.R6, asm.R1),
@@ -97,10 +104,12 @@ func newKfreeCounter(dport uint16) (*kfreeCounter, error) {
 		asm.FnProbeReadKernel.Call(),
 		asm.LoadMem(asm.R1, asm.RFP, -22, asm.Half), // th->dest
 		asm.JNE.Imm(asm.R1, be, "out"),
-		// counts[reason]++ for core reasons (subsystem reasons are >= 1<<16).
-		// An array, so that every slot exists and concurrent drops on two
-		// CPUs cannot race on creating one.
-		asm.LoadMem(asm.R1, asm.R6, 16, asm.DWord),
+	}
+	// counts[reason]++ for core reasons (subsystem reasons are >= 1<<16).
+	// An array, so that every slot exists and concurrent drops on two
+	// CPUs cannot race on creating one.
+	insns = append(insns, reason...)
+	insns = append(insns,
 		asm.JGE.Imm(asm.R1, maxReason, "out"),
 		asm.StoreMem(asm.RFP, -32, asm.R1, asm.Word),
 		asm.LoadMapPtr(asm.R1, m.FD()),
@@ -111,7 +120,7 @@ func newKfreeCounter(dport uint16) (*kfreeCounter, error) {
 		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("out"),
 		asm.Return(),
-	}
+	)
 	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.RawTracepoint, Instructions: insns, License: "GPL"})
 	if err != nil {
 		m.Close()

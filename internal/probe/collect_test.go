@@ -125,3 +125,32 @@ func (k kernelNames) reasonValue(t *testing.T, name string) uint32 {
 	}
 	return v
 }
+
+// reasonWanted is the reason a drop of a known kind must have on the running
+// kernel: the named one where the kernel passes reasons (5.17+), none (Reason
+// 0, HasReason false) where it passes none.
+type reasonWanted struct {
+	has   bool
+	value uint32
+	name  string
+}
+
+// expect returns the reasonWanted for drops that 5.17+ names name. A kernel
+// with reasons but without that one fails the test.
+func (k kernelNames) expect(t *testing.T, name string) reasonWanted {
+	t.Helper()
+	if !k.reasons.Available() {
+		return reasonWanted{name: "none (this kernel passes no drop reasons)"}
+	}
+	return reasonWanted{has: true, value: k.reasonValue(t, name), name: name}
+}
+
+func (r reasonWanted) matches(e *Event) bool { return e.HasReason == r.has && e.Reason == r.value }
+
+// got names e's reason for a failure message.
+func (k kernelNames) got(e *Event) string {
+	if !e.HasReason {
+		return "none"
+	}
+	return k.reasons.Name(e.Reason)
+}

@@ -103,6 +103,11 @@ func (p *Probe) SetListeners(listeners map[ListenerAddr]uint64) error {
 	if full > 0 {
 		errs = append(errs, fmt.Errorf("%d listening sockets beyond the table's %d", full, MaxListeners))
 	}
+	inodes := make(map[uint64]bool, len(p.listeners))
+	for _, ino := range p.listeners {
+		inodes[ino] = true
+	}
+	errs = append(errs, p.refreshListenerSocks(inodes))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("tcp_drop: updating the listener table: %w", err)
 	}

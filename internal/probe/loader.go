@@ -27,6 +27,9 @@ type Probe struct {
 
 	// listeners mirrors the kernel's listener table (SetListeners).
 	listeners map[tcpdropListenerKey]uint64
+	// socksIter, on kernels that pass no socket, finds the listeners'
+	// kernel sockets (see listener_socks.go); nil otherwise.
+	socksIter *link.Iter
 
 	detachOnce sync.Once
 	detachErr  error
@@ -67,11 +70,15 @@ func Open(opts Options) (*Probe, error) {
 		p.objs.Close()
 		return nil, explainAttachError(err)
 	}
+	if err := p.attachListenerSocks(opts); err != nil {
+		p.link.Close()
+		p.objs.Close()
+		return nil, err
+	}
 	if !opts.CountOnly {
 		p.ring, err = ringbuf.NewReader(p.objs.TcpdropEvents)
 		if err != nil {
-			p.link.Close()
-			p.objs.Close()
+			p.Close()
 			return nil, fmt.Errorf("tcp_drop: opening the event ring buffer: %w", err)
 		}
 	}
@@ -103,10 +110,11 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := s.MatchListeners.Set(boolByte(opts.MatchListeners)); err != nil {
 		return fmt.Errorf("tcp_drop: setting match_listeners: %w", err)
 	}
-	if err := s.NoSocketReason.Set(opts.NoSocketReason); err != nil {
-		return fmt.Errorf("tcp_drop: setting no_socket_reason: %w", err)
+	if err := s.SkipQueueFull.Set(boolByte(opts.SkipQueueFull)); err != nil {
+		return fmt.Errorf("tcp_drop: setting skip_queue_full: %w", err)
 	}
 	s.TcpdropListeners.MaxEntries = MaxListeners
+	s.TcpdropListenerSocks.MaxEntries = MaxListeners
 	if err := s.KernelStack.Set(boolByte(opts.KernelStack)); err != nil {
 		return fmt.Errorf("tcp_drop: setting kernel_stack: %w", err)
 	}
@@ -143,6 +151,9 @@ func (p *Probe) Close() error {
 		errs := []error{p.Detach()}
 		if p.ring != nil {
 			errs = append(errs, p.ring.Close())
+		}
+		if p.socksIter != nil {
+			errs = append(errs, p.socksIter.Close())
 		}
 		errs = append(errs, p.objs.Close())
 		p.closeErr = errors.Join(errs...)

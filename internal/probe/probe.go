@@ -36,16 +36,21 @@ type Options struct {
 	// for a caller that counts those drops from another source (the listen
 	// overflows, from the kernel's own counters). 0 skips nothing.
 	SkipReason uint32
-	// MatchListeners makes the program look up packets that reached no
-	// socket (dropped by a firewall rule before socket lookup) in the
-	// listener table that SetListeners fills, by network namespace and
-	// destination address and port (see ListenerAddr), so that their owner
-	// is the listener's.
+	// SkipQueueFull is SkipReason for kernels without TCP_LISTEN_OVERFLOW
+	// (before 6.16), which free an overflow of the ACK path as NOT_SPECIFIED
+	// (before 5.17 with no reason): a segment that completes a handshake,
+	// freed that way while its listener's accept queue is full, is neither
+	// counted nor reported. The listener is the socket the kernel passes
+	// (6.11+), else the one SetListeners gave for the packet's destination.
+	SkipQueueFull bool
+	// MatchListeners makes the program look up packets dropped before TCP
+	// had them (by a firewall rule, say; their skb still starts at the IP
+	// header) in the listener table that SetListeners fills, by network
+	// namespace and destination address and port (see ListenerAddr), so
+	// that their owner is the listener's. Packets TCP itself freed without
+	// a socket (a closed port) are never matched: a table entry can be one
+	// poll out of date.
 	MatchListeners bool
-	// NoSocketReason is the value of the NO_SOCKET drop reason: packets the
-	// kernel found no socket for are never matched with a listener (a
-	// table entry can be one poll out of date).
-	NoSocketReason uint32
 	// KernelStack sends each event with the kernel stack that dropped the
 	// packet (Event.Stack): 280 more bytes per event in the ring, and a
 	// stack walk per event in the kernel.

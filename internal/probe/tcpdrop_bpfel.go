@@ -49,7 +49,7 @@ type tcpdropDropEvent struct {
 	Pad       uint8
 	Comm      [16]int8
 	Ifname    [16]int8
-	_         [4]byte
+	PadEnd    uint32
 }
 
 type tcpdropDropEventStack struct {
@@ -85,21 +85,23 @@ type tcpdropProbeStats struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	tcpdropMapTcpdropCounts           = "tcpdrop_counts"
-	tcpdropMapTcpdropEvents           = "tcpdrop_events"
-	tcpdropMapTcpdropListeners        = "tcpdrop_listeners"
-	tcpdropMapTcpdropStats            = "tcpdrop_stats"
-	tcpdropMapTcpdropWindow           = "tcpdrop_window"
-	tcpdropProgTcpdropKfree           = "tcpdrop_kfree"
-	tcpdropVarCountOnly               = "count_only"
-	tcpdropVarDropEventBtfAnchor      = "drop_event_btf_anchor"
-	tcpdropVarDropEventStackBtfAnchor = "drop_event_stack_btf_anchor"
-	tcpdropVarKernelStack             = "kernel_stack"
-	tcpdropVarMatchListeners          = "match_listeners"
-	tcpdropVarMaxEventsPerSec         = "max_events_per_sec"
-	tcpdropVarNoSocketReason          = "no_socket_reason"
-	tcpdropVarSkipReason              = "skip_reason"
-	tcpdropVarWakeupBytes             = "wakeup_bytes"
+	tcpdropMapTcpdropCounts             = "tcpdrop_counts"
+	tcpdropMapTcpdropEvents             = "tcpdrop_events"
+	tcpdropMapTcpdropListenerSocks      = "tcpdrop_listener_socks"
+	tcpdropMapTcpdropListeners          = "tcpdrop_listeners"
+	tcpdropMapTcpdropStats              = "tcpdrop_stats"
+	tcpdropMapTcpdropWindow             = "tcpdrop_window"
+	tcpdropProgTcpdropKfree             = "tcpdrop_kfree"
+	tcpdropProgTcpdropListenerSocksIter = "tcpdrop_listener_socks_iter"
+	tcpdropVarCountOnly                 = "count_only"
+	tcpdropVarDropEventBtfAnchor        = "drop_event_btf_anchor"
+	tcpdropVarDropEventStackBtfAnchor   = "drop_event_stack_btf_anchor"
+	tcpdropVarKernelStack               = "kernel_stack"
+	tcpdropVarMatchListeners            = "match_listeners"
+	tcpdropVarMaxEventsPerSec           = "max_events_per_sec"
+	tcpdropVarSkipQueueFull             = "skip_queue_full"
+	tcpdropVarSkipReason                = "skip_reason"
+	tcpdropVarWakeupBytes               = "wakeup_bytes"
 )
 
 // loadTcpdrop returns the embedded CollectionSpec for tcpdrop.
@@ -144,18 +146,20 @@ type tcpdropSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type tcpdropProgramSpecs struct {
-	TcpdropKfree *ebpf.ProgramSpec `ebpf:"tcpdrop_kfree"`
+	TcpdropKfree             *ebpf.ProgramSpec `ebpf:"tcpdrop_kfree"`
+	TcpdropListenerSocksIter *ebpf.ProgramSpec `ebpf:"tcpdrop_listener_socks_iter"`
 }
 
 // tcpdropMapSpecs contains maps before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type tcpdropMapSpecs struct {
-	TcpdropCounts    *ebpf.MapSpec `ebpf:"tcpdrop_counts"`
-	TcpdropEvents    *ebpf.MapSpec `ebpf:"tcpdrop_events"`
-	TcpdropListeners *ebpf.MapSpec `ebpf:"tcpdrop_listeners"`
-	TcpdropStats     *ebpf.MapSpec `ebpf:"tcpdrop_stats"`
-	TcpdropWindow    *ebpf.MapSpec `ebpf:"tcpdrop_window"`
+	TcpdropCounts        *ebpf.MapSpec `ebpf:"tcpdrop_counts"`
+	TcpdropEvents        *ebpf.MapSpec `ebpf:"tcpdrop_events"`
+	TcpdropListenerSocks *ebpf.MapSpec `ebpf:"tcpdrop_listener_socks"`
+	TcpdropListeners     *ebpf.MapSpec `ebpf:"tcpdrop_listeners"`
+	TcpdropStats         *ebpf.MapSpec `ebpf:"tcpdrop_stats"`
+	TcpdropWindow        *ebpf.MapSpec `ebpf:"tcpdrop_window"`
 }
 
 // tcpdropVariableSpecs contains global variables before they are loaded into the kernel.
@@ -168,7 +172,7 @@ type tcpdropVariableSpecs struct {
 	KernelStack             *ebpf.VariableSpec `ebpf:"kernel_stack"`
 	MatchListeners          *ebpf.VariableSpec `ebpf:"match_listeners"`
 	MaxEventsPerSec         *ebpf.VariableSpec `ebpf:"max_events_per_sec"`
-	NoSocketReason          *ebpf.VariableSpec `ebpf:"no_socket_reason"`
+	SkipQueueFull           *ebpf.VariableSpec `ebpf:"skip_queue_full"`
 	SkipReason              *ebpf.VariableSpec `ebpf:"skip_reason"`
 	WakeupBytes             *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
@@ -193,17 +197,19 @@ func (o *tcpdropObjects) Close() error {
 //
 // It can be passed to loadTcpdropObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tcpdropMaps struct {
-	TcpdropCounts    *ebpf.Map `ebpf:"tcpdrop_counts"`
-	TcpdropEvents    *ebpf.Map `ebpf:"tcpdrop_events"`
-	TcpdropListeners *ebpf.Map `ebpf:"tcpdrop_listeners"`
-	TcpdropStats     *ebpf.Map `ebpf:"tcpdrop_stats"`
-	TcpdropWindow    *ebpf.Map `ebpf:"tcpdrop_window"`
+	TcpdropCounts        *ebpf.Map `ebpf:"tcpdrop_counts"`
+	TcpdropEvents        *ebpf.Map `ebpf:"tcpdrop_events"`
+	TcpdropListenerSocks *ebpf.Map `ebpf:"tcpdrop_listener_socks"`
+	TcpdropListeners     *ebpf.Map `ebpf:"tcpdrop_listeners"`
+	TcpdropStats         *ebpf.Map `ebpf:"tcpdrop_stats"`
+	TcpdropWindow        *ebpf.Map `ebpf:"tcpdrop_window"`
 }
 
 func (m *tcpdropMaps) Close() error {
 	return _TcpdropClose(
 		m.TcpdropCounts,
 		m.TcpdropEvents,
+		m.TcpdropListenerSocks,
 		m.TcpdropListeners,
 		m.TcpdropStats,
 		m.TcpdropWindow,
@@ -220,7 +226,7 @@ type tcpdropVariables struct {
 	KernelStack             *ebpf.Variable `ebpf:"kernel_stack"`
 	MatchListeners          *ebpf.Variable `ebpf:"match_listeners"`
 	MaxEventsPerSec         *ebpf.Variable `ebpf:"max_events_per_sec"`
-	NoSocketReason          *ebpf.Variable `ebpf:"no_socket_reason"`
+	SkipQueueFull           *ebpf.Variable `ebpf:"skip_queue_full"`
 	SkipReason              *ebpf.Variable `ebpf:"skip_reason"`
 	WakeupBytes             *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
@@ -229,12 +235,14 @@ type tcpdropVariables struct {
 //
 // It can be passed to loadTcpdropObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tcpdropPrograms struct {
-	TcpdropKfree *ebpf.Program `ebpf:"tcpdrop_kfree"`
+	TcpdropKfree             *ebpf.Program `ebpf:"tcpdrop_kfree"`
+	TcpdropListenerSocksIter *ebpf.Program `ebpf:"tcpdrop_listener_socks_iter"`
 }
 
 func (p *tcpdropPrograms) Close() error {
 	return _TcpdropClose(
 		p.TcpdropKfree,
+		p.TcpdropListenerSocksIter,
 	)
 }
 

@@ -77,6 +77,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 	require.Equal(t, 1, heldProbePrograms(t, cmd.Process.Pid), "logs and metrics pipelines attach one program")
 
 	ns := sandbox.NewForTest(t)
+	nfDrop := reasonOnThisKernel(t, "NETFILTER_DROP")
 	for _, tc := range []struct {
 		listen string
 		count  int
@@ -98,7 +99,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 
 		mine := func(dp pmetric.NumberDataPoint) bool {
 			a := dp.Attributes().AsRaw()
-			return attrInt(a, attrPID) == int64(os.Getpid()) && a[attrReason] == "NETFILTER_DROP"
+			return attrInt(a, attrPID) == int64(os.Getpid()) && a[attrReason] == nfDrop
 		}
 		before, _ := backend.lastSum("tcp_drop.packets", mine)
 		require.NoError(t, ns.ConnectTimeout(addr, tc.count, 50*time.Millisecond))
@@ -121,7 +122,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 		require.Len(t, records, int(dropped), "one log record per packet the rule dropped")
 		for _, lr := range records {
 			a := lr.Attributes().AsRaw()
-			require.Equal(t, "NETFILTER_DROP", a[attrReason])
+			require.Equal(t, nfDrop, a[attrReason])
 			require.Equal(t, ownerProcess, a[attrOwner])
 			require.Equal(t, int64(os.Getpid()), attrInt(a, attrPID), "the listener's owner")
 			require.Equal(t, addr.Addr().String(), a[attrSrcAddress])

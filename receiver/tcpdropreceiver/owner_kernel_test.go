@@ -24,6 +24,7 @@ import (
 
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
+	"github.com/tcpdrop/tcpdrop/internal/dropreason"
 )
 
 // startKernelReceiver starts a receiver with the real probe, reading often,
@@ -150,9 +151,24 @@ func sinkRecords(sink *consumertest.LogsSink, keep func(a map[string]any) bool) 
 	return out
 }
 
+// reasonOnThisKernel is the tcp_drop.reason of drops that kernels from 5.17
+// on give the reason name: name, or NOT_AVAILABLE before.
+func reasonOnThisKernel(t *testing.T, name string) string {
+	t.Helper()
+	reasons, err := dropreason.FromKernel()
+	require.NoError(t, err)
+	if !reasons.Available() {
+		return notAvailable
+	}
+	_, ok := reasons.Value(name)
+	require.True(t, ok, "the running kernel has drop reasons, but not %s", name)
+	return name
+}
+
 // TestDropsNameTheListenersOwner: a listener owned by process A (in a
 // cgroup named like a container's) receives SYNs sent by this process, B,
-// which a firewall rule drops before they reach it. The records name A as
+// which a firewall rule drops before they reach it (reason NETFILTER_DROP,
+// NOT_AVAILABLE before 5.17). The records name A as
 // process.pid, with its cgroup and container, and B (or the softirq
 // context) as tcp_drop.context.pid; the metric counts them for A, as many
 // as the rule's own counter. The listener is bound to the SYNs' address,
@@ -174,6 +190,7 @@ func TestDropsNameTheListenersOwner(t *testing.T) {
 			require.NoError(t, err)
 			a := owner.Process.Pid
 
+			nfDrop := reasonOnThisKernel(t, "NETFILTER_DROP")
 			logs, metrics := startKernelReceiver(t)
 			waitForListener(t, metrics, ns, addr, a, 16)
 			require.NoError(t, ns.ConnectTimeout(dst, 5, 50*time.Millisecond))
@@ -186,7 +203,7 @@ func TestDropsNameTheListenersOwner(t *testing.T) {
 			}
 			forA := func(dp pmetric.NumberDataPoint) bool {
 				at := dp.Attributes().AsRaw()
-				return attrInt(at, attrPID) == int64(a) && at[attrReason] == "NETFILTER_DROP"
+				return attrInt(at, attrPID) == int64(a) && at[attrReason] == nfDrop
 			}
 			require.Eventually(t, func() bool {
 				return len(sinkRecords(logs, ours)) >= int(dropped) && sinkTotal(metrics, packetsName, forA) >= int64(dropped)

@@ -26,6 +26,7 @@ type guestFiles struct {
 	Root      string   // the project's checkout
 	Tree      []string // files of the checkout, relative to Root
 	Collector string   // the collector binary, /bin/otelcol-tcpdrop in the guest
+	Flags     []string // for every test binary
 }
 
 // writeInitramfs writes the initramfs for one kernel: guestFiles and the
@@ -75,7 +76,7 @@ func writeInitramfs(out string, g guestFiles, mods []module, notes []string) err
 		if err := addFile(c, "tests/"+t.Binary, t.Path); err != nil {
 			return err
 		}
-		fmt.Fprintf(&list, "%s %s %s %s\n", t.Package, t.Dir, t.Binary, strings.Join(guestTestFlags, " "))
+		fmt.Fprintf(&list, "%s %s %s %s\n", t.Package, t.Dir, t.Binary, strings.Join(g.Flags, " "))
 	}
 	c.File("tests/list", 0o644, []byte(list.String()))
 

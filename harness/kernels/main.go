@@ -56,7 +56,12 @@ func mainErr() int {
 	flag.DurationVar(&vm.BootTimeout, "boot-timeout", 2*time.Minute, "time for a guest to reach /init before its boot is retried")
 	flag.DurationVar(&vm.Timeout, "timeout", 30*time.Minute, "watchdog per kernel: boot and every test")
 	flag.StringVar(&vm.Lock, "lock", "", "a file to hold an flock on while a guest runs (machines shared by several runs)")
+	runTests := flag.String("run", "", "only the tests matching this -test.run pattern (for development)")
 	flag.Parse()
+	flags := guestTestFlags
+	if *runTests != "" {
+		flags = append(flags, "-test.run="+*runTests)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -90,7 +95,7 @@ func mainErr() int {
 		return fail(err)
 	}
 
-	runs, packages, err := runAll(ctx, root, *cache, l.Busybox, picked, vm)
+	runs, packages, err := runAll(ctx, root, *cache, l.Busybox, picked, vm, flags)
 	if err != nil {
 		return fail(err)
 	}
@@ -114,13 +119,13 @@ func mainErr() int {
 // runAll prepares what every guest shares, then boots the kernels one after
 // the other. A kernel that cannot be fetched is reported in its column; the
 // others still run.
-func runAll(ctx context.Context, root, cache string, busybox pkg, kernels []pkg, vm vmOptions) ([]kernelRun, []string, error) {
+func runAll(ctx context.Context, root, cache string, busybox pkg, kernels []pkg, vm vmOptions, flags []string) ([]kernelRun, []string, error) {
 	fetch := newFetcher(cache, append([]pkg{busybox}, kernels...))
 	bbDir, err := fetch.unpacked(ctx, busybox)
 	if err != nil {
 		return nil, nil, err
 	}
-	g := guestFiles{Busybox: filepath.Join(bbDir, "bin", "busybox"), Root: root}
+	g := guestFiles{Busybox: filepath.Join(bbDir, "bin", "busybox"), Root: root, Flags: flags}
 	applets, err := run(ctx, "", nil, g.Busybox, "--list")
 	if err != nil {
 		return nil, nil, err
@@ -180,6 +185,7 @@ func runKernel(ctx context.Context, fetch *fetcher, g guestFiles, vm vmOptions, 
 		return err
 	}
 	r.Boot, err = bootKernel(ctx, vm, k, initrd, filepath.Join(cache, "logs", k.upstream()))
+	os.Remove(initrd) // 150 MB, and made anew each run
 	if err != nil {
 		return err
 	}

@@ -14,11 +14,14 @@ import (
 )
 
 // guestModules are the modules the tests need, loaded by the guest's /init
-// with their dependencies: nf_tables (through nfnetlink) for the firewall
-// drops, the sock_diag family for the listener watcher, and xfrm_user
-// because the netlink library opens a NETLINK_XFRM socket in every handle
-// (without it every sandbox fails: "protocol not supported").
-var guestModules = []string{"nfnetlink", "nf_tables", "inet_diag", "tcp_diag", "udp_diag", "xfrm_user"}
+// with their dependencies: nf_tables (through nfnetlink) and its counter
+// expression for the firewall drops (a module of its own up to 5.10, where
+// the rules fail with "no such file or directory" without it), the
+// sock_diag family for the listener watcher, and xfrm_user because the
+// netlink library opens a NETLINK_XFRM socket in every handle (without it
+// every sandbox fails: "protocol not supported"). A module the kernel asks
+// for that is not here shows in the report as a modprobe request.
+var guestModules = []string{"nfnetlink", "nf_tables", "nft_counter", "inet_diag", "tcp_diag", "udp_diag", "xfrm_user"}
 
 // A module is one .ko, decompressed, ready for insmod.
 type module struct {
@@ -93,12 +96,12 @@ func kernelModules(ctx context.Context, k kernel) (mods []module, notes []string
 		return nil, nil, err
 	}
 	builtin := map[string]bool{}
-	if data, err := os.ReadFile(filepath.Join(k.Modules, "modules.builtin")); err == nil {
-		for _, line := range strings.Fields(string(data)) {
-			builtin[moduleName(line)] = true
-		}
+	data, err := os.ReadFile(filepath.Join(k.Modules, "modules.builtin"))
+	haveBuiltin := err == nil // 7.x packages ship no modules.builtin
+	for _, line := range strings.Fields(string(data)) {
+		builtin[moduleName(line)] = true
 	}
-	data := map[string][]byte{}
+	kos := map[string][]byte{}
 	depends := func(name string) ([]string, bool, error) {
 		file, ok := files[name]
 		if !ok {
@@ -108,7 +111,7 @@ func kernelModules(ctx context.Context, k kernel) (mods []module, notes []string
 		if err != nil {
 			return nil, false, err
 		}
-		data[name] = ko
+		kos[name] = ko
 		deps, err := modinfoDepends(ko)
 		if err != nil {
 			return nil, false, fmt.Errorf("%s: %w", file, err)
@@ -120,13 +123,16 @@ func kernelModules(ctx context.Context, k kernel) (mods []module, notes []string
 		return nil, nil, err
 	}
 	for _, name := range order {
-		mods = append(mods, module{Name: name, Data: data[name]})
+		mods = append(mods, module{Name: name, Data: kos[name]})
 	}
 	for _, name := range missing {
-		if builtin[name] {
+		switch {
+		case builtin[name]:
 			notes = append(notes, name+": built in")
-		} else {
-			notes = append(notes, name+": not in this kernel")
+		case haveBuiltin:
+			notes = append(notes, name+": not in this kernel (or part of another module)")
+		default:
+			notes = append(notes, name+": no module file (built in, or not in this kernel)")
 		}
 	}
 	return mods, notes, nil

@@ -177,6 +177,27 @@ func renderResults(runs []kernelRun, packages []string, hostOnly map[string]stri
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", key.pkg, key.test, strings.ReplaceAll(key.reason, "|", "\\|"), strings.Join(seenOn[key], ", "))
 		}
 	}
+	var notes strings.Builder
+	for _, k := range runs {
+		seen := map[string]int{}
+		var order []string
+		for _, n := range k.Report.Notes {
+			if seen[n] == 0 {
+				order = append(order, n)
+			}
+			seen[n]++
+		}
+		for _, n := range order {
+			if seen[n] > 1 {
+				n = fmt.Sprintf("%s (%d times)", n, seen[n])
+			}
+			fmt.Fprintf(&notes, "- %s: %s\n", k.Kernel.upstream(), n)
+		}
+	}
+	if notes.Len() > 0 {
+		b.WriteString("\n## Guest notes\n\nModules not loaded as files, and the modules the kernel asked for (the guest has none to give).\n\n")
+		b.WriteString(notes.String())
+	}
 	return b.String()
 }
 

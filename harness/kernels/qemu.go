@@ -46,6 +46,7 @@ type boot struct {
 	Attempts int
 	Wall     time.Duration
 	Output   string // the guest's ttyS1: markers and test output
+	Logs     string // the folder of console.log (ttyS0) and tests.log (ttyS1)
 	Problem  string // why the guest did not finish ("": it did)
 }
 
@@ -58,10 +59,11 @@ const bootMarker = "@@harness booted"
 // which says nothing about the project); a guest that started its tests is
 // never retried.
 func bootKernel(ctx context.Context, o vmOptions, k kernel, initrd, logs string) (boot, error) {
+	os.RemoveAll(logs) // the last run's
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		return boot{}, err
 	}
-	b := boot{Accel: o.Accel}
+	b := boot{Accel: o.Accel, Logs: logs}
 	if b.Accel == "auto" {
 		b.Accel = "tcg"
 		if kvmWorks() {

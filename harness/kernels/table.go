@@ -123,7 +123,7 @@ func renderResults(runs []kernelRun, packages []string, hostOnly map[string]stri
 			continue
 		}
 		if k.Boot.Problem != "" {
-			fmt.Fprintf(&failures, "\n%s: %s (logs: console.log, tests.log)\n", name, k.Boot.Problem)
+			fmt.Fprintf(&failures, "\n%s: %s (logs in %s)\n", name, k.Boot.Problem, k.Boot.Logs)
 		}
 		for _, r := range k.Report.Packages {
 			for _, t := range r.Tests {

@@ -95,11 +95,11 @@ func mainErr() int {
 		return fail(err)
 	}
 
-	runs, packages, err := runAll(ctx, root, *cache, l.Busybox, picked, vm, flags)
+	runs, packages, skipped, err := runAll(ctx, root, *cache, l.Busybox, picked, vm, flags)
 	if err != nil {
 		return fail(err)
 	}
-	report := renderResults(runs, packages, hostOnly)
+	report := renderResults(runs, packages, skipped)
 	fmt.Println()
 	fmt.Print(report)
 	if err := os.WriteFile(*results, []byte(report), 0o644); err != nil {
@@ -117,49 +117,48 @@ func mainErr() int {
 }
 
 // runAll prepares what every guest shares, then boots the kernels one after
-// the other. A kernel that cannot be fetched is reported in its column; the
+// the other. It returns the packages the guests ran and those left to the
+// host, with why. A kernel that cannot be fetched is reported in its column; the
 // others still run.
-func runAll(ctx context.Context, root, cache string, busybox pkg, kernels []pkg, vm vmOptions, flags []string) ([]kernelRun, []string, error) {
+func runAll(ctx context.Context, root, cache string, busybox pkg, kernels []pkg, vm vmOptions, flags []string) (runs []kernelRun, packages []string, hostSide map[string]string, err error) {
 	fetch := newFetcher(cache, append([]pkg{busybox}, kernels...))
 	bbDir, err := fetch.unpacked(ctx, busybox)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	g := guestFiles{Busybox: filepath.Join(bbDir, "bin", "busybox"), Root: root, Flags: flags}
 	applets, err := run(ctx, "", nil, g.Busybox, "--list")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	g.Applets = strings.Fields(applets)
 
 	logf("building the test binaries and the collector")
-	if g.Tests, err = buildTests(ctx, root, filepath.Join(cache, "tests")); err != nil {
-		return nil, nil, err
+	if g.Tests, hostSide, err = buildTests(ctx, root, filepath.Join(cache, "tests")); err != nil {
+		return nil, nil, nil, err
 	}
 	if g.Collector, err = buildCollector(ctx, root); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if g.Tree, err = sourceTree(ctx, root); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	var packages []string
 	for _, t := range g.Tests {
 		packages = append(packages, t.Package)
 	}
 
-	var runs []kernelRun
 	for _, p := range kernels {
 		r := kernelRun{Kernel: p}
 		if err := runKernel(ctx, fetch, g, vm, &r); err != nil {
 			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
+				return nil, nil, nil, ctx.Err()
 			}
 			r.Err = err.Error()
 			logf("%s: %v", p.upstream(), err)
 		}
 		runs = append(runs, r)
 	}
-	return runs, packages, nil
+	return runs, packages, hostSide, nil
 }
 
 // runKernel fetches one kernel, builds its initramfs and boots it.

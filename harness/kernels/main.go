@@ -21,10 +21,11 @@
 // busybox is all there is. It lives under harness/, outside the product's
 // import graph.
 //
-// Needs: qemu-system-x86 (no root: the guests run under software emulation,
-// tcg, where KVM cannot run a stock kernel), apt-get and dpkg-deb (any
-// Debian), xz-utils for the modules of 6.12 and later, Go and make for the
-// builds, git for the list of files; network for the first run.
+// Needs: qemu-system-x86, apt-get and dpkg-deb (any Debian), xz-utils for
+// the modules of 6.12 and later, Go and make for the builds, git for the
+// list of files, the network on the first run; not root. Guests use KVM
+// where it runs stock kernels (kvm_intel, kvm_amd), else software emulation
+// (tcg: a paravirtual KVM such as kvm_pvm cannot run them).
 package main
 
 import (

@@ -15,7 +15,7 @@ export CGO_ENABLED := 0
 
 GO_SOURCES := $(shell find bpf internal receiver -name '*.go' -o -name '*.o' 2>/dev/null) go.mod go.sum builder-config.yaml
 
-.PHONY: run build test generate check-generated bench clean
+.PHONY: run build test test-kernels generate check-generated bench clean
 
 # The root check comes first: nobody should wait for a build to learn it.
 run:
@@ -40,6 +40,20 @@ $(OCB):
 # a time and count only their own.
 test:
 	go test -p 1 -count=1 ./...
+
+# Every package's tests on other kernels: each kernel of
+# harness/kernels/kernels.list (Debian packages, fetched with apt on first use
+# and cached in _build/kernels, or $$TCPDROP_KERNEL_CACHE) is booted in qemu
+# and runs the test binaries as root inside; a table kernel x package is
+# printed and written to _build/kernels/results.md. No root needed on the
+# host (software emulation); needs qemu-system-x86 and xz-utils, and the
+# network on the first run. About 2 minutes a kernel.
+#   make test-kernels KERNELS=5.10,6.18     some of the kernels only
+#   VM_LOCK=/tmp/vm.lock                    an flock held while a guest runs
+KERNELS ?=
+VM_LOCK ?=
+test-kernels:
+	go run ./harness/kernels -kernels '$(KERNELS)' -lock '$(VM_LOCK)'
 
 # Regenerates the committed code: the kernel program's object and Go
 # bindings (bpf2go, clang-19) and the receiver's metadata (mdatagen).

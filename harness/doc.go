@@ -4,6 +4,7 @@
 //	harness/roottest  skips (or, in CI, fails) a test that lacks root
 //	harness/sandbox   anonymous network namespaces, and drops made in them
 //	harness/dropgen   SYN floods of a known size at a known rate
+//	harness/kernels   make test-kernels: every package's tests on other kernels, in qemu
 //
 // The product (receiver/..., internal/...) never imports harness/ outside
 // its _test.go files, and no command imports the testing package:

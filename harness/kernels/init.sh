@@ -1,0 +1,49 @@
+#!/bin/sh
+# /init of the test guest (busybox sh, PID 1). Mounts what the tests use,
+# loads the modules in /modules/order, runs each test binary of /tests/list
+# as root in its package's folder, and powers the guest off. Everything the
+# host reads goes to the second serial port (ttyS1); lines starting with
+# "@@harness " are this script's, the rest is the tests' own output. The
+# kernel's console stays on ttyS0.
+export PATH=/bin:/sbin HOME=/root TMPDIR=/tmp LANG=C
+export TCPDROP_REQUIRE_BPF=1 TCPDROP_COLLECTOR=/bin/otelcol-tcpdrop
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t bpf bpf /sys/fs/bpf
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+
+stty -F /dev/ttyS1 raw -echo 2>/dev/null # no \r added to line ends
+exec 3>/dev/ttyS1
+say() { echo "@@harness $*" >&3; }
+
+say booted "$(uname -r)" uptime="$(cut -d' ' -f1 /proc/uptime)"
+hostname guest
+ip link set lo up
+
+while read -r m; do
+	insmod "/modules/$m" 2>&3 || say module-failed "$m"
+done </modules/order
+while read -r note; do say module-note "$note"; done </modules/notes
+
+# /tests/list: <package> <folder under /src> <binary> <flags...>
+while read -r pkg dir bin flags; do
+	say run "$pkg"
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	# shellcheck disable=SC2086 # the flags are meant to split
+	(cd "/src/$dir" && "/tests/$bin" $flags) >&3 2>&3
+	rc=$?
+	echo >&3 # the marker starts a line even after output without a newline
+	say exit "$pkg" "$rc" "$t0" "$(cut -d' ' -f1 /proc/uptime)"
+done </tests/list
+
+say done
+sync
+poweroff -f

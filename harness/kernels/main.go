@@ -1,0 +1,228 @@
+// Command kernels runs the project's tests on other Linux kernels: it boots
+// each kernel of a pinned list of Debian packages (kernels.list) in qemu and
+// runs every package's test binary inside, as root, with
+// TCPDROP_REQUIRE_BPF=1, then prints a table kernel x package and fails if
+// any test failed or any kernel did not boot.
+//
+//	go run ./harness/kernels [-kernels 5.10,6.18] [-cache DIR]   (make test-kernels)
+//
+// Steps: the packages are downloaded with apt through a private apt state
+// and unpacked with dpkg-deb, all cached (a second run downloads nothing);
+// the test binaries (CGO_ENABLED=0 go test -c, for every package go list
+// finds with tests) and the collector (make build, for the end-to-end
+// tests) are built on the host; each kernel gets an initramfs of its own
+// (busybox, the modules the tests need, the binaries, the checkout's files)
+// and boots without disk or network card; the tests' output comes back on
+// the guest's second serial port.
+//
+// It is a Go tool rather than scripts because most of the work is parsing
+// (the list, apt's answers, modinfo, go test -v output) and a table, which
+// are unit-tested here; the shell is used inside the guest only, where
+// busybox is all there is. It lives under harness/, outside the product's
+// import graph.
+//
+// Needs: qemu-system-x86, apt-get and dpkg-deb (any Debian), xz-utils for
+// the modules of 6.12 and later, Go and make for the builds, git for the
+// list of files, the network on the first run; not root. Guests use KVM
+// where it runs stock kernels (kvm_intel, kvm_amd), else software emulation
+// (tcg: a paravirtual KVM such as kvm_pvm cannot run them).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(mainErr())
+}
+
+func mainErr() int {
+	listFile := flag.String("list", "harness/kernels/kernels.list", "the pinned list of kernel packages")
+	kernels := flag.String("kernels", "", "only the kernels whose version starts with one of these (comma or space separated: 5.10,6.18)")
+	cache := flag.String("cache", os.Getenv("TCPDROP_KERNEL_CACHE"), "the cache of packages, images and logs (default: _build/kernels)")
+	results := flag.String("results", "", "where the table is written too (default: <cache>/results.md)")
+	var vm vmOptions
+	flag.StringVar(&vm.Accel, "accel", "auto", "qemu accelerator: kvm, tcg or auto (kvm where it runs stock kernels)")
+	flag.IntVar(&vm.CPUs, "cpus", 2, "guest vCPUs")
+	flag.IntVar(&vm.MemoryMiB, "memory", 2048, "guest memory, MiB")
+	flag.DurationVar(&vm.BootTimeout, "boot-timeout", 2*time.Minute, "time for a guest to reach /init before its boot is retried")
+	flag.DurationVar(&vm.Timeout, "timeout", 30*time.Minute, "watchdog per kernel: boot and every test")
+	flag.StringVar(&vm.Lock, "lock", "", "a file to hold an flock on while a guest runs (machines shared by several runs)")
+	runTests := flag.String("run", "", "only the tests matching this -test.run pattern (for development)")
+	flag.Parse()
+	flags := guestTestFlags
+	if *runTests != "" {
+		flags = append(flags, "-test.run="+*runTests)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if *cache == "" {
+		*cache = filepath.Join(root, "_build", "kernels")
+	}
+	if *results == "" {
+		*results = filepath.Join(*cache, "results.md")
+	}
+	if !filepath.IsAbs(*listFile) {
+		*listFile = filepath.Join(root, *listFile)
+	}
+	f, err := os.Open(*listFile)
+	if err != nil {
+		return fail(err)
+	}
+	l, err := parseList(f)
+	f.Close()
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", *listFile, err))
+	}
+	picked, err := selectKernels(l.Kernels, strings.FieldsFunc(*kernels, func(r rune) bool { return r == ',' || r == ' ' }))
+	if err != nil {
+		return fail(err)
+	}
+	if err := needTools("qemu-system-x86_64", "apt-get", "dpkg-deb", "go", "make", "git"); err != nil {
+		return fail(err)
+	}
+
+	runs, packages, skipped, err := runAll(ctx, root, *cache, l.Busybox, picked, vm, flags)
+	if err != nil {
+		return fail(err)
+	}
+	report := renderResults(runs, packages, skipped)
+	fmt.Println()
+	fmt.Print(report)
+	if err := os.WriteFile(*results, []byte(report), 0o644); err != nil {
+		return fail(err)
+	}
+	logf("table written to %s; guest logs in %s", *results, filepath.Join(*cache, "logs"))
+	for _, k := range runs {
+		if !k.ok(packages) {
+			logf("FAIL: not every test passed on every kernel")
+			return 1
+		}
+	}
+	logf("every test passed on %d kernel(s) in %s", len(runs), time.Since(start).Round(time.Second))
+	return 0
+}
+
+// runAll prepares what every guest shares, then boots the kernels one after
+// the other. It returns the packages the guests ran and those left to the
+// host, with why. A kernel that cannot be fetched is reported in its column; the
+// others still run.
+func runAll(ctx context.Context, root, cache string, busybox pkg, kernels []pkg, vm vmOptions, flags []string) (runs []kernelRun, packages []string, hostSide map[string]string, err error) {
+	fetch := newFetcher(cache, append([]pkg{busybox}, kernels...))
+	bbDir, err := fetch.unpacked(ctx, busybox)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	g := guestFiles{Busybox: filepath.Join(bbDir, "bin", "busybox"), Root: root, Flags: flags}
+	applets, err := run(ctx, "", nil, g.Busybox, "--list")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	g.Applets = strings.Fields(applets)
+
+	logf("building the test binaries and the collector")
+	if g.Tests, hostSide, err = buildTests(ctx, root, filepath.Join(cache, "tests")); err != nil {
+		return nil, nil, nil, err
+	}
+	if g.Collector, err = buildCollector(ctx, root); err != nil {
+		return nil, nil, nil, err
+	}
+	if g.Tree, err = sourceTree(ctx, root); err != nil {
+		return nil, nil, nil, err
+	}
+	for _, t := range g.Tests {
+		packages = append(packages, t.Package)
+	}
+
+	for _, p := range kernels {
+		r := kernelRun{Kernel: p}
+		if err := runKernel(ctx, fetch, g, vm, &r); err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, nil, ctx.Err()
+			}
+			r.Err = err.Error()
+			logf("%s: %v", p.upstream(), err)
+		}
+		runs = append(runs, r)
+	}
+	return runs, packages, hostSide, nil
+}
+
+// runKernel fetches one kernel, builds its initramfs and boots it.
+func runKernel(ctx context.Context, fetch *fetcher, g guestFiles, vm vmOptions, r *kernelRun) error {
+	cache := fetch.cache
+	dir, err := fetch.unpacked(ctx, r.Kernel)
+	if err != nil {
+		return err
+	}
+	k, err := findKernel(r.Kernel, dir)
+	if err != nil {
+		return err
+	}
+	mods, notes, err := kernelModules(ctx, k)
+	if err != nil {
+		return err
+	}
+	initrd := filepath.Join(cache, "initrd", k.upstream()+".cpio")
+	if err := os.MkdirAll(filepath.Dir(initrd), 0o755); err != nil {
+		return err
+	}
+	if err := writeInitramfs(initrd, g, mods, notes); err != nil {
+		return err
+	}
+	r.Boot, err = bootKernel(ctx, vm, k, initrd, filepath.Join(cache, "logs", k.upstream()))
+	os.Remove(initrd) // 150 MB, and made anew each run
+	if err != nil {
+		return err
+	}
+	r.Report = parseGuest(r.Boot.Output)
+	logf("%s: %s", k.upstream(), r.guestCell())
+	return nil
+}
+
+// moduleRoot is the folder of the go.mod this runs in: the checkout.
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := run(ctx, "", nil, "go", "env", "GOMOD")
+	if err != nil {
+		return "", err
+	}
+	gomod := strings.TrimSpace(out)
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("not inside the project's checkout (no go.mod)")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// needTools fails early, and says what to install, when a program is
+// missing.
+func needTools(names ...string) error {
+	var missing []string
+	for _, n := range names {
+		if _, err := exec.LookPath(n); err != nil {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing %s (qemu-system-x86_64: apt-get install --no-install-recommends qemu-system-x86)", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func fail(err error) int {
+	logf("error: %v", err)
+	return 2
+}

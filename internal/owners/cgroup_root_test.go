@@ -28,6 +28,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envChild) == "1" {
 		os.Exit(child())
 	}
+	if ino := os.Getenv(envNamespaceEnter); ino != "" {
+		os.Exit(enterCgroupNamespace(ino))
+	}
 	if ino := os.Getenv(envNamespaceChild); ino != "" {
 		os.Exit(namespaceChild(ino))
 	}

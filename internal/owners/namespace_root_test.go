@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,6 +24,30 @@ import (
 // of its own (see TestMain): it looks up the socket inode the variable
 // holds and prints what it found as namespaceReport.
 const envNamespaceChild = "TCPDROP_OWNERS_TEST_NS_CHILD"
+
+// envNamespaceEnter makes the test binary enter a new cgroup namespace, where
+// it was started (a group of the test's), and run again there as the
+// resolver of envNamespaceChild.
+const envNamespaceEnter = "TCPDROP_OWNERS_TEST_NS_ENTER"
+
+// enterCgroupNamespace unshares the cgroup namespace on this thread and
+// execs the binary again from it: the new program has this thread's
+// namespaces, so every thread of it sees cgroups relative to the new one.
+// (unshare(1) would do it too, but busybox's, in the kernel test VMs, has
+// no --cgroup.)
+func enterCgroupNamespace(ino string) int {
+	runtime.LockOSThread()
+	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+		fmt.Println("unshare cgroup namespace:", err)
+		return 1
+	}
+	env := append(os.Environ(), envNamespaceChild+"="+ino)
+	err := syscall.Exec("/proc/self/exe", []string{os.Args[0], "-test.run=^$"}, slices.DeleteFunc(env, func(v string) bool {
+		return strings.HasPrefix(v, envNamespaceEnter+"=")
+	}))
+	fmt.Println("exec in the cgroup namespace:", err)
+	return 1
+}
 
 type namespaceReport struct {
 	Raw   string      // the owner's /proc/<pid>/cgroup v2 line, as this namespace shows it
@@ -67,10 +93,6 @@ func TestLookupFromCgroupNamespace(t *testing.T) {
 	if err != nil {
 		t.Skipf("cannot test cgroups here: %v", err)
 	}
-	unsharePath, err := exec.LookPath("unshare")
-	if err != nil {
-		t.Skipf("no unshare(1) (util-linux) to make a cgroup namespace: %v", err)
-	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -101,10 +123,10 @@ func TestLookupFromCgroupNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// unshare(1), single-threaded, starts in the group (clone3), makes the
-	// namespace there and runs the resolver in it.
-	cmd := exec.Command(unsharePath, "--cgroup", exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), envNamespaceChild+"="+strconv.FormatUint(ino, 10))
+	// The child starts in the group (clone3), makes the namespace there
+	// (enterCgroupNamespace) and runs the resolver in it.
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), envNamespaceEnter+"="+strconv.FormatUint(ino, 10))
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cgfd}
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -17,6 +17,7 @@ var guestTestFlags = []string{"-test.v", "-test.count=1", "-test.timeout=10m"}
 // they are run by `make test` on the host only.
 var hostOnly = map[string]string{
 	"cmd/tcpdrop-bench": "its tests build the collector with make and compare it with bpftrace, host tools the guest lacks",
+	"deploy":            "its tests run the container image with docker and check the manifests with kubeconform, host tools the guest lacks",
 	"harness":           "its test checks the import graph with go list, and the guest has no Go toolchain",
 	"harness/kernels":   "the harness itself: its tests are unit tests of the host side",
 }

@@ -142,7 +142,10 @@ func runGuest(ctx context.Context, o vmOptions, accel string, k kernel, initrd, 
 			if bytes.Contains(out, []byte("\n@@harness done")) {
 				return booted, "", nil
 			}
-			why := "the guest stopped before its tests ended (a panic? see console.log)"
+			why := "the guest stopped before its tests ended (a kernel panic? see console.log)"
+			if !booted {
+				why = "the guest stopped before /init (a kernel panic in early boot?)"
+			}
 			if werr != nil {
 				why = fmt.Sprintf("qemu: %v: %s", werr, tail(stderr.String(), 500))
 			}

@@ -17,9 +17,8 @@ var initScript []byte
 const modprobeScript = "#!/bin/sh\necho \"@@harness modprobe-request $*\" >/dev/ttyS1\nexit 1\n"
 
 // notApplets are busybox applets the guest does not get: modprobe (its own
-// is above), and unshare, which lacks the --cgroup of util-linux's that the
-// owners tests use: without any unshare they skip and say so.
-var notApplets = map[string]bool{"busybox": true, "modprobe": true, "unshare": true}
+// is above).
+var notApplets = map[string]bool{"busybox": true, "modprobe": true}
 
 // guestFiles is what every guest gets besides the modules: busybox, the
 // test binaries with their list, the project's tree (the tests read

@@ -36,18 +36,19 @@ type Counts struct {
 	Uncounted, Lost, Shed, Missed uint64
 }
 
-// Tally turns the kernel's counts into Counts and keeps the listen-queue
-// overflows. Each socket keeps the first owner found for it, so that a
-// count never moves to another key (a cumulative sum must not go down)
-// when its socket closes and its owner is forgotten. Safe for concurrent
-// use.
+// Tally keeps the cumulative counts: it adds each batch of counts the
+// kernel hands over (probe.Probe.TakeCounts, which empties the kernel's
+// map) and the listen-queue overflows to totals by CountKey. A socket's
+// drops are keyed by its owner when they are added, so a count never moves
+// to another key (a cumulative sum must not go down) when its socket
+// closes and its owner is forgotten. Safe for concurrent use.
 type Tally struct {
 	names  Names
 	owners Owners // nil: owners are not resolved
 
-	mu        sync.Mutex
-	byInode   map[uint64]Owner
-	overflows map[CountKey]uint64
+	mu      sync.Mutex
+	byInode map[uint64]Owner // owners found, so that /proc is not scanned again
+	totals  map[CountKey]uint64
 }
 
 // maxRememberedOwners bounds Tally.byInode: more than the largest counter
@@ -57,38 +58,29 @@ const maxRememberedOwners = 2 * MaxMaxCounters
 // NewTally returns a Tally that names with names and finds owners with
 // owners (nil: not resolved).
 func NewTally(names Names, owners Owners) *Tally {
-	return &Tally{names: names, owners: owners, byInode: map[uint64]Owner{}, overflows: map[CountKey]uint64{}}
+	return &Tally{names: names, owners: owners, byInode: map[uint64]Owner{}, totals: map[CountKey]uint64{}}
 }
 
 // AddOverflows counts n listen-queue overflows of a listener of owner's.
 func (t *Tally) AddOverflows(owner Owner, n uint64) {
 	k := keyOf(owner, ListenOverflowReason, "")
 	t.mu.Lock()
-	t.overflows[k] += n
+	t.totals[k] += n
 	t.mu.Unlock()
 }
 
-// Counts keys the kernel's counts c and adds the overflows so far. It may
-// wait for a scan of /proc for a socket it has not seen.
-func (t *Tally) Counts(c probe.Counts) Counts {
+// Add adds the counts c the kernel handed over since the last Add, keyed by
+// owner, reason and function, and returns the totals so far. It may wait
+// for a scan of /proc for a socket it has not seen.
+func (t *Tally) Add(c probe.Counts) Counts {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := Counts{Uncounted: c.Uncounted, Lost: c.Lost, Shed: c.Shed, Missed: c.Missed}
-	totals := make(map[CountKey]int, len(c.ByKey)) // index in out.ByKey
-	add := func(k CountKey, n uint64) {
-		i, seen := totals[k]
-		if !seen {
-			i = len(out.ByKey)
-			totals[k] = i
-			out.ByKey = append(out.ByKey, Count{CountKey: k})
-		}
-		out.ByKey[i].Packets += n
-	}
 	for _, kc := range c.ByKey {
-		add(keyOf(t.owner(kc.SocketInode), t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location)), kc.Packets)
+		t.totals[keyOf(t.owner(kc.SocketInode), t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location))] += kc.Packets
 	}
-	for k, n := range t.overflows {
-		add(k, n)
+	out := Counts{Uncounted: c.Uncounted, Lost: c.Lost, Shed: c.Shed, Missed: c.Missed, ByKey: make([]Count, 0, len(t.totals))}
+	for k, n := range t.totals {
+		out.ByKey = append(out.ByKey, Count{CountKey: k, Packets: n})
 	}
 	return out
 }

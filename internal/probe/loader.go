@@ -25,6 +25,9 @@ type Probe struct {
 	// rec is reused by every read so that reading allocates nothing.
 	rec ringbuf.Record
 
+	// countingInB: the program counts into TcpdropCountsB (TakeCounts).
+	countingInB bool
+
 	// listeners mirrors the kernel's listener table (SetListeners).
 	listeners map[tcpdropListenerKey]uint64
 	// socksIter, on kernels that pass no socket, finds the listeners'
@@ -97,7 +100,11 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 		ringSize = uint32(os.Getpagesize()) // the map must exist; nothing is written to it
 	}
 	s.TcpdropEvents.MaxEntries = ringSize
-	s.TcpdropCounts.MaxEntries = uint32(opts.MaxCounters)
+	s.TcpdropCountsA.MaxEntries = uint32(opts.MaxCounters)
+	s.TcpdropCountsB.MaxEntries = uint32(opts.MaxCounters)
+	if s.TcpdropCounts.InnerMap != nil {
+		s.TcpdropCounts.InnerMap.MaxEntries = uint32(opts.MaxCounters)
+	}
 	if err := s.WakeupBytes.Set(uint64(opts.WakeupBytes)); err != nil {
 		return fmt.Errorf("tcp_drop: setting wakeup_bytes: %w", err)
 	}

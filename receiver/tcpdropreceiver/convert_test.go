@@ -153,13 +153,11 @@ func TestLogBodyLine(t *testing.T) {
 func fixtureCounts() probe.Counts {
 	return probe.Counts{
 		ByKey: []probe.Count{
-			{PID: 1234, Comm: comm("nc"), Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 10},
+			{Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 10},
 			// The same function at another offset: one data point.
-			{PID: 1234, Comm: comm("nc"), Reason: 3, HasReason: true, Location: inTCPv4Rcv + 0x40, Packets: 5},
-			{SocketInode: serverSocket, PID: 5678, Comm: comm("curl"), Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 7},
-			// Another context, the same owner and reason: one data point.
-			{SocketInode: serverSocket, PID: 0, Comm: comm("swapper/0"), Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 2},
-			{SocketInode: unknownSocket, PID: 0, Comm: comm("swapper/0"), Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1},
+			{Reason: 3, HasReason: true, Location: inTCPv4Rcv + 0x40, Packets: 5},
+			{SocketInode: serverSocket, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 9},
+			{SocketInode: unknownSocket, Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1},
 		},
 		Uncounted: 2, Lost: 3, Shed: 4, Missed: 5,
 	}
@@ -175,7 +173,7 @@ type testMetrics struct {
 func (m testMetrics) addOverflows(who drops.Owner, n uint64) { m.tally.AddOverflows(who, n) }
 
 func (m testMetrics) convert(c probe.Counts, ls []drops.Listener, now time.Time) pmetric.Metrics {
-	return m.conv.convert(m.tally.Counts(c), ls, now)
+	return m.conv.convert(m.tally.Add(c), ls, now)
 }
 
 func newTestMetrics(t testing.TB, lookup drops.Owners, cfg metadata.MetricsBuilderConfig) testMetrics {
@@ -315,7 +313,7 @@ func TestMetricsKeepTheFirstOwner(t *testing.T) {
 	require.Equal(t, int64(3), serverPoints(m.convert(counts, nil, dropTime)))
 
 	delete(owners, serverSocket) // the socket closed: its owner is gone from /proc
-	counts.ByKey[0].Packets = 5
+	counts.ByKey[0].Packets = 2 // the drops since the last collection
 	md := m.convert(counts, nil, dropTime.Add(time.Second))
 	require.Equal(t, int64(5), serverPoints(md), "the server's series keeps growing")
 	require.Zero(t, sumOf(md, func(a map[string]any) bool { return a[attrOwner] == ownerUnknown }), "nothing moved to unknown")

@@ -85,7 +85,7 @@ type Count struct {
 	// Event.SocketInode), 0 when they had none.
 	SocketInode uint64
 	Reason      uint32
-	HasReason bool
-	Location  uint64
-	Packets   uint64
+	HasReason   bool
+	Location    uint64
+	Packets     uint64
 }

@@ -313,7 +313,7 @@ func TestMetricsKeepTheFirstOwner(t *testing.T) {
 	require.Equal(t, int64(3), serverPoints(m.convert(counts, nil, dropTime)))
 
 	delete(owners, serverSocket) // the socket closed: its owner is gone from /proc
-	counts.ByKey[0].Packets = 2 // the drops since the last collection
+	counts.ByKey[0].Packets = 2  // the drops since the last collection
 	md := m.convert(counts, nil, dropTime.Add(time.Second))
 	require.Equal(t, int64(5), serverPoints(md), "the server's series keeps growing")
 	require.Zero(t, sumOf(md, func(a map[string]any) bool { return a[attrOwner] == ownerUnknown }), "nothing moved to unknown")

@@ -102,27 +102,7 @@ struct {
 	__type(value, struct event_window);
 } tcpdrop_window SEC(".maps");
 
-/* The listening sockets of every network namespace, by address and port,
- * as user space last found them: the owner of a packet dropped before it met
- * its socket (a firewall rule on a server's port) is the listener it was
- * going to. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536); /* resized by the loader */
-	__type(key, struct listener_key);
-	__type(value, __u64); /* socket inode */
-} tcpdrop_listeners SEC(".maps");
-
-/* The kernel's listening sockets by socket inode (the values of
- * tcpdrop_listeners), found by tcpdrop_listener_socks_iter: on kernels that
- * pass kfree_skb no socket (before 6.11), where a listener is found for a
- * dropped segment of a handshake. Addresses, read only with helpers. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536); /* resized by the loader */
-	__type(key, __u64);         /* socket inode */
-	__type(value, __u64);       /* struct sock address */
-} tcpdrop_listener_socks SEC(".maps");
+#include "listener_maps.h"
 
 /* What the program needs to know about one TCP packet. */
 struct tcp_packet {

@@ -28,6 +28,12 @@ type Probe struct {
 	// countingInB: the program counts into TcpdropCountsB (TakeCounts).
 	countingInB bool
 
+	// listenProg and listenLink: the listen-state program, attached
+	// (listen_state.go); nil when not needed, or listenStateErr says why not.
+	listenProg     *ebpf.Program
+	listenLink     link.Link
+	listenStateErr error
+
 	// listeners mirrors the kernel's listener table (SetListeners).
 	listeners map[tcpdropListenerKey]uint64
 	// socksIter, on kernels that pass no socket, finds the listeners'
@@ -78,6 +84,7 @@ func Open(opts Options) (*Probe, error) {
 		p.objs.Close()
 		return nil, err
 	}
+	p.attachListenState(opts)
 	if !opts.CountOnly {
 		p.ring, err = ringbuf.NewReader(p.objs.TcpdropEvents)
 		if err != nil {
@@ -142,6 +149,9 @@ func (p *Probe) Detach() error {
 		if p.link != nil {
 			errs = append(errs, p.link.Close())
 		}
+		if p.listenLink != nil {
+			errs = append(errs, p.listenLink.Close())
+		}
 		if p.ring != nil {
 			errs = append(errs, p.ring.Flush())
 		}
@@ -161,6 +171,9 @@ func (p *Probe) Close() error {
 		}
 		if p.socksIter != nil {
 			errs = append(errs, p.socksIter.Close())
+		}
+		if p.listenProg != nil {
+			errs = append(errs, p.listenProg.Close())
 		}
 		errs = append(errs, p.objs.Close())
 		p.closeErr = errors.Join(errs...)

@@ -75,7 +75,7 @@ type Engine struct {
 
 // New returns an engine reading src with opts; Start starts it.
 func New(src Sources, opts Options, logger *zap.Logger) *Engine {
-	return &Engine{opts: opts, src: src, log: logger, tally: NewTally(src.Names, src.Owners), stopTicker: make(chan struct{})}
+	return &Engine{opts: opts, src: src, log: logger, tally: NewTally(src.Names, src.Owners, opts.SeriesExpiry), stopTicker: make(chan struct{})}
 }
 
 // Start starts the loops that feed out: reading the ring (for Drops),
@@ -160,5 +160,5 @@ func (e *Engine) collect(now time.Time) {
 		e.log.Error("tcp_drop: reading the kernel's counts", zap.Error(err))
 		return
 	}
-	e.out.Counts(e.tally.Add(c), e.watchedListeners(), now)
+	e.out.Counts(e.tally.Add(c, now), e.watchedListeners(), now)
 }

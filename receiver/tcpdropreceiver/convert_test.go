@@ -13,6 +13,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -173,12 +174,12 @@ type testMetrics struct {
 func (m testMetrics) addOverflows(who drops.Owner, n uint64) { m.tally.AddOverflows(who, n) }
 
 func (m testMetrics) convert(c probe.Counts, ls []drops.Listener, now time.Time) pmetric.Metrics {
-	return m.conv.convert(m.tally.Add(c), ls, now)
+	return m.conv.convert(m.tally.Add(c, now), ls, now)
 }
 
 func newTestMetrics(t testing.TB, lookup drops.Owners, cfg metadata.MetricsBuilderConfig) testMetrics {
 	return testMetrics{
-		tally: drops.NewTally(loadFixtureNames(t), lookup),
+		tally: drops.NewTally(loadFixtureNames(t), lookup, 0),
 		conv:  newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), dropTime),
 	}
 }
@@ -323,4 +324,43 @@ func TestMetricsKeepTheFirstOwner(t *testing.T) {
 func sumOf(md pmetric.Metrics, keep func(map[string]any) bool) int64 {
 	total, _ := sumPoints(md, packetsName, func(dp pmetric.NumberDataPoint) bool { return keep(dp.Attributes().AsRaw()) })
 	return total
+}
+
+// TestExpiredSeriesRestartTheirPoint: with the owner's attributes switched
+// off, one point sums the series of two owners; when one series expires
+// the sum goes down, so the point starts again (a new start time) instead
+// of a cumulative sum that decreases.
+func TestExpiredSeriesRestartTheirPoint(t *testing.T) {
+	cfg := metadata.DefaultMetricsBuilderConfig()
+	cfg.Metrics.TCPDropPackets.EnabledAttributes = []metadata.TCPDropPacketsMetricAttributeKey{metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason}
+	lookup := fixtureOwners{serverSocket: testOwners[serverSocket], 999: {PID: 55, Comm: "client"}}
+	m := testMetrics{
+		tally: drops.NewTally(loadFixtureNames(t), lookup, 30*time.Second),
+		conv:  newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), dropTime),
+	}
+	nf := func(ino, n uint64) probe.Counts {
+		return probe.Counts{ByKey: []probe.Count{{SocketInode: ino, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: n}}}
+	}
+	point := func(md pmetric.Metrics) (int64, pcommon.Timestamp) {
+		for i := 0; i < md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().Len(); i++ {
+			if mt := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(i); mt.Name() == packetsName {
+				dp := mt.Sum().DataPoints().At(0)
+				return dp.IntValue(), dp.StartTimestamp()
+			}
+		}
+		t.Fatal("no tcp_drop.packets")
+		return 0, 0
+	}
+	at := func(s int) time.Time { return dropTime.Add(time.Duration(s) * time.Second) }
+	m.convert(nf(serverSocket, 4), nil, at(10))
+	if v, start := point(m.convert(nf(999, 3), nil, at(20))); v != 7 || start != pcommon.NewTimestampFromTime(dropTime) {
+		t.Fatalf("both owners: %d since %v, want 7 since the start", v, start.AsTime())
+	}
+	v, start := point(m.convert(nf(999, 1), nil, at(40))) // the server's series expired
+	if v != 4 || start != pcommon.NewTimestampFromTime(at(20)) {
+		t.Fatalf("after the server's series expired: %d since %v, want 4 since the collection at 20s", v, start.AsTime())
+	}
+	if v, start := point(m.convert(nf(999, 1), nil, at(50))); v != 5 || start != pcommon.NewTimestampFromTime(at(20)) {
+		t.Fatalf("then: %d since %v, want 5 since the collection at 20s", v, start.AsTime())
+	}
 }

@@ -31,6 +31,17 @@ type metricsConverter struct {
 	keep    map[metadata.TCPDropPacketsMetricAttributeKey]bool
 	queues  queueGauges
 	start   pcommon.Timestamp // when counting began
+
+	// last is each tcp_drop.packets point of the previous collection, so
+	// that a point summing series of which one expired (drops.Count.Start)
+	// restarts with a new start time instead of going down.
+	last   map[drops.CountKey]lastPoint
+	lastTS pcommon.Timestamp
+}
+
+type lastPoint struct {
+	start pcommon.Timestamp
+	value uint64
 }
 
 func newMetricsConverter(cfg metadata.MetricsBuilderConfig, set receiver.Settings, start time.Time) *metricsConverter {
@@ -68,14 +79,37 @@ func (m *metricsConverter) convert(c drops.Counts, listeners []drops.Listener, n
 // attributes (attributes switched off) are summed into one data point.
 func (m *metricsConverter) appendPackets(md pmetric.Metrics, counts []drops.Count, ts pcommon.Timestamp) {
 	totals := make(map[drops.CountKey]uint64, len(counts))
+	starts := make(map[drops.CountKey]pcommon.Timestamp, len(counts))
 	order := make([]drops.CountKey, 0, len(counts))
 	for _, c := range counts {
 		k := m.kept(c.CountKey)
+		start := m.start
+		if !c.Start.IsZero() {
+			start = pcommon.NewTimestampFromTime(c.Start)
+		}
 		if _, seen := totals[k]; !seen {
 			order = append(order, k)
+			starts[k] = start
 		}
 		totals[k] += c.Packets
+		starts[k] = min(starts[k], start)
 	}
+	// A point is a series, or the sum of several: it starts when the
+	// first of them did, and again when the sum went down (one expired).
+	for _, k := range order {
+		if prev, ok := m.last[k]; ok {
+			if totals[k] < prev.value {
+				starts[k] = max(starts[k], m.lastTS)
+			} else {
+				starts[k] = max(starts[k], prev.start)
+			}
+		}
+	}
+	m.last = make(map[drops.CountKey]lastPoint, len(order))
+	for _, k := range order {
+		m.last[k] = lastPoint{start: starts[k], value: totals[k]}
+	}
+	m.lastTS = ts
 	if len(order) == 0 {
 		return
 	}
@@ -91,7 +125,7 @@ func (m *metricsConverter) appendPackets(md pmetric.Metrics, counts []drops.Coun
 	points.EnsureCapacity(len(order))
 	for _, k := range order {
 		dp := points.AppendEmpty()
-		dp.SetStartTimestamp(m.start)
+		dp.SetStartTimestamp(starts[k])
 		dp.SetTimestamp(ts)
 		dp.SetIntValue(int64(totals[k]))
 		attrs := dp.Attributes()

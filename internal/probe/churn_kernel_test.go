@@ -95,8 +95,9 @@ func TestChurnIsCountedExactly(t *testing.T) {
 }
 
 // TestCountsTakenDuringAFlood: drops keep coming from several threads while
-// the counts are taken again and again: every drop is counted once, in one
-// of the takes, exactly as the firewall rule counted them.
+// the counts are taken again and again: every drop the program ran for is
+// counted once, in one of the takes, exactly as the firewall rule counted
+// them.
 func TestCountsTakenDuringAFlood(t *testing.T) {
 	const senders, perSender = 4, 20_000
 	p := openProbe(t, Options{CountOnly: true})
@@ -105,6 +106,11 @@ func TestCountsTakenDuringAFlood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	first, err := p.TakeCounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	missedBefore := first.Missed
 	var mu sync.Mutex
 	all := map[uint64]bool{}
 	var wg sync.WaitGroup
@@ -156,11 +162,18 @@ func TestCountsTakenDuringAFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	counted := packetsOfSockets(counts, all)
-	t.Logf("%d takes (%d with drops), %d sockets, the rule dropped %d, counted %d", takes, takesWithDrops, len(all), dropped, counted)
+	missed := counts.Missed - missedBefore
+	t.Logf("%d takes (%d with drops), %d sockets, the rule dropped %d, counted %d; the kernel did not run the program %d times",
+		takes, takesWithDrops, len(all), dropped, counted, missed)
 	if takesWithDrops < 10 {
 		t.Fatalf("only %d takes during the flood: the test did not race them", takesWithDrops)
 	}
-	if counts.Uncounted != 0 || counted != dropped {
-		t.Fatalf("counted %d, uncounted %d: want the rule's %d, none uncounted", counted, counts.Uncounted, dropped)
+	// A kernel whose tracing programs can be preempted (7.x here) does
+	// not run the program for a drop on a CPU where it is already running
+	// (for another of the senders): those drops are in the kernel's own
+	// count of missed runs, not lost by the taking. Measured in a 7.3 VM:
+	// counted + missed = dropped exactly, in every run.
+	if counts.Uncounted != 0 || counted > dropped || counted+missed < dropped || (missed == 0 && counted != dropped) {
+		t.Fatalf("counted %d, uncounted %d, missed %d: want the rule's %d, less at most the missed runs", counted, counts.Uncounted, missed, dropped)
 	}
 }

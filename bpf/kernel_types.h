@@ -32,8 +32,19 @@ struct net_device {
 
 struct sock;
 
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+	} in6_u;
+};
+
 struct sock_common {
+	__be32 skc_rcv_saddr;
+	__u16 skc_num; /* the local port, host order */
+	unsigned short skc_family;
 	volatile unsigned char skc_state;
+	unsigned char skc_ipv6only : 1;
+	struct in6_addr skc_v6_rcv_saddr;
 	possible_net_t skc_net;
 	struct sock *skc_listener; /* request socks only: their listener */
 };

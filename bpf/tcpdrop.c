@@ -3,8 +3,8 @@
  *
  * Attached to the kfree_skb tracepoint (tp_btf). For every freed packet that
  * carries TCP over IPv4 or IPv6 it
- *   - counts it exactly, per CPU, by (owning socket, on-CPU process, reason,
- *     location), and
+ *   - counts it exactly, per CPU, by (owning socket, reason, location), in
+ *     the count map user space last switched to (see tcpdrop_counts), and
  *   - writes an event to a ring buffer whose reader is woken in batches.
  * Everything else returns after reading a couple of header bytes.
  */
@@ -66,12 +66,27 @@ struct {
 	__uint(max_entries, 1 << 23); /* resized by the loader */
 } tcpdrop_events SEC(".maps");
 
-struct {
+/* The exact counts live in two maps of this type. The program counts into
+ * the one tcpdrop_counts holds; user space, at each collection, puts the
+ * other (empty) one there, then reads the first out and empties it
+ * (internal/probe/counts.go: why no increment is lost). A map thus holds
+ * the keys of one collection interval only. */
+struct count_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 16384); /* resized by the loader */
 	__type(key, struct count_key);
-	__type(value, struct count_value);
-} tcpdrop_counts SEC(".maps");
+	__type(value, __u64); /* packets */
+};
+struct count_map tcpdrop_counts_a SEC(".maps"), tcpdrop_counts_b SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct count_map);
+} tcpdrop_counts SEC(".maps") = {
+	.values = { &tcpdrop_counts_a },
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -87,27 +102,7 @@ struct {
 	__type(value, struct event_window);
 } tcpdrop_window SEC(".maps");
 
-/* The listening sockets of every network namespace, by address and port,
- * as user space last found them: the owner of a packet dropped before it met
- * its socket (a firewall rule on a server's port) is the listener it was
- * going to. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536); /* resized by the loader */
-	__type(key, struct listener_key);
-	__type(value, __u64); /* socket inode */
-} tcpdrop_listeners SEC(".maps");
-
-/* The kernel's listening sockets by socket inode (the values of
- * tcpdrop_listeners), found by tcpdrop_listener_socks_iter: on kernels that
- * pass kfree_skb no socket (before 6.11), where a listener is found for a
- * dropped segment of a handshake. Addresses, read only with helpers. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536); /* resized by the loader */
-	__type(key, __u64);         /* socket inode */
-	__type(value, __u64);       /* struct sock address */
-} tcpdrop_listener_socks SEC(".maps");
+#include "listener_maps.h"
 
 /* What the program needs to know about one TCP packet. */
 struct tcp_packet {
@@ -264,23 +259,29 @@ static __always_inline struct probe_stats *stats(void)
 	return bpf_map_lookup_elem(&tcpdrop_stats, &zero);
 }
 
-/* count adds one drop to the exact per-CPU counts. A full map is counted in
- * stats->uncounted so that totals stay exact. */
+/* count adds one drop to the exact per-CPU counts of the current count map.
+ * The map is looked up once per drop and used only within this run of the
+ * program, which is what lets user space know when it is no longer written.
+ * A full map is counted in stats->uncounted so that totals stay exact. */
 static __always_inline void count(struct count_key *key)
 {
-	struct count_value *val = bpf_map_lookup_elem(&tcpdrop_counts, key);
-	if (val) {
-		val->packets++; /* per-CPU: no other writer */
-		return;
-	}
-	struct count_value init = { .packets = 1 };
-	bpf_get_current_comm(init.comm, sizeof(init.comm));
-	long err = bpf_map_update_elem(&tcpdrop_counts, key, &init, BPF_NOEXIST);
-	if (err == -EEXIST) { /* another CPU added the key first */
-		val = bpf_map_lookup_elem(&tcpdrop_counts, key);
-		if (val) {
-			val->packets++;
+	__u32 zero = 0;
+	void *counts = bpf_map_lookup_elem(&tcpdrop_counts, &zero);
+	long err = -1;
+	if (counts) {
+		__u64 *packets = bpf_map_lookup_elem(counts, key);
+		if (packets) {
+			(*packets)++; /* per-CPU: no other writer */
 			return;
+		}
+		__u64 one = 1;
+		err = bpf_map_update_elem(counts, key, &one, BPF_NOEXIST);
+		if (err == -EEXIST) { /* another CPU added the key first */
+			packets = bpf_map_lookup_elem(counts, key);
+			if (packets) {
+				(*packets)++;
+				return;
+			}
 		}
 	}
 	if (err) {
@@ -477,11 +478,9 @@ int tcpdrop_kfree(__u64 *ctx)
 		}
 	}
 
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct count_key key = {
 		.location = ctx[1],
 		.sock_ino = sock_ino,
-		.tgid = pid_tgid >> 32,
 		.reason = reason,
 		.has_reason = has_reason,
 	};
@@ -498,6 +497,7 @@ int tcpdrop_kfree(__u64 *ctx)
 		return 0;
 	}
 
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	/* The loader fixes kernel_stack: the verifier sees one of the two. */
 	struct drop_event *e;
 	if (kernel_stack)
@@ -514,7 +514,7 @@ int tcpdrop_kfree(__u64 *ctx)
 	e->time_ns = now;
 	e->location = key.location;
 	e->sock_ino = key.sock_ino;
-	e->tgid = key.tgid;
+	e->tgid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
 	e->reason = key.reason;
 	e->netns = have_netns ? netns : netns_inode(dev, sk);

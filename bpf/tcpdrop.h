@@ -6,19 +6,15 @@
 
 #include <linux/types.h>
 
-/* Key of the exact per-CPU drop counts. */
+/* Key of the exact per-CPU drop counts: what the metrics and the owner
+ * need, nothing of the task that happened to be on the CPU (events carry
+ * that), so that the keys live at once stay few. */
 struct count_key {
 	__u64 location;
 	__u64 sock_ino; /* inode of the owning socket's file; 0 when none */
-	__u32 tgid;     /* the task on the CPU: the context, not the owner */
 	__u32 reason;
 	__u8 has_reason;
-	__u8 pad[7];
-};
-
-struct count_value {
-	__u64 packets;
-	char comm[16]; /* the task's name when the key was first counted */
+	__u8 pad[3];
 };
 
 /* A listening socket: its network namespace's inode, port and the address

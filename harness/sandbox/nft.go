@@ -14,8 +14,9 @@ import (
 
 // Names of the nftables objects DropTCPPort makes inside the namespace.
 const (
-	NftTable = "tcpdrop_sandbox" // family inet
-	NftChain = "input"           // hook input, priority filter, policy accept
+	NftTable       = "tcpdrop_sandbox" // family inet
+	NftChain       = "input"           // hook input, priority filter, policy accept
+	NftOutputChain = "output"          // DropTCPPortOutput's: hook output, likewise
 )
 
 var ruleSeq atomic.Uint64
@@ -25,16 +26,22 @@ type NftRule struct {
 	ns     *Netns
 	port   uint16
 	handle uint64
+	output bool // in the output chain
 }
 
-func nftObjects() (*nftables.Table, *nftables.Chain) {
+// nftChain is the table and the input chain, or the output chain.
+func nftChain(output bool) (*nftables.Table, *nftables.Chain) {
 	t := &nftables.Table{Name: NftTable, Family: nftables.TableFamilyINet}
 	policy := nftables.ChainPolicyAccept
+	name, hook := NftChain, nftables.ChainHookInput
+	if output {
+		name, hook = NftOutputChain, nftables.ChainHookOutput
+	}
 	c := &nftables.Chain{
-		Name:     NftChain,
+		Name:     name,
 		Table:    t,
 		Type:     nftables.ChainTypeFilter,
-		Hooknum:  nftables.ChainHookInput,
+		Hooknum:  hook,
 		Priority: nftables.ChainPriorityFilter,
 		Policy:   &policy,
 	}
@@ -58,13 +65,24 @@ func (n *Netns) nftConn() (*nftables.Conn, error) {
 // drop` to the input chain of the inet table NftTable (creating both if
 // needed), so it applies to IPv4 and IPv6. Calling it again adds another rule.
 func (n *Netns) DropTCPPort(port uint16) (*NftRule, error) {
+	return n.dropTCPPort(port, false)
+}
+
+// DropTCPPortOutput is DropTCPPort in the output chain: the SYNs of
+// connects to port are dropped as they leave, while they belong to their
+// socket (a connect in progress whose SYN is retransmitted).
+func (n *Netns) DropTCPPortOutput(port uint16) (*NftRule, error) {
+	return n.dropTCPPort(port, true)
+}
+
+func (n *Netns) dropTCPPort(port uint16, output bool) (*NftRule, error) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	c, err := n.nftConn()
 	if err != nil {
 		return nil, err
 	}
-	t, ch := nftObjects()
+	t, ch := nftChain(output)
 	tag := []byte("tcpdrop-sandbox dport=" + strconv.Itoa(int(port)) + " id=" + strconv.FormatUint(ruleSeq.Add(1), 10))
 	c.AddTable(t)
 	c.AddChain(ch)
@@ -90,7 +108,7 @@ func (n *Netns) DropTCPPort(port uint16) (*NftRule, error) {
 	}
 	for _, r := range rules {
 		if bytes.Equal(r.UserData, tag) {
-			return &NftRule{ns: n, port: port, handle: r.Handle}, nil
+			return &NftRule{ns: n, port: port, handle: r.Handle, output: output}, nil
 		}
 	}
 	return nil, fmt.Errorf("sandbox: nftables drop rule for port %d not found after adding it", port)
@@ -108,7 +126,7 @@ func (r *NftRule) Packets() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	t, ch := nftObjects()
+	t, ch := nftChain(r.output)
 	rules, err := c.GetRules(t, ch)
 	if err != nil {
 		return 0, fmt.Errorf("sandbox: list nftables rules: %w", err)

@@ -17,7 +17,7 @@ import (
 // tests and benchmarks give it canned events.
 type Kernel interface {
 	ReadBatch(evs []probe.Event) (int, error)
-	Counts() (probe.Counts, error)
+	TakeCounts() (probe.Counts, error)
 	SetListeners(map[probe.ListenerAddr]uint64) error
 	Detach() error
 	Close() error
@@ -75,7 +75,7 @@ type Engine struct {
 
 // New returns an engine reading src with opts; Start starts it.
 func New(src Sources, opts Options, logger *zap.Logger) *Engine {
-	return &Engine{opts: opts, src: src, log: logger, tally: NewTally(src.Names, src.Owners), stopTicker: make(chan struct{})}
+	return &Engine{opts: opts, src: src, log: logger, tally: NewTally(src.Names, src.Owners, opts.SeriesExpiry), stopTicker: make(chan struct{})}
 }
 
 // Start starts the loops that feed out: reading the ring (for Drops),
@@ -155,10 +155,10 @@ func (e *Engine) collectCounts() {
 
 // collect hands out the counts as they are now.
 func (e *Engine) collect(now time.Time) {
-	c, err := e.src.Kernel.Counts()
+	c, err := e.src.Kernel.TakeCounts()
 	if err != nil {
 		e.log.Error("tcp_drop: reading the kernel's counts", zap.Error(err))
 		return
 	}
-	e.out.Counts(e.tally.Counts(c), e.watchedListeners(), now)
+	e.out.Counts(e.tally.Add(c, now), e.watchedListeners(), now)
 }

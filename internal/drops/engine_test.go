@@ -23,6 +23,7 @@ type cannedKernel struct {
 	batches  chan []probe.Event
 	taken    atomic.Int64 // batches handed out
 	emptied  atomic.Int64 // when the last batch given was handed out, in Unix nanoseconds
+	countsMu sync.Mutex
 	counts   probe.Counts
 	detached atomic.Bool
 	closed   chan struct{}
@@ -52,7 +53,16 @@ func (k *cannedKernel) ReadBatch(evs []probe.Event) (int, error) {
 	}
 }
 
-func (k *cannedKernel) Counts() (probe.Counts, error)                    { return k.counts, nil }
+// TakeCounts hands the canned counts over once, as the kernel empties its
+// map; the loss counters stay, being cumulative.
+func (k *cannedKernel) TakeCounts() (probe.Counts, error) {
+	k.countsMu.Lock()
+	defer k.countsMu.Unlock()
+	c := k.counts
+	k.counts.ByKey = nil
+	return c, nil
+}
+
 func (k *cannedKernel) SetListeners(map[probe.ListenerAddr]uint64) error { return nil }
 func (k *cannedKernel) Detach() error                                    { k.detached.Store(true); return nil }
 func (k *cannedKernel) Close() error                                     { k.once.Do(func() { close(k.closed) }); return nil }

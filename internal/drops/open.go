@@ -37,6 +37,10 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 		p.Close()
 		return nil, reasonsErr
 	}
+	if err := p.ListenStateErr(); err != nil {
+		logger.Warn("tcp_drop: new listeners are known only from the next listen-queue poll (listen_queues::poll_interval): "+
+			"until then packets firewalled on their way to one have no owner", zap.Error(err))
+	}
 	if !reasons.Available() {
 		logger.Warn("this kernel passes no drop reasons (Linux 5.17+ does): tcp_drop.reason is " + NotAvailable)
 	}

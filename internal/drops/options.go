@@ -27,9 +27,14 @@ type Options struct {
 	WakeupBytes int `mapstructure:"wakeup_bytes"`
 	// FlushInterval bounds how long an event waits in a quiet ring.
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
-	// MaxCounters is how many (socket, process, reason, location) counters
-	// the kernel keeps.
+	// MaxCounters is how many (socket, reason, location) counters the
+	// kernel keeps between two collections.
 	MaxCounters int `mapstructure:"max_counters"`
+	// SeriesExpiry is how long a cumulative series of tcp_drop.packets that
+	// does not grow is still reported (its owner has likely exited); 0
+	// keeps every series for good. One that grows again starts from zero,
+	// with a new start time.
+	SeriesExpiry time.Duration `mapstructure:"series_expiry"`
 	// MaxLogRecordsPerSecond limits the drop events the kernel sends (each
 	// becomes a log record), so a flood costs only the counting. Events
 	// above it are counted in Counts.Shed; the counts stay exact. 0 means
@@ -62,6 +67,7 @@ func DefaultOptions() Options {
 		RingBufferSize:         probe.DefaultRingBufferSize,
 		FlushInterval:          probe.DefaultFlushInterval,
 		MaxCounters:            probe.DefaultMaxCounters,
+		SeriesExpiry:           15 * time.Minute,
 		MaxLogRecordsPerSecond: 200_000,
 		ResolveOwners:          true,
 		ListenQueues:           ListenQueues{Enabled: true, PollInterval: time.Second},
@@ -76,6 +82,8 @@ const (
 	MinFlushInterval          = time.Millisecond
 	MaxFlushInterval          = 10 * time.Second
 	MaxMaxCounters            = 1 << 20
+	MinSeriesExpiry           = time.Second
+	MaxSeriesExpiry           = 30 * 24 * time.Hour
 	MaxMaxLogRecordsPerSecond = 100_000_000
 	MinListenPollInterval     = 100 * time.Millisecond
 	MaxListenPollInterval     = time.Minute
@@ -105,6 +113,9 @@ func (o Options) Check() error {
 	}
 	if o.MaxCounters < 1 || o.MaxCounters > MaxMaxCounters {
 		errs = append(errs, fmt.Errorf("max_counters: %d is outside 1..%d", o.MaxCounters, MaxMaxCounters))
+	}
+	if o.SeriesExpiry != 0 && (o.SeriesExpiry < MinSeriesExpiry || o.SeriesExpiry > MaxSeriesExpiry) {
+		errs = append(errs, fmt.Errorf("series_expiry: %v is outside %v..%v; 0 means never", o.SeriesExpiry, MinSeriesExpiry, MaxSeriesExpiry))
 	}
 	if o.MaxLogRecordsPerSecond < 0 || o.MaxLogRecordsPerSecond > MaxMaxLogRecordsPerSecond {
 		errs = append(errs, fmt.Errorf("max_log_records_per_second: %d is outside 0..%d; 0 means no limit", o.MaxLogRecordsPerSecond, MaxMaxLogRecordsPerSecond))

@@ -4,6 +4,7 @@ package drops
 
 import (
 	"sync"
+	"time"
 
 	"github.com/tcpdrop/tcpdrop/internal/probe"
 )
@@ -22,11 +23,14 @@ type CountKey struct {
 	Function  string // "" for listen-queue overflows
 }
 
-// Count is the number of TCP packets dropped with one key since counting
-// began.
+// Count is the number of TCP packets dropped with one key since Start.
 type Count struct {
 	CountKey
 	Packets uint64
+	// Start is when the series began: zero for one counted since the
+	// engine started, else the collection before its first drop (a series
+	// that expired and came back starts again from zero).
+	Start time.Time
 }
 
 // Counts are cumulative: the kernel's exact counts since the program was
@@ -38,60 +42,81 @@ type Counts struct {
 	Uncounted, Lost, Shed, Missed uint64
 }
 
-// Tally turns the kernel's counts into Counts and keeps the listen-queue
-// overflows. Each socket keeps the first owner found for it, so that a
-// count never moves to another key (a cumulative sum must not go down)
-// when its socket closes and its owner is forgotten. Safe for concurrent
-// use.
+// Tally keeps the cumulative counts: it adds each batch of counts the
+// kernel hands over (probe.Probe.TakeCounts, which empties the kernel's
+// map) and the listen-queue overflows to totals by CountKey. A socket's
+// drops are keyed by its owner when they are added, so a count never moves
+// to another key (a cumulative sum must not go down) when its socket
+// closes and its owner is forgotten. A series that did not grow for the
+// expiry is dropped (its owner is likely gone): the totals hold only the
+// series that changed within it. Safe for concurrent use.
 type Tally struct {
 	names  Names
-	owners Owners // nil: owners are not resolved
+	owners Owners        // nil: owners are not resolved
+	expiry time.Duration // 0: series never expire
 
-	mu        sync.Mutex
-	byInode   map[uint64]Owner
-	overflows map[CountKey]uint64
+	mu      sync.Mutex
+	byInode map[uint64]Owner // owners found, so that /proc is not scanned again
+	totals  map[CountKey]*series
+	lastAdd time.Time // of the previous Add; zero before the first
+}
+
+// series is one key's cumulative count.
+type series struct {
+	packets uint64
+	start   time.Time // see Count.Start
+	changed time.Time // when it last grew
 }
 
 // maxRememberedOwners bounds Tally.byInode: more than the largest counter
 // map.
 const maxRememberedOwners = 2 * MaxMaxCounters
 
-// NewTally returns a Tally that names with names and finds owners with
-// owners (nil: not resolved).
-func NewTally(names Names, owners Owners) *Tally {
-	return &Tally{names: names, owners: owners, byInode: map[uint64]Owner{}, overflows: map[CountKey]uint64{}}
+// NewTally returns a Tally that names with names, finds owners with owners
+// (nil: not resolved) and drops a series that did not grow for expiry (0:
+// never).
+func NewTally(names Names, owners Owners, expiry time.Duration) *Tally {
+	return &Tally{names: names, owners: owners, expiry: expiry, byInode: map[uint64]Owner{}, totals: map[CountKey]*series{}}
 }
 
 // AddOverflows counts n listen-queue overflows of a listener of owner's.
 func (t *Tally) AddOverflows(owner Owner, n uint64) {
 	k := keyOf(owner, ListenOverflowReason, "")
 	t.mu.Lock()
-	t.overflows[k] += n
+	t.grow(k, n, time.Now())
 	t.mu.Unlock()
 }
 
-// Counts keys the kernel's counts c and adds the overflows so far. It may
-// wait for a scan of /proc for a socket it has not seen.
-func (t *Tally) Counts(c probe.Counts) Counts {
+// grow adds n to k's series, which begins if there is none.
+func (t *Tally) grow(k CountKey, n uint64, now time.Time) {
+	s := t.totals[k]
+	if s == nil {
+		s = &series{start: t.lastAdd}
+		t.totals[k] = s
+	}
+	s.packets += n
+	s.changed = now
+}
+
+// Add adds the counts c the kernel handed over since the last Add, keyed by
+// owner, reason and function, drops the series that have not grown for the
+// expiry, and returns the totals at now. It may wait for a scan of /proc
+// for a socket it has not seen.
+func (t *Tally) Add(c probe.Counts, now time.Time) Counts {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := Counts{Uncounted: c.Uncounted, Lost: c.Lost, Shed: c.Shed, Missed: c.Missed}
-	totals := make(map[CountKey]int, len(c.ByKey)) // index in out.ByKey
-	add := func(k CountKey, n uint64) {
-		i, seen := totals[k]
-		if !seen {
-			i = len(out.ByKey)
-			totals[k] = i
-			out.ByKey = append(out.ByKey, Count{CountKey: k})
-		}
-		out.ByKey[i].Packets += n
-	}
 	for _, kc := range c.ByKey {
-		add(keyOf(t.owner(kc.SocketInode), t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location)), kc.Packets)
+		t.grow(keyOf(t.owner(kc.SocketInode), t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location)), kc.Packets, now)
 	}
-	for k, n := range t.overflows {
-		add(k, n)
+	out := Counts{Uncounted: c.Uncounted, Lost: c.Lost, Shed: c.Shed, Missed: c.Missed, ByKey: make([]Count, 0, len(t.totals))}
+	for k, s := range t.totals {
+		if t.expiry > 0 && now.Sub(s.changed) >= t.expiry {
+			delete(t.totals, k)
+			continue
+		}
+		out.ByKey = append(out.ByKey, Count{CountKey: k, Packets: s.packets, Start: s.start})
 	}
+	t.lastAdd = now
 	return out
 }
 

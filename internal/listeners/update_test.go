@@ -54,6 +54,7 @@ func TestUpdate(t *testing.T) {
 		{"after the new baseline", snap(4, 4, [2]uint64{80, 2}), []share{{80, 1, 1, 1, false}}},
 	}
 	w := NewWatcher("/nonexistent")
+	w.atStart = map[uint32]bool{1: true} // there at the first Poll: a baseline
 	for _, st := range steps {
 		got := shares(w.update(st.s, nil))
 		if len(got) != len(st.want) {
@@ -65,11 +66,26 @@ func TestUpdate(t *testing.T) {
 			}
 		}
 	}
-	// The same inode with another netns cookie is another namespace.
+	// The same inode with another netns cookie is another namespace,
+	// created since: it counts from zero.
 	s := snap(10, 10, [2]uint64{80, 10})
 	s.cookie = 10
-	if got := w.update(s, nil); len(got) != 0 {
-		t.Fatalf("a new namespace under a reused inode reported %+v", got)
+	if got := shares(w.update(s, nil)); len(got) != 1 || got[0] != (share{80, 10, 10, 10, false}) {
+		t.Fatalf("a new namespace under a reused inode reported %+v, want its 10 since creation", got)
+	}
+}
+
+// TestNewNamespace: a namespace not there at the first Poll counts from
+// zero, one that was takes a baseline.
+func TestNewNamespace(t *testing.T) {
+	w := NewWatcher("/nonexistent")
+	if got := shares(w.update(snap(7, 8, [2]uint64{80, 7}), nil)); len(got) != 1 || got[0] != (share{80, 7, 7, 8, false}) {
+		t.Fatalf("a new namespace reported %+v, want its 7 overflows since creation", got)
+	}
+	w = NewWatcher("/nonexistent")
+	w.atStart = map[uint32]bool{1: true}
+	if got := w.update(snap(7, 8, [2]uint64{80, 7}), nil); len(got) != 0 {
+		t.Fatalf("a namespace there at the start reported %+v, want a baseline", got)
 	}
 }
 
@@ -93,6 +109,7 @@ func TestUpdateInterrupted(t *testing.T) {
 // namespace no longer discovered starts afresh.
 func TestForget(t *testing.T) {
 	w := NewWatcher("/nonexistent")
+	w.atStart = map[uint32]bool{1: true}
 	w.update(snap(10, 10, [2]uint64{80, 50}), nil)
 	w.forget(map[uint32]string{1: "/proc/123/ns/net"}) // discovered; its read failed
 	if got := shares(w.update(snap(16, 16, [2]uint64{80, 56}), nil)); len(got) != 1 || got[0] != (share{80, 6, 6, 6, false}) {
@@ -101,6 +118,12 @@ func TestForget(t *testing.T) {
 	w.forget(map[uint32]string{})
 	if got := w.update(snap(20, 20, [2]uint64{80, 60}), nil); len(got) != 0 {
 		t.Fatalf("a namespace seen again after it was gone reported %+v; want a new baseline", got)
+	}
+	w.forget(map[uint32]string{})
+	s := snap(5, 5, [2]uint64{80, 5})
+	s.cookie = 10 // another namespace under the inode: new
+	if got := w.update(s, nil); len(got) != 1 || got[0].Overflows != 5 {
+		t.Fatalf("a new namespace under a forgotten one's inode reported %+v; want its 5 since creation", got)
 	}
 }
 

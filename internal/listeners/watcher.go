@@ -58,6 +58,8 @@ type Watcher struct {
 	mu       sync.Mutex
 	polls    uint64
 	ns       map[uint32]*nsState
+	atStart  map[uint32]bool   // namespaces discovered by the first Poll and not read since
+	gone     map[uint64]bool   // cookies of namespaces forgotten: seen again, they take a baseline
 	fdNS     map[uint32]string // namespaces found held open by descriptors
 	lastScan time.Time
 	scanCost time.Duration
@@ -84,14 +86,18 @@ const (
 // NewWatcher returns a Watcher that finds namespaces under procRoot
 // ("/proc").
 func NewWatcher(procRoot string) *Watcher {
-	return &Watcher{procRoot: procRoot, ns: map[uint32]*nsState{}, fdNS: map[uint32]string{}}
+	return &Watcher{procRoot: procRoot, ns: map[uint32]*nsState{}, fdNS: map[uint32]string{}, gone: map[uint64]bool{}}
 }
 
 // Poll reads every namespace's listeners and counters and returns the
 // listeners whose drops grew since the previous Poll, and the namespaces
-// whose ListenOverflows or ListenDrops grew. The first Poll, and the first
-// sight of a namespace, only take a baseline. A listener first seen in a
-// namespace already watched counts from zero (it was created since).
+// whose ListenOverflows or ListenDrops grew. The first Poll only takes a
+// baseline: the namespaces that existed at the start count from then. A
+// namespace first seen later was created since (or was not to be found at
+// the start): its counters, which the kernel starts at zero with the
+// namespace, count from zero, so a server overloaded before the namespace's
+// first Poll is counted in full. So does a listener first seen in a
+// namespace already watched (it was created since).
 // Namespaces that cannot be read are skipped and reported in the error; the
 // overflows returned are valid even then.
 func (w *Watcher) Poll() ([]Overflow, error) {
@@ -105,6 +111,12 @@ func (w *Watcher) Poll() ([]Overflow, error) {
 		inodes = append(inodes, ino)
 	}
 	sort.Slice(inodes, func(a, b int) bool { return inodes[a] < inodes[b] })
+	if w.polls == 1 {
+		w.atStart = make(map[uint32]bool, len(inodes))
+		for _, ino := range inodes {
+			w.atStart[ino] = true
+		}
+	}
 	var errs []error
 	if len(inodes) > maxNamespaces {
 		errs = append(errs, fmt.Errorf("listeners: %d network namespaces, reading the first %d", len(inodes), maxNamespaces))
@@ -152,15 +164,25 @@ func appendListenersOf(to, from []Listener, netns uint32) []Listener {
 }
 
 // forget drops the state of the namespaces that were not discovered: gone,
-// so that a namespace reusing the inode starts afresh. A namespace that was
+// so that a namespace reusing the inode starts afresh (from zero: it is new;
+// the same namespace seen again, by its cookie, takes a baseline). A namespace that was
 // discovered but could not be read keeps its state (and Poll its
 // listeners), and its growth is counted at the next read: its path can lead elsewhere by the time it is
 // opened (a thread that entered the namespace for a moment and left), and
 // starting afresh would lose what overflowed since the last read.
 func (w *Watcher) forget(discovered map[uint32]string) {
-	for ino := range w.ns {
+	for ino, st := range w.ns {
 		if _, ok := discovered[ino]; !ok {
+			if len(w.gone) >= maxNamespaces {
+				clear(w.gone) // bounded: past it one seen again would count from zero
+			}
+			w.gone[st.cookie] = true
 			delete(w.ns, ino)
+		}
+	}
+	for ino := range w.atStart {
+		if _, ok := discovered[ino]; !ok {
+			delete(w.atStart, ino)
 		}
 	}
 }
@@ -269,11 +291,21 @@ func selfProcessNetns() uint32 {
 // what grew to out.
 func (w *Watcher) update(s snapshot, out []Overflow) []Overflow {
 	st, ok := w.ns[s.netns]
-	if !ok || st.cookie != s.cookie ||
-		s.counters.ListenOverflows < st.counters.ListenOverflows || s.counters.ListenDrops < st.counters.ListenDrops {
-		// New, or another namespace under a reused inode: baseline.
+	existed := w.atStart[s.netns] || w.gone[s.cookie]
+	delete(w.atStart, s.netns)
+	delete(w.gone, s.cookie)
+	switch {
+	case !ok && existed,
+		ok && st.cookie == s.cookie && (s.counters.ListenOverflows < st.counters.ListenOverflows || s.counters.ListenDrops < st.counters.ListenDrops):
+		// There at the start, or counted before it was lost from sight
+		// (or counters that went back): baseline.
 		w.ns[s.netns] = newState(s)
 		return out
+	case !ok || st.cookie != s.cookie:
+		// Created since the start (or another namespace under a reused
+		// inode): its counters and its sockets' began at zero.
+		st = &nsState{cookie: s.cookie, drops: map[uint64]uint32{}}
+		w.ns[s.netns] = st
 	}
 	dOver := s.counters.ListenOverflows - st.counters.ListenOverflows
 	dDrops := s.counters.ListenDrops - st.counters.ListenDrops

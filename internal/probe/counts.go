@@ -3,63 +3,103 @@ package probe
 import (
 	"errors"
 	"fmt"
+
+	"github.com/cilium/ebpf"
 )
 
-// Counts reads the exact in-kernel counts, summed over CPUs.
-func (p *Probe) Counts() (Counts, error) {
+// TakeCounts moves the kernel's exact counts out of the kernel: it returns
+// the drops counted since the last TakeCounts (since Open, the first time),
+// summed over CPUs, and leaves the kernel's count map empty. The loss
+// counters (Uncounted, Lost, Shed, Missed) are cumulative since Open. Not
+// safe for concurrent use.
+//
+// Why no drop is lost or counted twice: the program finds the map it counts
+// into in tcpdrop_counts, once per drop, and uses it only within that run.
+// TakeCounts puts the other, empty map there. The kernel's update of an
+// array of maps returns to user space only after an RCU grace period
+// (maybe_wait_bpf_programs in kernel/bpf/syscall.c, since 4.20), and every
+// run of a tracing program is one RCU read-side section: when the update
+// returns, each drop is in the old map or will be counted in the new one,
+// and nothing writes the old map any more. Its entries are then read and
+// deleted with no writer to race, and the map is empty when the next
+// TakeCounts switches back to it.
+func (p *Probe) TakeCounts() (Counts, error) {
 	select {
 	case <-p.closed:
 		return Counts{}, ErrClosed
 	default:
 	}
+	old, next := p.objs.TcpdropCountsA, p.objs.TcpdropCountsB
+	if p.countingInB {
+		old, next = next, old
+	}
+	if err := p.objs.TcpdropCounts.Update(uint32(0), next, ebpf.UpdateAny); err != nil {
+		return Counts{}, fmt.Errorf("tcp_drop: switching the counter maps: %w", err)
+	}
+	p.countingInB = !p.countingInB
+
 	var c Counts
+	var err error
+	if c.ByKey, err = drain(old); err != nil {
+		return Counts{}, err
+	}
+	if err := p.readLosses(&c); err != nil {
+		return Counts{}, err
+	}
+	return c, nil
+}
+
+// drain reads out and empties a count map the program no longer writes.
+func drain(m *ebpf.Map) ([]Count, error) {
+	var out []Count
+	var keys []tcpdropCountKey
 	var key tcpdropCountKey
-	var perCPU []tcpdropCountValue
-	it := p.objs.TcpdropCounts.Iterate()
+	var perCPU []uint64
+	it := m.Iterate()
 	for it.Next(&key, &perCPU) {
-		cnt := Count{
-			SocketInode: key.SockIno,
-			PID:         key.Tgid,
-			Reason:      key.Reason,
-			HasReason:   key.HasReason != 0,
-			Location:    key.Location,
-		}
+		cnt := Count{SocketInode: key.SockIno, Reason: key.Reason, HasReason: key.HasReason != 0, Location: key.Location}
 		for _, v := range perCPU {
-			cnt.Packets += v.Packets
-			if cnt.Comm[0] == 0 && v.Comm[0] != 0 {
-				cnt.Comm = commBytes(v.Comm)
-			}
+			cnt.Packets += v
 		}
-		c.ByKey = append(c.ByKey, cnt)
+		out = append(out, cnt)
+		keys = append(keys, key)
 	}
 	if err := it.Err(); err != nil {
-		return Counts{}, fmt.Errorf("tcp_drop: reading the counter map: %w", err)
+		return nil, fmt.Errorf("tcp_drop: reading the counter map: %w", err)
 	}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	if _, err := m.BatchDelete(keys, nil); err != nil {
+		if !errors.Is(err, ebpf.ErrNotSupported) {
+			return nil, fmt.Errorf("tcp_drop: emptying the counter map: %w", err)
+		}
+		for i := range keys {
+			if err := m.Delete(&keys[i]); err != nil {
+				return nil, fmt.Errorf("tcp_drop: emptying the counter map: %w", err)
+			}
+		}
+	}
+	return out, nil
+}
 
+// readLosses adds the kernel's cumulative loss counters to c.
+func (p *Probe) readLosses(c *Counts) error {
 	var stats []tcpdropProbeStats
 	if err := p.objs.TcpdropStats.Lookup(uint32(0), &stats); err != nil {
-		return Counts{}, fmt.Errorf("tcp_drop: reading the loss counters: %w", err)
+		return fmt.Errorf("tcp_drop: reading the loss counters: %w", err)
 	}
 	for _, s := range stats {
 		c.Lost += s.Lost
 		c.Uncounted += s.Uncounted
 		c.Shed += s.Shed
 	}
-
 	ps, err := p.objs.TcpdropKfree.Stats()
 	if err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return Counts{}, fmt.Errorf("tcp_drop: reading the program's statistics: %w", err)
+		return fmt.Errorf("tcp_drop: reading the program's statistics: %w", err)
 	}
 	if ps != nil {
 		c.Missed = ps.RecursionMisses
 	}
-	return c, nil
-}
-
-func commBytes(c [16]int8) [16]byte {
-	var b [16]byte
-	for i, v := range c {
-		b[i] = byte(v)
-	}
-	return b
+	return nil
 }

@@ -155,10 +155,14 @@ func startBenchReader(p *Probe) *benchReader {
 // counted and did not lose, and returns the counts.
 func waitDrained(b *testing.B, p *Probe, rd *benchReader) Counts {
 	deadline := time.Now().Add(10 * time.Second)
+	var counts Counts
 	for {
-		counts, err := p.Counts()
+		taken, err := p.TakeCounts()
 		if err != nil && !errors.Is(err, ErrClosed) {
 			b.Fatal(err)
+		}
+		if err == nil {
+			counts.add(taken)
 		}
 		total := totalPackets(counts)
 		if rd == nil || rd.read.Load()+counts.Lost+counts.Shed >= total+counts.Uncounted {

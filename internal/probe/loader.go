@@ -25,6 +25,15 @@ type Probe struct {
 	// rec is reused by every read so that reading allocates nothing.
 	rec ringbuf.Record
 
+	// countingInB: the program counts into TcpdropCountsB (TakeCounts).
+	countingInB bool
+
+	// listenProg and listenLink: the listen-state program, attached
+	// (listen_state.go); nil when not needed, or listenStateErr says why not.
+	listenProg     *ebpf.Program
+	listenLink     link.Link
+	listenStateErr error
+
 	// listeners mirrors the kernel's listener table (SetListeners).
 	listeners map[tcpdropListenerKey]uint64
 	// socksIter, on kernels that pass no socket, finds the listeners'
@@ -75,6 +84,7 @@ func Open(opts Options) (*Probe, error) {
 		p.objs.Close()
 		return nil, err
 	}
+	p.attachListenState(opts)
 	if !opts.CountOnly {
 		p.ring, err = ringbuf.NewReader(p.objs.TcpdropEvents)
 		if err != nil {
@@ -97,7 +107,11 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 		ringSize = uint32(os.Getpagesize()) // the map must exist; nothing is written to it
 	}
 	s.TcpdropEvents.MaxEntries = ringSize
-	s.TcpdropCounts.MaxEntries = uint32(opts.MaxCounters)
+	s.TcpdropCountsA.MaxEntries = uint32(opts.MaxCounters)
+	s.TcpdropCountsB.MaxEntries = uint32(opts.MaxCounters)
+	if s.TcpdropCounts.InnerMap != nil {
+		s.TcpdropCounts.InnerMap.MaxEntries = uint32(opts.MaxCounters)
+	}
 	if err := s.WakeupBytes.Set(uint64(opts.WakeupBytes)); err != nil {
 		return fmt.Errorf("tcp_drop: setting wakeup_bytes: %w", err)
 	}
@@ -135,6 +149,9 @@ func (p *Probe) Detach() error {
 		if p.link != nil {
 			errs = append(errs, p.link.Close())
 		}
+		if p.listenLink != nil {
+			errs = append(errs, p.listenLink.Close())
+		}
 		if p.ring != nil {
 			errs = append(errs, p.ring.Flush())
 		}
@@ -154,6 +171,9 @@ func (p *Probe) Close() error {
 		}
 		if p.socksIter != nil {
 			errs = append(errs, p.socksIter.Close())
+		}
+		if p.listenProg != nil {
+			errs = append(errs, p.listenProg.Close())
 		}
 		errs = append(errs, p.objs.Close())
 		p.closeErr = errors.Join(errs...)

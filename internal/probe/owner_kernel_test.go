@@ -74,7 +74,7 @@ func TestFirewalledListener(t *testing.T) {
 					t.Errorf("socket inode %d, reason %s; want the listener's %d, %s", e.SocketInode, names.got(&e), ino, nfDrop.name)
 				}
 			}
-			counts, err := p.Counts()
+			counts, err := p.TakeCounts()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +160,7 @@ func TestFirewalledListenersByAddress(t *testing.T) {
 		}
 		perListener[e.SocketInode]++
 	}
-	counts, err := p.Counts()
+	counts, err := p.TakeCounts()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestHandshakeOverflowSocket(t *testing.T) {
 			t.Logf("%d drops of the listener (%d with data); TCPDeferAcceptDrop +%d, ListenOverflows +%d",
 				len(got), ackPath, deferDrops, overflows)
 			if features.Socket {
-				counts, err := p.Counts()
+				counts, err := p.TakeCounts()
 				if err != nil {
 					t.Fatal(err)
 				}

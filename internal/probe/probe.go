@@ -22,8 +22,9 @@ type Options struct {
 	// FlushInterval bounds how long an event waits in a ring that has not
 	// reached WakeupBytes. Default DefaultFlushInterval.
 	FlushInterval time.Duration
-	// MaxCounters is the number of (socket, pid, reason, location) keys the
-	// exact counter map holds. Default DefaultMaxCounters.
+	// MaxCounters is the number of (socket, reason, location) keys the
+	// exact counter map holds between two TakeCounts; drops of keys past it
+	// are counted in Counts.Uncounted. Default DefaultMaxCounters.
 	MaxCounters int
 	// MaxLogRecordsPerSecond limits the events sent, in the kernel, so that a
 	// flood costs only the counting; events above it are counted in
@@ -57,12 +58,13 @@ type Options struct {
 	KernelStack bool
 }
 
-// Counts are the kernel's exact tallies since the program was loaded.
+// Counts are the kernel's exact tallies (see TakeCounts).
 type Counts struct {
-	// ByKey counts TCP drops per socket, process, reason and location.
+	// ByKey counts TCP drops per socket, reason and location since the
+	// last TakeCounts.
 	ByKey []Count
-	// Uncounted is the number of TCP drops that found the counter map full
-	// and are therefore missing from ByKey.
+	// Uncounted is the number of TCP drops since Open that found the
+	// counter map full and are therefore missing from ByKey.
 	Uncounted uint64
 	// Lost is the number of events that did not fit in the ring buffer.
 	// They are still in ByKey.
@@ -82,12 +84,8 @@ type Count struct {
 	// SocketInode is the inode of the socket the packets belonged to (see
 	// Event.SocketInode), 0 when they had none.
 	SocketInode uint64
-	// PID is the process on the CPU (see Event.PID), and Comm its name
-	// when the key was first seen.
-	PID       uint32
-	Comm      [16]byte
-	Reason    uint32
-	HasReason bool
-	Location  uint64
-	Packets   uint64
+	Reason      uint32
+	HasReason   bool
+	Location    uint64
+	Packets     uint64
 }

@@ -17,16 +17,9 @@ type tcpdropCountKey struct {
 	_         structs.HostLayout
 	Location  uint64
 	SockIno   uint64
-	Tgid      uint32
 	Reason    uint32
 	HasReason uint8
-	Pad       [7]uint8
-}
-
-type tcpdropCountValue struct {
-	_       structs.HostLayout
-	Packets uint64
-	Comm    [16]int8
+	Pad       [3]uint8
 }
 
 type tcpdropDropEvent struct {
@@ -86,6 +79,8 @@ type tcpdropProbeStats struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	tcpdropMapTcpdropCounts             = "tcpdrop_counts"
+	tcpdropMapTcpdropCountsA            = "tcpdrop_counts_a"
+	tcpdropMapTcpdropCountsB            = "tcpdrop_counts_b"
 	tcpdropMapTcpdropEvents             = "tcpdrop_events"
 	tcpdropMapTcpdropListenerSocks      = "tcpdrop_listener_socks"
 	tcpdropMapTcpdropListeners          = "tcpdrop_listeners"
@@ -155,6 +150,8 @@ type tcpdropProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type tcpdropMapSpecs struct {
 	TcpdropCounts        *ebpf.MapSpec `ebpf:"tcpdrop_counts"`
+	TcpdropCountsA       *ebpf.MapSpec `ebpf:"tcpdrop_counts_a"`
+	TcpdropCountsB       *ebpf.MapSpec `ebpf:"tcpdrop_counts_b"`
 	TcpdropEvents        *ebpf.MapSpec `ebpf:"tcpdrop_events"`
 	TcpdropListenerSocks *ebpf.MapSpec `ebpf:"tcpdrop_listener_socks"`
 	TcpdropListeners     *ebpf.MapSpec `ebpf:"tcpdrop_listeners"`
@@ -198,6 +195,8 @@ func (o *tcpdropObjects) Close() error {
 // It can be passed to loadTcpdropObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tcpdropMaps struct {
 	TcpdropCounts        *ebpf.Map `ebpf:"tcpdrop_counts"`
+	TcpdropCountsA       *ebpf.Map `ebpf:"tcpdrop_counts_a"`
+	TcpdropCountsB       *ebpf.Map `ebpf:"tcpdrop_counts_b"`
 	TcpdropEvents        *ebpf.Map `ebpf:"tcpdrop_events"`
 	TcpdropListenerSocks *ebpf.Map `ebpf:"tcpdrop_listener_socks"`
 	TcpdropListeners     *ebpf.Map `ebpf:"tcpdrop_listeners"`
@@ -208,6 +207,8 @@ type tcpdropMaps struct {
 func (m *tcpdropMaps) Close() error {
 	return _TcpdropClose(
 		m.TcpdropCounts,
+		m.TcpdropCountsA,
+		m.TcpdropCountsB,
 		m.TcpdropEvents,
 		m.TcpdropListenerSocks,
 		m.TcpdropListeners,

@@ -62,7 +62,7 @@ func BenchmarkConvertNamedLogs(b *testing.B) {
 func BenchmarkConvertMetrics(b *testing.B) {
 	counts := probe.Counts{ByKey: make([]probe.Count, 16384)}
 	for i := range counts.ByKey {
-		counts.ByKey[i] = probe.Count{PID: uint32(i), Comm: comm("worker"), Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1}
+		counts.ByKey[i] = probe.Count{Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1}
 	}
 	conv := newTestMetricsConverter(&testing.T{})
 	now := time.Now()

@@ -13,6 +13,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -160,13 +161,11 @@ func TestLogBodyLine(t *testing.T) {
 func fixtureCounts() probe.Counts {
 	return probe.Counts{
 		ByKey: []probe.Count{
-			{PID: 1234, Comm: comm("nc"), Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 10},
+			{Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 10},
 			// The same function at another offset: one data point.
-			{PID: 1234, Comm: comm("nc"), Reason: 3, HasReason: true, Location: inTCPv4Rcv + 0x40, Packets: 5},
-			{SocketInode: serverSocket, PID: 5678, Comm: comm("curl"), Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 7},
-			// Another context, the same owner and reason: one data point.
-			{SocketInode: serverSocket, PID: 0, Comm: comm("swapper/0"), Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 2},
-			{SocketInode: unknownSocket, PID: 0, Comm: comm("swapper/0"), Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1},
+			{Reason: 3, HasReason: true, Location: inTCPv4Rcv + 0x40, Packets: 5},
+			{SocketInode: serverSocket, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 9},
+			{SocketInode: unknownSocket, Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1},
 		},
 		Uncounted: 2, Lost: 3, Shed: 4, Missed: 5,
 	}
@@ -182,12 +181,12 @@ type testMetrics struct {
 func (m testMetrics) addOverflows(who drops.Owner, n uint64) { m.tally.AddOverflows(who, n) }
 
 func (m testMetrics) convert(c probe.Counts, ls []drops.Listener, now time.Time) pmetric.Metrics {
-	return m.conv.convert(m.tally.Counts(c), ls, now)
+	return m.conv.convert(m.tally.Add(c, now), ls, now)
 }
 
 func newTestMetrics(t testing.TB, lookup drops.Owners, cfg metadata.MetricsBuilderConfig) testMetrics {
 	return testMetrics{
-		tally: drops.NewTally(loadFixtureNames(t), lookup),
+		tally: drops.NewTally(loadFixtureNames(t), lookup, 0),
 		conv:  newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), dropTime),
 	}
 }
@@ -322,7 +321,7 @@ func TestMetricsKeepTheFirstOwner(t *testing.T) {
 	require.Equal(t, int64(3), serverPoints(m.convert(counts, nil, dropTime)))
 
 	delete(owners, serverSocket) // the socket closed: its owner is gone from /proc
-	counts.ByKey[0].Packets = 5
+	counts.ByKey[0].Packets = 2  // the drops since the last collection
 	md := m.convert(counts, nil, dropTime.Add(time.Second))
 	require.Equal(t, int64(5), serverPoints(md), "the server's series keeps growing")
 	require.Zero(t, sumOf(md, func(a map[string]any) bool { return a[attrOwner] == ownerUnknown }), "nothing moved to unknown")
@@ -332,4 +331,43 @@ func TestMetricsKeepTheFirstOwner(t *testing.T) {
 func sumOf(md pmetric.Metrics, keep func(map[string]any) bool) int64 {
 	total, _ := sumPoints(md, packetsName, func(dp pmetric.NumberDataPoint) bool { return keep(dp.Attributes().AsRaw()) })
 	return total
+}
+
+// TestExpiredSeriesRestartTheirPoint: with the owner's attributes switched
+// off, one point sums the series of two owners; when one series expires
+// the sum goes down, so the point starts again (a new start time) instead
+// of a cumulative sum that decreases.
+func TestExpiredSeriesRestartTheirPoint(t *testing.T) {
+	cfg := metadata.DefaultMetricsBuilderConfig()
+	cfg.Metrics.TCPDropPackets.EnabledAttributes = []metadata.TCPDropPacketsMetricAttributeKey{metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason}
+	lookup := fixtureOwners{serverSocket: testOwners[serverSocket], 999: {PID: 55, Comm: "client"}}
+	m := testMetrics{
+		tally: drops.NewTally(loadFixtureNames(t), lookup, 30*time.Second),
+		conv:  newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), dropTime),
+	}
+	nf := func(ino, n uint64) probe.Counts {
+		return probe.Counts{ByKey: []probe.Count{{SocketInode: ino, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: n}}}
+	}
+	point := func(md pmetric.Metrics) (int64, pcommon.Timestamp) {
+		for i := 0; i < md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().Len(); i++ {
+			if mt := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(i); mt.Name() == packetsName {
+				dp := mt.Sum().DataPoints().At(0)
+				return dp.IntValue(), dp.StartTimestamp()
+			}
+		}
+		t.Fatal("no tcp_drop.packets")
+		return 0, 0
+	}
+	at := func(s int) time.Time { return dropTime.Add(time.Duration(s) * time.Second) }
+	m.convert(nf(serverSocket, 4), nil, at(10))
+	if v, start := point(m.convert(nf(999, 3), nil, at(20))); v != 7 || start != pcommon.NewTimestampFromTime(dropTime) {
+		t.Fatalf("both owners: %d since %v, want 7 since the start", v, start.AsTime())
+	}
+	v, start := point(m.convert(nf(999, 1), nil, at(40))) // the server's series expired
+	if v != 4 || start != pcommon.NewTimestampFromTime(at(20)) {
+		t.Fatalf("after the server's series expired: %d since %v, want 4 since the collection at 20s", v, start.AsTime())
+	}
+	if v, start := point(m.convert(nf(999, 1), nil, at(50))); v != 5 || start != pcommon.NewTimestampFromTime(at(20)) {
+		t.Fatalf("then: %d since %v, want 5 since the collection at 20s", v, start.AsTime())
+	}
 }

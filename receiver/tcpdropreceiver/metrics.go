@@ -34,6 +34,17 @@ type metricsConverter struct {
 	res     resources
 	version string
 	start   pcommon.Timestamp // when counting began
+
+	// last is each tcp_drop.packets point of the previous collection, so
+	// that a point summing series of which one expired (drops.Count.Start)
+	// restarts with a new start time instead of going down.
+	last   map[packetKey]lastPoint
+	lastTS pcommon.Timestamp
+}
+
+type lastPoint struct {
+	start pcommon.Timestamp
+	value uint64
 }
 
 func newMetricsConverter(cfg metadata.MetricsBuilderConfig, set receiver.Settings, start time.Time) *metricsConverter {
@@ -80,14 +91,38 @@ type packetKey struct {
 // attributes (attributes switched off) are summed into one data point.
 func (m *metricsConverter) appendPackets(byOwner *metricsByResource, counts []drops.Count, ts pcommon.Timestamp) {
 	totals := make(map[packetKey]uint64, len(counts))
+	starts := make(map[packetKey]pcommon.Timestamp, len(counts))
 	order := make([]packetKey, 0, len(counts))
 	for _, c := range counts {
 		k := m.kept(c.CountKey)
+		start := m.start
+		if !c.Start.IsZero() {
+			start = pcommon.NewTimestampFromTime(c.Start)
+		}
 		if _, seen := totals[k]; !seen {
 			order = append(order, k)
+			starts[k] = start
 		}
 		totals[k] += c.Packets
+		starts[k] = min(starts[k], start)
 	}
+	// A point is a series, or the sum of several: it starts when the
+	// first of them did, and again when the sum went down (one expired).
+	for _, k := range order {
+		if prev, ok := m.last[k]; ok {
+			if totals[k] < prev.value {
+				starts[k] = max(starts[k], m.lastTS)
+			} else {
+				starts[k] = max(starts[k], prev.start)
+			}
+		}
+	}
+	m.last = make(map[packetKey]lastPoint, len(order))
+	for _, k := range order {
+		m.last[k] = lastPoint{start: starts[k], value: totals[k]}
+	}
+	m.lastTS = ts
+
 	points := map[resourceKey]pmetric.NumberDataPointSlice{}
 	for _, k := range order {
 		ps, ok := points[k.res]
@@ -103,7 +138,7 @@ func (m *metricsConverter) appendPackets(byOwner *metricsByResource, counts []dr
 			points[k.res] = ps
 		}
 		dp := ps.AppendEmpty()
-		dp.SetStartTimestamp(m.start)
+		dp.SetStartTimestamp(starts[k])
 		dp.SetTimestamp(ts)
 		dp.SetIntValue(int64(totals[k]))
 		attrs := dp.Attributes()

@@ -26,6 +26,7 @@ import (
 // probe: until closed, or, once detached, for nothing.
 type fakeSource struct {
 	batches  chan []probe.Event
+	countsMu sync.Mutex
 	counts   probe.Counts
 	closed   chan struct{}
 	once     sync.Once
@@ -66,12 +67,18 @@ func (f *fakeSource) Detach() error {
 	return nil
 }
 
-func (f *fakeSource) Counts() (probe.Counts, error) {
+// TakeCounts hands the counts over once, as the kernel empties its map;
+// the loss counters stay, being cumulative.
+func (f *fakeSource) TakeCounts() (probe.Counts, error) {
+	f.countsMu.Lock()
+	defer f.countsMu.Unlock()
 	select {
 	case <-f.closed:
 		return probe.Counts{}, probe.ErrClosed
 	default:
-		return f.counts, nil
+		c := f.counts
+		f.counts.ByKey = nil
+		return c, nil
 	}
 }
 

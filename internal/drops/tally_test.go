@@ -1,0 +1,54 @@
+//go:build linux
+
+package drops
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tcpdrop/tcpdrop/internal/owners"
+	"github.com/tcpdrop/tcpdrop/internal/probe"
+)
+
+// TestSeriesExpiry: the series of an owner whose socket stops dropping (it
+// exited) is reported with its exact total until it has not grown for the
+// expiry, then no more; a series that keeps growing stays; one that comes
+// back after it expired starts from zero, from the collection before.
+func TestSeriesExpiry(t *testing.T) {
+	const expiry = 30 * time.Second
+	server := owners.Owner{PID: 4321, Comm: "server"}
+	worker := owners.Owner{PID: 99, Comm: "worker"}
+	tally := NewTally(loadFixtureNames(t), tableOwners{777: server, 888: worker}, expiry)
+	drops := func(ino, n uint64) probe.Count {
+		return probe.Count{SocketInode: ino, Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: n}
+	}
+	of := func(c Counts, pid int) (Count, bool) {
+		for _, k := range c.ByKey {
+			if k.Owner == OwnerProcess && k.PID == pid {
+				return k, true
+			}
+		}
+		return Count{}, false
+	}
+	t0 := time.Unix(1_000_000, 0)
+	tally.Add(probe.Counts{ByKey: []probe.Count{drops(777, 5), drops(888, 1)}}, t0)
+	tally.Add(probe.Counts{ByKey: []probe.Count{drops(777, 2)}}, t0.Add(10*time.Second))
+	// The server exits: no more drops of its socket.
+	for at := 20 * time.Second; at < 40*time.Second; at += 10 * time.Second {
+		c := tally.Add(probe.Counts{ByKey: []probe.Count{drops(888, 1)}}, t0.Add(at))
+		if s, ok := of(c, 4321); !ok || s.Packets != 7 || !s.Start.IsZero() {
+			t.Fatalf("at %v: the server's series %+v (%v), want 7 since the start until the expiry", at, s, ok)
+		}
+	}
+	c := tally.Add(probe.Counts{ByKey: []probe.Count{drops(888, 1)}}, t0.Add(40*time.Second))
+	if s, ok := of(c, 4321); ok {
+		t.Fatalf("the server's series %+v is still reported 30s after its last drop", s)
+	}
+	if s, ok := of(c, 99); !ok || s.Packets != 4 {
+		t.Fatalf("the worker's series %+v (%v), want its 4 drops: it kept growing", s, ok)
+	}
+	c = tally.Add(probe.Counts{ByKey: []probe.Count{drops(777, 3)}}, t0.Add(50*time.Second))
+	if s, ok := of(c, 4321); !ok || s.Packets != 3 || !s.Start.Equal(t0.Add(40*time.Second)) {
+		t.Fatalf("the server's series back: %+v (%v), want 3 since the collection at 40s", s, ok)
+	}
+}

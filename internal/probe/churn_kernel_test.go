@@ -1,0 +1,179 @@
+package probe
+
+import (
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
+)
+
+// churnPort is where the churn tests' connects go: an output rule drops
+// their SYNs, each counted for its own socket.
+const churnPort = 7070
+
+// churnConnects makes n short-lived sockets in ns, each a connect to
+// churnPort whose SYN the output rule drops, closed at once, and returns
+// their socket inodes.
+func churnConnects(ns *sandbox.Netns, n int) (map[uint64]bool, error) {
+	fds, err := ns.StartConnects(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), churnPort), n)
+	if err != nil {
+		return nil, err
+	}
+	inodes := make(map[uint64]bool, n)
+	for _, fd := range fds {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return nil, fmt.Errorf("fstat of a socket: %w", err)
+		}
+		inodes[st.Ino] = true
+		_ = unix.Close(fd)
+	}
+	return inodes, nil
+}
+
+// packetsOfSockets sums the counts of the sockets in inodes.
+func packetsOfSockets(c Counts, inodes map[uint64]bool) uint64 {
+	var n uint64
+	for _, k := range c.ByKey {
+		if inodes[k.SocketInode] {
+			n += k.Packets
+		}
+	}
+	return n
+}
+
+// TestChurnIsCountedExactly: 100,000 drops from as many short-lived
+// sockets, each its own key, with the default map and one of 512 keys, the
+// counts taken after every few hundred sockets (the keys live between two
+// collections): none uncounted, and the total is the firewall rule's own
+// count.
+func TestChurnIsCountedExactly(t *testing.T) {
+	const sockets, perCollection = 100_000, 400
+	for _, maxCounters := range []int{0, 512} {
+		t.Run(fmt.Sprintf("max_counters=%d", maxCounters), func(t *testing.T) {
+			p := openProbe(t, Options{CountOnly: true, MaxCounters: maxCounters})
+			ns := sandbox.NewForTest(t)
+			rule, err := ns.DropTCPPortOutput(churnPort)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var counts Counts
+			all := map[uint64]bool{}
+			for made := 0; made < sockets; made += perCollection {
+				inodes, err := churnConnects(ns, perCollection)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for ino := range inodes {
+					all[ino] = true
+				}
+				taken, err := p.TakeCounts()
+				if err != nil {
+					t.Fatal(err)
+				}
+				counts.add(taken)
+			}
+			dropped, err := rule.Packets()
+			if err != nil {
+				t.Fatal(err)
+			}
+			counted := packetsOfSockets(counts, all)
+			t.Logf("%d sockets, the rule dropped %d, counted %d, uncounted %d", len(all), dropped, counted, counts.Uncounted)
+			if len(all) < sockets || dropped < sockets {
+				t.Fatalf("%d distinct sockets and %d drops, want %d of each at least", len(all), dropped, sockets)
+			}
+			if counts.Uncounted != 0 || counted != dropped {
+				t.Fatalf("counted %d, uncounted %d: want the rule's %d, none uncounted", counted, counts.Uncounted, dropped)
+			}
+		})
+	}
+}
+
+// TestCountsTakenDuringAFlood: drops keep coming from several threads while
+// the counts are taken again and again: every drop the program ran for is
+// counted once, in one of the takes, exactly as the firewall rule counted
+// them.
+func TestCountsTakenDuringAFlood(t *testing.T) {
+	const senders, perSender = 4, 20_000
+	p := openProbe(t, Options{CountOnly: true})
+	ns := sandbox.NewForTest(t)
+	rule, err := ns.DropTCPPortOutput(churnPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := p.TakeCounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	missedBefore := first.Missed
+	var mu sync.Mutex
+	all := map[uint64]bool{}
+	var wg sync.WaitGroup
+	var sendErr atomic.Pointer[error]
+	for range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for made := 0; made < perSender; made += 200 {
+				inodes, err := churnConnects(ns, 200)
+				if err != nil {
+					sendErr.Store(&err)
+					return
+				}
+				mu.Lock()
+				for ino := range inodes {
+					all[ino] = true
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+
+	var counts Counts
+	takes, takesWithDrops := 0, 0
+	for flooding := true; flooding; {
+		select {
+		case <-done:
+			flooding = false // one more take, after the last drop
+		default:
+		}
+		taken, err := p.TakeCounts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		takes++
+		if len(taken.ByKey) > 0 {
+			takesWithDrops++
+		}
+		counts.add(taken)
+	}
+	if err := sendErr.Load(); err != nil {
+		t.Fatal(*err)
+	}
+	dropped, err := rule.Packets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := packetsOfSockets(counts, all)
+	missed := counts.Missed - missedBefore
+	t.Logf("%d takes (%d with drops), %d sockets, the rule dropped %d, counted %d; the kernel did not run the program %d times",
+		takes, takesWithDrops, len(all), dropped, counted, missed)
+	if takesWithDrops < 10 {
+		t.Fatalf("only %d takes during the flood: the test did not race them", takesWithDrops)
+	}
+	// A kernel whose tracing programs can be preempted (7.x here) does
+	// not run the program for a drop on a CPU where it is already running
+	// (for another of the senders): those drops are in the kernel's own
+	// count of missed runs, not lost by the taking. Measured in a 7.3 VM:
+	// counted + missed = dropped exactly, in every run.
+	if counts.Uncounted != 0 || counted > dropped || counted+missed < dropped || (missed == 0 && counted != dropped) {
+		t.Fatalf("counted %d, uncounted %d, missed %d: want the rule's %d, less at most the missed runs", counted, counts.Uncounted, missed, dropped)
+	}
+}

@@ -333,13 +333,17 @@ func sumOf(md pmetric.Metrics, keep func(map[string]any) bool) int64 {
 	return total
 }
 
-// TestExpiredSeriesRestartTheirPoint: with the owner's attributes switched
-// off, one point sums the series of two owners; when one series expires
+// TestExpiredSeriesRestartTheirPoint: with the owner's attributes (on the
+// data point and the Resource) switched off, one point sums the series of two owners; when one series expires
 // the sum goes down, so the point starts again (a new start time) instead
 // of a cumulative sum that decreases.
 func TestExpiredSeriesRestartTheirPoint(t *testing.T) {
 	cfg := metadata.DefaultMetricsBuilderConfig()
 	cfg.Metrics.TCPDropPackets.EnabledAttributes = []metadata.TCPDropPacketsMetricAttributeKey{metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason}
+	for _, a := range []*metadata.ResourceAttributeConfig{&cfg.ResourceAttributes.ProcessPid, &cfg.ResourceAttributes.ProcessExecutableName,
+		&cfg.ResourceAttributes.ProcessLinuxCgroup, &cfg.ResourceAttributes.ContainerID, &cfg.ResourceAttributes.K8sPodUID} {
+		a.Enabled = false // the two owners' series share one Resource and one point
+	}
 	lookup := fixtureOwners{serverSocket: testOwners[serverSocket], 999: {PID: 55, Comm: "client"}}
 	m := testMetrics{
 		tally: drops.NewTally(loadFixtureNames(t), lookup, 30*time.Second),

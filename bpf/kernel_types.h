@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* The few kernel types the tcp_drop program reads, declared for CO-RE.
  *
  * Only the fields used are listed. preserve_access_index makes clang record

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* The kernel's listener tables, shared by the tcp_drop program (which
  * reads them), user space (which reconciles them at every poll) and the
  * listen-state program (which updates them when a socket starts or stops

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Records shared between the tcp_drop kernel program and its Go reader.
  * bpf2go mirrors these structs in Go; the decoder (internal/probe/decode.go)
  * takes its field offsets from that mirror. */

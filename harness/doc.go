@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package harness holds what the tests, benchmarks and tools of tcp_drop
 // use and the collector does not, each in a package of its own:
 //

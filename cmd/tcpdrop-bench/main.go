@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command tcpdrop-bench measures what watching TCP drops costs under a SYN
 // flood, on one machine and in one run: the flood's rate with nothing
 // attached, with the tcp_drop collector (batched wakeups and one wakeup per

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command tcpdrop-flood makes the kernel drop TCP packets at a known rate:
 // it sends SYNs (or RSTs) to a closed port on loopback inside a network
 // namespace it creates, and reports exactly what it sent.

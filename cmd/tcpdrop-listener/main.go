@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command tcpdrop-listener is a TCP server that does nothing but listen:
 // the process a container test's drops belong to. It accepts and closes
 // connections until SIGTERM or SIGINT. Built static (CGO off), it runs in a

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package dropgen
 
 // sum16 adds b as big-endian 16-bit words to acc without folding, so

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package dropgen
 
 // Counters are kernel counters of one network namespace. The Tcp ones are

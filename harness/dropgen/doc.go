@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package dropgen makes the kernel drop TCP packets on purpose, at a known
 // rate and in a known number, so the tcp_drop receiver can be measured.
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command kernels runs the project's tests on other Linux kernels: it boots
 // each kernel of a pinned list of Debian packages (kernels.list) in qemu and
 // runs every package's test binary inside, as root, with

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package roottest gates tests that need root: they load eBPF programs and
 // create network namespaces.
 package roottest

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package sandbox
 
 // TB is the part of testing.TB that NewForTest uses. Naming it here keeps

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package sandbox makes anonymous network namespaces for the project's tests,
 // benchmarks and drop generator, and does things inside them: connects that
 // are refused or dropped, an nftables drop rule with a counter, a listener

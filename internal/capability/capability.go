@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package capability reads the Linux capabilities of the calling thread,
 // for the checks that say which privilege is missing before an operation
 // fails on it.

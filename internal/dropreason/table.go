@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package dropreason names the reasons the kernel gives for dropping packets.
 //
 // enum skb_drop_reason is not UAPI: its numbering changes between kernel

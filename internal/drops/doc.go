@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package drops is the engine between the kernel and the collector. It owns
 // the kernel program (internal/probe), the owner resolver (internal/owners),
 // the listen-queue watcher (internal/listeners) and the running kernel's

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package kallsyms turns kernel addresses into "function+0xoffset" using the
 // symbol table the kernel publishes in /proc/kallsyms.
 package kallsyms

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package listeners watches the listening TCP sockets of every network
 // namespace on the host and reports the connections refused because a
 // listener's accept queue was full: listen-queue overflows, which the

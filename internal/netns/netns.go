@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package netns runs code inside a network namespace: on an OS thread
 // switched into it and back, so that the rest of the process stays where
 // it is. It also creates anonymous namespaces and tells a namespace by its

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package owners finds the process that owns a socket, given the socket's
 // inode number (the N of "socket:[N]" in /proc/<pid>/fd, and of
 // sk->sk_socket->file->f_inode->i_ino in the kernel), with the cgroup and

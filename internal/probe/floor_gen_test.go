@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package probe
 
 // The yardstick program of BenchmarkFlood (bpf/tcp_check_floor.c), used by

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package probe
 
 // The kernel program is compiled by `make generate` (clang-19) and the

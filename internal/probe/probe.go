@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package probe loads the tcp_drop kernel program, attaches it to the
 // kfree_skb tracepoint and reads what it reports: a stream of TCP drop
 // events and exact in-kernel counts. It holds no OpenTelemetry types.

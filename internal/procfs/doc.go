@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package procfs reads what tcp_drop needs of /proc, each in one place:
 // the processes and their open descriptors (pids.go), the mount table
 // (mountinfo.go) and a network namespace's counters (netstat.go). Every walk

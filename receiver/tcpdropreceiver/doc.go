@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package tcpdropreceiver is the tcp_drop receiver: it reports the TCP
 // packets the Linux kernel drops as OTLP log records, one per drop, and as
 // exact cumulative metrics, from an eBPF program on the kfree_skb

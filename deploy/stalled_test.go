@@ -111,6 +111,11 @@ func pointAt(t *testing.T, cfg map[string]any, addr string) int {
 // flooded once more, it exits within 10s of SIGTERM.
 func TestStalledBackend(t *testing.T) {
 	roottest.Require(t)
+	if os.Getenv("TCPDROP_COLLECTOR") != "" {
+		// make test-kernels' guests: what is tested here is the
+		// exporters' behaviour, which no kernel changes; make test runs it.
+		t.Skip("the host's test: the exporters' behaviour behind a stalled backend does not depend on the kernel")
+	}
 	root := repoRoot(t)
 	run(t, root, nil, "make", "build")
 	collector := filepath.Join(root, "_build", "otelcol-tcpdrop")

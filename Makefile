@@ -105,3 +105,32 @@ image: build
 	cp $(COLLECTOR) deploy/image/Dockerfile _build/image/
 	cp otelcol-config.example.yaml _build/image/config.yaml
 	DOCKER_BUILDKIT=0 docker build -q -t $(IMAGE) _build/image
+
+# Real backends: `make backends` installs the pinned Prometheus, promtool
+# and VictoriaLogs (go install, about 10 minutes cold on 2 cores; cached in
+# _build/backends, or $$TCPDROP_BACKEND_CACHE outside the clone, so later
+# runs install nothing); `make test-rules` checks the alert rules of
+# deploy/prometheus with `promtool test rules`.
+PROMETHEUS_VERSION   := v0.316.0
+VICTORIALOGS_VERSION := v1.52.2
+BACKEND_CACHE        ?= $(if $(TCPDROP_BACKEND_CACHE),$(TCPDROP_BACKEND_CACHE),$(CURDIR)/_build/backends)
+PROMETHEUS           := $(BACKEND_CACHE)/prometheus-$(PROMETHEUS_VERSION)/prometheus
+PROMTOOL             := $(BACKEND_CACHE)/prometheus-$(PROMETHEUS_VERSION)/promtool
+VICTORIALOGS         := $(BACKEND_CACHE)/victorialogs-$(VICTORIALOGS_VERSION)/victoria-logs
+.PHONY: backends test-rules
+
+backends: $(PROMETHEUS) $(PROMTOOL) $(VICTORIALOGS)
+
+$(PROMETHEUS):
+	GOBIN=$(dir $@) go install github.com/prometheus/prometheus/cmd/prometheus@$(PROMETHEUS_VERSION)
+
+$(PROMTOOL):
+	GOBIN=$(dir $@) go install github.com/prometheus/prometheus/cmd/promtool@$(PROMETHEUS_VERSION)
+
+$(VICTORIALOGS):
+	GOBIN=$(dir $@) go install github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$(VICTORIALOGS_VERSION)
+
+test-rules: $(PROMTOOL)
+	$(PROMTOOL) check rules deploy/prometheus/tcp_drop.rules.yaml
+	$(PROMTOOL) test rules deploy/prometheus/tcp_drop.rules_test.yaml
+

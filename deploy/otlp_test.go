@@ -3,6 +3,7 @@
 package deploy
 
 import (
+	"compress/gzip"
 	"io"
 	"net"
 	"net/http"
@@ -31,6 +32,11 @@ func startBackend(t *testing.T) *backend {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveBackend(t, l)
+}
+
+// serveBackend serves OTLP/HTTP on l until the test ends.
+func serveBackend(t *testing.T, l net.Listener) *backend {
 	b := &backend{URL: "http://" + l.Addr().String()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/logs", func(w http.ResponseWriter, r *http.Request) {
@@ -38,9 +44,7 @@ func startBackend(t *testing.T) *backend {
 		if !decode(w, r, req.UnmarshalProto) {
 			return
 		}
-		b.mu.Lock()
-		b.logs = append(b.logs, req.Logs())
-		b.mu.Unlock()
+		b.addLogs(req.Logs())
 		reply(w, plogotlp.NewExportResponse().MarshalProto)
 	})
 	mux.HandleFunc("/v1/metrics", func(w http.ResponseWriter, r *http.Request) {
@@ -48,9 +52,7 @@ func startBackend(t *testing.T) *backend {
 		if !decode(w, r, req.UnmarshalProto) {
 			return
 		}
-		b.mu.Lock()
-		b.metrics = append(b.metrics, req.Metrics())
-		b.mu.Unlock()
+		b.addMetrics(req.Metrics())
 		reply(w, pmetricotlp.NewExportResponse().MarshalProto)
 	})
 	srv := &http.Server{Handler: mux}
@@ -59,8 +61,29 @@ func startBackend(t *testing.T) *backend {
 	return b
 }
 
+func (b *backend) addLogs(ld plog.Logs) {
+	b.mu.Lock()
+	b.logs = append(b.logs, ld)
+	b.mu.Unlock()
+}
+
+func (b *backend) addMetrics(md pmetric.Metrics) {
+	b.mu.Lock()
+	b.metrics = append(b.metrics, md)
+	b.mu.Unlock()
+}
+
 func decode(w http.ResponseWriter, r *http.Request, unmarshal func([]byte) error) bool {
-	body, err := io.ReadAll(r.Body)
+	var in io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" { // the exporters' default
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return false
+		}
+		in = zr
+	}
+	body, err := io.ReadAll(in)
 	if err == nil {
 		err = unmarshal(body)
 	}

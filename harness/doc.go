@@ -7,6 +7,7 @@
 //	harness/sandbox   anonymous network namespaces, and drops made in them
 //	harness/dropgen   SYN floods of a known size at a known rate
 //	harness/kernels   make test-kernels: every package's tests on other kernels, in qemu
+//	harness/btftest   kernel BTF made of given types, for unit tests of BTF readers
 //
 // The product (receiver/..., internal/...) never imports harness/ outside
 // its _test.go files, and no command imports the testing package:

@@ -9,26 +9,9 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf/btf"
-)
 
-// specOf encodes types to BTF wire format and loads them back, the way a
-// kernel's vmlinux BTF would be read.
-func specOf(t *testing.T, types ...btf.Type) *btf.Spec {
-	t.Helper()
-	b, err := btf.NewBuilder(types, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := b.Marshal(nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return spec
-}
+	"github.com/tcpdrop/tcpdrop/harness/btftest"
+)
 
 func reasonEnumOf(values ...btf.EnumValue) *btf.Enum {
 	return &btf.Enum{Name: reasonEnum, Size: 4, Values: values}
@@ -40,7 +23,7 @@ func subsysEnumOf(values ...btf.EnumValue) *btf.Enum {
 
 func fromTypes(t *testing.T, types ...btf.Type) *Table {
 	t.Helper()
-	table, err := FromSpec(specOf(t, types...))
+	table, err := FromSpec(btftest.SpecOf(t, types...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@
 package probe
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,36 +10,20 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
+
+	"github.com/tcpdrop/tcpdrop/harness/btftest"
 	"golang.org/x/sys/unix"
 )
-
-// specOf builds a kernel BTF holding only types.
-func specOf(t *testing.T, types ...btf.Type) *btf.Spec {
-	t.Helper()
-	b, err := btf.NewBuilder(types, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := b.Marshal(nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return spec
-}
 
 // TestCheckTracepoint: a kernel whose BTF has no kfree_skb tracepoint is
 // told so, by name, before any load is tried.
 func TestCheckTracepoint(t *testing.T) {
 	u64 := &btf.Int{Name: "u64", Size: 8}
 	fn := &btf.Pointer{Target: &btf.FuncProto{Return: (*btf.Void)(nil)}}
-	if err := checkTracepoint(specOf(t, &btf.Typedef{Name: kfreeSkbTarget, Type: fn})); err != nil {
+	if err := checkTracepoint(btftest.SpecOf(t, &btf.Typedef{Name: kfreeSkbTarget, Type: fn})); err != nil {
 		t.Fatalf("with the tracepoint: %v", err)
 	}
-	err := checkTracepoint(specOf(t, u64, &btf.Typedef{Name: "btf_trace_consume_skb", Type: fn}))
+	err := checkTracepoint(btftest.SpecOf(t, u64, &btf.Typedef{Name: "btf_trace_consume_skb", Type: fn}))
 	if err == nil || !strings.Contains(err.Error(), "no kfree_skb tracepoint (btf_trace_kfree_skb)") {
 		t.Fatalf("without the tracepoint: %v; want it named", err)
 	}

@@ -5,9 +5,14 @@ package probe
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -182,5 +187,124 @@ func TestCountsTakenDuringAFlood(t *testing.T) {
 	// counted + missed = dropped exactly, in every run.
 	if counts.Uncounted != 0 || counted > dropped || counted+missed < dropped || (missed == 0 && counted != dropped) {
 		t.Fatalf("counted %d, uncounted %d, missed %d: want the rule's %d, less at most the missed runs", counted, counts.Uncounted, missed, dropped)
+	}
+}
+
+// churnProcess runs one churn process (the test binary, see churnChild)
+// in ns, making perProcess drops, and returns its pid and the inodes of
+// its sockets, once it has exited.
+func churnProcess(ns *sandbox.Netns, self string, perProcess int) (int, []uint64, error) {
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), envChurnChild+"="+strconv.Itoa(perProcess), "GOMAXPROCS=1")
+	var out []byte
+	// Started from a thread inside ns, the process is born in it.
+	err := ns.Do(func() (err error) {
+		out, err = cmd.Output()
+		return err
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("churn process: %w", err)
+	}
+	var inodes []uint64
+	for _, line := range strings.Fields(string(out)) {
+		ino, err := strconv.ParseUint(line, 10, 64)
+		if err != nil {
+			return 0, nil, fmt.Errorf("churn process printed %q: %w", line, err)
+		}
+		inodes = append(inodes, ino)
+	}
+	if len(inodes) != perProcess {
+		return 0, nil, fmt.Errorf("churn process made %d sockets, want %d", len(inodes), perProcess)
+	}
+	return cmd.Process.Pid, inodes, nil
+}
+
+// TestChurnOfProcessesIsCountedExactly: 100,000 drops from 20,000
+// short-lived processes, each making 5 drops (connects whose SYNs a
+// firewall rule drops) and exiting. Two programs count them at once: one
+// with the default map, its counts taken after every 2,000 processes
+// (10,000 keys), and one with max_counters 512, taken after every 80
+// (400 keys). Each counts every drop, as many as the rule dropped, none
+// uncounted: a process that was on the CPU at a drop holds no key.
+func TestChurnOfProcessesIsCountedExactly(t *testing.T) {
+	const processes, perProcess, workers = 20_000, 5, 4
+	const smallEvery, defaultEvery = 80, 2000
+	small := openProbe(t, Options{CountOnly: true, MaxCounters: 512})
+	def := openProbe(t, Options{CountOnly: true})
+	ns := sandbox.NewForTest(t)
+	rule, err := ns.DropTCPPortOutput(churnPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var smallCounts, defCounts Counts
+	take := func(p *Probe, into *Counts) {
+		taken, err := p.TakeCounts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		into.add(taken)
+	}
+	inodes := make(map[uint64]bool, processes*perProcess)
+	pids := map[int]bool{}
+	start := time.Now()
+	for made := 0; made < processes; made += smallEvery {
+		type result struct {
+			pid    int
+			inodes []uint64
+			err    error
+		}
+		jobs, results := make(chan struct{}), make(chan result)
+		for range workers {
+			go func() {
+				for range jobs {
+					pid, inos, err := churnProcess(ns, self, perProcess)
+					results <- result{pid, inos, err}
+				}
+			}()
+		}
+		go func() {
+			for range smallEvery {
+				jobs <- struct{}{}
+			}
+			close(jobs)
+		}()
+		for range smallEvery {
+			r := <-results
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			pids[r.pid] = true
+			for _, ino := range r.inodes {
+				inodes[ino] = true
+			}
+		}
+		take(small, &smallCounts)
+		if (made+smallEvery)%defaultEvery == 0 {
+			take(def, &defCounts)
+		}
+	}
+	take(def, &defCounts)
+	dropped, err := rule.Packets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d processes (%d distinct pids) in %v, %d sockets; the rule dropped %d", processes, len(pids), time.Since(start).Round(time.Millisecond), len(inodes), dropped)
+	if len(inodes) < processes*perProcess || dropped < processes*perProcess {
+		t.Fatalf("%d distinct sockets and %d drops, want %d of each at least", len(inodes), dropped, processes*perProcess)
+	}
+	for _, c := range []struct {
+		name   string
+		counts Counts
+	}{{"default map", defCounts}, {"max_counters=512", smallCounts}} {
+		counted := packetsOfSockets(c.counts, inodes)
+		t.Logf("%s: counted %d, uncounted %d", c.name, counted, c.counts.Uncounted)
+		if c.counts.Uncounted != 0 || counted != dropped {
+			t.Errorf("%s: counted %d, uncounted %d: want the rule's %d, none uncounted", c.name, counted, c.counts.Uncounted, dropped)
+		}
 	}
 }

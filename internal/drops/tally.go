@@ -57,10 +57,16 @@ type Tally struct {
 	owners Owners        // nil: owners are not resolved
 	expiry time.Duration // 0: series never expire
 
-	mu      sync.Mutex
-	byInode map[uint64]Owner // owners found, so that /proc is not scanned again
-	totals  map[CountKey]*series
-	lastAdd time.Time // of the previous Add; zero before the first
+	mu sync.Mutex
+	// The owners found for the sockets of this Add and of the previous
+	// one, so that /proc is not scanned again for a socket that keeps
+	// dropping. A socket that did not drop in a whole collection is
+	// forgotten: the two hold at most the keys of two collections, which
+	// the kernel's map bounds (max_counters), however many sockets come
+	// and go.
+	byInode, prevByInode map[uint64]Owner
+	totals               map[CountKey]*series
+	lastAdd              time.Time // of the previous Add; zero before the first
 }
 
 // series is one key's cumulative count.
@@ -70,15 +76,11 @@ type series struct {
 	changed time.Time // when it last grew
 }
 
-// maxRememberedOwners bounds Tally.byInode: more than the largest counter
-// map.
-const maxRememberedOwners = 2 * MaxMaxCounters
-
 // NewTally returns a Tally that names with names, finds owners with owners
 // (nil: not resolved) and drops a series that did not grow for expiry (0:
 // never).
 func NewTally(names Names, owners Owners, expiry time.Duration) *Tally {
-	return &Tally{names: names, owners: owners, expiry: expiry, byInode: map[uint64]Owner{}, totals: map[CountKey]*series{}}
+	return &Tally{names: names, owners: owners, expiry: expiry, byInode: map[uint64]Owner{}, prevByInode: map[uint64]Owner{}, totals: map[CountKey]*series{}}
 }
 
 // AddOverflows counts n listen-queue overflows of a listener of owner's.
@@ -119,19 +121,21 @@ func (t *Tally) Add(c probe.Counts, now time.Time) Counts {
 		out.ByKey = append(out.ByKey, Count{CountKey: k, Packets: s.packets, Start: s.start})
 	}
 	t.lastAdd = now
+	t.byInode, t.prevByInode = t.prevByInode, t.byInode
+	clear(t.byInode)
 	return out
 }
 
-// owner is the first owner found for the socket.
+// owner is the first owner found for the socket, while it keeps dropping.
 func (t *Tally) owner(inode uint64) Owner {
 	o, ok := t.byInode[inode]
-	if !ok {
-		o = Attribute(t.owners, inode)
-		if len(t.byInode) >= maxRememberedOwners {
-			clear(t.byInode)
-		}
-		t.byInode[inode] = o
+	if ok {
+		return o
 	}
+	if o, ok = t.prevByInode[inode]; !ok {
+		o = Attribute(t.owners, inode)
+	}
+	t.byInode[inode] = o
 	return o
 }
 

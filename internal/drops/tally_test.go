@@ -54,3 +54,45 @@ func TestSeriesExpiry(t *testing.T) {
 		t.Fatalf("the server's series back: %+v (%v), want 3 since the collection at 40s", s, ok)
 	}
 }
+
+// countingOwners is tableOwners that counts its lookups.
+type countingOwners struct {
+	tableOwners
+	lookups map[uint64]int
+}
+
+func (c *countingOwners) Lookup(ino uint64) (owners.Owner, bool) {
+	c.lookups[ino]++
+	return c.tableOwners.Lookup(ino)
+}
+
+// TestTallyRemembersOwnersOfSocketsThatKeepDropping: a socket that drops in
+// every collection has its owner looked up once; one that skips a whole
+// collection is forgotten and looked up again; and however many sockets
+// come and go, the owners remembered are at most those of two collections.
+func TestTallyRemembersOwnersOfSocketsThatKeepDropping(t *testing.T) {
+	own := &countingOwners{tableOwners: tableOwners{777: {PID: 1}, 888: {PID: 2}}, lookups: map[uint64]int{}}
+	tally := NewTally(loadFixtureNames(t), own, 0)
+	drop := func(ino uint64) probe.Count {
+		return probe.Count{SocketInode: ino, Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1}
+	}
+	t0 := time.Unix(1_000_000, 0)
+	tally.Add(probe.Counts{ByKey: []probe.Count{drop(777), drop(888)}}, t0)
+	tally.Add(probe.Counts{ByKey: []probe.Count{drop(777)}}, t0.Add(time.Second))
+	tally.Add(probe.Counts{ByKey: []probe.Count{drop(777)}}, t0.Add(2*time.Second))
+	tally.Add(probe.Counts{ByKey: []probe.Count{drop(777), drop(888)}}, t0.Add(3*time.Second))
+	if own.lookups[777] != 1 || own.lookups[888] != 2 {
+		t.Fatalf("lookups %v: want 777 once (it dropped in every collection), 888 twice (it skipped two)", own.lookups)
+	}
+	const perCollection = 100
+	for n := range 1000 {
+		var c probe.Counts
+		for i := range perCollection {
+			c.ByKey = append(c.ByKey, drop(uint64(10_000+n*perCollection+i)))
+		}
+		tally.Add(c, t0.Add(time.Duration(4+n)*time.Second))
+	}
+	if remembered := len(tally.byInode) + len(tally.prevByInode); remembered > 2*perCollection {
+		t.Fatalf("%d owners remembered after 100,000 sockets of 100 a collection: want those of two collections at most", remembered)
+	}
+}

@@ -134,3 +134,21 @@ test-rules: $(PROMTOOL)
 	$(PROMTOOL) check rules deploy/prometheus/tcp_drop.rules.yaml
 	$(PROMTOOL) test rules deploy/prometheus/tcp_drop.rules_test.yaml
 
+
+# A churn soak (as root): the collector (example config, logs to the nop
+# exporter, metrics to a sink of the soak's) runs for SOAK_DURATION while
+# network namespaces, servers and short-lived client processes come and go,
+# all making drops (harness/soak); its RSS, Go heap and series are sampled
+# every 20 s and printed as a table, with whether the curve is flat.
+#   sudo make soak SOAK_DURATION=2m SOAK_ARGS='-clients 40'
+SOAK_DURATION ?= 10m
+SOAK_ARGS     ?=
+.PHONY: soak
+
+soak:
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "make soak: the collector loads its eBPF program and the churn makes network namespaces: run 'sudo make soak'"; \
+		exit 1; \
+	fi
+	@$(MAKE) --no-print-directory build
+	SOAK_DURATION=$(SOAK_DURATION) go run ./harness/soak -collector $(COLLECTOR) $(SOAK_ARGS)

@@ -64,10 +64,30 @@ type seenDrop struct {
 	owner Owner
 }
 
-// dropRecorder keeps the drops the engine hands out.
+// dropRecorder keeps the drops the engine hands out, and the newest counts.
 type dropRecorder struct {
-	mu    sync.Mutex
-	drops []seenDrop
+	mu     sync.Mutex
+	drops  []seenDrop
+	counts Counts
+}
+
+func (r *dropRecorder) setCounts(c Counts, _ []Listener, _ time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.counts = c
+}
+
+// packetsOf is the newest count of the drops owned by pid.
+func (r *dropRecorder) packetsOf(pid int) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var n uint64
+	for _, c := range r.counts.ByKey {
+		if c.Owner == OwnerProcess && c.PID == pid {
+			n += c.Packets
+		}
+	}
+	return n
 }
 
 func (r *dropRecorder) add(ds []Drop) {
@@ -97,11 +117,12 @@ func startEngine(t *testing.T, rec *dropRecorder) *Engine {
 	t.Helper()
 	opts := DefaultOptions()
 	opts.FlushInterval = 10 * time.Millisecond
+	opts.CollectionInterval = MinCollectionInterval
 	e, err := Open(opts, false, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	e.Start(Outputs{Drops: rec.add})
+	e.Start(Outputs{Drops: rec.add, Counts: rec.setCounts})
 	t.Cleanup(func() {
 		if err := e.Stop(); err != nil {
 			t.Error(err)
@@ -114,7 +135,8 @@ func startEngine(t *testing.T, rec *dropRecorder) *Engine {
 // in a new namespace whose firewall drops every SYN to its port, and
 // clients send SYNs at once (the first within milliseconds of listen()).
 // Every drop the engine hands out names the server as its owner, with its
-// pid, and there are as many as the rule dropped: with an engine running
+// pid, there are as many as the rule dropped, and the counts have as many
+// for the server: with an engine running
 // for a while (the listen-queue poll has not seen the server yet), and
 // with one started at the same moment as the server (its first second).
 func TestDropsOfANewListenerNameItsOwner(t *testing.T) {
@@ -159,7 +181,7 @@ func TestDropsOfANewListenerNameItsOwner(t *testing.T) {
 				t.Fatalf("the rule dropped %d SYNs, want %d at least", dropped, syns)
 			}
 			deadline := time.Now().Add(5 * time.Second)
-			for len(rec.to(ns.Inode(), port)) < int(dropped) && time.Now().Before(deadline) {
+			for (len(rec.to(ns.Inode(), port)) < int(dropped) || rec.packetsOf(pid) < dropped) && time.Now().Before(deadline) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			time.Sleep(200 * time.Millisecond) // any extra would show
@@ -172,6 +194,9 @@ func TestDropsOfANewListenerNameItsOwner(t *testing.T) {
 					t.Errorf("a SYN dropped %v after listen(): owner %s pid %d, want the server, pid %d",
 						d.time.Sub(listened), d.owner.Status, d.owner.Process.PID, pid)
 				}
+			}
+			if n := rec.packetsOf(pid); n != dropped {
+				t.Errorf("the counts have %d drops of the server's, the rule dropped %d", n, dropped)
 			}
 			t.Logf("server pid %d; SYNs sent from %v after listen(), dropped from %v after it; %d drops, all the server's",
 				pid, sent.Sub(listened), got[0].time.Sub(listened), len(got))

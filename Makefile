@@ -117,7 +117,7 @@ BACKEND_CACHE        ?= $(if $(TCPDROP_BACKEND_CACHE),$(TCPDROP_BACKEND_CACHE),$
 PROMETHEUS           := $(BACKEND_CACHE)/prometheus-$(PROMETHEUS_VERSION)/prometheus
 PROMTOOL             := $(BACKEND_CACHE)/prometheus-$(PROMETHEUS_VERSION)/promtool
 VICTORIALOGS         := $(BACKEND_CACHE)/victorialogs-$(VICTORIALOGS_VERSION)/victoria-logs
-.PHONY: backends test-rules
+.PHONY: backends test-rules test-backends
 
 backends: $(PROMETHEUS) $(PROMTOOL) $(VICTORIALOGS)
 
@@ -134,3 +134,16 @@ test-rules: $(PROMTOOL)
 	$(PROMTOOL) check rules deploy/prometheus/tcp_drop.rules.yaml
 	$(PROMTOOL) test rules deploy/prometheus/tcp_drop.rules_test.yaml
 
+
+# The drops in real backends (as root: it makes drops): the collector
+# exports to the pinned Prometheus (deploy/prometheus/prometheus.yml, its
+# rules) and VictoriaLogs, started by harness/backends on free loopback
+# ports; the tests named TestBackends* in deploy/... check through PromQL and
+# LogsQL that they hold exactly the drops the kernel counted. `make test`
+# skips these tests: they need the binaries named below.
+BACKEND_ENV   := TCPDROP_PROMETHEUS=$(PROMETHEUS) TCPDROP_VICTORIALOGS=$(VICTORIALOGS)
+BACKEND_TESTS ?= ^TestBackends
+
+test-backends: backends
+	$(BACKEND_ENV) go test -count=1 ./harness/backends
+	$(BACKEND_ENV) go test -p 1 -count=1 -run '$(BACKEND_TESTS)' ./deploy/...

@@ -8,6 +8,7 @@
 //	harness/dropgen   SYN floods of a known size at a known rate
 //	harness/kernels   make test-kernels: every package's tests on other kernels, in qemu
 //	harness/btftest   kernel BTF made of given types, for unit tests of BTF readers
+//	harness/backends  real Prometheus and VictoriaLogs servers: start, query, stop
 //	harness/grafana   the Grafana dashboard's panels and queries, and its vmui rendering
 //
 // The product (receiver/..., internal/...) never imports harness/ outside

@@ -276,3 +276,9 @@ func Expand(expr string, values map[string]string) (string, error) {
 	}
 	return out, nil
 }
+
+// Flat is the dashboard with all its panels in one row, titled as the
+// dashboard: vmui opens only its first row, and a picture shows them all.
+func (d *Dashboard) Flat() *Dashboard {
+	return &Dashboard{Title: d.Title, Variables: d.Variables, Rows: []Row{{Title: d.Title, Panels: d.Panels()}}}
+}

@@ -128,3 +128,13 @@ func TestVMUI(t *testing.T) {
 	_, err = odd.VMUI(map[string]string{"host": ".*", "__rate_interval": "30s"})
 	require.ErrorContains(t, err, "decbytes")
 }
+
+func TestFlat(t *testing.T) {
+	d, err := Load(filepath.Join("..", "..", "deploy", "grafana", "tcp_drop.json"))
+	require.NoError(t, err)
+	require.Greater(t, len(d.Rows), 1)
+	flat := d.Flat()
+	require.Len(t, flat.Rows, 1)
+	require.Equal(t, d.Title, flat.Rows[0].Title)
+	require.Equal(t, d.Panels(), flat.Rows[0].Panels)
+}

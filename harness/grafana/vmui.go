@@ -36,7 +36,7 @@ var vmuiUnits = map[string]string{
 	"short":       "",
 	"pps":         "packets/s",
 	"cps":         "connections/s",
-	"percentunit": "fill (1 = limit)",
+	"percentunit": "of the limit",
 }
 
 // VMUI is the dashboard in vmui's format, with values substituted for its

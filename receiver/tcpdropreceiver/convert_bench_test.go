@@ -29,7 +29,7 @@ func benchEvents() []probe.Event {
 // engine's naming and (cached) owners, then the receiver's mapping.
 func BenchmarkConvertLogs(b *testing.B) {
 	namer := drops.NewNamer(loadFixtureNames(b))
-	conv := newLogConverter("bench", metadata.DefaultResourceAttributesConfig())
+	conv := newLogConverter("bench", newResources(metadata.DefaultResourceAttributesConfig(), testHost))
 	events := benchEvents()
 	batch := make([]drops.Drop, 0, len(events))
 	now := time.Now()
@@ -49,7 +49,7 @@ func BenchmarkConvertLogs(b *testing.B) {
 // BenchmarkConvertNamedLogs: drops the engine named to log records, per
 // drop: the receiver's mapping alone.
 func BenchmarkConvertNamedLogs(b *testing.B) {
-	conv := newLogConverter("bench", metadata.DefaultResourceAttributesConfig())
+	conv := newLogConverter("bench", newResources(metadata.DefaultResourceAttributesConfig(), testHost))
 	batch := nameDrops(b, benchEvents())
 	now := time.Now()
 	b.ReportAllocs()

@@ -32,6 +32,10 @@ import (
 // the diff before committing it.
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
+// testHost is host.name in the converters' Resources, so that the golden
+// files do not depend on this machine.
+const testHost = "node-1"
+
 // fixtureNames names reasons as a kernel would and resolves locations with
 // the kallsyms fixture, so the golden files do not depend on this machine.
 type fixtureNames struct{ syms *kallsyms.Symbolizer }
@@ -133,7 +137,7 @@ func nameDrops(t testing.TB, events []probe.Event) []drops.Drop {
 }
 
 func TestLogsGolden(t *testing.T) {
-	conv := newLogConverter("1.2.3", metadata.DefaultResourceAttributesConfig())
+	conv := newLogConverter("1.2.3", newResources(metadata.DefaultResourceAttributesConfig(), testHost))
 	requireLogsGolden(t, "logs.yaml", conv.convert(nameDrops(t, fixtureEvents()), dropTime.Add(time.Second)))
 }
 
@@ -151,7 +155,7 @@ func requireLogsGolden(t *testing.T, file string, got plog.Logs) {
 }
 
 func TestLogBodyLine(t *testing.T) {
-	conv := newLogConverter("1.2.3", metadata.DefaultResourceAttributesConfig())
+	conv := newLogConverter("1.2.3", newResources(metadata.DefaultResourceAttributesConfig(), testHost))
 	logs := conv.convert(nameDrops(t, fixtureEvents()[:2]), dropTime)
 	// Two owners: two Resources, a record each.
 	require.Equal(t, "Drop | PID: - (no owner) | Reason: NO_SOCKET | Function: tcp_v4_rcv+0x63 | 127.0.0.1:40000 -> 127.0.0.1:9 [SYN] | CPU: 1234 (nc)",
@@ -189,7 +193,7 @@ func (m testMetrics) convert(c probe.Counts, ls []drops.Listener, now time.Time)
 func newTestMetrics(t testing.TB, lookup drops.Owners, cfg metadata.MetricsBuilderConfig) testMetrics {
 	return testMetrics{
 		tally: drops.NewTally(loadFixtureNames(t), lookup, 0),
-		conv:  newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), dropTime),
+		conv:  newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), testHost, dropTime),
 	}
 }
 
@@ -230,7 +234,7 @@ func convertFixture(m testMetrics, now time.Time) pmetric.Metrics {
 }
 
 func TestOverflowLogsGolden(t *testing.T) {
-	conv := overflowConverter{logs: newLogConverter("1.2.3", metadata.DefaultResourceAttributesConfig())}
+	conv := overflowConverter{logs: newLogConverter("1.2.3", newResources(metadata.DefaultResourceAttributesConfig(), testHost))}
 	got := conv.convert(fixtureOverflows(), dropTime)
 	require.Equal(t, "Listen overflow | PID: 4321 (server) | Listener: [::]:8080 | Refused: 12 | Accept queue: 128/128",
 		got.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
@@ -349,7 +353,7 @@ func TestExpiredSeriesRestartTheirPoint(t *testing.T) {
 	lookup := fixtureOwners{serverSocket: testOwners[serverSocket], 999: {PID: 55, Comm: "client"}}
 	m := testMetrics{
 		tally: drops.NewTally(loadFixtureNames(t), lookup, 30*time.Second),
-		conv:  newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), dropTime),
+		conv:  newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), testHost, dropTime),
 	}
 	nf := func(ino, n uint64) probe.Counts {
 		return probe.Counts{ByKey: []probe.Count{{SocketInode: ino, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: n}}}

@@ -132,9 +132,12 @@ func TestCollectorEndToEnd(t *testing.T) {
 			require.Contains(t, lr.Body().Str(), fmt.Sprintf("Drop | PID: %d (", os.Getpid()))
 		}
 		// The owner is the records' Resource, not among their own
-		// attributes.
+		// attributes; the Resource names the node too.
+		host, err := os.Hostname()
+		require.NoError(t, err)
 		for _, r := range backend.placedRecords(ours) {
 			require.Equal(t, int64(os.Getpid()), attrInt(r.resource, attrPID), "the Resource names the owner")
+			require.Equal(t, host, r.resource[attrHost])
 			require.NotContains(t, r.attrs, attrPID)
 			require.Equal(t, ownerProcess, r.attrs[attrOwner])
 		}

@@ -39,8 +39,10 @@ const (
 	logAttributeCount = 17
 )
 
-// Resource attribute keys: who owns the socket (see resource.go).
+// Resource attribute keys: who owns the socket, and the node (see
+// resource.go).
 const (
+	attrHost       = "host.name"
 	attrPID        = "process.pid"
 	attrExecutable = "process.executable.name"
 	attrCgroup     = "process.linux.cgroup"
@@ -75,8 +77,8 @@ type logConverter struct {
 // maxCached bounds the address cache against churn.
 const maxCached = 4096
 
-func newLogConverter(version string, cfg metadata.ResourceAttributesConfig) *logConverter {
-	return &logConverter{version: version, res: resources{cfg}, addrs: map[netip.Addr]string{}, groups: map[resourceKey]plog.LogRecordSlice{}}
+func newLogConverter(version string, res resources) *logConverter {
+	return &logConverter{version: version, res: res, addrs: map[netip.Addr]string{}, groups: map[resourceKey]plog.LogRecordSlice{}}
 }
 
 // begin starts a new plog.Logs.

@@ -49,7 +49,8 @@ type lastPoint struct {
 	value uint64
 }
 
-func newMetricsConverter(cfg metadata.MetricsBuilderConfig, set receiver.Settings, start time.Time) *metricsConverter {
+// host is the host.name of every Resource ("": none).
+func newMetricsConverter(cfg metadata.MetricsBuilderConfig, set receiver.Settings, host string, start time.Time) *metricsConverter {
 	keep := map[metadata.TCPDropPacketsMetricAttributeKey]bool{}
 	for _, k := range cfg.Metrics.TCPDropPackets.EnabledAttributes {
 		keep[k] = true
@@ -60,7 +61,7 @@ func newMetricsConverter(cfg metadata.MetricsBuilderConfig, set receiver.Setting
 		packets: cfg.Metrics.TCPDropPackets,
 		keep:    keep,
 		queues:  newQueueGauges(cfg),
-		res:     resources{cfg.ResourceAttributes},
+		res:     newResources(cfg.ResourceAttributes, host),
 		version: set.BuildInfo.Version,
 		start:   ts,
 	}
@@ -185,7 +186,9 @@ type metricsByResource struct {
 func newMetricsByResource(md pmetric.Metrics, res resources, version string) *metricsByResource {
 	b := &metricsByResource{md: md, res: res, version: version, byKey: map[resourceKey]pmetric.MetricSlice{}}
 	if md.ResourceMetrics().Len() > 0 {
-		b.byKey[resourceKey{}] = md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+		rm := md.ResourceMetrics().At(0)
+		res.fill(resourceKey{}, rm.Resource())
+		b.byKey[resourceKey{}] = rm.ScopeMetrics().At(0).Metrics()
 	}
 	return b
 }

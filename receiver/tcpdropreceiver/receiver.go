@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tcpdrop/tcpdrop/internal/drops"
+	"github.com/tcpdrop/tcpdrop/internal/hostname"
 )
 
 // transport names the receiver's source and data format in the
@@ -77,20 +78,34 @@ func (r *dropReceiver) start() error {
 	r.engine = engine
 	// Background work must outlive Start's context.
 	r.pushCtx, r.cancelPush = context.WithCancel(context.Background())
+	host := r.hostName()
 	var out drops.Outputs
 	if r.logs != nil {
-		version, resources := r.set.BuildInfo.Version, r.cfg.ResourceAttributes
+		version, resources := r.set.BuildInfo.Version, newResources(r.cfg.ResourceAttributes, host)
 		out.Drops = r.pushDrops(newLogConverter(version, resources))
 		out.Overflows = r.pushOverflows(overflowConverter{logs: newLogConverter(version, resources)})
 	}
 	if r.metrics != nil {
-		out.Counts = r.pushCounts(newMetricsConverter(r.cfg.MetricsBuilderConfig, r.set, time.Now()))
+		out.Counts = r.pushCounts(newMetricsConverter(r.cfg.MetricsBuilderConfig, r.set, host, time.Now()))
 	}
 	engine.Start(out)
 	r.set.Logger.Info("tcp_drop: attached to the kfree_skb tracepoint",
 		zap.Bool("logs", r.logs != nil), zap.Bool("metrics", r.metrics != nil),
 		zap.Bool("owners", engine.ResolvesOwners()), zap.Bool("listen_queues", engine.WatchesListenQueues()))
 	return nil
+}
+
+// hostName is host.name for every Resource: the node's hostname, also
+// from a container that sees the host's processes (internal/hostname).
+func (r *dropReceiver) hostName() string {
+	if !r.cfg.ResourceAttributes.HostName.Enabled {
+		return ""
+	}
+	host, err := hostname.Node()
+	if err != nil {
+		r.set.Logger.Warn("tcp_drop: host.name may not be the node's", zap.Error(err))
+	}
+	return host
 }
 
 // pushDrops pushes every batch of drops as one plog.Logs. A slow consumer

@@ -15,7 +15,9 @@ import (
 // owns its socket (process.pid, process.executable.name,
 // process.linux.cgroup, container.id, k8s.pod.uid), so that processors
 // that read Resource attributes (k8s_attributes) can add the pod's name;
-// drops without a known owner sit under a Resource without them.
+// drops without a known owner sit under a Resource without them. Every
+// Resource names the node (host.name), so that a backend that receives
+// many nodes' drops keeps them apart.
 
 // resourceKey is who a Resource stands for, with only the attributes the
 // configuration keeps: owners that differ only in switched-off attributes
@@ -28,7 +30,12 @@ type resourceKey struct {
 
 // resources makes resource keys and Resources by the configuration.
 type resources struct {
-	cfg metadata.ResourceAttributesConfig
+	cfg  metadata.ResourceAttributesConfig
+	host string // host.name; "" leaves it out
+}
+
+func newResources(cfg metadata.ResourceAttributesConfig, host string) resources {
+	return resources{cfg: cfg, host: host}
 }
 
 // ofOwner is the key of an owner's Resource.
@@ -68,12 +75,13 @@ func (r resources) kept(k resourceKey) resourceKey {
 	return k
 }
 
-// fill sets k's attributes on res; values not known are left out.
+// fill sets k's attributes, and host.name, on res; values not known are
+// left out.
 func (r resources) fill(k resourceKey, res pcommon.Resource) {
-	if k == (resourceKey{}) {
-		return
-	}
 	rb := metadata.NewResourceBuilder(r.cfg)
+	if r.host != "" {
+		rb.SetHostName(r.host)
+	}
 	if k.pid != 0 {
 		rb.SetProcessPid(int64(k.pid))
 	}

@@ -40,8 +40,15 @@ func groupingEvents() ([]probe.Event, map[uint64]int) {
 	return events, want
 }
 
-// resourceOf is a Resource's attributes, for comparing.
-func resourceOf(res pcommon.Resource) map[string]any { return res.Attributes().AsRaw() }
+// resourceOf is a Resource's attributes but host.name, which every
+// Resource has, for comparing.
+func resourceOf(t *testing.T, res pcommon.Resource) map[string]any {
+	t.Helper()
+	m := res.Attributes().AsRaw()
+	require.Equal(t, testHost, m[attrHost], "every Resource names the node")
+	delete(m, attrHost)
+	return m
+}
 
 func ownerResource(o owners.Owner) map[string]any {
 	m := map[string]any{attrPID: int64(o.PID), attrExecutable: o.Comm, attrCgroup: o.CgroupPath}
@@ -64,13 +71,13 @@ func TestLogsOneResourcePerOwner(t *testing.T) {
 	for i := range events {
 		batch[i] = namer.Drop(&events[i], drops.Attribute(groupingOwners, events[i].SocketInode))
 	}
-	logs := newLogConverter("1.2.3", metadata.DefaultResourceAttributesConfig()).convert(batch, dropTime)
+	logs := newLogConverter("1.2.3", newResources(metadata.DefaultResourceAttributesConfig(), testHost)).convert(batch, dropTime)
 
 	require.Equal(t, 4, logs.ResourceLogs().Len(), "three owners and the Resource without one")
 	seen := map[uint64]bool{} // owners' inodes, 0 for no owner
 	for i := 0; i < logs.ResourceLogs().Len(); i++ {
 		rl := logs.ResourceLogs().At(i)
-		res := resourceOf(rl.Resource())
+		res := resourceOf(t, rl.Resource())
 		records := rl.ScopeLogs().At(0).LogRecords()
 		require.Equal(t, 1, rl.ScopeLogs().Len())
 		require.Equal(t, metadata.ScopeName, rl.ScopeLogs().At(0).Scope().Name())
@@ -120,7 +127,7 @@ func TestMetricsOneResourcePerOwner(t *testing.T) {
 	got := map[int64]int64{} // packets by the Resource's pid (0: none)
 	for i := 0; i < md.ResourceMetrics().Len(); i++ {
 		rm := md.ResourceMetrics().At(i)
-		res := resourceOf(rm.Resource())
+		res := resourceOf(t, rm.Resource())
 		pid := attrInt(res, attrPID)
 		metrics := rm.ScopeMetrics().At(0).Metrics()
 		for j := 0; j < metrics.Len(); j++ {
@@ -159,7 +166,7 @@ func TestSwitchedOffResourceAttributesMerge(t *testing.T) {
 	var resources []map[string]any
 	for i := 0; i < md.ResourceMetrics().Len(); i++ {
 		rm := md.ResourceMetrics().At(i)
-		res := resourceOf(rm.Resource())
+		res := resourceOf(t, rm.Resource())
 		require.NotContains(t, res, attrPID)
 		if res[attrExecutable] == "web" {
 			total, _ := sumPoints(pmetricOf(rm), packetsName, anyPoint)
@@ -186,7 +193,7 @@ func TestSwitchedOffResourceAttributesMerge(t *testing.T) {
 	for i := range events {
 		batch[i] = namer.Drop(&events[i], drops.Attribute(groupingOwners, events[i].SocketInode))
 	}
-	logs := newLogConverter("1.2.3", cfg.ResourceAttributes).convert(batch, dropTime)
+	logs := newLogConverter("1.2.3", newResources(cfg.ResourceAttributes, testHost)).convert(batch, dropTime)
 	require.Equal(t, 1, logs.ResourceLogs().Len())
 	require.Equal(t, len(events), logs.LogRecordCount())
 }

@@ -21,6 +21,7 @@ func TestLogsBuilderAppendLogRecord(t *testing.T) {
 
 	rb := lb.NewResourceBuilder()
 	rb.SetContainerID("container.id-val")
+	rb.SetHostName("host.name-val")
 	rb.SetK8sPodUID("k8s.pod.uid-val")
 	rb.SetProcessExecutableName("process.executable.name-val")
 	rb.SetProcessLinuxCgroup("process.linux.cgroup-val")

@@ -111,6 +111,7 @@ func TestMetricsBuilder(t *testing.T) {
 
 			rb := mb.NewResourceBuilder()
 			rb.SetContainerID("container.id-val")
+			rb.SetHostName("host.name-val")
 			rb.SetK8sPodUID("k8s.pod.uid-val")
 			rb.SetProcessExecutableName("process.executable.name-val")
 			rb.SetProcessLinuxCgroup("process.linux.cgroup-val")

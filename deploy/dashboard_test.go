@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -24,6 +23,7 @@ import (
 	"github.com/tcpdrop/tcpdrop/harness/grafana"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
+	"github.com/tcpdrop/tcpdrop/internal/hostname"
 )
 
 // The panels whose numbers the test knows exactly (by title in
@@ -56,7 +56,7 @@ func TestBackendsDashboard(t *testing.T) {
 
 	prom := backends.PrometheusForTest(t, bins.Prometheus, filepath.Join(root, "deploy", "prometheus", "prometheus.yml"))
 	start := time.Now()
-	startDashboardCollector(t, filepath.Join(root, "_build", "otelcol-tcpdrop"), prom.OTLPMetricsURL())
+	collector := startCollector(t, filepath.Join(root, "_build", "otelcol-tcpdrop"), []byte(fmt.Sprintf(dashboardCollectorConfig, prom.OTLPMetricsURL())))
 	waitFor(t, 60*time.Second, func() (bool, string) {
 		s, err := prom.Query("tcp_drop_events_lost_total")
 		return err == nil && len(s) > 0, fmt.Sprintf("no tcp_drop_events_lost_total in Prometheus yet (%v)", err)
@@ -75,7 +75,7 @@ func TestBackendsDashboard(t *testing.T) {
 	require.Positive(t, overflows, "the listener overflowed")
 	t.Logf("nft rule: %d SYNs dropped; listener %v: %d overflows (TcpExtListenOverflows)", rule.packets(t), overflowing, overflows)
 
-	host, err := os.Hostname()
+	host, err := hostname.Node() // the collector's host.name
 	require.NoError(t, err)
 	hosts := variableValues(t, prom, dash.Variable("host"))
 	require.Contains(t, hosts, host, "the node variable's query offers this node")
@@ -142,12 +142,11 @@ func TestBackendsDashboard(t *testing.T) {
 			t.Logf("panel %q, query %s: %d series", p.Title, tg.RefID, n)
 		}
 	}
+	collector.stop(t)
 }
 
-// startDashboardCollector runs the collector with its metrics exported to
-// otlpURL every second, until the test ends.
-func startDashboardCollector(t *testing.T, collector, otlpURL string) {
-	cfg := fmt.Sprintf(`receivers:
+// dashboardCollectorConfig exports the metrics to Prometheus every second.
+const dashboardCollectorConfig = `receivers:
   tcp_drop:
     collection_interval: 1s
 exporters:
@@ -161,33 +160,7 @@ service:
     metrics:
       receivers: [tcp_drop]
       exporters: [otlp_http]
-`, otlpURL)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
-	out, err := os.Create(filepath.Join(dir, "collector.log"))
-	require.NoError(t, err)
-	cmd := exec.Command(collector, "--config", path)
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-			t.Error("the collector did not exit within 30s of SIGTERM")
-		}
-		if t.Failed() {
-			log, _ := os.ReadFile(out.Name())
-			t.Logf("collector output:\n%s", log)
-		}
-	})
-}
+`
 
 // overflowingListener listens in ns, as this process, with a backlog of 1
 // and accepts nothing; connects fill its queue and overflow it, and their

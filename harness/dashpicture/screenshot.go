@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"os"
 	"os/exec"
@@ -15,8 +16,8 @@ import (
 	"time"
 )
 
-// pageHeight is the browser window's height: taller than the dashboard,
-// whose empty end is cut off (crop).
+// pageHeight is the browser window's height: taller than the dashboard;
+// the blank between it and vmui's footer is cut out (crop).
 const pageHeight = 6000
 
 // screenshot loads url in headless Chromium, width CSS pixels wide, lets
@@ -45,9 +46,10 @@ func screenshot(ctx context.Context, chromium, url string, width int, out string
 	return crop(shot, out)
 }
 
-// crop writes the picture in to out, quantized, without the rows at its bottom that
-// are all the colour of its bottom-left pixel (the page's background),
-// but for a margin.
+// crop writes the picture in to out, quantized, with its longest band of
+// blank rows (each of one colour, the same: the page's background between
+// the dashboard and vmui's footer, at the bottom of the window) cut down to
+// a margin.
 func crop(in, out string) error {
 	f, err := os.Open(in)
 	if err != nil {
@@ -59,34 +61,58 @@ func crop(in, out string) error {
 		return fmt.Errorf("%s: %w", in, err)
 	}
 	b := img.Bounds()
-	bg := img.At(b.Min.X, b.Max.Y-1)
-	last := b.Min.Y
-	for y := b.Max.Y - 1; y >= b.Min.Y && last == b.Min.Y; y-- {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			if img.At(x, y) != bg {
-				last = y
-				break
+	blank := func(y int) (color.Color, bool) {
+		c := img.At(b.Min.X, y)
+		for x := b.Min.X + 1; x < b.Max.X; x++ {
+			if img.At(x, y) != c {
+				return nil, false
 			}
 		}
+		return c, true
+	}
+	start, length := 0, 0 // the longest band
+	for y := b.Min.Y; y < b.Max.Y; {
+		c, ok := blank(y)
+		if !ok {
+			y++
+			continue
+		}
+		end := y + 1
+		for end < b.Max.Y {
+			if c2, ok := blank(end); !ok || c2 != c {
+				break
+			}
+			end++
+		}
+		if end-y > length {
+			start, length = y, end-y
+		}
+		y = end
 	}
 	const margin = 16
-	cut := image.Rect(b.Min.X, b.Min.Y, b.Max.X, min(b.Max.Y, last+1+margin))
-	sub, ok := img.(interface {
-		SubImage(image.Rectangle) image.Image
-	})
-	if !ok {
-		return fmt.Errorf("%s: a %T cannot be cropped", in, img)
+	cut := image.Image(img)
+	if length > 2*margin {
+		cut = without(img, start+margin, start+length-margin)
 	}
 	w, err := os.Create(out)
 	if err != nil {
 		return err
 	}
 	enc := png.Encoder{CompressionLevel: png.BestCompression}
-	if err := enc.Encode(w, quantize(sub.SubImage(cut))); err != nil {
+	if err := enc.Encode(w, quantize(cut)); err != nil {
 		w.Close()
 		return err
 	}
 	return w.Close()
+}
+
+// without is img without its rows from y0 up to y1.
+func without(img image.Image, y0, y1 int) image.Image {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(b.Min.X, b.Min.Y, b.Max.X, b.Max.Y-(y1-y0)))
+	draw.Draw(out, image.Rect(b.Min.X, b.Min.Y, b.Max.X, y0), img, b.Min, draw.Src)
+	draw.Draw(out, image.Rect(b.Min.X, y0, b.Max.X, out.Bounds().Max.Y), img, image.Pt(b.Min.X, y1), draw.Src)
+	return out
 }
 
 // quantize maps img to a palette of its 256 most frequent colours, each

@@ -24,7 +24,7 @@ const (
 	roleIdle = "idle" // never accepts (its SYNs are firewalled anyway)
 )
 
-const acceptEvery = 300 * time.Millisecond
+const acceptEvery = 1500 * time.Millisecond
 
 // owner is a child process that owns one listening socket: the process
 // the collector names for the drops of its port.

@@ -32,7 +32,7 @@ const (
 //     many during an "incident" in the middle (the rule's reason, in
 //     nft_do_chain, owned by api-gateway);
 //   - every 40s a burst of 12 to 32 connects to web-frontend, which has a
-//     backlog of 4 and accepts one every 300ms: listen overflows, a full
+//     backlog of 4 and accepts one every 1.5s: listen overflows, a full
 //     queue.
 func scenario(ctx context.Context, dir string, d time.Duration) (err error) {
 	ns, err := sandbox.New()

@@ -165,3 +165,29 @@ BACKEND_TESTS ?= ^TestBackends
 test-backends: backends
 	$(BACKEND_ENV) go test -count=1 ./harness/backends
 	$(BACKEND_ENV) go test -p 1 -count=1 -run '$(BACKEND_TESTS)' ./deploy/...
+
+# README's picture of the dashboard on real data (as root: it makes
+# drops): the collector exports to the pinned VictoriaMetrics (installed
+# like `make backends`, cached in the same place), whose vmui draws the
+# dashboard harness/grafana makes from deploy/grafana/tcp_drop.json; drops
+# of a few kinds for DASHBOARD_ARGS' -duration (default 4m); headless
+# Chromium (apt-get install chromium) takes docs/img/dashboard.png.
+VICTORIAMETRICS_VERSION := v1.151.0
+VICTORIAMETRICS         := $(BACKEND_CACHE)/victoriametrics-$(VICTORIAMETRICS_VERSION)/victoria-metrics
+DASHBOARD_ARGS          ?=
+.PHONY: victoriametrics dashboard-picture
+
+victoriametrics: $(VICTORIAMETRICS)
+
+$(VICTORIAMETRICS):
+	GOBIN=$(dir $@) go install github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@$(VICTORIAMETRICS_VERSION)
+
+dashboard-picture:
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "make dashboard-picture: the collector loads eBPF programs and the drops need network namespaces: run 'sudo make dashboard-picture'"; \
+		exit 1; \
+	fi
+	@command -v chromium >/dev/null || { echo "make dashboard-picture: needs chromium (apt-get install chromium)"; exit 1; }
+	@$(MAKE) --no-print-directory build victoriametrics
+	mkdir -p docs/img
+	TCPDROP_VICTORIAMETRICS=$(VICTORIAMETRICS) go run ./harness/dashpicture -collector $(COLLECTOR) -out docs/img/dashboard.png $(DASHBOARD_ARGS)

@@ -9,6 +9,8 @@
 //	harness/kernels   make test-kernels: every package's tests on other kernels, in qemu
 //	harness/btftest   kernel BTF made of given types, for unit tests of BTF readers
 //	harness/backends  real Prometheus and VictoriaLogs servers: start, query, stop
+//	harness/grafana   the Grafana dashboard's panels and queries, and its vmui rendering
+//	harness/dashpicture  make dashboard-picture: README's picture of the dashboard on real data
 //
 // The product (receiver/..., internal/...) never imports harness/ outside
 // its _test.go files, and no command imports the testing package:

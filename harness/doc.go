@@ -9,6 +9,7 @@
 //	harness/kernels   make test-kernels: every package's tests on other kernels, in qemu
 //	harness/btftest   kernel BTF made of given types, for unit tests of BTF readers
 //	harness/backends  real Prometheus and VictoriaLogs servers: start, query, stop
+//	harness/collector a built collector run for a test: config, output, SIGTERM
 //
 // The product (receiver/..., internal/...) never imports harness/ outside
 // its _test.go files, and no command imports the testing package:

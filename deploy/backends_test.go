@@ -4,11 +4,13 @@ package deploy
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tcpdrop/tcpdrop/harness/backends"
+	"github.com/tcpdrop/tcpdrop/harness/collector"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 	"github.com/tcpdrop/tcpdrop/internal/dropreason"
@@ -30,9 +33,10 @@ const settleTime = 3 * time.Second
 
 // backendsConfig is the example configuration with its Prometheus and
 // VictoriaLogs exporters switched on, as README says, pointed at this
-// test's servers; the counts are collected every second instead of 10s
-// and the listen queues polled every 200ms, so that the test waits less.
-func backendsConfig(t *testing.T, metricsURL, logsURL string) []byte {
+// test's servers, and its prometheus exporter serving scrapes on
+// scrapePort; the counts are collected every second instead of 10s and the
+// listen queues polled every 200ms, so that the test waits less.
+func backendsConfig(t *testing.T, metricsURL, logsURL string, scrapePort int) []byte {
 	var cfg map[string]any
 	b, err := os.ReadFile(filepath.Join(repoRoot(t), "otelcol-config.example.yaml"))
 	require.NoError(t, err)
@@ -43,7 +47,8 @@ func backendsConfig(t *testing.T, metricsURL, logsURL string) []byte {
 	dig(cfg, "exporters", "otlp_http/prometheus").(map[string]any)["metrics_endpoint"] = metricsURL
 	dig(cfg, "exporters", "otlp_http/victorialogs").(map[string]any)["logs_endpoint"] = logsURL
 	dig(cfg, "service", "pipelines", "logs").(map[string]any)["exporters"] = []any{"otlp_http/victorialogs"}
-	dig(cfg, "service", "pipelines", "metrics").(map[string]any)["exporters"] = []any{"otlp_http/prometheus"}
+	dig(cfg, "exporters", "prometheus").(map[string]any)["endpoint"] = fmt.Sprintf("127.0.0.1:%d", scrapePort)
+	dig(cfg, "service", "pipelines", "metrics").(map[string]any)["exporters"] = []any{"otlp_http/prometheus", "prometheus"}
 	// No port of its own for the collector's telemetry (8888 may be taken).
 	dig(cfg, "service", "telemetry").(map[string]any)["metrics"] = map[string]any{"level": "none"}
 	out, err := yaml.Marshal(cfg)
@@ -84,9 +89,10 @@ func TestBackends(t *testing.T) {
 	logs := backends.VictoriaLogsForTest(t, bins.VictoriaLogs)
 	host, err := hostname.Node()
 	require.NoError(t, err)
-	b := &backendsUnderTest{t: t, prom: prom, logs: logs, node: fmt.Sprintf("host_name=%q", host)}
+	b := &backendsUnderTest{t: t, prom: prom, logs: logs, host: host, node: fmt.Sprintf("host_name=%q", host), scrapePort: freePort(t)}
 
-	collector := startCollector(t, filepath.Join(root, "_build", "otelcol-tcpdrop"), backendsConfig(t, prom.OTLPMetricsURL(), logs.OTLPLogsURL()))
+	config := backendsConfig(t, prom.OTLPMetricsURL(), logs.OTLPLogsURL(), b.scrapePort)
+	otelcol := collector.ForTest(t, filepath.Join(root, "_build", "otelcol-tcpdrop"), config)
 	waitFor(t, 60*time.Second, func() (bool, string) {
 		_, ok := b.promValue(`tcp_drop_events_lost_total{` + b.node + `}`)
 		return ok, "no tcp_drop_events_lost_total for host.name " + host + " in Prometheus"
@@ -101,7 +107,9 @@ func TestBackends(t *testing.T) {
 		require.True(t, ok, name)
 		require.Zero(t, v, "%s: every drop has its record", name)
 	}
-	collector.stop(t)
+	took, err := otelcol.Stop(maxExitTime)
+	require.NoError(t, err, "the collector exits cleanly on SIGTERM")
+	t.Logf("the collector exited %v after SIGTERM", took.Round(time.Millisecond))
 }
 
 // backendsUnderTest holds what TestBackends' steps query.
@@ -109,7 +117,10 @@ type backendsUnderTest struct {
 	t    *testing.T
 	prom *backends.Prometheus
 	logs *backends.VictoriaLogs
+	host string // host.name
 	node string // the PromQL matcher of this node's series
+
+	scrapePort int // the collector's prometheus exporter
 }
 
 // promValue is the value of a PromQL expression that gives at most one
@@ -238,6 +249,49 @@ func (b *backendsUnderTest) firewalled(t *testing.T) {
 			t.Logf("%v: nft counter %d (%d in all); tcp_drop_packets_total{%s} %d; records %d", addr, n, dropped, cause, got.packets, got.ours)
 		})
 	}
+
+	// Scraped instead (the prometheus exporter): the same name, labels
+	// and count.
+	scraped := scrapedSum(t, b.scrapePort, "tcp_drop_packets_total", map[string]string{"host_name": b.host,
+		"process_pid": strconv.Itoa(pid), "tcp_drop_owner": "process", "tcp_drop_reason": "NETFILTER_DROP", "tcp_drop_kernel_function": "nft_do_chain"})
+	require.Equal(t, float64(dropped), scraped, "tcp_drop_packets_total{%s} as the prometheus exporter serves it", cause)
+
+	// The records' log stream is the node (and container, which this
+	// process has none of), as the example's VL-Stream-Fields header says;
+	// the owner is a field.
+	rows, err := b.logs.Query(records + " | limit 1")
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	require.Equal(t, fmt.Sprintf("{host.name=%q}", b.host), rows[0]["_stream"])
+	require.Equal(t, strconv.Itoa(pid), rows[0]["process.pid"])
+}
+
+// scrapedSum is the sum of the samples of metric name a Prometheus text
+// exposition on port serves that have (at least) the given labels.
+func scrapedSum(t *testing.T, port int, name string, labels map[string]string) float64 {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var sum float64
+	for _, line := range strings.Split(string(body), "\n") {
+		series, value, ok := strings.Cut(line, "} ")
+		if !ok || !strings.HasPrefix(series, name+"{") {
+			continue
+		}
+		matches := true
+		for k, v := range labels {
+			matches = matches && strings.Contains(series+",", fmt.Sprintf("%s=%q,", k, v))
+		}
+		if matches {
+			f, err := strconv.ParseFloat(strings.Fields(value)[0], 64)
+			require.NoError(t, err, line)
+			sum += f
+		}
+	}
+	return sum
 }
 
 // waitForListener waits until Prometheus has the listener's queue limit
@@ -333,56 +387,4 @@ func netstat(t *testing.T, ns *sandbox.Netns, key string) uint64 {
 	m, err := ns.Netstat()
 	require.NoError(t, err)
 	return m[key]
-}
-
-// runningCollector is a collector started by startCollector.
-type runningCollector struct {
-	cmd    *os.Process
-	exited chan error
-}
-
-// startCollector runs the collector with config; at the end of the test
-// it is killed if still running, and its output shown if the test failed.
-func startCollector(t *testing.T, bin string, config []byte) *runningCollector {
-	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(path, config, 0o600))
-	out, err := os.Create(filepath.Join(dir, "collector.log"))
-	require.NoError(t, err)
-	defer out.Close()
-	attr := &os.ProcAttr{Files: []*os.File{nil, out, out}}
-	p, err := os.StartProcess(bin, []string{bin, "--config", path}, attr)
-	require.NoError(t, err)
-	c := &runningCollector{cmd: p, exited: make(chan error, 1)}
-	go func() {
-		state, err := p.Wait()
-		if err == nil && !state.Success() {
-			err = fmt.Errorf("%s", state)
-		}
-		c.exited <- err
-	}()
-	t.Cleanup(func() {
-		p.Kill()
-		if t.Failed() {
-			log, _ := os.ReadFile(out.Name())
-			if len(log) > 8000 {
-				log = log[len(log)-8000:]
-			}
-			t.Logf("collector config:\n%s\ncollector output (end):\n%s", config, log)
-		}
-	})
-	return c
-}
-
-// stop sends SIGTERM and requires a clean exit within 10s.
-func (c *runningCollector) stop(t *testing.T) {
-	t.Helper()
-	require.NoError(t, c.cmd.Signal(syscall.SIGTERM))
-	select {
-	case err := <-c.exited:
-		require.NoError(t, err, "the collector exits cleanly on SIGTERM")
-	case <-time.After(maxExitTime):
-		t.Fatalf("the collector did not exit within %v of SIGTERM", maxExitTime)
-	}
 }

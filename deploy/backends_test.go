@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tcpdrop/tcpdrop/harness/backends"
+	"github.com/tcpdrop/tcpdrop/harness/collector"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 	"github.com/tcpdrop/tcpdrop/internal/dropreason"
@@ -92,7 +92,7 @@ func TestBackends(t *testing.T) {
 	b := &backendsUnderTest{t: t, prom: prom, logs: logs, host: host, node: fmt.Sprintf("host_name=%q", host), scrapePort: freePort(t)}
 
 	config := backendsConfig(t, prom.OTLPMetricsURL(), logs.OTLPLogsURL(), b.scrapePort)
-	collector := startCollector(t, filepath.Join(root, "_build", "otelcol-tcpdrop"), config)
+	otelcol := collector.ForTest(t, filepath.Join(root, "_build", "otelcol-tcpdrop"), config)
 	waitFor(t, 60*time.Second, func() (bool, string) {
 		_, ok := b.promValue(`tcp_drop_events_lost_total{` + b.node + `}`)
 		return ok, "no tcp_drop_events_lost_total for host.name " + host + " in Prometheus"
@@ -107,7 +107,9 @@ func TestBackends(t *testing.T) {
 		require.True(t, ok, name)
 		require.Zero(t, v, "%s: every drop has its record", name)
 	}
-	collector.stop(t)
+	took, err := otelcol.Stop(maxExitTime)
+	require.NoError(t, err, "the collector exits cleanly on SIGTERM")
+	t.Logf("the collector exited %v after SIGTERM", took.Round(time.Millisecond))
 }
 
 // backendsUnderTest holds what TestBackends' steps query.
@@ -385,56 +387,4 @@ func netstat(t *testing.T, ns *sandbox.Netns, key string) uint64 {
 	m, err := ns.Netstat()
 	require.NoError(t, err)
 	return m[key]
-}
-
-// runningCollector is a collector started by startCollector.
-type runningCollector struct {
-	cmd    *os.Process
-	exited chan error
-}
-
-// startCollector runs the collector with config; at the end of the test
-// it is killed if still running, and its output shown if the test failed.
-func startCollector(t *testing.T, bin string, config []byte) *runningCollector {
-	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(path, config, 0o600))
-	out, err := os.Create(filepath.Join(dir, "collector.log"))
-	require.NoError(t, err)
-	defer out.Close()
-	attr := &os.ProcAttr{Files: []*os.File{nil, out, out}}
-	p, err := os.StartProcess(bin, []string{bin, "--config", path}, attr)
-	require.NoError(t, err)
-	c := &runningCollector{cmd: p, exited: make(chan error, 1)}
-	go func() {
-		state, err := p.Wait()
-		if err == nil && !state.Success() {
-			err = fmt.Errorf("%s", state)
-		}
-		c.exited <- err
-	}()
-	t.Cleanup(func() {
-		p.Kill()
-		if t.Failed() {
-			log, _ := os.ReadFile(out.Name())
-			if len(log) > 8000 {
-				log = log[len(log)-8000:]
-			}
-			t.Logf("collector config:\n%s\ncollector output (end):\n%s", config, log)
-		}
-	})
-	return c
-}
-
-// stop sends SIGTERM and requires a clean exit within 10s.
-func (c *runningCollector) stop(t *testing.T) {
-	t.Helper()
-	require.NoError(t, c.cmd.Signal(syscall.SIGTERM))
-	select {
-	case err := <-c.exited:
-		require.NoError(t, err, "the collector exits cleanly on SIGTERM")
-	case <-time.After(maxExitTime):
-		t.Fatalf("the collector did not exit within %v of SIGTERM", maxExitTime)
-	}
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tcpdrop/tcpdrop/harness/backends"
+	"github.com/tcpdrop/tcpdrop/harness/collector"
 	"github.com/tcpdrop/tcpdrop/harness/grafana"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
@@ -56,7 +57,7 @@ func TestBackendsDashboard(t *testing.T) {
 
 	prom := backends.PrometheusForTest(t, bins.Prometheus, filepath.Join(root, "deploy", "prometheus", "prometheus.yml"))
 	start := time.Now()
-	collector := startCollector(t, filepath.Join(root, "_build", "otelcol-tcpdrop"), []byte(fmt.Sprintf(dashboardCollectorConfig, prom.OTLPMetricsURL())))
+	otelcol := collector.ForTest(t, filepath.Join(root, "_build", "otelcol-tcpdrop"), []byte(fmt.Sprintf(dashboardCollectorConfig, prom.OTLPMetricsURL())))
 	waitFor(t, 60*time.Second, func() (bool, string) {
 		s, err := prom.Query("tcp_drop_events_lost_total")
 		return err == nil && len(s) > 0, fmt.Sprintf("no tcp_drop_events_lost_total in Prometheus yet (%v)", err)
@@ -142,7 +143,8 @@ func TestBackendsDashboard(t *testing.T) {
 			t.Logf("panel %q, query %s: %d series", p.Title, tg.RefID, n)
 		}
 	}
-	collector.stop(t)
+	_, err = otelcol.Stop(maxExitTime)
+	require.NoError(t, err, "the collector exits cleanly on SIGTERM")
 }
 
 // dashboardCollectorConfig exports the metrics to Prometheus every second.

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tcpdrop/tcpdrop/harness/collector"
 	"github.com/tcpdrop/tcpdrop/harness/dropgen"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
@@ -120,13 +120,13 @@ func TestStalledBackend(t *testing.T) {
 	}
 	root := repoRoot(t)
 	run(t, root, nil, "make", "build")
-	collector := filepath.Join(root, "_build", "otelcol-tcpdrop")
+	bin := filepath.Join(root, "_build", "otelcol-tcpdrop")
 	for _, c := range stallCases(t) {
-		t.Run(c.name, func(t *testing.T) { testStalled(t, collector, c) })
+		t.Run(c.name, func(t *testing.T) { testStalled(t, bin, c) })
 	}
 }
 
-func testStalled(t *testing.T, collector string, c stallCase) {
+func testStalled(t *testing.T, bin string, c stallCase) {
 	sw := listenSwitch(t, true)
 	var b *backend
 	if c.grpc {
@@ -138,29 +138,8 @@ func testStalled(t *testing.T, collector string, c stallCase) {
 	telemetryPort := pointAt(t, c.cfg, sw.Addr().String())
 	cfg, err := yaml.Marshal(c.cfg)
 	require.NoError(t, err)
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, cfg, 0o600))
-
-	out, err := os.Create(filepath.Join(dir, "collector.log"))
-	require.NoError(t, err)
-	cmd := exec.Command(collector, "--config", cfgPath)
-	cmd.Env = append(os.Environ(), c.env...)
-	cmd.Stdout, cmd.Stderr = out, out
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	rss := watchRSS(cmd.Process.Pid)
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		if t.Failed() {
-			log, _ := os.ReadFile(out.Name())
-			if len(log) > 8000 {
-				log = log[len(log)-8000:]
-			}
-			t.Logf("collector config:\n%s\ncollector output (end):\n%s", cfg, log)
-		}
-	})
+	otelcol := collector.ForTest(t, bin, cfg, c.env...)
+	rss := watchRSS(otelcol.Pid)
 	telemetry := func() map[string]float64 { return scrape(t, telemetryPort) }
 	require.Eventually(t, func() bool { return telemetry() != nil }, 30*time.Second, 100*time.Millisecond,
 		"the collector's own metrics did not come up")
@@ -224,15 +203,8 @@ func testStalled(t *testing.T, collector string, c stallCase) {
 	sw.Stall(true)
 	flood = startFlood(t, 30*time.Second)
 	time.Sleep(8 * time.Second)
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	term := time.Now()
-	var exitErr error
-	select {
-	case exitErr = <-exited:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the collector did not exit within 30s of SIGTERM")
-	}
-	exit := time.Since(term)
+	exit, exitErr := otelcol.Stop(30 * time.Second)
+	require.NotErrorIs(t, exitErr, collector.ErrTimeout, "the collector did not exit within 30s of SIGTERM")
 	flood.stop()
 	t.Logf("exit %v after SIGTERM (%v); peak RSS %.1f MiB", exit.Round(10*time.Millisecond), exitErr, float64(rss.peak())/(1<<20))
 	require.Less(t, exit, maxExitTime, "exit after SIGTERM")

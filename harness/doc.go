@@ -9,6 +9,7 @@
 //	harness/kernels   make test-kernels: every package's tests on other kernels, in qemu
 //	harness/btftest   kernel BTF made of given types, for unit tests of BTF readers
 //	harness/backends  real Prometheus and VictoriaLogs servers: start, query, stop
+//	harness/collector a built collector run for a test: config, output, SIGTERM
 //	harness/grafana   the Grafana dashboard's panels and queries, and its vmui rendering
 //	harness/dashpicture  make dashboard-picture: README's picture of the dashboard on real data
 //

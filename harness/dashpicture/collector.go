@@ -4,11 +4,9 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 	"time"
+
+	"github.com/tcpdrop/tcpdrop/harness/collector"
 )
 
 // collectorConfig exports the metrics to VictoriaMetrics. Log records go
@@ -38,56 +36,12 @@ service:
       exporters: [nop]
 `
 
-type collector struct {
-	cmd  *exec.Cmd
-	log  string
-	done chan error
-}
-
-// startCollector runs the collector bin with collectorConfig, its output
-// in dir.
-func startCollector(bin, dir, otlpURL string) (*collector, error) {
-	cfg := filepath.Join(dir, "collector.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(collectorConfig, collectionInterval, otlpURL)), 0o600); err != nil {
-		return nil, err
+// stopCollector asks the collector to exit and waits for it (at most 30s,
+// then it is killed).
+func stopCollector(c *collector.Process) error {
+	if _, err := c.Stop(30 * time.Second); err != nil {
+		c.Kill()
+		return fmt.Errorf("collector: %w\n%s", err, c.Log(4000))
 	}
-	c := &collector{log: filepath.Join(dir, "collector.log"), done: make(chan error, 1)}
-	out, err := os.Create(c.log)
-	if err != nil {
-		return nil, err
-	}
-	defer out.Close()
-	c.cmd = exec.Command(bin, "--config", cfg)
-	c.cmd.Stdout, c.cmd.Stderr = out, out
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := c.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { c.done <- c.cmd.Wait() }()
-	return c, nil
-}
-
-// stop asks the collector to exit and waits for it (at most 30s).
-func (c *collector) stop() error {
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-c.done:
-		if err != nil {
-			return fmt.Errorf("collector: %w\n%s", err, c.logTail())
-		}
-		return nil
-	case <-time.After(30 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-		return fmt.Errorf("collector: did not exit within 30s of SIGTERM")
-	}
-}
-
-// logTail is the end of the collector's output.
-func (c *collector) logTail() string {
-	b, _ := os.ReadFile(c.log)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
+	return nil
 }

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/tcpdrop/tcpdrop/harness/backends"
+	"github.com/tcpdrop/tcpdrop/harness/collector"
 	"github.com/tcpdrop/tcpdrop/harness/grafana"
 )
 
@@ -110,16 +111,17 @@ func run(ctx context.Context, o options) (err error) {
 			err = errors.Join(err, stopErr)
 		}
 	}()
-	col, err := startCollector(o.collector, dir, vm.OTLPMetricsURL())
+	cfg := fmt.Sprintf(collectorConfig, collectionInterval, vm.OTLPMetricsURL())
+	col, err := collector.Start(o.collector, dir, []byte(cfg))
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, col.stop()) }()
+	defer func() { err = errors.Join(err, stopCollector(col)) }()
 	if err := waitFor(ctx, time.Minute, func() bool {
 		s, err := vm.Query("tcp_drop_events_lost_total")
 		return err == nil && len(s) > 0
 	}); err != nil {
-		return fmt.Errorf("no metrics from the collector in VictoriaMetrics: %w\n%s", err, col.logTail())
+		return fmt.Errorf("no metrics from the collector in VictoriaMetrics: %w\n%s", err, col.Log(4000))
 	}
 
 	log.Printf("making drops for %v", o.duration)

@@ -238,7 +238,10 @@ func TestCollectorInContainer(t *testing.T) {
 	require.NoError(t, err)
 	records := backend.records(ours)
 	require.Len(t, records, int(dropped), "one record per packet the rule dropped")
+	host, err := os.Hostname()
+	require.NoError(t, err)
 	for _, r := range records {
+		require.Equal(t, host, r.resource["host.name"], "the node's hostname, not the container's")
 		require.Equal(t, int64(serverPID), intOf(r.resource, "process.pid"), "the server's process, as the host numbers it")
 		require.Equal(t, serverID, r.resource["container.id"], "the container id docker reports")
 		require.Equal(t, "tcpdrop-listene", r.resource["process.executable.name"])

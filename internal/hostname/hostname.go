@@ -2,11 +2,13 @@
 
 // Package hostname names the node the collector runs on. In a container
 // os.Hostname is the container's (a Kubernetes pod's name); the node's is
-// that of the UTS namespace of pid 1 when the collector sees the host's
-// processes (hostPID: true, docker --pid=host), as the DaemonSet runs it.
+// that of the kernel's own UTS namespace, kthreadd's (pid 2), when the
+// collector sees the host's processes (hostPID: true, docker --pid=host),
+// as the DaemonSet runs it. internal/owners finds the host's cgroup
+// namespace the same way.
 //
-// Entering that namespace needs CAP_SYS_ADMIN, which the collector has for
-// the network namespaces.
+// Looking at pid 2's namespace needs CAP_SYS_PTRACE, entering it
+// CAP_SYS_ADMIN: the collector's container has both.
 package hostname
 
 import (
@@ -17,30 +19,28 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// initNS is the UTS namespace of pid 1 of the pid namespace /proc shows.
-const initNS = "/proc/1/ns/uts"
+// kernelNS is the UTS namespace of pid 2 of the pid namespace /proc
+// shows: the host's kthreadd, with the host's pid namespace.
+const kernelNS = "/proc/2/ns/uts"
 
-// Node returns the node's hostname: that of pid 1's UTS namespace, or
+// Node returns the node's hostname: that of pid 2's UTS namespace, or
 // this process's when it is in that namespace, or when it may not look at
-// pid 1's (no CAP_SYS_PTRACE: then it runs on the host, as a user granted
-// capabilities does). When pid 1's namespace cannot be entered, it returns
+// pid 2's (no CAP_SYS_PTRACE: then it runs on the host, as a user granted
+// capabilities does). When pid 2's namespace cannot be entered, it returns
 // this process's hostname and an error that says why it may not be the
 // node's.
-func Node() (string, error) { return node(initNS) }
-
-// node is Node with the namespace of the node given by the path that opens it.
-func node(nodeNS string) (string, error) {
+func Node() (string, error) {
 	own, err := os.Hostname()
 	if err != nil {
 		return "", err
 	}
-	same, err := sameNamespace("/proc/self/ns/uts", nodeNS)
+	same, err := sameNamespace("/proc/self/ns/uts", kernelNS)
 	if err != nil || same {
 		return own, nil
 	}
-	name, err := in(nodeNS)
+	name, err := in(kernelNS)
 	if err != nil {
-		return own, fmt.Errorf("hostname: the node's hostname (pid 1's): %w; using this container's, %q", err, own)
+		return own, fmt.Errorf("hostname: the node's hostname (pid 2's): %w; using this container's, %q", err, own)
 	}
 	return name, nil
 }

@@ -89,12 +89,12 @@ func TestBackends(t *testing.T) {
 	logs := backends.VictoriaLogsForTest(t, bins.VictoriaLogs)
 	host, err := hostname.Node()
 	require.NoError(t, err)
-	b := &backendsUnderTest{t: t, prom: prom, logs: logs, host: host, node: fmt.Sprintf("host_name=%q", host), scrapePort: freePort(t)}
+	b := &backendsUnderTest{prom: prom, logs: logs, host: host, node: fmt.Sprintf("host_name=%q", host), scrapePort: freePort(t)}
 
 	config := backendsConfig(t, prom.OTLPMetricsURL(), logs.OTLPLogsURL(), b.scrapePort)
 	otelcol := collector.ForTest(t, filepath.Join(root, "_build", "otelcol-tcpdrop"), config)
 	waitFor(t, 60*time.Second, func() (bool, string) {
-		_, ok := b.promValue(`tcp_drop_events_lost_total{` + b.node + `}`)
+		_, ok := b.promValue(t, `tcp_drop_events_lost_total{`+b.node+`}`)
 		return ok, "no tcp_drop_events_lost_total for host.name " + host + " in Prometheus"
 	})
 
@@ -103,7 +103,7 @@ func TestBackends(t *testing.T) {
 	t.Run("listen overflow", b.overflows)
 
 	for _, name := range []string{"tcp_drop_events_lost_total", "tcp_drop_events_shed_total"} {
-		v, ok := b.promValue(name + `{` + b.node + `}`)
+		v, ok := b.promValue(t, name+`{`+b.node+`}`)
 		require.True(t, ok, name)
 		require.Zero(t, v, "%s: every drop has its record", name)
 	}
@@ -114,7 +114,6 @@ func TestBackends(t *testing.T) {
 
 // backendsUnderTest holds what TestBackends' steps query.
 type backendsUnderTest struct {
-	t    *testing.T
 	prom *backends.Prometheus
 	logs *backends.VictoriaLogs
 	host string // host.name
@@ -125,10 +124,10 @@ type backendsUnderTest struct {
 
 // promValue is the value of a PromQL expression that gives at most one
 // sample; false when it gives none.
-func (b *backendsUnderTest) promValue(expr string) (float64, bool) {
+func (b *backendsUnderTest) promValue(t *testing.T, expr string) (float64, bool) {
 	samples, err := b.prom.Query(expr)
-	require.NoError(b.t, err)
-	require.LessOrEqual(b.t, len(samples), 1, "%s: %v", expr, samples)
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(samples), 1, "%s: %v", expr, samples)
 	if len(samples) == 0 {
 		return 0, false
 	}
@@ -137,14 +136,14 @@ func (b *backendsUnderTest) promValue(expr string) (float64, bool) {
 
 // packets is tcp_drop_packets_total summed over the series matchers
 // select on this node (0 when there are none).
-func (b *backendsUnderTest) packets(matchers string) int64 {
-	v, _ := b.promValue(`sum(tcp_drop_packets_total{` + b.node + `,` + matchers + `})`)
+func (b *backendsUnderTest) packets(t *testing.T, matchers string) int64 {
+	v, _ := b.promValue(t, `sum(tcp_drop_packets_total{`+b.node+`,`+matchers+`})`)
 	return int64(v)
 }
 
-func (b *backendsUnderTest) count(filter string) int64 {
+func (b *backendsUnderTest) count(t *testing.T, filter string) int64 {
 	n, err := b.logs.Count(filter)
-	require.NoError(b.t, err)
+	require.NoError(t, err)
 	return int64(n)
 }
 
@@ -191,7 +190,7 @@ func (b *backendsUnderTest) closedPorts(t *testing.T) {
 			elsewhere := fmt.Sprintf(`%s -tcp_drop.netns.inode:=%d`, records, ns.Inode())
 			type reading struct{ packets, ours, elsewhere int64 }
 			read := func() reading {
-				return reading{b.packets(cause), b.count(ours), b.count(elsewhere)}
+				return reading{b.packets(t, cause), b.count(t, ours), b.count(t, elsewhere)}
 			}
 			before := settled(t, time.Minute, read, func(reading) bool { return true })
 			rsts := netstat(t, ns, "Tcp:OutRsts")
@@ -241,7 +240,7 @@ func (b *backendsUnderTest) firewalled(t *testing.T) {
 			ours := fmt.Sprintf(`tcp_drop.netns.inode:=%d destination.port:=%d`, ns.Inode(), addr.Port())
 			type reading struct{ packets, ours, searched int64 }
 			got := settled(t, time.Minute, func() reading {
-				return reading{b.packets(cause), b.count(ours), b.count(records)}
+				return reading{b.packets(t, cause), b.count(t, ours), b.count(t, records)}
 			}, func(r reading) bool { return r.packets >= int64(dropped) && r.ours >= int64(n) })
 			require.Equal(t, int64(dropped), got.packets, "tcp_drop_packets_total{%s} = the nft rules' counters", cause)
 			require.Equal(t, int64(n), got.ours, "one record per packet the rule dropped, in VictoriaLogs")
@@ -301,7 +300,7 @@ func (b *backendsUnderTest) waitForListener(t *testing.T, ns *sandbox.Netns, add
 	expr := fmt.Sprintf(`tcp_drop_listen_queue_limit{%s,process_pid="%d",network_local_port="%d",tcp_drop_netns_inode="%d"}`,
 		b.node, pid, addr.Port(), ns.Inode())
 	waitFor(t, 30*time.Second, func() (bool, string) {
-		_, ok := b.promValue(expr)
+		_, ok := b.promValue(t, expr)
 		return ok, "not in Prometheus: " + expr
 	})
 }
@@ -338,7 +337,7 @@ func (b *backendsUnderTest) overflows(t *testing.T) {
 			})
 			type reading struct{ kernel, packets, records int64 }
 			got := settled(t, time.Minute, func() reading {
-				return reading{int64(netstat(t, ns, "TcpExt:ListenOverflows")), b.packets(cause), b.sum(records, "tcp_drop.listen.overflows")}
+				return reading{int64(netstat(t, ns, "TcpExt:ListenOverflows")), b.packets(t, cause), b.sum(t, records, "tcp_drop.listen.overflows")}
 			}, func(r reading) bool { return r.kernel > 0 && r.packets >= r.kernel && r.records >= r.kernel })
 			require.Equal(t, got.kernel, got.packets, "tcp_drop_packets_total{%s} = the namespace's TcpExtListenOverflows", cause)
 			require.Equal(t, got.kernel, got.records, "the overflow records' tcp_drop.listen.overflows add up to TcpExtListenOverflows")
@@ -348,7 +347,7 @@ func (b *backendsUnderTest) overflows(t *testing.T) {
 
 	// The rules' overflow alert fires for this process on this node, with
 	// the count.
-	overflows := b.packets(cause)
+	overflows := b.packets(t, cause)
 	var firing backends.Alert
 	waitFor(t, 2*time.Minute, func() (bool, string) {
 		alerts, err := b.prom.Alerts()
@@ -370,15 +369,15 @@ func (b *backendsUnderTest) overflows(t *testing.T) {
 }
 
 // sum is the sum of a numeric field over the records filter matches.
-func (b *backendsUnderTest) sum(filter, field string) int64 {
+func (b *backendsUnderTest) sum(t *testing.T, filter, field string) int64 {
 	rows, err := b.logs.Query(filter + " | stats sum(" + field + ") as n")
-	require.NoError(b.t, err)
-	require.Len(b.t, rows, 1)
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
 	if rows[0]["n"] == "NaN" {
 		return 0
 	}
 	n, err := strconv.ParseFloat(rows[0]["n"], 64)
-	require.NoError(b.t, err, "%v", rows)
+	require.NoError(t, err, "%v", rows)
 	return int64(n)
 }
 

@@ -6,6 +6,7 @@ package drops
 
 import (
 	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,9 +136,18 @@ func (e *Engine) Stop() error {
 				e.collect(time.Now())
 			}
 		}
-		e.stopErr = errors.Join(err, e.src.Kernel.Close())
+		e.stopErr = errors.Join(err, e.src.Kernel.Close(), closeOwners(e.src.Owners))
 	})
 	return e.stopErr
+}
+
+// closeOwners releases what the owner resolver holds (owners.Resolver: the
+// kernel's iterator), once nothing looks owners up any more.
+func closeOwners(o Owners) error {
+	if c, ok := o.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // collectCounts hands out the counts every collection interval.

@@ -54,6 +54,7 @@ func (e *Engine) watchListenQueues() {
 // up here, off the ring's path.
 func (e *Engine) pollListenQueues() {
 	overflows, err := e.src.Listeners.Poll()
+	polled := time.Now() // every listener of the poll existed then
 	if err != nil {
 		// Namespaces that could not be read; the same error every second
 		// is logged once.
@@ -65,7 +66,7 @@ func (e *Engine) pollListenQueues() {
 	ls := e.src.Listeners.Listeners()
 	watched := make([]Listener, len(ls))
 	for i, l := range ls {
-		watched[i] = Listener{Listener: l, Owner: Attribute(e.src.Owners, l.Inode)}
+		watched[i] = Listener{Listener: l, Owner: Attribute(e.src.Owners, l.Inode, polled)}
 	}
 	e.watched.Store(&watched)
 	if err := e.src.Kernel.SetListeners(listenerTable(ls)); err != nil {
@@ -77,7 +78,7 @@ func (e *Engine) pollListenQueues() {
 		if o.Overflows == 0 {
 			continue
 		}
-		ov := Overflow{Overflow: o, Owner: Attribute(e.src.Owners, o.Inode)}
+		ov := Overflow{Overflow: o, Owner: Attribute(e.src.Owners, o.Inode, polled)}
 		found = append(found, ov)
 		e.tally.AddOverflows(ov.Owner, o.Overflows)
 	}

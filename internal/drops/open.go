@@ -59,6 +59,9 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 			logger.Warn("tcp_drop: cgroup paths are reported as this container's cgroup namespace writes them (relative to it), not as the host names them: "+
 				"run with the host's pid namespace and CAP_SYS_ADMIN", zap.Error(err))
 		}
+		if err := r.UseKernel(); err != nil {
+			logger.Info("tcp_drop: owners are found by reading every process's descriptors in /proc, not with the kernel's iterator, which costs less", zap.Error(err))
+		}
 		src.Owners = r
 	}
 	if watch {

@@ -107,8 +107,9 @@ func (t *Tally) grow(k CountKey, n uint64, now time.Time) {
 func (t *Tally) Add(c probe.Counts, now time.Time) Counts {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	taken := time.Now() // after the counts were taken: every socket in them existed before
 	for _, kc := range c.ByKey {
-		t.grow(keyOf(t.owner(kc.SocketInode), t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location)), kc.Packets, now)
+		t.grow(keyOf(t.owner(kc.SocketInode, taken), t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location)), kc.Packets, now)
 	}
 	out := Counts{Uncounted: c.Uncounted, Lost: c.Lost, Shed: c.Shed, Missed: c.Missed, ByKey: make([]Count, 0, len(t.totals))}
 	for k, s := range t.totals {
@@ -122,11 +123,11 @@ func (t *Tally) Add(c probe.Counts, now time.Time) Counts {
 	return out
 }
 
-// owner is the first owner found for the socket.
-func (t *Tally) owner(inode uint64) Owner {
+// owner is the first owner found for the socket, known to exist at seen.
+func (t *Tally) owner(inode uint64, seen time.Time) Owner {
 	o, ok := t.byInode[inode]
 	if !ok {
-		o = Attribute(t.owners, inode)
+		o = Attribute(t.owners, inode, seen)
 		if len(t.byInode) >= maxRememberedOwners {
 			clear(t.byInode)
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -34,6 +35,14 @@ func runEngine() int {
 	log := zap.NewNop()
 	if os.Getenv("TCPDROP_HOSTLOAD_DEBUG") != "" {
 		log, _ = zap.NewDevelopment()
+	}
+	if path := os.Getenv("TCPDROP_HOSTLOAD_CPUPROFILE"); path != "" {
+		// One engine's profile: the last engine started writes it.
+		if f, err := os.Create(path); err == nil {
+			if err := pprof.StartCPUProfile(f); err == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
 	}
 	e, err := drops.Open(drops.DefaultOptions(), false, log)
 	if err != nil {

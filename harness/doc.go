@@ -8,6 +8,7 @@
 //	harness/dropgen   SYN floods of a known size at a known rate
 //	harness/kernels   make test-kernels: every package's tests on other kernels, in qemu
 //	harness/btftest   kernel BTF made of given types, for unit tests of BTF readers
+//	harness/hostload  a busy host (namespaces, listeners, sockets, processes) and the engine's cost on it
 //
 // The product (receiver/..., internal/...) never imports harness/ outside
 // its _test.go files, and no command imports the testing package:

@@ -39,7 +39,8 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 		p.Close()
 		return nil, reasonsErr
 	}
-	if err := p.ListenStateErr(); err != nil {
+	listenErr := p.ListenStateErr()
+	if err := listenErr; err != nil {
 		logger.Warn("tcp_drop: new listeners are known only from the next listen-queue poll (listen_queues::poll_interval): "+
 			"until then packets firewalled on their way to one have no owner", zap.Error(err))
 	}
@@ -67,5 +68,9 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 	if watch {
 		src.Listeners = listeners.NewWatcher("/proc")
 	}
-	return New(src, opts, logger), nil
+	e := New(src, opts, logger)
+	if listenErr == nil {
+		e.ListenTableLive()
+	}
+	return e, nil
 }

@@ -118,3 +118,21 @@ func cpuTime() time.Duration {
 	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkIdleStubborn: 50 processes hold 20,000 sockets, and once a
+// second, as a listen-queue poll would, a socket no process can be found
+// holding is looked up, for 20 s: the resolver's CPU over that time, on
+// /proc (the misses' backoff makes it fall further after the first minute).
+func BenchmarkIdleStubborn(b *testing.B) {
+	startHolders(b, 50, 20000)
+	r := NewResolver("/proc")
+	for b.Loop() {
+		cpu := cpuTime()
+		start := time.Now()
+		for i := 0; time.Since(start) < 20*time.Second; i++ {
+			r.Lookup(1<<50, time.Now())
+			time.Sleep(time.Until(start.Add(time.Duration(i+1) * time.Second)))
+		}
+		b.ReportMetric(100*float64(cpuTime()-cpu)/float64(time.Since(start)), "%cpu")
+	}
+}

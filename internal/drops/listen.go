@@ -116,13 +116,12 @@ func (e *Engine) pollListenQueues(all bool) {
 	changed := !e.listenTableSet || version != e.listenVersion
 	if all || changed {
 		ls := e.src.Listeners.Listeners()
-		prev := make(map[uint64]Owner)
-		for _, l := range e.watchedListeners() {
-			prev[l.Inode] = l.Owner
-		}
 		watched := make([]Listener, len(ls))
 		for i, l := range ls {
-			watched[i] = Listener{Listener: l, Owner: e.listenerOwner(l.Inode, prev, polled)}
+			// A listener whose owner was not found is not looked for
+			// again at every poll: the resolver remembers it (with a
+			// backoff), and answers at once.
+			watched[i] = Listener{Listener: l, Owner: Attribute(e.src.Owners, l.Inode, polled)}
 		}
 		e.watched.Store(&watched)
 		if changed {
@@ -146,22 +145,6 @@ func (e *Engine) pollListenQueues(all bool) {
 	if len(found) > 0 && e.out.Overflows != nil {
 		e.out.Overflows(found)
 	}
-}
-
-// listenerOwner is the owner of a listener: as the resolver knows it, or,
-// for a listener looked up before (prev), as found then, so that a
-// listener whose owner cannot be found is not searched for again at every
-// collection; a new listener is looked up.
-func (e *Engine) listenerOwner(inode uint64, prev map[uint64]Owner, polled time.Time) Owner {
-	if e.src.Owners != nil && inode != 0 {
-		if o, ok := e.src.Owners.Cached(inode); ok {
-			return Owner{Status: OwnerProcess, Process: o}
-		}
-		if o, seen := prev[inode]; seen {
-			return o
-		}
-	}
-	return Attribute(e.src.Owners, inode, polled)
 }
 
 // watchedListeners returns the listeners of the last poll (nil if none).

@@ -191,3 +191,18 @@ dashboard-picture:
 	@$(MAKE) --no-print-directory build victoriametrics
 	mkdir -p docs/img
 	TCPDROP_VICTORIAMETRICS=$(VICTORIAMETRICS) go run ./harness/dashpicture -collector $(COLLECTOR) -out docs/img/dashboard.png $(DASHBOARD_ARGS)
+
+# The collector engine's own cost on a busy host (as root): N network
+# namespaces x 5 listeners and S TCP sockets held by 50 processes, idle and
+# under 1000 drops/s to an owned socket (cmd/tcpdrop-hostload). The full
+# matrix (20,200,1000 x 0,20000,100000) takes about 5 minutes per engine.
+#   sudo make hostload HOSTLOAD_ARGS='-namespaces 200 -sockets 20000'
+HOSTLOAD_ARGS ?=
+.PHONY: hostload
+
+hostload:
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "make hostload: the benchmark loads eBPF programs and creates network namespaces: run 'sudo make hostload'"; \
+		exit 1; \
+	fi
+	go run ./cmd/tcpdrop-hostload $(HOSTLOAD_ARGS)

@@ -12,6 +12,7 @@
 //	harness/collector a built collector run for a test: config, output, SIGTERM
 //	harness/grafana   the Grafana dashboard's panels and queries, and its vmui rendering
 //	harness/dashpicture  make dashboard-picture: README's picture of the dashboard on real data
+//	harness/hostload  a busy host (namespaces, listeners, sockets, processes) and the engine's cost on it
 //
 // The product (receiver/..., internal/...) never imports harness/ outside
 // its _test.go files, and no command imports the testing package:

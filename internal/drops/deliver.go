@@ -87,6 +87,7 @@ func (p *dropPipe) freeBatch() *batch {
 // never reads found, and resolveOwners stops looking its inodes up.
 type ownerJob struct {
 	inodes    []uint64
+	seen      time.Time // the batch's read: every socket in it existed then
 	found     map[uint64]owners.Owner
 	done      chan struct{}
 	abandoned atomic.Bool
@@ -128,7 +129,7 @@ func (e *Engine) ownersOf(b *batch) {
 			}
 			b.owners[i] = Owner{Status: OwnerUnknown}
 			if job == nil {
-				job = &ownerJob{found: map[uint64]owners.Owner{}, done: make(chan struct{})}
+				job = &ownerJob{seen: b.readAt, found: map[uint64]owners.Owner{}, done: make(chan struct{})}
 			}
 			job.inodes = append(job.inodes, ino) // repeats cost the resolver a map lookup
 		}
@@ -179,7 +180,7 @@ func (e *Engine) resolveOwners() {
 				continue
 			}
 			tried[ino] = true
-			if o, ok := e.src.Owners.Lookup(ino); ok {
+			if o, ok := e.src.Owners.Lookup(ino, job.seen); ok {
 				job.found[ino] = o
 			}
 		}

@@ -6,6 +6,7 @@ package drops
 
 import (
 	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,8 +62,12 @@ type Engine struct {
 	out   Outputs
 	tally *Tally
 
-	watched       atomic.Pointer[[]Listener] // the listeners of the last poll
-	lastListenErr string                     // the last error of a listen-queue poll, logged once
+	watched         atomic.Pointer[[]Listener] // the listeners of the last poll that read them all or saw them change
+	lastListenErr   string                     // the last error of a listen-queue poll, logged once
+	listenTableLive bool                       // the kernel's listener table follows listen() and close() by itself
+	listenTableSet  bool                       // the kernel's listener table was set from listenVersion
+	listenVersion   uint64                     // the Listeners' Version the table was set from
+	pollAll         chan chan struct{}         // a collection asks the listen-queue loop for a PollAll
 
 	pipe       *dropPipe     // from the ring to Outputs.Drops (deliver.go); nil without Drops
 	draining   atomic.Bool   // the kernel program is detached: read what is left, then stop
@@ -75,10 +80,19 @@ type Engine struct {
 	stopErr    error
 }
 
-// New returns an engine reading src with opts; Start starts it.
+// New returns an engine reading src with opts; Start starts it. The
+// listen-queue polls keep the kernel's listener table current, dumping
+// every listener at every poll (see watchListenQueues).
 func New(src Sources, opts Options, logger *zap.Logger) *Engine {
-	return &Engine{opts: opts, src: src, log: logger, tally: NewTally(src.Names, src.Owners, opts.SeriesExpiry), stopTicker: make(chan struct{})}
+	return &Engine{opts: opts, src: src, log: logger, tally: NewTally(src.Names, src.Owners, opts.SeriesExpiry),
+		stopTicker: make(chan struct{}), pollAll: make(chan chan struct{})}
 }
+
+// ListenTableLive tells the engine that the kernel program keeps its
+// listener table current by itself (probe.Probe.ListenStateErr is nil), so
+// that the listen-queue polls dump listeners only where overflows are to
+// be attributed, and at collections. Call it before Start.
+func (e *Engine) ListenTableLive() { e.listenTableLive = true }
 
 // Start starts the loops that feed out: reading the ring (for Drops),
 // collecting the counts (for Counts), and, when listen queues are watched,
@@ -102,7 +116,7 @@ func (e *Engine) Start(out Outputs) {
 		go e.collectCounts()
 	}
 	if e.src.Listeners != nil {
-		e.pollListenQueues()
+		e.pollListenQueues(true)
 		e.tickers.Add(1)
 		go e.watchListenQueues()
 	}
@@ -129,15 +143,25 @@ func (e *Engine) Stop() error {
 			close(e.stopTicker)
 			e.tickers.Wait()
 			if e.src.Listeners != nil {
-				e.pollListenQueues()
+				e.pollListenQueues(true)
+				e.src.Listeners.Close()
 			}
 			if e.out.Counts != nil {
 				e.collect(time.Now())
 			}
 		}
-		e.stopErr = errors.Join(err, e.src.Kernel.Close())
+		e.stopErr = errors.Join(err, e.src.Kernel.Close(), closeOwners(e.src.Owners))
 	})
 	return e.stopErr
+}
+
+// closeOwners releases what the owner resolver holds (owners.Resolver: the
+// kernel's iterator), once nothing looks owners up any more.
+func closeOwners(o Owners) error {
+	if c, ok := o.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // collectCounts hands out the counts every collection interval.
@@ -150,6 +174,7 @@ func (e *Engine) collectCounts() {
 		case <-e.stopTicker:
 			return
 		case now := <-ticker.C:
+			e.refreshListeners()
 			e.collect(now)
 		}
 	}

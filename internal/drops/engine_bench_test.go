@@ -18,7 +18,7 @@ import (
 // and knows nothing in advance.
 type sleepyOwners time.Duration
 
-func (s sleepyOwners) Lookup(uint64) (owners.Owner, bool) {
+func (s sleepyOwners) Lookup(uint64, time.Time) (owners.Owner, bool) {
 	time.Sleep(time.Duration(s))
 	return owners.Owner{}, false
 }

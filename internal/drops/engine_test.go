@@ -112,8 +112,11 @@ func eventsOf(n int, first uint64) []probe.Event {
 // tableOwners knows the owners of a table of sockets.
 type tableOwners map[uint64]owners.Owner
 
-func (t tableOwners) Lookup(ino uint64) (owners.Owner, bool) { o, ok := t[ino]; return o, ok }
-func (t tableOwners) Cached(ino uint64) (owners.Owner, bool) { return t.Lookup(ino) }
+func (t tableOwners) Lookup(ino uint64, _ time.Time) (owners.Owner, bool) {
+	o, ok := t[ino]
+	return o, ok
+}
+func (t tableOwners) Cached(ino uint64) (owners.Owner, bool) { o, ok := t[ino]; return o, ok }
 
 // dropSink keeps what Outputs.Drops gets, copied.
 type dropSink struct {
@@ -207,7 +210,7 @@ type slowOwners struct {
 	known   map[uint64]owners.Owner
 }
 
-func (s *slowOwners) Lookup(ino uint64) (owners.Owner, bool) {
+func (s *slowOwners) Lookup(ino uint64, _ time.Time) (owners.Owner, bool) {
 	if s.lookups.Add(1) == 1 {
 		s.first.Store(ino)
 	}

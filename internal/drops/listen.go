@@ -15,8 +15,16 @@ import (
 // Listeners is what the engine needs of the listen-queue watcher
 // (listeners.Watcher); tests give it fixtures.
 type Listeners interface {
+	// Poll reads the overflow counters of every namespace, and dumps the
+	// listeners only where they moved; PollAll dumps every namespace.
 	Poll() ([]listeners.Overflow, error)
+	PollAll() ([]listeners.Overflow, error)
 	Listeners() []listeners.Listener
+	// Version grows when the set of listening sockets changes.
+	Version() uint64
+	Stats() listeners.Stats
+	// Close releases what the watcher holds open (namespaces).
+	Close()
 }
 
 // Listener is a listening socket, as last polled, with its owner.
@@ -32,28 +40,65 @@ type Overflow struct {
 	Owner Owner
 }
 
-// watchListenQueues polls the listen queues every poll interval.
+// watchListenQueues polls the listen queues every poll interval: their
+// overflow counters, cheaply, and the listeners of the namespaces whose
+// counters moved. All listeners are dumped when a collection asks for
+// their queue gauges (refreshListeners), every collection interval when no
+// one collects, and at every poll when the kernel's listener table does
+// not follow listen() by itself (then the polls keep it current).
 func (e *Engine) watchListenQueues() {
 	defer e.tickers.Done()
 	ticker := time.NewTicker(e.opts.ListenQueues.PollInterval)
 	defer ticker.Stop()
+	lastAll := time.Now()
 	for {
 		select {
 		case <-e.stopTicker:
 			return
-		case <-ticker.C:
-			e.pollListenQueues()
+		case done := <-e.pollAll:
+			e.pollListenQueues(true)
+			lastAll = time.Now()
+			close(done)
+		case now := <-ticker.C:
+			all := !e.listenTableLive || (e.out.Counts == nil && now.Sub(lastAll) >= e.opts.CollectionInterval)
+			e.pollListenQueues(all)
+			if all {
+				lastAll = now
+			}
 		}
 	}
 }
 
-// pollListenQueues reads every listener, counts the overflows since the
-// last poll and hands them out, keeps the listeners for Outputs.Counts, and
-// gives the kernel program their addresses, so that packets dropped on
+// refreshListeners has the listen-queue loop dump every listener, and waits
+// for it, so that a collection hands out current queue gauges.
+func (e *Engine) refreshListeners() {
+	if e.src.Listeners == nil {
+		return
+	}
+	done := make(chan struct{})
+	select {
+	case e.pollAll <- done:
+		select {
+		case <-done:
+		case <-e.stopTicker:
+		}
+	case <-e.stopTicker:
+	}
+}
+
+// pollListenQueues polls the listeners (all of them with all), hands out
+// the overflows since the last poll, keeps the listeners for
+// Outputs.Counts when all were read or they changed, and gives the kernel
+// program their addresses when they changed, so that packets dropped on
 // their way to a listener are attributed to its owner. Owners are looked
 // up here, off the ring's path.
-func (e *Engine) pollListenQueues() {
-	overflows, err := e.src.Listeners.Poll()
+func (e *Engine) pollListenQueues(all bool) {
+	poll := e.src.Listeners.Poll
+	if all {
+		poll = e.src.Listeners.PollAll
+	}
+	overflows, err := poll()
+	polled := time.Now() // every listener of the poll existed then
 	if err != nil {
 		// Namespaces that could not be read; the same error every second
 		// is logged once.
@@ -62,14 +107,30 @@ func (e *Engine) pollListenQueues() {
 			e.log.Warn("tcp_drop: reading listen queues", zap.Error(err))
 		}
 	}
-	ls := e.src.Listeners.Listeners()
-	watched := make([]Listener, len(ls))
-	for i, l := range ls {
-		watched[i] = Listener{Listener: l, Owner: Attribute(e.src.Owners, l.Inode)}
+	if ce := e.log.Check(zap.DebugLevel, "tcp_drop: listen-queue poll"); ce != nil {
+		st := e.src.Listeners.Stats()
+		ce.Write(zap.Bool("all", all), zap.Int("namespaces", st.Namespaces), zap.Int("counted", st.Counted), zap.Int("dumped", st.Dumped),
+			zap.Int("listeners", st.Listeners), zap.Duration("duration", st.Duration), zap.Duration("last_fd_scan", st.FDScanDuration))
 	}
-	e.watched.Store(&watched)
-	if err := e.src.Kernel.SetListeners(listenerTable(ls)); err != nil {
-		e.log.Warn("tcp_drop: updating the kernel's listener table", zap.Error(err))
+	version := e.src.Listeners.Version()
+	changed := !e.listenTableSet || version != e.listenVersion
+	if all || changed {
+		ls := e.src.Listeners.Listeners()
+		watched := make([]Listener, len(ls))
+		for i, l := range ls {
+			// A listener whose owner was not found is not looked for
+			// again at every poll: the resolver remembers it (with a
+			// backoff), and answers at once.
+			watched[i] = Listener{Listener: l, Owner: Attribute(e.src.Owners, l.Inode, polled)}
+		}
+		e.watched.Store(&watched)
+		if changed {
+			if err := e.src.Kernel.SetListeners(listenerTable(ls)); err != nil {
+				e.log.Warn("tcp_drop: updating the kernel's listener table", zap.Error(err))
+			} else {
+				e.listenTableSet, e.listenVersion = true, version
+			}
+		}
 	}
 
 	var found []Overflow
@@ -77,7 +138,7 @@ func (e *Engine) pollListenQueues() {
 		if o.Overflows == 0 {
 			continue
 		}
-		ov := Overflow{Overflow: o, Owner: Attribute(e.src.Owners, o.Inode)}
+		ov := Overflow{Overflow: o, Owner: Attribute(e.src.Owners, o.Inode, polled)}
 		found = append(found, ov)
 		e.tally.AddOverflows(ov.Owner, o.Overflows)
 	}

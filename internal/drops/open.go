@@ -39,7 +39,8 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 		p.Close()
 		return nil, reasonsErr
 	}
-	if err := p.ListenStateErr(); err != nil {
+	listenErr := p.ListenStateErr()
+	if err := listenErr; err != nil {
 		logger.Warn("tcp_drop: new listeners are known only from the next listen-queue poll (listen_queues::poll_interval): "+
 			"until then packets firewalled on their way to one have no owner", zap.Error(err))
 	}
@@ -59,10 +60,17 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 			logger.Warn("tcp_drop: cgroup paths are reported as this container's cgroup namespace writes them (relative to it), not as the host names them: "+
 				"run with the host's pid namespace and CAP_SYS_ADMIN", zap.Error(err))
 		}
+		if err := r.UseKernel(); err != nil {
+			logger.Info("tcp_drop: owners are found by reading every process's descriptors in /proc, not with the kernel's iterator, which costs less", zap.Error(err))
+		}
 		src.Owners = r
 	}
 	if watch {
 		src.Listeners = listeners.NewWatcher("/proc")
 	}
-	return New(src, opts, logger), nil
+	e := New(src, opts, logger)
+	if listenErr == nil {
+		e.ListenTableLive()
+	}
+	return e, nil
 }

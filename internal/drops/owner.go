@@ -4,7 +4,11 @@
 
 package drops
 
-import "github.com/tcpdrop/tcpdrop/internal/owners"
+import (
+	"time"
+
+	"github.com/tcpdrop/tcpdrop/internal/owners"
+)
 
 // The values of Owner.Status: whether a drop's owner is known.
 const (
@@ -22,22 +26,25 @@ type Owner struct {
 // Owners finds the process holding a socket, by the socket's inode
 // (owners.Resolver; tests use fixtures).
 type Owners interface {
-	// Lookup may wait for a scan of /proc (up to a second).
-	Lookup(inode uint64) (owners.Owner, bool)
+	// Lookup may wait for a scan (up to a second). seen is a time the
+	// socket was known to exist (its drop was read, its listener listed):
+	// a scan started after it answers for the socket, found or not.
+	Lookup(inode uint64, seen time.Time) (owners.Owner, bool)
 	// Cached answers from what is known, and never waits.
 	Cached(inode uint64) (owners.Owner, bool)
 }
 
-// Attribute finds the owner of the socket with the given inode; lookup may
-// be nil (owners are not resolved). It may wait for a scan of /proc.
-func Attribute(lookup Owners, inode uint64) Owner {
+// Attribute finds the owner of the socket with the given inode, known to
+// exist at seen (see Owners.Lookup); lookup may be nil (owners are not
+// resolved). It may wait for a scan.
+func Attribute(lookup Owners, inode uint64, seen time.Time) Owner {
 	if inode == 0 {
 		return Owner{Status: OwnerNone}
 	}
 	if lookup == nil {
 		return Owner{Status: OwnerUnknown}
 	}
-	o, ok := lookup.Lookup(inode)
+	o, ok := lookup.Lookup(inode, seen)
 	if !ok {
 		return Owner{Status: OwnerUnknown}
 	}

@@ -109,8 +109,9 @@ func (t *Tally) grow(k CountKey, n uint64, now time.Time) {
 func (t *Tally) Add(c probe.Counts, now time.Time) Counts {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	taken := time.Now() // after the counts were taken: every socket in them existed before
 	for _, kc := range c.ByKey {
-		t.grow(keyOf(t.owner(kc.SocketInode), t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location)), kc.Packets, now)
+		t.grow(keyOf(t.owner(kc.SocketInode, taken), t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location)), kc.Packets, now)
 	}
 	out := Counts{Uncounted: c.Uncounted, Lost: c.Lost, Shed: c.Shed, Missed: c.Missed, ByKey: make([]Count, 0, len(t.totals))}
 	for k, s := range t.totals {
@@ -126,14 +127,15 @@ func (t *Tally) Add(c probe.Counts, now time.Time) Counts {
 	return out
 }
 
-// owner is the first owner found for the socket, while it keeps dropping.
-func (t *Tally) owner(inode uint64) Owner {
+// owner is the first owner found for the socket, known to exist at seen,
+// while it keeps dropping.
+func (t *Tally) owner(inode uint64, seen time.Time) Owner {
 	o, ok := t.byInode[inode]
 	if ok {
 		return o
 	}
 	if o, ok = t.prevByInode[inode]; !ok {
-		o = Attribute(t.owners, inode)
+		o = Attribute(t.owners, inode, seen)
 	}
 	t.byInode[inode] = o
 	return o

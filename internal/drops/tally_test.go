@@ -61,9 +61,9 @@ type countingOwners struct {
 	lookups map[uint64]int
 }
 
-func (c *countingOwners) Lookup(ino uint64) (owners.Owner, bool) {
+func (c *countingOwners) Lookup(ino uint64, seen time.Time) (owners.Owner, bool) {
 	c.lookups[ino]++
-	return c.tableOwners.Lookup(ino)
+	return c.tableOwners.Lookup(ino, seen)
 }
 
 // TestTallyRemembersOwnersOfSocketsThatKeepDropping: a socket that drops in

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/tcpdrop/tcpdrop/internal/procfs"
 )
 
 func TestParseNsLink(t *testing.T) {
@@ -70,19 +72,41 @@ func TestDiscoverFixture(t *testing.T) {
 	if err := os.MkdirAll(mk("self/fd"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	var pids pidNamespaces
 	procs := map[uint32]string{}
-	processNamespaces(root, procs)
+	pids.find(root, procs, false)
 	if len(procs) != 3 { // three files, three inodes
-		t.Errorf("processNamespaces = %v", procs)
+		t.Errorf("pidNamespaces.find = %v", procs)
+	}
+	// Process 20 moves to another namespace (another file, another
+	// inode), 300 exits: only a look at all processes sees the move.
+	before := pids.of[20]
+	if err := os.WriteFile(mk("20/ns/net.new"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(root, "20/ns/net.new"), filepath.Join(root, "20/ns/net")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(root, "300")); err != nil {
+		t.Fatal(err)
+	}
+	pids.find(root, map[uint32]string{}, false)
+	if pids.of[20] != before || len(pids.of) != 2 {
+		t.Errorf("after a look at new processes only: %v; want pid 20 still at %d, pid 300 gone", pids.of, before)
+	}
+	pids.find(root, map[uint32]string{}, true)
+	if pids.of[20] == before {
+		t.Errorf("after a look at all processes, pid 20 is still at %d", before)
 	}
 	fds := map[uint32]string{}
-	fdNamespaces(root, fds)
-	if len(fds) != 1 || fds[77] != filepath.Join(root, "20/fd/3") {
-		t.Errorf("fdNamespaces = %v", fds)
+	holders := fdNamespaces(root, procfs.PIDs(root), fds)
+	if len(fds) != 1 || fds[77] != filepath.Join(root, "20/fd/3") || len(holders) != 1 || holders[0] != 20 {
+		t.Errorf("fdNamespaces = %v, held by %v", fds, holders)
 	}
 	none := map[uint32]string{}
-	processNamespaces(filepath.Join(root, "missing"), none)
-	fdNamespaces(filepath.Join(root, "missing"), none)
+	var nopids pidNamespaces
+	nopids.find(filepath.Join(root, "missing"), none, true)
+	fdNamespaces(filepath.Join(root, "missing"), []int32{1}, none)
 	if len(none) != 0 {
 		t.Errorf("found %v in a missing /proc", none)
 	}

@@ -50,10 +50,23 @@
 //
 // # Which namespaces
 //
-// Every distinct /proc/<pid>/ns/net, every bind-mounted one (/run/netns),
+// Every distinct /proc/<pid>/ns/net (a Poll looks only at the processes
+// new since the last one, PollAll at all of them), every bind-mounted one
+// (/run/netns; the mount table is reread when poll(2) says it changed),
 // and those only held open by a descriptor (found by a scan of
-// /proc/*/fd, run at most once a second and at most 2% of the time):
+// /proc/*/fd, run at most once a second and at most 0.1% of the time; in
+// between every Poll rescans the processes that held one, and its own):
 // listeners in containers, `ip netns` namespaces and test sandboxes alike.
 // Entering another namespace needs CAP_SYS_ADMIN; without it only the
 // Watcher's own namespace is read, and the others are reported as errors.
+//
+// # What a Poll costs
+//
+// Each namespace is entered once: its /proc/net/dev, /proc/net/netstat and
+// a sock_diag socket are opened from inside it and kept (nsHandle). A Poll
+// then reads every namespace's device counters, its netstat only if they
+// moved (no packet, no overflow), and dumps its listeners only if the
+// overflow counters moved. A dump walks the listening hash of the whole
+// host, so dumping every namespace costs N × N: PollAll, which does, runs
+// at the collection interval.
 package listeners

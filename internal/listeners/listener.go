@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tcpdrop/tcpdrop/internal/netns"
-	"github.com/tcpdrop/tcpdrop/internal/procfs"
 )
 
 // Listener is one listening TCP socket, as sock_diag reports it.
@@ -36,41 +35,27 @@ type snapshot struct {
 	interrupted bool // a dump was interrupted by a change of the listening table
 }
 
-// maxConsistencyTries bounds how many times readSnapshot dumps a namespace
+// maxConsistencyTries bounds how many times snapshot dumps a namespace
 // whose counters keep moving.
 const maxConsistencyTries = 3
 
-// readSnapshot reads the listeners and the netstat counters of the network
-// namespace the calling thread is in (it must be locked to it), so that the
-// counters and each socket's Drops describe the same moment: it dumps the
-// sockets, then reads the counters, and repeats (a few times at most) until
-// two reads of the counters around a dump agree. An overflow counts in
-// ListenOverflows just before sk_drops, so counters unchanged after a dump
-// mean no overflow happened during it.
-//
-// Reading /proc/net/netstat is the dearest step (the kernel sums every
-// counter over every CPU), so a namespace whose counters still equal prev,
-// those of the previous Poll, is read once: nothing overflowed there.
-func readSnapshot(netnsInode uint32, sc *scratch, prev *nsCounters) (snapshot, error) {
-	s := snapshot{netns: netnsInode}
-	if sc == nil {
-		sc = &scratch{}
-	}
+// snapshot reads the namespace's listeners and netstat counters so that
+// the counters and each socket's Drops describe the same moment: it dumps
+// the sockets, then reads the counters, and repeats (a few times at most)
+// until two reads of the counters around a dump agree. An overflow counts
+// in ListenOverflows just before sk_drops, so counters unchanged after a
+// dump mean no overflow happened during it. before, if not nil, are
+// counters read just before: equal after the dump, one dump is enough.
+func (h *nsHandle) snapshot(sc *scratch, before *nsCounters) (snapshot, error) {
+	s := snapshot{netns: h.netns, cookie: h.cookie}
 	if len(sc.recv) < recvBufSize {
 		sc.recv = make([]byte, recvBufSize)
 	}
-	c, err := openDiag(sc.recv)
-	if err != nil {
-		return s, err
-	}
-	defer c.Close()
-	s.cookie, _ = c.netnsCookie()
-	before := prev
 	for try := 1; ; try++ {
-		if err := s.dump(c); err != nil {
+		if err := s.dump(h.diag, sc.recv); err != nil {
 			return s, err
 		}
-		after, err := readCounters(sc)
+		after, err := h.counters(sc)
 		if err != nil {
 			return s, err
 		}
@@ -83,11 +68,11 @@ func readSnapshot(netnsInode uint32, sc *scratch, prev *nsCounters) (snapshot, e
 }
 
 // dump replaces s.listeners with the namespace's listening sockets.
-func (s *snapshot) dump(c *diagConn) error {
+func (s *snapshot) dump(c *diagConn, buf []byte) error {
 	s.listeners = s.listeners[:0]
 	s.interrupted = false
 	for _, family := range []uint8{unix.AF_INET, unix.AF_INET6} {
-		err := c.dumpListeners(family, func(r diagRecord) {
+		err := c.dumpListeners(family, buf, func(r diagRecord) {
 			s.listeners = append(s.listeners, Listener{
 				Netns: s.netns, Addr: r.Addr, Inode: uint64(r.Inode), Cookie: r.Cookie,
 				Backlog: r.RQueue, MaxBacklog: r.WQueue, Drops: r.Drops, V6Only: r.V6Only,
@@ -109,25 +94,11 @@ func (s *snapshot) dump(c *diagConn) error {
 type scratch struct {
 	recv []byte // netlink replies
 	file []byte // /proc/net/netstat
+	dev  []byte // /proc/net/dev
 }
 
 // maxNetstat bounds the netstat file read (about 3 KiB on 6.18).
 const maxNetstat = 256 << 10
-
-// readCounters reads the calling thread's namespace's netstat counters
-// (procfs.NetFile: the thread may be in another namespace than the
-// thread-group leader).
-func readCounters(sc *scratch) (nsCounters, error) {
-	if sc.file == nil {
-		sc.file = make([]byte, 0, 16<<10)
-	}
-	b, err := procfs.ReadFile(procfs.NetFile("netstat"), sc.file, maxNetstat)
-	if err != nil {
-		return nsCounters{}, fmt.Errorf("listeners: %w", err)
-	}
-	sc.file = b
-	return parseNetstat(b)
-}
 
 // Dump lists the listening TCP sockets, IPv4 and IPv6, of the network
 // namespace ns, or of the calling thread's namespace if ns is -1
@@ -146,7 +117,12 @@ func dumpHandle(nsfd int) (snapshot, error) {
 		if err != nil {
 			return fmt.Errorf("listeners: %w", err)
 		}
-		s, err = readSnapshot(ino, nil, nil)
+		h, err := openHere(ino)
+		if err != nil {
+			return err
+		}
+		defer h.close()
+		s, err = h.snapshot(&scratch{}, nil)
 		return err
 	}
 	if nsfd < 0 {

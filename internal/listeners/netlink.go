@@ -30,13 +30,11 @@ var errDumpInterrupted = errors.New("listeners: inet_diag dump interrupted")
 type diagConn struct {
 	fd  int
 	seq uint32
-	buf []byte
 }
 
 // openDiag makes a sock_diag socket in the calling thread's network
-// namespace. buf receives the replies: at least recvBufSize bytes, or nil to
-// allocate.
-func openDiag(buf []byte) (*diagConn, error) {
+// namespace.
+func openDiag() (*diagConn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return nil, fmt.Errorf("listeners: sock_diag socket: %w", err)
@@ -50,10 +48,7 @@ func openDiag(buf []byte) (*diagConn, error) {
 		_ = unix.Close(fd)
 		return nil, fmt.Errorf("listeners: bind sock_diag socket: %w", err)
 	}
-	if len(buf) < recvBufSize {
-		buf = make([]byte, recvBufSize)
-	}
-	return &diagConn{fd: fd, buf: buf}, nil
+	return &diagConn{fd: fd}, nil
 }
 
 func (c *diagConn) Close() error { return unix.Close(c.fd) }
@@ -72,8 +67,9 @@ func (c *diagConn) netnsCookie() (uint64, bool) {
 }
 
 // dumpListeners asks for the listening TCP sockets of one family and calls fn
-// for each reply record.
-func (c *diagConn) dumpListeners(family uint8, fn func(diagRecord)) error {
+// for each reply record; buf (at least recvBufSize bytes) receives the
+// replies.
+func (c *diagConn) dumpListeners(family uint8, buf []byte, fn func(diagRecord)) error {
 	c.seq++
 	seq := c.seq
 	req := diagRequest(family)
@@ -93,17 +89,17 @@ func (c *diagConn) dumpListeners(family uint8, fn func(diagRecord)) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("listeners: inet_diag dump took longer than %v", dumpDeadline)
 		}
-		n, _, err := unix.Recvfrom(c.fd, c.buf, unix.MSG_TRUNC)
+		n, _, err := unix.Recvfrom(c.fd, buf, unix.MSG_TRUNC)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("listeners: receive inet_diag reply: %w", err)
 		}
-		if n > len(c.buf) {
+		if n > len(buf) {
 			return fmt.Errorf("listeners: inet_diag reply of %d bytes truncated", n)
 		}
-		done, err := parseReplies(c.buf[:n], seq, func(flags uint16, payload []byte) error {
+		done, err := parseReplies(buf[:n], seq, func(flags uint16, payload []byte) error {
 			if flags&unix.NLM_F_DUMP_INTR != 0 {
 				interrupted = true
 			}

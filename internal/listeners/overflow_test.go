@@ -71,7 +71,7 @@ func TestOverflowExact(t *testing.T) {
 				t.Errorf("SYN-path overflows: sk_drops +%d, ListenDrops +%d, ListenOverflows +%d; want all equal", drops, dLD, dOver)
 			}
 			// The owner: this process, which holds the listener.
-			o, ok := owners.NewResolver("/proc").Lookup(inodeOf(t, fd))
+			o, ok := owners.NewResolver("/proc").Lookup(inodeOf(t, fd), time.Now())
 			if !ok || o.PID != os.Getpid() {
 				t.Errorf("owner of the listener = %+v, %v; want pid %d", o, ok, os.Getpid())
 			}

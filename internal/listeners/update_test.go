@@ -129,12 +129,35 @@ func TestForget(t *testing.T) {
 	}
 }
 
-// TestAppendListenersOf: a namespace that could not be read keeps its
-// listeners as last read, and only its own.
-func TestAppendListenersOf(t *testing.T) {
-	last := append(snap(0, 0, [2]uint64{80, 1}, [2]uint64{443, 2}).listeners, Listener{Netns: 2, Cookie: 22})
-	got := appendListenersOf([]Listener{{Netns: 3, Cookie: 33}}, last, 1)
-	if len(got) != 3 || got[0].Cookie != 33 || got[1].Cookie != 80 || got[2].Cookie != 443 {
-		t.Fatalf("got %+v; want namespace 3's listener, then namespace 1's two", got)
+// TestListenersUntilForgotten: the listeners of a namespace are kept as
+// last dumped while it is discovered (also when a Poll could not read it
+// or did not dump it), and dropped when it is forgotten; the Version moves
+// when the sockets change, not when only their counters do.
+func TestListenersUntilForgotten(t *testing.T) {
+	w := NewWatcher("/nonexistent")
+	w.update(snap(0, 0, [2]uint64{80, 1}, [2]uint64{443, 2}), nil)
+	other := snapshot{netns: 2, cookie: 7, listeners: []Listener{{Netns: 2, Cookie: 22}}}
+	w.update(other, nil)
+	v := w.version
+	if got := w.listenersOfAll(); len(got) != 3 || got[0].Cookie != 80 || got[1].Cookie != 443 || got[2].Cookie != 22 {
+		t.Fatalf("got %+v; want namespace 1's two listeners, then namespace 2's", got)
+	}
+	w.update(snap(0, 0, [2]uint64{80, 5}, [2]uint64{443, 2}), nil)
+	if w.version != v {
+		t.Errorf("version moved from %d to %d on new sk_drops alone", v, w.version)
+	}
+	w.update(snap(0, 0, [2]uint64{80, 5}), nil)
+	if w.version == v {
+		t.Errorf("version did not move when a listener closed")
+	}
+	v = w.version
+	if w.forget(map[uint32]string{1: "/proc/1/ns/net", 2: "/proc/2/ns/net"}) || w.version != v {
+		t.Errorf("forget reported a change when every namespace was discovered")
+	}
+	if !w.forget(map[uint32]string{1: "/proc/1/ns/net"}) || w.version == v {
+		t.Errorf("forgetting namespace 2 did not report its listener gone")
+	}
+	if got := w.listenersOfAll(); len(got) != 1 || got[0].Cookie != 80 {
+		t.Fatalf("after namespace 2 was forgotten: %+v", got)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -45,8 +45,10 @@ type Overflow struct {
 
 // Stats describes the work of the last Poll.
 type Stats struct {
-	Namespaces     int           // network namespaces read
-	Listeners      int           // listening sockets seen (as last read, for a namespace that could not be read)
+	Namespaces     int           // network namespaces read (their device counters, /proc/net/dev)
+	Counted        int           // of them, whose overflow counters were read (/proc/net/netstat): their devices had moved
+	Dumped         int           // of them, whose listeners were dumped (sock_diag): their counters had moved
+	Listeners      int           // listening sockets known (as last dumped)
 	Duration       time.Duration // of the whole Poll
 	FDScanDuration time.Duration // of the last scan of /proc/*/fd for namespace descriptors
 }
@@ -54,60 +56,98 @@ type Stats struct {
 // Watcher polls the listening TCP sockets of every network namespace on the
 // host and reports their listen-queue overflows. It is safe for concurrent
 // use; Polls are serialized.
+//
+// A Poll reads every namespace's device counters (/proc/net/dev, a few
+// µs), its overflow counters (/proc/net/netstat, about 50 µs) only where
+// the devices moved (a packet came), and dumps its listeners (sock_diag,
+// the dear part) only where the overflow counters moved, to attribute the
+// overflows, or where it is new to the Watcher; PollAll reads and dumps
+// them all, for the queue gauges. Each namespace is entered once: the
+// Watcher keeps its files and a sock_diag socket open (nsHandle).
 type Watcher struct {
 	procRoot string
 
-	mu       sync.Mutex
-	polls    uint64
-	ns       map[uint32]*nsState
-	atStart  map[uint32]bool   // namespaces discovered by the first Poll and not read since
-	gone     map[uint64]bool   // cookies of namespaces forgotten: seen again, they take a baseline
-	fdNS     map[uint32]string // namespaces found held open by descriptors
-	lastScan time.Time
-	scanCost time.Duration
-	last     []Listener
-	stats    Stats
-	scratch  scratch
+	mu         sync.Mutex
+	polls      uint64
+	ns         map[uint32]*nsState
+	handles    map[uint32]*nsHandle
+	maxHandles int               // handles kept open at most; past it a namespace is entered at each read
+	atStart    map[uint32]bool   // namespaces discovered by the first Poll and not read since
+	gone       map[uint64]bool   // cookies of namespaces forgotten: seen again, they take a baseline
+	pids       pidNamespaces     // the namespace of every process, as last looked at
+	mounts     mountWatch        // bind-mounted namespaces, reread when the mount table changes
+	fdNS       map[uint32]string // namespaces found held open by descriptors
+	fdHolders  []int32           // the processes that held them at the last scan
+	lastScan   time.Time
+	scanCost   time.Duration
+	last       []Listener
+	version    uint64 // grows when the set of listening sockets changes
+	counted    int    // namespaces whose netstat the Poll in progress read
+	stats      Stats
+	scratch    scratch
 }
 
 // nsState is what a Watcher remembers of one namespace between Polls.
 type nsState struct {
 	cookie    uint64
 	counters  nsCounters
+	listeners []Listener        // as last dumped
 	drops     map[uint64]uint32 // socket cookie -> last sk_drops (32 bits on the wire)
 	lastGrown map[uint64]uint64 // socket cookie -> NewDrops, of the last Poll where any listener grew
 }
 
 // Descriptor scans for namespaces cost one readlink per open file on the
-// host: run one at most every fdScanMin, and at most fdScanShare of the time.
+// host: run one at most every fdScanMin, and at most 1/fdScanShare of the
+// time. In between, every Poll rescans only the processes that held a
+// namespace descriptor at the last scan, and the Watcher's own.
 const (
 	fdScanMin   = time.Second
-	fdScanShare = 50
+	fdScanShare = 1000
 )
 
 // NewWatcher returns a Watcher that finds namespaces under procRoot
 // ("/proc").
 func NewWatcher(procRoot string) *Watcher {
-	return &Watcher{procRoot: procRoot, ns: map[uint32]*nsState{}, fdNS: map[uint32]string{}, gone: map[uint64]bool{}}
+	return &Watcher{procRoot: procRoot, ns: map[uint32]*nsState{}, handles: map[uint32]*nsHandle{},
+		maxHandles: handleBudget(), fdNS: map[uint32]string{}, gone: map[uint64]bool{}, mounts: mountWatch{fd: -1}}
 }
 
-// Poll reads every namespace's listeners and counters and returns the
-// listeners whose drops grew since the previous Poll, and the namespaces
-// whose ListenOverflows or ListenDrops grew. The first Poll only takes a
-// baseline: the namespaces that existed at the start count from then. A
-// namespace first seen later was created since (or was not to be found at
-// the start): its counters, which the kernel starts at zero with the
-// namespace, count from zero, so a server overloaded before the namespace's
-// first Poll is counted in full. So does a listener first seen in a
-// namespace already watched (it was created since).
-// Namespaces that cannot be read are skipped and reported in the error; the
-// overflows returned are valid even then.
-func (w *Watcher) Poll() ([]Overflow, error) {
+// handleBudget is how many namespace handles (three descriptors each) a
+// Watcher keeps open: a quarter of the descriptor limit, at most
+// maxNamespaces.
+func handleBudget() int {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return 0
+	}
+	return int(min(lim.Cur/12, maxNamespaces))
+}
+
+// Poll reads every namespace's counters and returns the listeners whose
+// drops grew since the previous Poll, and the namespaces whose
+// ListenOverflows or ListenDrops grew. It dumps the listeners of a
+// namespace only when its counters moved or it is new to the Watcher, so
+// the queue fill of the others (Listeners) is as of their last dump. The
+// first Poll only takes a baseline: the namespaces that existed at the
+// start count from then. A namespace first seen later was created since
+// (or was not to be found at the start): its counters, which the kernel
+// starts at zero with the namespace, count from zero, so a server
+// overloaded before the namespace's first Poll is counted in full. So does
+// a listener first seen in a namespace already watched (it was created
+// since). Namespaces that cannot be read are skipped and reported in the
+// error; the overflows returned are valid even then.
+func (w *Watcher) Poll() ([]Overflow, error) { return w.poll(false) }
+
+// PollAll is Poll, dumping every namespace's listeners: their queue fill
+// is then current, and processes that changed namespace are seen.
+func (w *Watcher) PollAll() ([]Overflow, error) { return w.poll(true) }
+
+func (w *Watcher) poll(all bool) ([]Overflow, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	start := time.Now()
 	w.polls++
-	paths := w.discover()
+	paths := w.discover(all)
 	inodes := make([]uint32, 0, len(paths))
 	for ino := range paths {
 		inodes = append(inodes, ino)
@@ -126,60 +166,114 @@ func (w *Watcher) Poll() ([]Overflow, error) {
 	}
 	self := selfProcessNetns()
 	var out []Overflow
-	listeners := w.last[:0:0]
-	seen := make(map[uint32]bool, len(inodes))
+	read, dumped := 0, 0
+	w.counted = 0
 	for _, ino := range inodes {
-		var prev *nsCounters
-		if st := w.ns[ino]; st != nil {
-			prev = &st.counters
-		}
-		s, err := readNamespace(paths[ino], ino, ino == self, &w.scratch, prev)
+		s, err := w.read(ino, paths[ino], ino == self, all)
 		if err != nil {
 			if !errors.Is(err, errGone) {
 				errs = append(errs, fmt.Errorf("network namespace %d (%s): %w", ino, paths[ino], err))
 			}
 			// Still discovered (see forget): its listeners as last read.
-			listeners = appendListenersOf(listeners, w.last, ino)
 			continue
 		}
-		seen[ino] = true
-		listeners = append(listeners, s.listeners...)
-		out = w.update(s, out)
+		read++
+		if s == nil {
+			continue // nothing moved
+		}
+		dumped++
+		out = w.update(*s, out)
 	}
-	w.forget(paths)
-	w.last = listeners
-	w.stats = Stats{Namespaces: len(seen), Listeners: len(listeners), Duration: time.Since(start), FDScanDuration: w.scanCost}
+	forgot := w.forget(paths)
+	if dumped > 0 || forgot {
+		w.last = w.listenersOfAll()
+	}
+	w.stats = Stats{Namespaces: read, Counted: w.counted, Dumped: dumped, Listeners: len(w.last), Duration: time.Since(start), FDScanDuration: w.scanCost}
 	if len(errs) > 8 {
 		errs = append(errs[:8], fmt.Errorf("and %d more", len(errs)-8))
 	}
 	return out, errors.Join(errs...)
 }
 
-// appendListenersOf appends the listeners of namespace netns in from to to.
-func appendListenersOf(to, from []Listener, netns uint32) []Listener {
-	for _, l := range from {
-		if l.Netns == netns {
-			to = append(to, l)
+// read reads namespace ino's counters and, if they moved, it is new, or
+// all is set, its snapshot; nil if it need not be dumped.
+func (w *Watcher) read(ino uint32, path string, own, all bool) (*snapshot, error) {
+	h := w.handles[ino]
+	if h == nil {
+		var err error
+		if h, err = openHandle(path, ino, own); err != nil {
+			return nil, err
+		}
+		if len(w.handles) < w.maxHandles {
+			w.handles[ino] = h
+		} else {
+			defer h.close()
 		}
 	}
-	return to
+	st := w.ns[ino]
+	known := st != nil && st.cookie == h.cookie
+	if q, err := h.quiet(&w.scratch); err != nil {
+		return nil, err
+	} else if q && known && !all {
+		return nil, nil
+	}
+	w.counted++
+	c, err := h.counters(&w.scratch)
+	if err != nil {
+		return nil, err
+	}
+	if known && !all && st.counters == c {
+		return nil, nil
+	}
+	s, err := h.snapshot(&w.scratch, &c)
+	return &s, err
+}
+
+// listenersOfAll is every namespace's listeners as last dumped, by
+// namespace.
+func (w *Watcher) listenersOfAll() []Listener {
+	inodes := make([]uint32, 0, len(w.ns))
+	n := 0
+	for ino, st := range w.ns {
+		inodes = append(inodes, ino)
+		n += len(st.listeners)
+	}
+	sort.Slice(inodes, func(a, b int) bool { return inodes[a] < inodes[b] })
+	ls := make([]Listener, 0, n)
+	for _, ino := range inodes {
+		ls = append(ls, w.ns[ino].listeners...)
+	}
+	return ls
 }
 
 // forget drops the state of the namespaces that were not discovered: gone,
 // so that a namespace reusing the inode starts afresh (from zero: it is new;
-// the same namespace seen again, by its cookie, takes a baseline). A namespace that was
+// the same namespace seen again, by its cookie, takes a baseline), and
+// closes their handles, which kept them alive. A namespace that was
 // discovered but could not be read keeps its state (and Poll its
 // listeners), and its growth is counted at the next read: its path can lead elsewhere by the time it is
 // opened (a thread that entered the namespace for a moment and left), and
-// starting afresh would lose what overflowed since the last read.
-func (w *Watcher) forget(discovered map[uint32]string) {
+// starting afresh would lose what overflowed since the last read. It
+// reports whether listeners were forgotten.
+func (w *Watcher) forget(discovered map[uint32]string) bool {
+	forgot := false
 	for ino, st := range w.ns {
 		if _, ok := discovered[ino]; !ok {
 			if len(w.gone) >= maxNamespaces {
 				clear(w.gone) // bounded: past it one seen again would count from zero
 			}
 			w.gone[st.cookie] = true
+			forgot = forgot || len(st.listeners) > 0
 			delete(w.ns, ino)
+		}
+	}
+	if forgot {
+		w.version++
+	}
+	for ino, h := range w.handles {
+		if _, ok := discovered[ino]; !ok {
+			h.close()
+			delete(w.handles, ino)
 		}
 	}
 	for ino := range w.atStart {
@@ -187,13 +281,35 @@ func (w *Watcher) forget(discovered map[uint32]string) {
 			delete(w.atStart, ino)
 		}
 	}
+	return forgot
 }
 
-// Listeners returns the listeners the last Poll saw, with their queue fill.
+// Close closes the namespaces the Watcher holds open. A Poll after Close
+// opens them again.
+func (w *Watcher) Close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for ino, h := range w.handles {
+		h.close()
+		delete(w.handles, ino)
+	}
+	w.mounts.close()
+}
+
+// Listeners returns the listeners the last Poll saw, with their queue fill
+// (as of their namespace's last dump).
 func (w *Watcher) Listeners() []Listener {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]Listener(nil), w.last...)
+}
+
+// Version grows each time the set of listening sockets Listeners returns
+// changes (not their queue fill).
+func (w *Watcher) Version() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.version
 }
 
 // Stats returns the cost of the last Poll.
@@ -204,27 +320,27 @@ func (w *Watcher) Stats() Stats {
 }
 
 // discover returns a path for each network namespace: those of processes
-// (every Poll), bind-mounted ones, and those held by descriptors (rescanned
-// now and then, remembered in between while their path still leads there).
-func (w *Watcher) discover() map[uint32]string {
+// (new processes every Poll, all of them with all), bind-mounted ones
+// (when the mount table changed), and those held by descriptors (rescanned
+// now and then, remembered in between while their path still leads
+// there).
+func (w *Watcher) discover(all bool) map[uint32]string {
 	paths := map[uint32]string{}
-	processNamespaces(w.procRoot, paths)
-	if b, err := os.ReadFile(filepath.Join(w.procRoot, "self", "mountinfo")); err == nil {
-		mountNamespaces(b, paths)
-	}
+	w.pids.find(w.procRoot, paths, all)
+	w.mounts.find(w.procRoot, paths)
+	found := map[uint32]string{}
 	if wait := max(fdScanMin, fdScanShare*w.scanCost); w.polls == 1 || time.Since(w.lastScan) >= wait {
 		t := time.Now()
-		found := map[uint32]string{}
-		fdNamespaces(w.procRoot, found)
-		w.fdNS = found
+		w.fdHolders = fdNamespaces(w.procRoot, w.pids.list, found)
 		w.lastScan, w.scanCost = time.Now(), time.Since(t)
 	} else {
-		for ino, p := range w.fdNS {
-			if got, err := netns.Inode(p); err != nil || got != ino {
-				delete(w.fdNS, ino) // the descriptor was closed or reused
-			}
+		pids := w.fdHolders
+		if self := int32(os.Getpid()); !slices.Contains(pids, self) {
+			pids = append(pids[:len(pids):len(pids)], self)
 		}
+		w.fdHolders = fdNamespaces(w.procRoot, pids, found)
 	}
+	w.fdNS = found
 	for ino, p := range w.fdNS {
 		if _, ok := paths[ino]; !ok {
 			paths[ino] = p
@@ -238,41 +354,6 @@ var errGone = errors.New("listeners: namespace gone")
 
 // errNotHere: the calling thread is not in the namespace to read.
 var errNotHere = errors.New("listeners: not in that namespace")
-
-// readNamespace opens path, checks it is still namespace ino, and reads its
-// snapshot; own is set for the Watcher's own namespace, read without setns
-// (which needs CAP_SYS_ADMIN) once the thread doing it is seen to be there.
-func readNamespace(path string, ino uint32, own bool, sc *scratch, prev *nsCounters) (snapshot, error) {
-	if own {
-		var s snapshot
-		err := lockedDo(func() error {
-			if cur, err := netns.ThreadInode(); err != nil || cur != ino {
-				return errNotHere
-			}
-			var err error
-			s, err = readSnapshot(ino, sc, prev)
-			return err
-		})
-		if !errors.Is(err, errNotHere) {
-			return s, err
-		}
-	}
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return snapshot{}, errGone
-	}
-	defer unix.Close(fd)
-	if got, err := netns.FDInode(fd); err != nil || got != ino {
-		return snapshot{}, errGone
-	}
-	var s snapshot
-	err = netns.Go(fd, func() error {
-		var err error
-		s, err = readSnapshot(ino, sc, prev)
-		return err
-	})
-	return s, err
-}
 
 // selfProcessNetns is the inode of the process's own network namespace:
 // the calling thread's. Not /proc/self/ns/net: that is the thread-group
@@ -296,6 +377,9 @@ func (w *Watcher) update(s snapshot, out []Overflow) []Overflow {
 	existed := w.atStart[s.netns] || w.gone[s.cookie]
 	delete(w.atStart, s.netns)
 	delete(w.gone, s.cookie)
+	if !ok || !sameSockets(st.listeners, s.listeners) {
+		w.version++
+	}
 	switch {
 	case !ok && existed,
 		ok && st.cookie == s.cookie && (s.counters.ListenOverflows < st.counters.ListenOverflows || s.counters.ListenDrops < st.counters.ListenDrops):
@@ -360,7 +444,22 @@ func (w *Watcher) update(s snapshot, out []Overflow) []Overflow {
 		}
 	}
 	st.drops = drops
+	st.listeners = s.listeners
 	return append(out, grown...)
+}
+
+// sameSockets tells whether two dumps of a namespace list the same sockets
+// at the same addresses, in the same order.
+func sameSockets(a, b []Listener) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Cookie != b[i].Cookie || a[i].Addr != b[i].Addr || a[i].Inode != b[i].Inode || a[i].V6Only != b[i].V6Only {
+			return false
+		}
+	}
+	return true
 }
 
 // give splits the namespace's growth among grown by weights.
@@ -372,7 +471,7 @@ func give(grown []Overflow, dOver, dDrops uint64, weights []uint64, estimated bo
 }
 
 func newState(s snapshot) *nsState {
-	return &nsState{cookie: s.cookie, counters: s.counters, drops: dropsOf(s.listeners)}
+	return &nsState{cookie: s.cookie, counters: s.counters, listeners: s.listeners, drops: dropsOf(s.listeners)}
 }
 
 func dropsOf(ls []Listener) map[uint64]uint32 {

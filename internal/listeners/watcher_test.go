@@ -5,6 +5,7 @@ package listeners
 import (
 	"net"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -100,21 +101,31 @@ func TestReadNamespaceNotOwn(t *testing.T) {
 	fd, addr := listen(t, n, "127.0.0.1:0", 4)
 	defer unix.Close(fd)
 	paths := map[uint32]string{}
-	fdNamespaces("/proc", paths)
+	fdNamespaces("/proc", []int32{int32(os.Getpid())}, paths)
 	path, ok := paths[n.Inode()]
 	if !ok {
 		t.Fatalf("the sandbox %d is not found among the descriptors of /proc", n.Inode())
 	}
-	own, err := readNamespace(path, selfProcessNetns(), true, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := readNamespace(path, n.Inode(), true, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	own := readOnce(t, path, selfProcessNetns())
+	s := readOnce(t, path, n.Inode())
 	if _, ok := find(s.listeners, addr); !ok || s.cookie == own.cookie && own.cookie != 0 {
 		t.Fatalf("namespace %d read as the Watcher's own: listener %v found %v, cookie %d (own %d)",
 			n.Inode(), addr, ok, s.cookie, own.cookie)
 	}
+}
+
+// readOnce reads namespace ino through path as the Watcher's own
+// namespace, with a handle of its own.
+func readOnce(t *testing.T, path string, ino uint32) snapshot {
+	t.Helper()
+	h, err := openHandle(path, ino, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.close()
+	s, err := h.snapshot(&scratch{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envChild) == "1" {
 		os.Exit(child())
 	}
+	if n, err := strconv.Atoi(os.Getenv(envHolder)); err == nil {
+		os.Exit(holdSockets(n))
+	}
 	if ino := os.Getenv(envNamespaceEnter); ino != "" {
 		os.Exit(enterCgroupNamespace(ino))
 	}
@@ -134,7 +137,7 @@ func TestLookupChildInCgroup(t *testing.T) {
 	}
 
 	r := NewResolver("/proc")
-	got, ok := r.Lookup(ino)
+	got, ok := r.Lookup(ino, time.Now())
 	want := Owner{PID: cmd.Process.Pid, Comm: comm(filepath.Base(exe)), CgroupPath: path.Join(root, name), ContainerID: id}
 	if !ok || got != want {
 		t.Fatalf("Lookup(%d) = %+v, %v; want %+v", ino, got, ok, want)

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
@@ -70,7 +71,7 @@ func namespaceChild(arg string) int {
 	if err := r.CgroupNamespaceErr(); err != nil {
 		rep.Err = err.Error()
 	}
-	rep.Owner, rep.Found = r.Lookup(ino)
+	rep.Owner, rep.Found = r.Lookup(ino, time.Now())
 	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", rep.Owner.PID)); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if p, ok := strings.CutPrefix(line, "0::"); ok {

@@ -19,14 +19,12 @@ type Owner struct {
 
 // Defaults of a Resolver.
 const (
-	// A miss rescans /proc at most this often...
-	defaultMinInterval = 200 * time.Millisecond
-	// ...and leaves at least costFactor times a scan's duration between two
-	// scans, so that rescans take at most ~1/costFactor of a CPU however
-	// large the host.
-	costFactor = 10
-	// A scan stops after this long; the next one resumes where it stopped.
-	defaultScanBudget = time.Second
+	// A lookup waits at most this long for the scan budget (budget.go);
+	// past that it answers "not found" at once.
+	maxBudgetWait = 200 * time.Millisecond
+	// A scan of /proc stops after this long; the next one resumes where it
+	// stopped. (The kernel's iterator is not cut short.)
+	maxScanTime = time.Second
 	// Sockets remembered: 1M sockets take about 40 MB.
 	defaultMaxEntries = 1 << 20
 )
@@ -34,20 +32,21 @@ const (
 // Resolver maps socket inodes to their owners. It is safe for concurrent
 // use: lookups of known inodes take no lock.
 type Resolver struct {
-	procRoot    string
-	minInterval time.Duration
-	scanBudget  time.Duration
-	maxEntries  int
-	roots       cgroupRoots // this process's cgroup namespace, from the host's (nil: the host's own)
-	rootsErr    error
+	procRoot   string
+	maxEntries int
+	scanLimit  time.Duration // maxScanTime; tests shorten it
+	roots      cgroupRoots   // this process's cgroup namespace, from the host's (nil: the host's own)
+	rootsErr   error
 
 	snap atomic.Pointer[snapshot]
 
-	scanMu   sync.Mutex // serializes rescans; guards the fields below
-	lastScan time.Time  // end of the last scan
-	scanCost time.Duration
-	next     int32 // pid the next scan starts at, after a scan cut short
-	stats    Stats
+	scanMu    sync.Mutex     // serializes scans; guards the fields below
+	kernel    *kernelScanner // nil: scans read /proc
+	budget    budget
+	misses    misses    // sockets not found, and when to look again
+	lastStart time.Time // start of the last scan that reached every process
+	next      int32     // pid the next /proc scan starts at, after one cut short
+	stats     Stats
 }
 
 // snapshot is an immutable result of scans: lookups read it without locks.
@@ -56,15 +55,21 @@ type snapshot struct {
 	procs   map[int32]*Owner
 }
 
-// Stats tells what a Resolver has done.
+// Stats tells what a Resolver has done, and what it cost.
 type Stats struct {
-	Scans        uint64        // rescans of /proc so far
+	Kernel       bool          // scans use the kernel's iterator, not /proc (UseKernel)
+	Scans        uint64        // scans so far
+	ScanTime     time.Duration // their total duration: the resolver's cost
+	LastScan     time.Duration // duration of the last scan
+	LongestScan  time.Duration // of the longest
 	Sockets      int           // socket inodes known
-	LastScan     time.Duration // duration of the last rescan
-	Partial      uint64        // rescans cut short by the time budget
-	Capped       uint64        // rescans that found more sockets than the cache holds
-	RateLimited  uint64        // misses answered without a rescan because one ran too recently
-	LastComplete bool          // the last rescan reached every process
+	Misses       int           // sockets remembered as not found (misses.go)
+	Remembered   uint64        // lookups answered "not found" from those, without a scan
+	RateLimited  uint64        // lookups answered "not found" because the scan budget was spent
+	Partial      uint64        // /proc scans cut short by maxScanTime
+	Capped       uint64        // scans that found more sockets than the cache holds
+	KernelErrors uint64        // kernel scans that failed (then /proc was read)
+	LastComplete bool          // the last scan reached every process
 }
 
 // NewResolver returns a Resolver reading procRoot ("/proc", or a fixture
@@ -75,28 +80,67 @@ type Stats struct {
 func NewResolver(procRoot string) *Resolver {
 	roots, err := namespaceRoots(procRoot)
 	r := &Resolver{
-		procRoot:    procRoot,
-		roots:       roots,
-		rootsErr:    err,
-		minInterval: defaultMinInterval,
-		scanBudget:  defaultScanBudget,
-		maxEntries:  defaultMaxEntries,
+		procRoot:   procRoot,
+		roots:      roots,
+		rootsErr:   err,
+		maxEntries: defaultMaxEntries,
+		scanLimit:  maxScanTime,
+		budget:     budget{share: scanShare, burst: scanBurst},
+		misses:     misses{},
 	}
 	r.snap.Store(&snapshot{})
 	return r
 }
 
-// Lookup returns the owner of the socket with inode number inode. A known
-// inode is answered from the cache. An unknown one triggers a rescan of
-// /proc unless one ran recently (then the answer is false at once); a caller
-// may thus wait for one rescan (bounded by a time budget, a second by
-// default). Inode 0 (a socket with no file: a request or time-wait socket, or
+// UseKernel makes scans find sockets with an iterator over every open file
+// in the kernel (bpf/owner_socks.c), some 7 times cheaper than reading
+// /proc/<pid>/fd; names and cgroups are still read from /proc. procRoot
+// must be the host's /proc. It needs CAP_BPF and CAP_PERFMON (or root),
+// Linux 5.8+, and the host's pid namespace; where it fails, scans go on
+// reading /proc. Close releases the iterator.
+func (r *Resolver) UseKernel() error {
+	k, err := openKernelScanner()
+	if err != nil {
+		return err
+	}
+	r.scanMu.Lock()
+	defer r.scanMu.Unlock()
+	if r.kernel != nil {
+		r.kernel.close()
+	}
+	r.kernel = k
+	return nil
+}
+
+// Close releases the kernel's iterator, if UseKernel took one; scans then
+// read /proc.
+func (r *Resolver) Close() error {
+	r.scanMu.Lock()
+	defer r.scanMu.Unlock()
+	if r.kernel != nil {
+		r.kernel.close()
+		r.kernel = nil
+	}
+	return nil
+}
+
+// Lookup returns the owner of the socket with inode number inode, which
+// was known to exist at seen (its drop was read, or its listener listed,
+// then). Inode 0 (a socket with no file: a request or time-wait socket, or
 // one already closed) has no owner.
 //
+// A known inode is answered from the cache. An unknown one needs a scan
+// that started after seen: one that already ran answers it; otherwise the
+// lookup scans, after waiting up to maxBudgetWait for the scan budget (past
+// that it answers "not found" at once). A socket that such a scan did not
+// find is remembered, and not looked for again before its backoff ends
+// (misses.go). So a lookup may wait for the budget and one scan (at most a
+// second on /proc).
+//
 // A cached answer can be stale: a socket closed since the last scan still
-// resolves to its last owner until a rescan forgets it, and the process's
+// resolves to its last owner until a scan forgets it, and the process's
 // name and cgroup are those read at that scan.
-func (r *Resolver) Lookup(inode uint64) (Owner, bool) {
+func (r *Resolver) Lookup(inode uint64, seen time.Time) (Owner, bool) {
 	if inode == 0 {
 		return Owner{}, false
 	}
@@ -105,16 +149,36 @@ func (r *Resolver) Lookup(inode uint64) (Owner, bool) {
 	}
 	r.scanMu.Lock()
 	defer r.scanMu.Unlock()
-	// Another caller may have rescanned while this one waited.
+	// Another caller may have scanned while this one waited.
 	if o, ok := r.snap.Load().get(inode); ok {
 		return o, true
 	}
-	if !r.lastScan.IsZero() && time.Since(r.lastScan) < max(r.minInterval, costFactor*r.scanCost) {
+	now := time.Now()
+	if m, ok := r.misses[inode]; ok {
+		if now.Before(m.retry) {
+			r.stats.Remembered++
+			return Owner{}, false
+		}
+		seen = m.retry // due again: a scan from now on answers
+	}
+	if r.lastStart.After(seen) {
+		r.misses.add(inode, now) // a scan that could have found it did not
+		return Owner{}, false
+	}
+	wait := r.budget.wait(now)
+	if wait > maxBudgetWait {
 		r.stats.RateLimited++
 		return Owner{}, false
 	}
-	r.rescan()
-	return r.snap.Load().get(inode)
+	time.Sleep(wait)
+	if !r.scan() {
+		return Owner{}, false
+	}
+	if o, ok := r.snap.Load().get(inode); ok {
+		return o, true
+	}
+	r.misses.add(inode, time.Now())
+	return Owner{}, false
 }
 
 // Cached returns the owner of the socket with inode number inode if the
@@ -138,7 +202,9 @@ func (r *Resolver) Stats() Stats {
 	r.scanMu.Lock()
 	defer r.scanMu.Unlock()
 	s := r.stats
+	s.Kernel = r.kernel != nil
 	s.Sockets = len(r.snap.Load().sockets)
+	s.Misses = len(r.misses)
 	return s
 }
 
@@ -153,12 +219,13 @@ func (s *snapshot) get(inode uint64) (Owner, bool) {
 	return Owner{PID: int(pid)}, true
 }
 
-// rescan reads /proc and replaces the snapshot. Sockets that vanished are
-// forgotten; after a scan cut short by the budget, what the previous
-// snapshot knew of the processes not reached is kept.
-func (r *Resolver) rescan() {
+// scan finds the sockets, from the kernel or from /proc, and replaces the
+// snapshot; it returns whether every process was reached. Sockets that
+// vanished are forgotten; after a /proc scan cut short by maxScanTime, what
+// the previous snapshot knew of the processes not reached is kept.
+func (r *Resolver) scan() bool {
 	start := time.Now()
-	res := scanSockets(r.procRoot, r.next, start.Add(r.scanBudget), r.maxEntries)
+	res := r.findSockets(start)
 	old := r.snap.Load()
 	if !res.full {
 		for ino, pid := range old.sockets {
@@ -176,7 +243,7 @@ func (r *Resolver) rescan() {
 		if _, ok := procs[pid]; ok {
 			continue
 		}
-		if !res.visited[pid] && old.procs[pid] != nil {
+		if !res.full && !res.visited[pid] && old.procs[pid] != nil {
 			procs[pid] = old.procs[pid] // not reached this time: keep what was read
 			continue
 		}
@@ -184,11 +251,18 @@ func (r *Resolver) rescan() {
 		procs[pid] = &o
 	}
 	r.snap.Store(&snapshot{sockets: res.sockets, procs: procs})
+	end := time.Now()
+	cost := end.Sub(start)
+	r.budget.spend(cost, end)
+	r.misses.prune(res.sockets, end)
 	r.next = res.next
-	r.lastScan = time.Now()
-	r.scanCost = r.lastScan.Sub(start)
+	if res.full {
+		r.lastStart = start
+	}
 	r.stats.Scans++
-	r.stats.LastScan = r.scanCost
+	r.stats.ScanTime += cost
+	r.stats.LastScan = cost
+	r.stats.LongestScan = max(r.stats.LongestScan, cost)
 	r.stats.LastComplete = res.full
 	if !res.full {
 		r.stats.Partial++
@@ -196,4 +270,18 @@ func (r *Resolver) rescan() {
 	if res.capped {
 		r.stats.Capped++
 	}
+	return res.full
+}
+
+// findSockets asks the kernel's iterator, or reads /proc (also when the
+// iterator fails).
+func (r *Resolver) findSockets(start time.Time) scanResult {
+	if r.kernel != nil {
+		res, err := r.kernel.scan(r.maxEntries)
+		if err == nil {
+			return res
+		}
+		r.stats.KernelErrors++
+	}
+	return scanSockets(r.procRoot, r.next, start.Add(r.scanLimit), r.maxEntries)
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -55,7 +56,7 @@ func TestLookupSelf(t *testing.T) {
 	if err := r.CgroupNamespaceErr(); err != nil {
 		t.Errorf("on the host: %v", err)
 	}
-	got, ok := r.Lookup(ino)
+	got, ok := r.Lookup(ino, time.Now())
 	if !ok || got != want {
 		t.Fatalf("Lookup(%d) = %+v, %v; want %+v", ino, got, ok, want)
 	}

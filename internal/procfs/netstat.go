@@ -4,9 +4,12 @@ package procfs
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+
+	"golang.org/x/sys/unix"
 )
 
 // NetFile is the path of a file of /proc/net as the calling thread sees
@@ -39,6 +42,32 @@ func ReadFile(path string, buf []byte, max int) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+	}
+}
+
+// ReadFD reads an open procfs file again from its start, into buf (grown
+// as needed), with pread: a file kept open reads fresh values each time,
+// without a path lookup. It fails if the file reaches max bytes.
+func ReadFD(fd int, buf []byte, max int) ([]byte, error) {
+	b := buf[:0]
+	for {
+		if len(b) >= max {
+			return nil, fmt.Errorf("procfs: file of fd %d larger than %d bytes", fd, max)
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow
+		}
+		n, err := unix.Pread(fd, b[len(b):min(cap(b), max)], int64(len(b)))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return b, nil
+		}
+		b = b[:len(b)+n]
 	}
 }
 

@@ -3,11 +3,15 @@
 package procfs
 
 import (
+	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // counters collects ParseNetstat's output as "Group:Name" -> value text.
@@ -106,5 +110,47 @@ func TestReadFile(t *testing.T) {
 	}
 	if _, err := ReadFile(filepath.Join(t.TempDir(), "missing"), nil, 10); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+// TestReadFDRereads: a procfs file kept open reads its current values each
+// time (a connect refused on loopback moves Tcp:OutRsts), and all of it,
+// also through a buffer smaller than the file.
+func TestReadFDRereads(t *testing.T) {
+	fd, err := unix.Open("/proc/thread-self/net/snmp", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skip("no /proc/thread-self/net/snmp:", err)
+	}
+	defer unix.Close(fd)
+	a, err := ReadFD(fd, make([]byte, 0, 16), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile("/proc/thread-self/net/snmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != len(whole) {
+		t.Fatalf("ReadFD read %d bytes, the file has %d", len(a), len(whole))
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Skip("the closed port was taken meanwhile")
+	}
+	b, err := ReadFD(fd, nil, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(a, b) {
+		t.Errorf("the second read shows the same counters after a refused connect")
+	}
+	if _, err := ReadFD(fd, nil, 64); err == nil {
+		t.Errorf("ReadFD with max 64 read a file of %d bytes", len(b))
 	}
 }

@@ -72,12 +72,12 @@ const (
 // fixtureOwners resolves socket inodes from a table.
 type fixtureOwners map[uint64]owners.Owner
 
-func (f fixtureOwners) Lookup(inode uint64) (owners.Owner, bool) {
+func (f fixtureOwners) Lookup(inode uint64, _ time.Time) (owners.Owner, bool) {
 	o, ok := f[inode]
 	return o, ok
 }
 
-func (f fixtureOwners) Cached(inode uint64) (owners.Owner, bool) { return f.Lookup(inode) }
+func (f fixtureOwners) Cached(inode uint64) (owners.Owner, bool) { return f.Lookup(inode, time.Time{}) }
 
 const (
 	serverSocket  = 777 // owned by the server in a container
@@ -131,7 +131,7 @@ func nameDrops(t testing.TB, events []probe.Event) []drops.Drop {
 	namer := drops.NewNamer(loadFixtureNames(t))
 	out := make([]drops.Drop, len(events))
 	for i := range events {
-		out[i] = namer.Drop(&events[i], drops.Attribute(testOwners, events[i].SocketInode))
+		out[i] = namer.Drop(&events[i], drops.Attribute(testOwners, events[i].SocketInode, time.Now()))
 	}
 	return out
 }
@@ -210,9 +210,9 @@ func newTestMetricsConverter(t testing.TB, attrs ...metadata.TCPDropPacketsMetri
 func fixtureListeners() []drops.Listener {
 	return []drops.Listener{
 		{Listener: listeners.Listener{Netns: 4026532000, Addr: netip.MustParseAddrPort("[::]:8080"), Inode: serverSocket, Backlog: 128, MaxBacklog: 128},
-			Owner: drops.Attribute(testOwners, serverSocket)},
+			Owner: drops.Attribute(testOwners, serverSocket, time.Now())},
 		{Listener: listeners.Listener{Netns: 4026531840, Addr: netip.MustParseAddrPort("127.0.0.1:5432"), Inode: unknownSocket, Backlog: 0, MaxBacklog: 4096},
-			Owner: drops.Attribute(testOwners, unknownSocket)},
+			Owner: drops.Attribute(testOwners, unknownSocket, time.Now())},
 	}
 }
 

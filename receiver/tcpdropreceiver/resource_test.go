@@ -69,7 +69,7 @@ func TestLogsOneResourcePerOwner(t *testing.T) {
 	namer := drops.NewNamer(loadFixtureNames(t))
 	batch := make([]drops.Drop, len(events))
 	for i := range events {
-		batch[i] = namer.Drop(&events[i], drops.Attribute(groupingOwners, events[i].SocketInode))
+		batch[i] = namer.Drop(&events[i], drops.Attribute(groupingOwners, events[i].SocketInode, time.Now()))
 	}
 	logs := newLogConverter("1.2.3", newResources(metadata.DefaultResourceAttributesConfig(), testHost)).convert(batch, dropTime)
 
@@ -191,7 +191,7 @@ func TestSwitchedOffResourceAttributesMerge(t *testing.T) {
 	namer := drops.NewNamer(loadFixtureNames(t))
 	batch := make([]drops.Drop, len(events))
 	for i := range events {
-		batch[i] = namer.Drop(&events[i], drops.Attribute(groupingOwners, events[i].SocketInode))
+		batch[i] = namer.Drop(&events[i], drops.Attribute(groupingOwners, events[i].SocketInode, time.Now()))
 	}
 	logs := newLogConverter("1.2.3", newResources(cfg.ResourceAttributes, testHost)).convert(batch, dropTime)
 	require.Equal(t, 1, logs.ResourceLogs().Len())

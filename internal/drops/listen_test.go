@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+
+//go:build linux
+
+package drops
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tcpdrop/tcpdrop/internal/listeners"
+	"github.com/tcpdrop/tcpdrop/internal/probe"
+)
+
+// pollCounter is a listen-queue watcher that counts how it is polled. Its
+// one listener's Backlog is the number of PollAll calls so far, so a
+// collection shows which PollAll its gauges come from; its Version grows
+// at every fifth Poll.
+type pollCounter struct {
+	polls, all atomic.Int64
+	closed     atomic.Bool
+}
+
+func (p *pollCounter) Poll() ([]listeners.Overflow, error) {
+	p.polls.Add(1)
+	return nil, nil
+}
+
+func (p *pollCounter) PollAll() ([]listeners.Overflow, error) {
+	p.all.Add(1)
+	return nil, nil
+}
+
+func (p *pollCounter) Listeners() []listeners.Listener {
+	return []listeners.Listener{{Netns: 1, Inode: 7, Backlog: uint32(p.all.Load())}}
+}
+
+func (p *pollCounter) Version() uint64        { return uint64(p.polls.Load() / 5) }
+func (p *pollCounter) Stats() listeners.Stats { return listeners.Stats{} }
+func (p *pollCounter) Close()                 { p.closed.Store(true) }
+
+// tableKernel counts the listener tables it is given.
+type tableKernel struct {
+	*cannedKernel
+	sets atomic.Int64
+}
+
+func (k *tableKernel) SetListeners(map[probe.ListenerAddr]uint64) error {
+	k.sets.Add(1)
+	return nil
+}
+
+// TestListenPollsDumpOnlyWhenNeeded: with a listener table the kernel keeps
+// current, the polls between collections only read counters (Poll), every
+// collection first dumps all listeners (PollAll) and hands out the gauges
+// of that dump, and the kernel's table is set only when the listeners
+// changed. At Stop the watcher is closed.
+func TestListenPollsDumpOnlyWhenNeeded(t *testing.T) {
+	w := &pollCounter{}
+	k := &tableKernel{cannedKernel: newCannedKernel()}
+	opts := DefaultOptions()
+	opts.ListenQueues.PollInterval = 10 * time.Millisecond
+	opts.CollectionInterval = 100 * time.Millisecond
+	e := New(Sources{Kernel: k, Names: loadFixtureNames(t), Listeners: w}, opts, zap.NewNop())
+	e.ListenTableLive()
+	var mu sync.Mutex
+	var backlogs []uint32
+	e.Start(Outputs{Counts: func(_ Counts, ls []Listener, _ time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(ls) == 1 {
+			backlogs = append(backlogs, ls[0].Backlog)
+		}
+	}})
+	time.Sleep(550 * time.Millisecond)
+	polls, all, sets := w.polls.Load(), w.all.Load(), k.sets.Load()
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("%d polls, %d full polls, %d listener tables set, collections' backlogs %v", polls, all, sets, backlogs)
+	if polls < 10 {
+		t.Errorf("%d counter-only polls in 550ms at a 10ms interval", polls)
+	}
+	// The first poll, then one per collection (5 in 550ms).
+	if all < 3 || all > 7 {
+		t.Errorf("%d full polls; want the first one and one per collection", all)
+	}
+	// One table per Version: polls/5 + 1, not one per poll.
+	if want := polls/5 + 1; sets > want+1 || sets < 1 {
+		t.Errorf("listener table set %d times for %d versions", sets, want)
+	}
+	// Each collection's gauges are from the full poll just before it: 2,
+	// 3, ... (the first poll is 1), and the final one's at Stop.
+	for i, b := range backlogs {
+		if int(b) != i+2 {
+			t.Errorf("collection %d handed out the gauges of full poll %d, want %d (all: %v)", i, b, i+2, backlogs)
+			break
+		}
+	}
+	if !w.closed.Load() {
+		t.Errorf("the watcher was not closed at Stop")
+	}
+}
+
+// TestListenPollsAllWithoutLiveTable: when the kernel's listener table does
+// not follow listen() by itself, every poll dumps every listener, as the
+// table is kept current only by them.
+func TestListenPollsAllWithoutLiveTable(t *testing.T) {
+	w := &pollCounter{}
+	opts := DefaultOptions()
+	opts.ListenQueues.PollInterval = 10 * time.Millisecond
+	e := New(Sources{Kernel: newCannedKernel(), Names: loadFixtureNames(t), Listeners: w}, opts, zap.NewNop())
+	e.Start(Outputs{})
+	time.Sleep(200 * time.Millisecond)
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if p, a := w.polls.Load(), w.all.Load(); p != 0 || a < 5 {
+		t.Errorf("%d counter-only polls and %d full polls; want only full ones", p, a)
+	}
+}

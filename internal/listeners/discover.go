@@ -4,6 +4,7 @@ package listeners
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -51,11 +52,17 @@ func (p *pidNamespaces) find(procRoot string, into map[uint32]string, all bool) 
 // (readlink gives "net:[N]") of one of pids, rather than entered by a
 // process: test sandboxes, `ip netns` helpers, container runtimes between
 // steps. It returns the pids that hold one. It costs one readlink per open
-// descriptor of those processes, so Watcher scans all of them rarely.
-func fdNamespaces(procRoot string, pids []int32, into map[uint32]string) (holders []int32) {
+// descriptor of those processes, so Watcher scans all of them rarely; of
+// this process's own, it skips those ownFD says (may be nil).
+func fdNamespaces(procRoot string, pids []int32, into map[uint32]string, ownFD func(fd int) bool) (holders []int32) {
+	self := int32(os.Getpid())
 	for _, pid := range pids {
 		holds := false
-		procfs.ForEachFD(procRoot, pid, func(path string, target []byte) {
+		var skip func(int) bool
+		if pid == self {
+			skip = ownFD
+		}
+		procfs.ForEachFDExcept(procRoot, pid, skip, func(path string, target []byte) {
 			ino, ok := parseNsLink(target, "net")
 			if !ok {
 				return

@@ -99,14 +99,14 @@ func TestDiscoverFixture(t *testing.T) {
 		t.Errorf("after a look at all processes, pid 20 is still at %d", before)
 	}
 	fds := map[uint32]string{}
-	holders := fdNamespaces(root, procfs.PIDs(root), fds)
+	holders := fdNamespaces(root, procfs.PIDs(root), fds, nil)
 	if len(fds) != 1 || fds[77] != filepath.Join(root, "20/fd/3") || len(holders) != 1 || holders[0] != 20 {
 		t.Errorf("fdNamespaces = %v, held by %v", fds, holders)
 	}
 	none := map[uint32]string{}
 	var nopids pidNamespaces
 	nopids.find(filepath.Join(root, "missing"), none, true)
-	fdNamespaces(filepath.Join(root, "missing"), []int32{1}, none)
+	fdNamespaces(filepath.Join(root, "missing"), []int32{1}, none, nil)
 	if len(none) != 0 {
 		t.Errorf("found %v in a missing /proc", none)
 	}

@@ -71,6 +71,7 @@ type Watcher struct {
 	polls      uint64
 	ns         map[uint32]*nsState
 	handles    map[uint32]*nsHandle
+	handleFDs  map[int]bool      // the descriptors of handles, for scans of this process (isHandleFD)
 	maxHandles int               // handles kept open at most; past it a namespace is entered at each read
 	atStart    map[uint32]bool   // namespaces discovered by the first Poll and not read since
 	gone       map[uint64]bool   // cookies of namespaces forgotten: seen again, they take a baseline
@@ -99,7 +100,8 @@ type nsState struct {
 // Descriptor scans for namespaces cost one readlink per open file on the
 // host: run one at most every fdScanMin, and at most 1/fdScanShare of the
 // time. In between, every Poll rescans only the processes that held a
-// namespace descriptor at the last scan, and the Watcher's own.
+// namespace descriptor at the last scan, and its own (but not the
+// descriptors of its namespace handles).
 const (
 	fdScanMin   = time.Second
 	fdScanShare = 1000
@@ -206,16 +208,28 @@ func (w *Watcher) read(ino uint32, path string, own, all bool) (*snapshot, error
 		}
 		if len(w.handles) < w.maxHandles {
 			w.handles[ino] = h
+			w.handleFDs = nil
 		} else {
 			defer h.close()
 		}
 	}
 	st := w.ns[ino]
 	known := st != nil && st.cookie == h.cookie
-	if q, err := h.quiet(&w.scratch); err != nil {
+	q, err := h.quiet(&w.scratch)
+	if err != nil {
 		return nil, err
-	} else if q && known && !all {
+	}
+	switch {
+	case q && known && !all:
 		return nil, nil
+	case q && known:
+		// No packet: the counters and every sk_drops are as last read;
+		// only the queues' fill is wanted.
+		s := snapshot{netns: ino, cookie: h.cookie, counters: st.counters}
+		if len(w.scratch.recv) < recvBufSize {
+			w.scratch.recv = make([]byte, recvBufSize)
+		}
+		return &s, s.dump(h.diag, w.scratch.recv)
 	}
 	w.counted++
 	c, err := h.counters(&w.scratch)
@@ -274,6 +288,7 @@ func (w *Watcher) forget(discovered map[uint32]string) bool {
 		if _, ok := discovered[ino]; !ok {
 			h.close()
 			delete(w.handles, ino)
+			w.handleFDs = nil
 		}
 	}
 	for ino := range w.atStart {
@@ -282,6 +297,18 @@ func (w *Watcher) forget(discovered map[uint32]string) bool {
 		}
 	}
 	return forgot
+}
+
+// isHandleFD tells whether fd is one of the Watcher's namespace handles'
+// (w.mu held).
+func (w *Watcher) isHandleFD(fd int) bool {
+	if w.handleFDs == nil {
+		w.handleFDs = make(map[int]bool, 3*len(w.handles))
+		for _, h := range w.handles {
+			w.handleFDs[h.dev], w.handleFDs[h.netstat], w.handleFDs[h.diag.fd] = true, true, true
+		}
+	}
+	return w.handleFDs[fd]
 }
 
 // Close closes the namespaces the Watcher holds open. A Poll after Close
@@ -293,6 +320,7 @@ func (w *Watcher) Close() {
 		h.close()
 		delete(w.handles, ino)
 	}
+	w.handleFDs = nil
 	w.mounts.close()
 }
 
@@ -331,14 +359,14 @@ func (w *Watcher) discover(all bool) map[uint32]string {
 	found := map[uint32]string{}
 	if wait := max(fdScanMin, fdScanShare*w.scanCost); w.polls == 1 || time.Since(w.lastScan) >= wait {
 		t := time.Now()
-		w.fdHolders = fdNamespaces(w.procRoot, w.pids.list, found)
+		w.fdHolders = fdNamespaces(w.procRoot, w.pids.list, found, w.isHandleFD)
 		w.lastScan, w.scanCost = time.Now(), time.Since(t)
 	} else {
 		pids := w.fdHolders
 		if self := int32(os.Getpid()); !slices.Contains(pids, self) {
 			pids = append(pids[:len(pids):len(pids)], self)
 		}
-		w.fdHolders = fdNamespaces(w.procRoot, pids, found)
+		w.fdHolders = fdNamespaces(w.procRoot, pids, found, w.isHandleFD)
 	}
 	w.fdNS = found
 	for ino, p := range w.fdNS {

@@ -101,7 +101,7 @@ func TestReadNamespaceNotOwn(t *testing.T) {
 	fd, addr := listen(t, n, "127.0.0.1:0", 4)
 	defer unix.Close(fd)
 	paths := map[uint32]string{}
-	fdNamespaces("/proc", []int32{int32(os.Getpid())}, paths)
+	fdNamespaces("/proc", []int32{int32(os.Getpid())}, paths, nil)
 	path, ok := paths[n.Inode()]
 	if !ok {
 		t.Fatalf("the sandbox %d is not found among the descriptors of /proc", n.Inode())
@@ -128,4 +128,40 @@ func readOnce(t *testing.T, path string, ino uint32) snapshot {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestQuietAfterTwoStillReads: a namespace's device counters read twice
+// unchanged after a packet make it quiet (its overflow counters need not be
+// read); a packet, here a refused connect on its loopback, makes it not
+// quiet for two reads.
+func TestQuietAfterTwoStillReads(t *testing.T) {
+	roottest.Require(t)
+	n := sandbox.NewForTest(t)
+	paths := map[uint32]string{}
+	fdNamespaces("/proc", []int32{int32(os.Getpid())}, paths, nil)
+	h, err := openHandle(paths[n.Inode()], n.Inode(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.close()
+	reads := func() []bool {
+		var got []bool
+		for range 3 {
+			q, err := h.quiet(&scratch{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, q)
+		}
+		return got
+	}
+	if got := reads(); got[0] || got[1] || !got[2] {
+		t.Errorf("first three reads quiet = %v; want false, false, true", got)
+	}
+	if err := n.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := reads(); got[0] || got[1] || !got[2] {
+		t.Errorf("after a packet, quiet = %v; want false, false, true", got)
+	}
 }

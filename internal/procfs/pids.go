@@ -52,6 +52,13 @@ func PIDDir(procRoot string, pid int32) string {
 // the call. It returns false if the descriptors could not be listed (the
 // process exited, or is not ours to read).
 func ForEachFD(procRoot string, pid int32, fn func(path string, target []byte)) bool {
+	return ForEachFDExcept(procRoot, pid, nil, fn)
+}
+
+// ForEachFDExcept is ForEachFD, without even reading the links of the
+// descriptors skip says (skip may be nil): a process scanning itself skips
+// the many it knows.
+func ForEachFDExcept(procRoot string, pid int32, skip func(fd int) bool, fn func(path string, target []byte)) bool {
 	dir := PIDDir(procRoot, pid) + "/fd"
 	f, err := os.Open(dir)
 	if err != nil {
@@ -61,6 +68,11 @@ func ForEachFD(procRoot string, pid int32, fn func(path string, target []byte)) 
 	_ = f.Close()
 	buf := make([]byte, 128) // longer targets are file names, cut short: no inode link is that long
 	for _, fd := range names {
+		if skip != nil {
+			if n, err := strconv.Atoi(fd); err == nil && skip(n) {
+				continue
+			}
+		}
 		p := dir + "/" + fd
 		n, err := unix.Readlink(p, buf)
 		if err != nil {

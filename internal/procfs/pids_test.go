@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -81,5 +82,30 @@ func TestSelf(t *testing.T) {
 	n := 0
 	if !ForEachFD("/proc", pid, func(string, []byte) { n++ }) || n == 0 {
 		t.Fatalf("ForEachFD(self): %d descriptors", n)
+	}
+}
+
+// TestForEachFDExcept: the descriptors skip names are not read.
+func TestForEachFDExcept(t *testing.T) {
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	seen := func(skip func(int) bool) bool {
+		found := false
+		ForEachFDExcept("/proc", int32(os.Getpid()), skip, func(path string, _ []byte) {
+			if path == "/proc/"+strconv.Itoa(os.Getpid())+"/fd/"+strconv.Itoa(fd) {
+				found = true
+			}
+		})
+		return found
+	}
+	if !seen(nil) {
+		t.Fatalf("fd %d (/dev/null) not listed", fd)
+	}
+	if seen(func(n int) bool { return n == fd }) {
+		t.Errorf("fd %d listed though skipped", fd)
 	}
 }

@@ -23,9 +23,11 @@ import (
 
 // TestOrdinaryTrafficIsBenign: HTTP requests in a network namespace, each
 // on a connection of its own that both ends close normally, some with a
-// request body the server does not read, make no log record with the default
-// logs filters: whatever they drop on this kernel is in the benign set
-// (docs/benign-reasons.md). A drop outside it fails the test, named.
+// request body the server does not read, make, with the default logs
+// filters, no log record but the one kind the benign set keeps on purpose
+// (timeWaitACK): whatever else they drop on this kernel is in the set
+// (docs/benign-reasons.md). A drop outside it fails the test, named. Before
+// 5.17 nothing can be filtered: asserted as such.
 func TestOrdinaryTrafficIsBenign(t *testing.T) {
 	roottest.Require(t)
 	reasons, err := dropreason.FromKernel()
@@ -106,11 +108,31 @@ func TestOrdinaryTrafficIsBenign(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // the reader takes what is left in the ring
 	p.Close()
 	mine := <-sent
-	for _, e := range mine {
-		t.Errorf("ordinary traffic logged a drop: reason %s, %v -> %v [%s], state %q",
-			reasonName(reasons, &e), e.Src, e.Dst, e.TCPFlags, e.State)
-	}
 	t.Logf("%d requests: %d drops logged, %d filtered (machine-wide)", requests, len(mine), counts.Filtered)
+	if !reasons.Available() {
+		// Before 5.17: no reasons to filter by, every drop is logged.
+		if counts.Filtered != 0 {
+			t.Errorf("filtered %d on a kernel without reasons: want 0", counts.Filtered)
+		}
+		return
+	}
+	for _, e := range mine {
+		if !timeWaitACK(reasons, &e) {
+			t.Errorf("ordinary traffic logged a drop outside the benign set: reason %s, %v -> %v [%s], state %q",
+				reasonName(reasons, &e), e.Src, e.Dst, e.TCPFlags, e.State)
+		}
+	}
+}
+
+// timeWaitACK tells the one drop of ordinary traffic the default set keeps
+// (docs/benign-reasons.md): the peer's FIN arriving at a time-wait socket,
+// answered and freed as NOT_SPECIFIED, which stays logged because
+// NOT_SPECIFIED is also what a listen overflow is before 6.16. Its state is
+// time_wait where the kernel passes the socket (6.11+), none before.
+func timeWaitACK(reasons *dropreason.Table, e *probe.Event) bool {
+	notSpecified, _ := reasons.Value("NOT_SPECIFIED")
+	return e.HasReason && e.Reason == notSpecified && e.TCPFlags&probe.FlagFIN != 0 &&
+		(e.State.String() == "time_wait" || e.State == 0)
 }
 
 func reasonName(reasons *dropreason.Table, e *probe.Event) string {

@@ -24,8 +24,8 @@ import (
 // TestOrdinaryTrafficIsBenign: HTTP requests in a network namespace, each
 // on a connection of its own that both ends close normally, some with a
 // request body the server does not read, make, with the default logs
-// filters, no log record but the one kind the benign set keeps on purpose
-// (timeWaitACK): whatever else they drop on this kernel is in the set
+// filters, no log record but the two kinds the benign set keeps on purpose
+// (timeWaitFIN, abortedBody): whatever else they drop on this kernel is in the set
 // (docs/benign-reasons.md). A drop outside it fails the test, named. Before
 // 5.17 nothing can be filtered: asserted as such.
 func TestOrdinaryTrafficIsBenign(t *testing.T) {
@@ -117,22 +117,30 @@ func TestOrdinaryTrafficIsBenign(t *testing.T) {
 		return
 	}
 	for _, e := range mine {
-		if !timeWaitACK(reasons, &e) {
+		if !timeWaitFIN(reasons, &e) && !abortedBody(reasons, &e) {
 			t.Errorf("ordinary traffic logged a drop outside the benign set: reason %s, %v -> %v [%s], state %q",
 				reasonName(reasons, &e), e.Src, e.Dst, e.TCPFlags, e.State)
 		}
 	}
 }
 
-// timeWaitACK tells the one drop of ordinary traffic the default set keeps
-// (docs/benign-reasons.md): the peer's FIN arriving at a time-wait socket,
-// answered and freed as NOT_SPECIFIED, which stays logged because
-// NOT_SPECIFIED is also what a listen overflow is before 6.16. Its state is
-// time_wait where the kernel passes the socket (6.11+), none before.
-func timeWaitACK(reasons *dropreason.Table, e *probe.Event) bool {
+// timeWaitFIN and abortedBody tell the two drops of ordinary traffic the
+// default set keeps on purpose (docs/benign-reasons.md). timeWaitFIN: the
+// peer's FIN arriving at a time-wait socket, answered and freed as
+// NOT_SPECIFIED, which stays logged because NOT_SPECIFIED is also what a
+// listen overflow is before 6.16; its state is time_wait where the kernel
+// passes the socket (6.11+), none before. abortedBody: the rest of a
+// request body arriving after the server closed without reading it
+// (TCP_ABORT_ON_DATA), which resets the connection: the client sees it.
+func timeWaitFIN(reasons *dropreason.Table, e *probe.Event) bool {
 	notSpecified, _ := reasons.Value("NOT_SPECIFIED")
 	return e.HasReason && e.Reason == notSpecified && e.TCPFlags&probe.FlagFIN != 0 &&
 		(e.State.String() == "time_wait" || e.State == 0)
+}
+
+func abortedBody(reasons *dropreason.Table, e *probe.Event) bool {
+	abort, ok := reasons.Value("TCP_ABORT_ON_DATA")
+	return ok && e.HasReason && e.Reason == abort
 }
 
 func reasonName(reasons *dropreason.Table, e *probe.Event) string {

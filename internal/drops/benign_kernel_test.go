@@ -129,13 +129,16 @@ func TestOrdinaryTrafficIsBenign(t *testing.T) {
 // peer's FIN arriving at a time-wait socket, answered and freed as
 // NOT_SPECIFIED, which stays logged because NOT_SPECIFIED is also what a
 // listen overflow is before 6.16; its state is time_wait where the kernel
-// passes the socket (6.11+), none before. abortedBody: the rest of a
+// passes the socket (6.11+), none before; before 6.8 also the FIN purged
+// from a closed socket's queue (QUEUE_PURGE since), in state closed (seen
+// on 6.1). abortedBody: the rest of a
 // request body arriving after the server closed without reading it
 // (TCP_ABORT_ON_DATA), which resets the connection: the client sees it.
 func timeWaitFIN(reasons *dropreason.Table, e *probe.Event) bool {
 	notSpecified, _ := reasons.Value("NOT_SPECIFIED")
+	state := e.State.String()
 	return e.HasReason && e.Reason == notSpecified && e.TCPFlags&probe.FlagFIN != 0 &&
-		(e.State.String() == "time_wait" || e.State == 0)
+		(state == "time_wait" || state == "closed" || e.State == 0)
 }
 
 func abortedBody(reasons *dropreason.Table, e *probe.Event) bool {

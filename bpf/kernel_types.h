@@ -68,6 +68,7 @@ struct socket {
 struct sock {
 	struct sock_common __sk_common;
 	struct socket *sk_socket;
+	__u16 sk_type;
 	__u16 sk_protocol;
 	__u32 sk_ack_backlog;
 	__u32 sk_max_ack_backlog;

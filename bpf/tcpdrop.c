@@ -31,6 +31,7 @@
 #define TCP_FLAG_SYN 0x02
 #define TCP_FLAG_RST 0x04
 #define TCP_FLAG_ACK 0x10
+#define SOCK_STREAM 1
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define EEXIST 17
@@ -54,6 +55,25 @@ const volatile __u8 skip_queue_full = 0;
 const volatile __u8 match_listeners = 0;
 /* Send each event with its kernel stack (struct drop_event_stack). */
 const volatile __u8 kernel_stack = 0;
+
+/* The log filters (internal/probe/filter.go): which counted drops are sent
+ * as events. reason_filter says what the reasons in reason_set are:
+ * REASONS_ALL ignores the set, REASONS_EXCLUDED are not sent, REASONS_ONLY
+ * are the only ones sent (drops without a reason, before 5.17, are never
+ * filtered by reason). A reason's bit is its subsystem (the high 16 bits)
+ * times REASON_SET_CODES plus its code. With port_filter set, only drops
+ * whose source or destination port is in port_set are sent. Read-only
+ * data: a bit test costs a load, no map lookup. */
+#define REASONS_ALL 0
+#define REASONS_EXCLUDED 1
+#define REASONS_ONLY 2
+#define REASON_SET_SUBSYS 8
+#define REASON_SET_CODES 512
+#define REASON_SET_BITS (REASON_SET_SUBSYS * REASON_SET_CODES)
+const volatile __u8 reason_filter = REASONS_ALL;
+const volatile __u64 reason_set[REASON_SET_BITS / 64] = {};
+const volatile __u8 port_filter = 0;
+const volatile __u64 port_set[65536 / 64] = {};
 
 /* Puts struct drop_event into the object's BTF, where bpf2go finds it and
  * generates the Go mirror the decoder takes its offsets from. Read-only
@@ -425,6 +445,52 @@ static __always_inline __u64 socket_inode(struct sock *sk)
 	return sk->sk_socket->file->f_inode->i_ino;
 }
 
+/* tcp_state is the TCP state of the socket a packet belonged to
+ * (TCP_ESTABLISHED...), 0 when it had none, or one that is not a TCP socket
+ * (a raw socket sending TCP). Time-wait and request sockets are smaller
+ * objects that share only sock_common: their state says what they are. */
+static __always_inline __u8 tcp_state(struct sock *sk)
+{
+	if (!sk)
+		return 0;
+	__u8 state = sk->__sk_common.skc_state;
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV)
+		return state;
+	if (sk->sk_protocol != IPPROTO_TCP || sk->sk_type != SOCK_STREAM)
+		return 0;
+	return state;
+}
+
+static __always_inline int reason_in_set(__u32 reason)
+{
+	__u32 subsys = reason >> 16, code = reason & 0xffff;
+	if (subsys >= REASON_SET_SUBSYS || code >= REASON_SET_CODES)
+		return 0; /* the loader refuses to put such a reason in the set */
+	__u32 bit = subsys * REASON_SET_CODES + code;
+	/* clang merges the tests above into one the verifier cannot follow:
+	 * the mask, after a barrier, bounds the index for it. */
+	barrier_var(bit);
+	bit &= REASON_SET_BITS - 1;
+	return (reason_set[bit / 64] >> (bit % 64)) & 1;
+}
+
+static __always_inline int port_in_set(__u16 port)
+{
+	/* The mask tells the verifier what the type already says. */
+	return (port_set[(port / 64) & (65536 / 64 - 1)] >> (port % 64)) & 1;
+}
+
+/* filtered_out tells whether the log filters keep a drop from being sent. */
+static __always_inline int filtered_out(struct count_key *key, struct tcp_packet *pkt)
+{
+	if (reason_filter != REASONS_ALL && key->has_reason) {
+		int in = reason_in_set(key->reason);
+		if (reason_filter == REASONS_EXCLUDED ? in : !in)
+			return 1;
+	}
+	return port_filter && !port_in_set(pkt->sport) && !port_in_set(pkt->dport);
+}
+
 SEC("tp_btf/kfree_skb")
 int tcpdrop_kfree(__u64 *ctx)
 {
@@ -483,11 +549,21 @@ int tcpdrop_kfree(__u64 *ctx)
 		.sock_ino = sock_ino,
 		.reason = reason,
 		.has_reason = has_reason,
+		.state = tcp_state(sk),
 	};
 	count(&key);
 
 	if (count_only)
 		return 0;
+
+	/* After the count, before anything else: an excluded drop costs only
+	 * its count. */
+	if (filtered_out(&key, &pkt)) {
+		struct probe_stats *st = stats();
+		if (st)
+			st->filtered++;
+		return 0;
+	}
 
 	__u64 now = bpf_ktime_get_ns();
 	if (over_event_limit(now)) {
@@ -526,7 +602,7 @@ int tcpdrop_kfree(__u64 *ctx)
 	e->family = pkt.family;
 	e->tcp_flags = pkt.flags;
 	e->has_reason = key.has_reason;
-	e->pad = 0;
+	e->state = key.state;
 	e->pad_end = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if (dev) {

@@ -15,7 +15,8 @@ struct count_key {
 	__u64 sock_ino; /* inode of the owning socket's file; 0 when none */
 	__u32 reason;
 	__u8 has_reason;
-	__u8 pad[3];
+	__u8 state; /* the socket's TCP state (TCP_ESTABLISHED...); 0 when no TCP socket */
+	__u8 pad[2];
 };
 
 /* A listening socket: its network namespace's inode, port and the address
@@ -34,6 +35,7 @@ struct probe_stats {
 	__u64 lost;      /* events the ring buffer had no room for */
 	__u64 uncounted; /* drops the full counter map could not hold */
 	__u64 shed;      /* events not sent because of max_events_per_sec */
+	__u64 filtered;  /* events not sent because the filters exclude them */
 };
 
 /* The current one-second window of the event rate limit. */
@@ -56,7 +58,7 @@ struct drop_event {
 	__u8 family;               /* 4 or 6 */
 	__u8 tcp_flags;
 	__u8 has_reason;
-	__u8 pad;
+	__u8 state; /* as in struct count_key */
 	char comm[16];
 	char ifname[16];
 	__u32 pad_end; /* named, so that it is zeroed like every other byte */

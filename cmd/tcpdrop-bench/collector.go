@@ -39,7 +39,7 @@ type snapshot struct {
 }
 
 func (s snapshot) same(o snapshot) bool {
-	return s.Packets == o.Packets && s.Lost == o.Lost && s.Shed == o.Shed &&
+	return s.Packets == o.Packets && s.Lost == o.Lost && s.Shed == o.Shed && s.Filtered == o.Filtered &&
 		s.Uncounted == o.Uncounted && s.Missed == o.Missed && s.Accepted == o.Accepted && s.Refused == o.Refused
 }
 

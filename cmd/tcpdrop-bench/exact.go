@@ -50,12 +50,15 @@ func check(r row) (msgs []string, exact, unchecked bool) {
 		msgs = append(msgs, "count only: no events, nothing to deliver")
 		return msgs, exact, false
 	}
-	handled := r.Delivered + r.Refused + r.Lost + r.Shed
+	handled := r.Delivered + r.Refused + r.Lost + r.Shed + r.Filtered
 	parts := fmt.Sprintf("delivered %s + lost %s + shed %s", grouped(float64(r.Delivered)),
 		grouped(float64(r.Lost)), grouped(float64(r.Shed)))
 	if r.Refused > 0 {
 		parts = fmt.Sprintf("delivered %s + refused %s + lost %s + shed %s", grouped(float64(r.Delivered)),
 			grouped(float64(r.Refused)), grouped(float64(r.Lost)), grouped(float64(r.Shed)))
+	}
+	if r.Filtered > 0 {
+		parts += fmt.Sprintf(" + filtered %s", grouped(float64(r.Filtered)))
 	}
 	off := fmt.Sprintf("%s = %s, metric total %s: off by %+d", parts, grouped(float64(handled)),
 		grouped(float64(r.MetricTotal)), int64(handled)-int64(r.MetricTotal))

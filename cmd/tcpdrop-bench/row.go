@@ -21,6 +21,7 @@ type row struct {
 	Refused   uint64 // log records its pipeline refused
 	Lost      uint64 // tcp_drop.events.lost
 	Shed      uint64 // tcp_drop.events.shed
+	Filtered  uint64 // tcp_drop.events.filtered: left out by the logs filters (the benign set by default)
 	Uncounted uint64 // tcp_drop.packets.uncounted
 	Missed    uint64 // tcp_drop.kernel.missed: calls the program did not see (all protocols)
 	// MetricTotal is tcp_drop.packets over the flood, all data points; for

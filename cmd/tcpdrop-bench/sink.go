@@ -23,6 +23,7 @@ const (
 	metricPackets   = "tcp_drop.packets"
 	metricLost      = "tcp_drop.events.lost"
 	metricShed      = "tcp_drop.events.shed"
+	metricFiltered  = "tcp_drop.events.filtered"
 	metricUncounted = "tcp_drop.packets.uncounted"
 	metricMissed    = "tcp_drop.kernel.missed"
 )
@@ -37,6 +38,7 @@ type counts struct {
 	Packets   uint64
 	Lost      uint64
 	Shed      uint64
+	Filtered  uint64
 	Uncounted uint64
 	Missed    uint64 // kfree_skb calls the kernel ran no program for (another BPF program ran)
 	// ByCause is tcp_drop.packets by reason and kernel function, to say
@@ -148,6 +150,8 @@ func readCounts(md pmetric.Metrics) (c counts, ok bool) {
 					dst, ok = &c.Lost, true
 				case metricShed:
 					dst = &c.Shed
+				case metricFiltered:
+					dst = &c.Filtered
 				case metricUncounted:
 					dst = &c.Uncounted
 				case metricMissed:

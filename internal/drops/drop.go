@@ -20,6 +20,7 @@ type Drop struct {
 	Function string   // the function that freed the packet, e.g. "tcp_v4_rcv"
 	Location string   // function and offset, e.g. "tcp_v4_rcv+0x91"
 	Comm     string   // the name of the task that was on the CPU
+	State    string   // the socket's TCP state, e.g. "established"; "" when the packet had no TCP socket
 	Stack    []string // with KernelStack: the kernel stack's locations, innermost first, from the drop down
 }
 
@@ -48,6 +49,7 @@ func (n *Namer) Drop(ev *probe.Event, owner Owner) Drop {
 		Function: n.names.Function(ev.Location),
 		Location: n.names.Location(ev.Location),
 		Comm:     n.comm(ev.Comm),
+		State:    ev.State.String(),
 	}
 	if frames := n.dropStack(ev.KernelStack()); len(frames) > 0 {
 		start := len(n.stack)

@@ -18,11 +18,13 @@ import (
 
 // Open attaches the kernel program to the running kernel and loads the
 // kernel's names; countOnly sends no drop events (no one wants them), only
-// counts. The program's error comes first: it says what privilege or
-// kernel feature is missing, before any complaint about names. The caller
+// counts. A bad name in the logs filters comes first (it needs only the
+// kernel's BTF), then the program's error: it says what privilege or kernel
+// feature is missing, before any complaint about names. The caller
 // must Start and Stop the engine, or Stop it.
 func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 	reasons, reasonsErr := dropreason.FromKernel()
+	var err error
 	watch := opts.ListenQueues.Enabled
 	if watch && !capability.Has(unix.CAP_SYS_ADMIN) {
 		watch = false
@@ -31,6 +33,9 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 	}
 	popts := opts.probeOptions(countOnly, watch)
 	setReasonPolicy(&popts, reasons, watch)
+	if popts.Filter, err = opts.Logs.probeFilter(reasons, func(msg string) { logger.Warn(msg) }); err != nil {
+		return nil, err
+	}
 	p, err := probe.Open(popts)
 	if err != nil {
 		return nil, err

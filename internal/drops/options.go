@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/tcpdrop/tcpdrop/internal/probe"
@@ -52,7 +53,34 @@ type Options struct {
 	// costs a stack walk per event in the kernel and makes each event about
 	// three times larger.
 	KernelStack bool `mapstructure:"kernel_stack"`
+	// Logs selects the drops that become log records; every drop is still
+	// counted (see LogFilters).
+	Logs LogFilters `mapstructure:"logs"`
 }
+
+// LogFilters select, in the kernel, which drops are sent as events (and
+// become log records). A drop they leave out is counted like every other,
+// and once more in Counts.Filtered, so that records + lost + shed +
+// filtered = packets. Names are the kernel's (enum skb_drop_reason, without
+// SKB_DROP_REASON_), checked against its BTF at start (see filter.go).
+type LogFilters struct {
+	// ExcludeReasons are reasons whose drops are not logged. Default:
+	// DefaultExcludeReasons; [] logs them all.
+	ExcludeReasons []string `mapstructure:"exclude_reasons"`
+	// IncludeReasons, when not empty, are the only reasons logged (less
+	// ExcludeReasons).
+	IncludeReasons []string `mapstructure:"include_reasons"`
+	// Ports, when not empty, are the only TCP ports whose drops are logged:
+	// the packet's source or destination port, so local or remote.
+	Ports []int `mapstructure:"ports"`
+}
+
+// DefaultExcludeReasons is the benign set (docs/benign-reasons.md): what
+// ordinary traffic and an idle machine drop as part of TCP working as
+// designed. QUEUE_PURGE: the queues of a closing socket, purged (every
+// close of a connection with a FIN still queued; 6.8+). TCP_OLD_DATA: a
+// retransmitted segment whose data was already received (a duplicate).
+var DefaultExcludeReasons = []string{"QUEUE_PURGE", "TCP_OLD_DATA"}
 
 // ListenQueues configures the listen-queue watcher.
 type ListenQueues struct {
@@ -73,6 +101,7 @@ func DefaultOptions() Options {
 		MaxLogRecordsPerSecond: 200_000,
 		ResolveOwners:          true,
 		ListenQueues:           ListenQueues{Enabled: true, PollInterval: time.Second},
+		Logs:                   LogFilters{ExcludeReasons: slices.Clone(DefaultExcludeReasons)},
 	}
 }
 
@@ -124,6 +153,11 @@ func (o Options) Check() error {
 	}
 	if o.ListenQueues.Enabled && (o.ListenQueues.PollInterval < MinListenPollInterval || o.ListenQueues.PollInterval > MaxListenPollInterval) {
 		errs = append(errs, fmt.Errorf("listen_queues::poll_interval: %v is outside %v..%v", o.ListenQueues.PollInterval, MinListenPollInterval, MaxListenPollInterval))
+	}
+	for _, p := range o.Logs.Ports {
+		if p < 1 || p > 65535 {
+			errs = append(errs, fmt.Errorf("logs::ports: %d is not a TCP port (1..65535)", p))
+		}
 	}
 	return errors.Join(errs...)
 }

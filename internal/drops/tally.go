@@ -23,6 +23,7 @@ type CountKey struct {
 	PodUID    string // the owner's Kubernetes pod uid, likewise
 	Reason    string
 	Function  string // "" for listen-queue overflows
+	State     string // the socket's TCP state (probe.TCPState.String); "" without one
 }
 
 // Count is the number of TCP packets dropped with one key since Start.
@@ -40,8 +41,8 @@ type Count struct {
 // TCP_LISTEN_OVERFLOW), and the kernel's counts of what it could not
 // count or send (see probe.Counts).
 type Counts struct {
-	ByKey                         []Count
-	Uncounted, Lost, Shed, Missed uint64
+	ByKey                                   []Count
+	Uncounted, Lost, Shed, Filtered, Missed uint64
 }
 
 // Tally keeps the cumulative counts: it adds each batch of counts the
@@ -85,7 +86,7 @@ func NewTally(names Names, owners Owners, expiry time.Duration) *Tally {
 
 // AddOverflows counts n listen-queue overflows of a listener of owner's.
 func (t *Tally) AddOverflows(owner Owner, n uint64) {
-	k := keyOf(owner, ListenOverflowReason, "")
+	k := keyOf(owner, ListenOverflowReason, "", "listen")
 	t.mu.Lock()
 	t.grow(k, n, time.Now())
 	t.mu.Unlock()
@@ -111,9 +112,9 @@ func (t *Tally) Add(c probe.Counts, now time.Time) Counts {
 	defer t.mu.Unlock()
 	taken := time.Now() // after the counts were taken: every socket in them existed before
 	for _, kc := range c.ByKey {
-		t.grow(keyOf(t.owner(kc.SocketInode, taken), t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location)), kc.Packets, now)
+		t.grow(keyOf(t.owner(kc.SocketInode, taken), t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location), kc.State.String()), kc.Packets, now)
 	}
-	out := Counts{Uncounted: c.Uncounted, Lost: c.Lost, Shed: c.Shed, Missed: c.Missed, ByKey: make([]Count, 0, len(t.totals))}
+	out := Counts{Uncounted: c.Uncounted, Lost: c.Lost, Shed: c.Shed, Filtered: c.Filtered, Missed: c.Missed, ByKey: make([]Count, 0, len(t.totals))}
 	for k, s := range t.totals {
 		if t.expiry > 0 && now.Sub(s.changed) >= t.expiry {
 			delete(t.totals, k)
@@ -142,8 +143,8 @@ func (t *Tally) owner(inode uint64, seen time.Time) Owner {
 }
 
 // keyOf is the key of drops of owner's.
-func keyOf(owner Owner, reason, function string) CountKey {
-	k := CountKey{Owner: owner.Status, Reason: reason, Function: function}
+func keyOf(owner Owner, reason, function, state string) CountKey {
+	k := CountKey{Owner: owner.Status, Reason: reason, Function: function, State: state}
 	if owner.Status == OwnerProcess {
 		p := owner.Process
 		k.PID, k.Comm, k.Cgroup, k.Container, k.PodUID = p.PID, p.Comm, p.CgroupPath, p.ContainerID, p.PodUID

@@ -12,7 +12,7 @@ import (
 // TakeCounts moves the kernel's exact counts out of the kernel: it returns
 // the drops counted since the last TakeCounts (since Open, the first time),
 // summed over CPUs, and leaves the kernel's count map empty. The loss
-// counters (Uncounted, Lost, Shed, Missed) are cumulative since Open. Not
+// counters (Uncounted, Lost, Shed, Filtered, Missed) are cumulative since Open. Not
 // safe for concurrent use.
 //
 // Why no drop is lost or counted twice: the program finds the map it counts
@@ -59,7 +59,7 @@ func drain(m *ebpf.Map) ([]Count, error) {
 	var perCPU []uint64
 	it := m.Iterate()
 	for it.Next(&key, &perCPU) {
-		cnt := Count{SocketInode: key.SockIno, Reason: key.Reason, HasReason: key.HasReason != 0, Location: key.Location}
+		cnt := Count{SocketInode: key.SockIno, Reason: key.Reason, HasReason: key.HasReason != 0, State: TCPState(key.State), Location: key.Location}
 		for _, v := range perCPU {
 			cnt.Packets += v
 		}
@@ -95,6 +95,7 @@ func (p *Probe) readLosses(c *Counts) error {
 		c.Lost += s.Lost
 		c.Uncounted += s.Uncounted
 		c.Shed += s.Shed
+		c.Filtered += s.Filtered
 	}
 	ps, err := p.objs.TcpdropKfree.Stats()
 	if err != nil && !errors.Is(err, errors.ErrUnsupported) {

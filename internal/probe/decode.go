@@ -34,6 +34,7 @@ var (
 	offFamily   = unsafe.Offsetof(tcpdropDropEvent{}.Family)
 	offFlags    = unsafe.Offsetof(tcpdropDropEvent{}.TcpFlags)
 	offHasRsn   = unsafe.Offsetof(tcpdropDropEvent{}.HasReason)
+	offState    = unsafe.Offsetof(tcpdropDropEvent{}.State)
 	offComm     = unsafe.Offsetof(tcpdropDropEvent{}.Comm)
 	offIfname   = unsafe.Offsetof(tcpdropDropEvent{}.Ifname)
 	offStackLen = unsafe.Offsetof(tcpdropDropEventStack{}.StackBytes)
@@ -68,6 +69,7 @@ func decodeEvent(raw []byte, ev *Event) (monoNs uint64, err error) {
 	ev.TID = ne.Uint32(raw[offTid:])
 	ev.Reason = ne.Uint32(raw[offReason:])
 	ev.HasReason = raw[offHasRsn] != 0
+	ev.State = TCPState(raw[offState])
 	ev.NetnsInode = ne.Uint32(raw[offNetns:])
 	ev.Ifindex = ne.Uint32(raw[offIfindex:])
 	ev.TCPFlags = TCPFlags(raw[offFlags])

@@ -26,7 +26,7 @@ func TestDecodeIPv4(t *testing.T) {
 		Tgid: 100, Tid: 101, Reason: 3, Netns: 4026531840, Ifindex: 1,
 		Sport: 40000, Dport: 9,
 		Saddr: [16]uint8{127, 0, 0, 1}, Daddr: [16]uint8{127, 0, 0, 2},
-		Family: 4, TcpFlags: uint8(FlagSYN), HasReason: 1,
+		Family: 4, TcpFlags: uint8(FlagSYN), HasReason: 1, State: 1,
 		Comm: [16]int8{'n', 'c'}, Ifname: [16]int8{'l', 'o'},
 	})
 	var ev Event
@@ -40,7 +40,7 @@ func TestDecodeIPv4(t *testing.T) {
 		Src:      netip.MustParseAddrPort("127.0.0.1:40000"),
 		Dst:      netip.MustParseAddrPort("127.0.0.2:9"),
 		TCPFlags: FlagSYN, NetnsInode: 4026531840, Ifindex: 1,
-		Ifname: [16]byte{'l', 'o'}, SocketInode: 123456,
+		Ifname: [16]byte{'l', 'o'}, SocketInode: 123456, State: 1,
 	}
 	if mono != 42 || ev != want {
 		t.Fatalf("decoded %+v (time %d), want %+v (time 42)", ev, mono, want)
@@ -135,4 +135,20 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatalf("source %v from bytes %x", ev.Src, raw[offSaddr:offSaddr+uintptr(n)])
 		}
 	})
+}
+
+// TestTCPStateNames: the kernel's TCP states (include/net/tcp_states.h) by
+// their semantic-convention names; none, and a state added later, have none.
+func TestTCPStateNames(t *testing.T) {
+	for state, want := range map[TCPState]string{
+		0: "", 1: "established", 2: "syn_sent", 3: "syn_received", 4: "fin_wait_1", 5: "fin_wait_2",
+		6: "time_wait", 7: "closed", 8: "close_wait", 9: "last_ack", 10: "listen", 11: "closing",
+		12: "syn_received", // TCP_NEW_SYN_RECV: a request socket
+		13: "closed",       // TCP_BOUND_INACTIVE
+		14: "", 255: "",
+	} {
+		if got := state.String(); got != want {
+			t.Errorf("TCPState(%d) = %q, want %q", state, got, want)
+		}
+	}
 }

@@ -42,6 +42,9 @@ type Event struct {
 	// owner. 0 when there was no socket, or one no process holds (time-wait,
 	// orphaned).
 	SocketInode uint64
+	// State is the TCP state of that socket (of the packet's time-wait or
+	// request socket too), 0 when the packet had no TCP socket.
+	State TCPState
 	// Stack holds the first StackDepth return addresses of the kernel
 	// stack that dropped the packet, innermost first, when the probe was
 	// opened with KernelStack; StackDepth is 0 otherwise.
@@ -116,3 +119,37 @@ var flagStrings = func() (all [256]string) {
 // String returns the set flags joined by "|", e.g. "SYN" or "ACK|RST" (ACK
 // is listed first as tcpdump does), or "" when none is set.
 func (f TCPFlags) String() string { return flagStrings[f] }
+
+// TCPState is a socket's TCP state, as the kernel numbers it
+// (include/net/tcp_states.h; the numbering is ABI: inet_diag and
+// /proc/net/tcp report it). 0: no TCP socket.
+type TCPState uint8
+
+// stateNames are the semantic conventions' network.connection.state values
+// by kernel state. A request socket (TCP_NEW_SYN_RECV, a handshake the
+// listener answered) is syn_received; a socket the kernel calls
+// TCP_BOUND_INACTIVE (bound, never connected, 6.5+) is closed.
+var stateNames = [...]string{
+	1:  "established",
+	2:  "syn_sent",
+	3:  "syn_received",
+	4:  "fin_wait_1",
+	5:  "fin_wait_2",
+	6:  "time_wait",
+	7:  "closed",
+	8:  "close_wait",
+	9:  "last_ack",
+	10: "listen",
+	11: "closing",
+	12: "syn_received",
+	13: "closed",
+}
+
+// String returns the semantic-convention name of the state, "" for none or
+// a state this code does not know.
+func (s TCPState) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return ""
+}

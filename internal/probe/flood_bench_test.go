@@ -19,6 +19,7 @@ import (
 	"github.com/tcpdrop/tcpdrop/harness/dropgen"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
+	"github.com/tcpdrop/tcpdrop/internal/dropreason"
 )
 
 // BenchmarkFlood floods a closed port in a test namespace with b.N SYNs (two
@@ -45,7 +46,8 @@ import (
 // wakeup=per-event wakes the reader whenever the ring goes from empty to
 // non-empty, as the kernel does by default; wakeup=batched is the probe's.
 // limit=200k/s sheds events above that rate in the kernel (shed), as the
-// collector does by default.
+// collector does by default. excluded has the log filters leave out every
+// drop of the flood: it must cost what count-only does.
 func BenchmarkFlood(b *testing.B) {
 	roottest.Require(b)
 	ns := sandbox.NewForTest(b)
@@ -57,6 +59,7 @@ func BenchmarkFlood(b *testing.B) {
 		{"empty-program", false, Options{}},
 		{"tcp-check-only", false, Options{}},
 		{"count-only", true, Options{CountOnly: true}},
+		{"excluded", true, Options{Filter: excludeEverything(b)}},
 		{"wakeup=batched", true, Options{}},
 		{"wakeup=per-event", true, Options{WakeupBytes: 1}},
 		{"limit=200k/s", true, Options{MaxLogRecordsPerSecond: 200000}},
@@ -104,6 +107,9 @@ func BenchmarkFlood(b *testing.B) {
 			b.ReportMetric(float64(counts.Lost), "lost")
 			if mode.opts.MaxLogRecordsPerSecond > 0 {
 				b.ReportMetric(float64(counts.Shed), "shed")
+			}
+			if mode.name == "excluded" {
+				b.ReportMetric(float64(counts.Filtered), "filtered")
 			}
 			if rd != nil {
 				p.Close()
@@ -167,7 +173,7 @@ func waitDrained(b *testing.B, p *Probe, rd *benchReader) Counts {
 			counts.add(taken)
 		}
 		total := totalPackets(counts)
-		if rd == nil || rd.read.Load()+counts.Lost+counts.Shed >= total+counts.Uncounted {
+		if rd == nil || rd.read.Load()+counts.Lost+counts.Shed+counts.Filtered >= total+counts.Uncounted {
 			return counts
 		}
 		if time.Now().After(deadline) {
@@ -226,8 +232,12 @@ func requireFloorRan(b *testing.B, floor *tcpCheckFloorObjects) {
 
 // BenchmarkProgramCost reports the kernel program's own run time per call
 // (the kernel's BPF statistics, switched on for this benchmark only: they
-// add two clock reads per call), counting only and sending every event,
-// under a flood of b.N SYNs.
+// add two clock reads per call), counting only, counting with every drop
+// excluded by the log filters, and sending every event, under a flood of b.N
+// SYNs. excluded also measures count-only on a flood just before its own and
+// reports its cost against that (x-count-only): paired, so that a shared
+// machine's drift does not decide the ratio. An excluded drop must cost no
+// more than a counted one without an event: near 1.
 func BenchmarkProgramCost(b *testing.B) {
 	roottest.Require(b)
 	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
@@ -241,32 +251,76 @@ func BenchmarkProgramCost(b *testing.B) {
 		opts Options
 	}{
 		{"count-only", Options{CountOnly: true}},
+		{"excluded", Options{Filter: excludeEverything(b)}},
 		{"every-event", Options{}},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
-			p, err := Open(mode.opts)
-			if err != nil {
-				b.Fatal(err)
+			var countOnly float64
+			if mode.name == "excluded" {
+				countOnly = programCost(b, ns, Options{CountOnly: true}, b.N)
 			}
-			defer p.Close()
-			var rd *benchReader
-			if !mode.opts.CountOnly {
-				rd = startBenchReader(p)
-			}
-			if _, err := dropgen.Run(context.Background(), ns, dropgen.Options{Count: b.N}); err != nil {
-				b.Fatal(err)
-			}
-			s, err := p.objs.TcpdropKfree.Stats()
-			if err != nil {
-				b.Fatal(err)
-			}
-			if s.RunCount > 0 {
-				b.ReportMetric(float64(s.Runtime.Nanoseconds())/float64(s.RunCount), "bpf-ns/call")
-			}
-			if rd != nil {
-				p.Close()
-				<-rd.done
+			cost := programCost(b, ns, mode.opts, b.N)
+			b.ReportMetric(cost, "bpf-ns/call")
+			if countOnly > 0 {
+				b.ReportMetric(cost/countOnly, "x-count-only")
 			}
 		})
 	}
+}
+
+// excludeEverything is a filter that sends none of the flood's drops: every
+// reason of the running kernel excluded, or, on a kernel without reasons,
+// only a port the flood does not use let through.
+func excludeEverything(b *testing.B) Filter {
+	reasons, err := dropreason.FromKernel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !reasons.Available() {
+		return Filter{Ports: []uint16{1}}
+	}
+	f := Filter{ReasonMode: ExcludedReasons}
+	for _, name := range reasons.Names() {
+		v, _ := reasons.Value(name)
+		f.Reasons = append(f.Reasons, v)
+	}
+	return f
+}
+
+// programCost floods n SYNs with the probe opened with opts and returns the
+// program's mean run time per call, in ns.
+func programCost(b *testing.B, ns *sandbox.Netns, opts Options, n int) float64 {
+	p, err := Open(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	var rd *benchReader
+	if !opts.CountOnly {
+		rd = startBenchReader(p)
+	}
+	if _, err := dropgen.Run(context.Background(), ns, dropgen.Options{Count: n}); err != nil {
+		b.Fatal(err)
+	}
+	s, err := p.objs.TcpdropKfree.Stats()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if opts.Filter.ReasonMode != AllReasons || len(opts.Filter.Ports) > 0 {
+		c, err := p.TakeCounts()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if c.Filtered == 0 || c.Filtered < totalPackets(c)/2 {
+			b.Fatalf("filtered %d of %d drops: the filter did not exclude the flood", c.Filtered, totalPackets(c))
+		}
+	}
+	if rd != nil {
+		p.Close()
+		<-rd.done
+	}
+	if s.RunCount == 0 {
+		b.Fatal("the program never ran")
+	}
+	return float64(s.Runtime.Nanoseconds()) / float64(s.RunCount)
 }

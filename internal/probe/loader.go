@@ -137,7 +137,7 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := s.CountOnly.Set(boolByte(opts.CountOnly)); err != nil {
 		return fmt.Errorf("tcp_drop: setting count_only: %w", err)
 	}
-	return nil
+	return setFilter(&s, opts.Filter)
 }
 
 // Detach stops the program from seeing new drops and ends a ReadBatch

@@ -58,6 +58,8 @@ type Options struct {
 	// packet (Event.Stack): 280 more bytes per event in the ring, and a
 	// stack walk per event in the kernel.
 	KernelStack bool
+	// Filter selects the drops sent as events; all are counted.
+	Filter Filter
 }
 
 // Counts are the kernel's exact tallies (see TakeCounts).
@@ -74,6 +76,9 @@ type Counts struct {
 	// Shed is the number of events not sent because of MaxLogRecordsPerSecond.
 	// They are still in ByKey.
 	Shed uint64
+	// Filtered is the number of events not sent because Filter excludes
+	// them. They are still in ByKey.
+	Filtered uint64
 	// Missed is the kernel's count of kfree_skb calls the program did not
 	// run for, because a BPF program was already running on that CPU. It
 	// includes drops of other protocols, which the program would have
@@ -88,6 +93,8 @@ type Count struct {
 	SocketInode uint64
 	Reason      uint32
 	HasReason   bool
-	Location    uint64
-	Packets     uint64
+	// State is the TCP state of the socket (Event.State).
+	State    TCPState
+	Location uint64
+	Packets  uint64
 }

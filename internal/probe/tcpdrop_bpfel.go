@@ -19,7 +19,8 @@ type tcpdropCountKey struct {
 	SockIno   uint64
 	Reason    uint32
 	HasReason uint8
-	Pad       [3]uint8
+	State     uint8
+	Pad       [2]uint8
 }
 
 type tcpdropDropEvent struct {
@@ -39,7 +40,7 @@ type tcpdropDropEvent struct {
 	Family    uint8
 	TcpFlags  uint8
 	HasReason uint8
-	Pad       uint8
+	State     uint8
 	Comm      [16]int8
 	Ifname    [16]int8
 	PadEnd    uint32
@@ -72,6 +73,7 @@ type tcpdropProbeStats struct {
 	Lost      uint64
 	Uncounted uint64
 	Shed      uint64
+	Filtered  uint64
 }
 
 // Names of all BPF objects in the ELF.
@@ -94,6 +96,10 @@ const (
 	tcpdropVarKernelStack               = "kernel_stack"
 	tcpdropVarMatchListeners            = "match_listeners"
 	tcpdropVarMaxEventsPerSec           = "max_events_per_sec"
+	tcpdropVarPortFilter                = "port_filter"
+	tcpdropVarPortSet                   = "port_set"
+	tcpdropVarReasonFilter              = "reason_filter"
+	tcpdropVarReasonSet                 = "reason_set"
 	tcpdropVarSkipQueueFull             = "skip_queue_full"
 	tcpdropVarSkipReason                = "skip_reason"
 	tcpdropVarWakeupBytes               = "wakeup_bytes"
@@ -169,6 +175,10 @@ type tcpdropVariableSpecs struct {
 	KernelStack             *ebpf.VariableSpec `ebpf:"kernel_stack"`
 	MatchListeners          *ebpf.VariableSpec `ebpf:"match_listeners"`
 	MaxEventsPerSec         *ebpf.VariableSpec `ebpf:"max_events_per_sec"`
+	PortFilter              *ebpf.VariableSpec `ebpf:"port_filter"`
+	PortSet                 *ebpf.VariableSpec `ebpf:"port_set"`
+	ReasonFilter            *ebpf.VariableSpec `ebpf:"reason_filter"`
+	ReasonSet               *ebpf.VariableSpec `ebpf:"reason_set"`
 	SkipQueueFull           *ebpf.VariableSpec `ebpf:"skip_queue_full"`
 	SkipReason              *ebpf.VariableSpec `ebpf:"skip_reason"`
 	WakeupBytes             *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
@@ -227,6 +237,10 @@ type tcpdropVariables struct {
 	KernelStack             *ebpf.Variable `ebpf:"kernel_stack"`
 	MatchListeners          *ebpf.Variable `ebpf:"match_listeners"`
 	MaxEventsPerSec         *ebpf.Variable `ebpf:"max_events_per_sec"`
+	PortFilter              *ebpf.Variable `ebpf:"port_filter"`
+	PortSet                 *ebpf.Variable `ebpf:"port_set"`
+	ReasonFilter            *ebpf.Variable `ebpf:"reason_filter"`
+	ReasonSet               *ebpf.Variable `ebpf:"reason_set"`
 	SkipQueueFull           *ebpf.Variable `ebpf:"skip_queue_full"`
 	SkipReason              *ebpf.Variable `ebpf:"skip_reason"`
 	WakeupBytes             *ebpf.Variable `ebpf:"wakeup_bytes"`

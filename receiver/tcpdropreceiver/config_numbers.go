@@ -43,6 +43,17 @@ func checkIntegerKeys(conf *confmap.Conf, t reflect.Type, prefix string) error {
 			if err := checkInteger(key, conf.Get(key), f.Type == reflect.TypeFor[time.Duration]()); err != nil {
 				return err
 			}
+		case reflect.Slice:
+			// A list of integers (logs::ports): each element.
+			if k := f.Type.Elem().Kind(); k != reflect.Int && k != reflect.Int64 {
+				continue
+			}
+			list, _ := conf.Get(key).([]any)
+			for _, raw := range list {
+				if err := checkInteger(key, raw, false); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil

@@ -23,7 +23,12 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	require.Equal(t, 10*time.Second, cfg.CollectionInterval)
 	require.Equal(t, 8<<20, cfg.RingBufferSize)
 	require.True(t, cfg.Metrics.TCPDropPackets.Enabled)
-	require.Len(t, cfg.Metrics.TCPDropPackets.EnabledAttributes, 3)
+	require.Len(t, cfg.Metrics.TCPDropPackets.EnabledAttributes, 3, "network.connection.state is opt-in")
+	require.NotContains(t, cfg.Metrics.TCPDropPackets.EnabledAttributes, metadata.TCPDropPacketsMetricAttributeKeyNetworkConnectionState)
+	require.True(t, cfg.Metrics.TCPDropEventsFiltered.Enabled)
+	require.Equal(t, drops.DefaultExcludeReasons, cfg.Logs.ExcludeReasons)
+	require.Empty(t, cfg.Logs.IncludeReasons)
+	require.Empty(t, cfg.Logs.Ports)
 	ra := cfg.ResourceAttributes
 	require.True(t, ra.ProcessPid.Enabled && ra.ProcessExecutableName.Enabled && ra.ProcessLinuxCgroup.Enabled && ra.ContainerID.Enabled && ra.K8sPodUID.Enabled,
 		"every owner attribute is on by default")
@@ -48,11 +53,20 @@ func TestLoadConfig(t *testing.T) {
 			c.ResolveOwners = false
 			c.KernelStack = true
 			c.ListenQueues = ListenQueuesConfig{Enabled: false, PollInterval: 5 * time.Second}
+			c.Logs = drops.LogFilters{
+				ExcludeReasons: []string{"QUEUE_PURGE", "TCP_OLD_DATA", "TCP_CLOSE"},
+				IncludeReasons: []string{"NETFILTER_DROP", "NO_SOCKET"},
+				Ports:          []int{80, 443},
+			}
 			c.Metrics.TCPDropPackets.EnabledAttributes = []metadata.TCPDropPacketsMetricAttributeKey{
 				metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason,
+				metadata.TCPDropPacketsMetricAttributeKeyNetworkConnectionState,
 			}
 			c.Metrics.TCPDropEventsShed.Enabled = false
+			c.Metrics.TCPDropEventsFiltered.Enabled = false
 		}},
+		// The benign set switched off: every drop logged.
+		{"tcp_drop/log_everything", func(c *Config) { c.Logs.ExcludeReasons = []string{} }},
 	} {
 		t.Run(tc.id, func(t *testing.T) {
 			sub, err := cm.Sub(tc.id)
@@ -90,6 +104,8 @@ func TestConfigRejects(t *testing.T) {
 		{func(c *Config) { c.MaxLogRecordsPerSecond = -1 }, []string{"max_log_records_per_second", "0..100000000"}},
 		{func(c *Config) { c.ListenQueues.PollInterval = 0 }, []string{"listen_queues::poll_interval", "100ms..1m0s"}},
 		{func(c *Config) { c.ListenQueues.PollInterval = time.Hour }, []string{"listen_queues::poll_interval", "100ms..1m0s"}},
+		{func(c *Config) { c.Logs.Ports = []int{80, 0} }, []string{"logs::ports", "0 is not a TCP port (1..65535)"}},
+		{func(c *Config) { c.Logs.Ports = []int{65536} }, []string{"logs::ports", "65536 is not a TCP port"}},
 	} {
 		cfg := createDefaultConfig()
 		tc.change(cfg)
@@ -134,8 +150,13 @@ func requireSameConfig(t *testing.T, want, got *Config) {
 	require.Equal(t, want.ResolveOwners, got.ResolveOwners)
 	require.Equal(t, want.KernelStack, got.KernelStack)
 	require.Equal(t, want.ListenQueues, got.ListenQueues)
+	// An empty list and none mean the same: compare the elements.
+	require.ElementsMatch(t, want.Logs.ExcludeReasons, got.Logs.ExcludeReasons)
+	require.ElementsMatch(t, want.Logs.IncludeReasons, got.Logs.IncludeReasons)
+	require.ElementsMatch(t, want.Logs.Ports, got.Logs.Ports)
 	require.ElementsMatch(t, want.Metrics.TCPDropPackets.EnabledAttributes, got.Metrics.TCPDropPackets.EnabledAttributes)
 	require.Equal(t, want.Metrics.TCPDropEventsShed.Enabled, got.Metrics.TCPDropEventsShed.Enabled)
+	require.Equal(t, want.Metrics.TCPDropEventsFiltered.Enabled, got.Metrics.TCPDropEventsFiltered.Enabled)
 	w, g := want.ResourceAttributes, got.ResourceAttributes
 	for _, pair := range [][2]metadata.ResourceAttributeConfig{
 		{w.ProcessPid, g.ProcessPid}, {w.ProcessExecutableName, g.ProcessExecutableName},
@@ -163,6 +184,8 @@ func TestConfigRefusesBentNumbers(t *testing.T) {
 		{"max_counters: 18446744073709551615", "max_counters: 18446744073709551615 is too large for an integer"},
 		{"max_log_records_per_second: 1e30", "max_log_records_per_second: 1e+30 is too large for an integer"},
 		{"collection_interval: 100000000000000000000", "collection_interval: 100000000000000000000 is too large for an integer"},
+		{"logs:\n  ports: [80, 443.5]", "logs::ports: 443.5 is not a whole number"},
+		{"logs:\n  ports: [1e30]", "logs::ports: 1e+30 is too large for an integer"},
 	} {
 		t.Run(tc.yaml, func(t *testing.T) {
 			cm, err := confmap.NewRetrievedFromYAML([]byte(tc.yaml))

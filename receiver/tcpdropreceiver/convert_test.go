@@ -112,14 +112,14 @@ func fixtureEvents() []probe.Event {
 		{
 			Time: dropTime.Add(time.Millisecond), PID: 5678, TID: 5679, Comm: comm("curl"), Reason: 12, HasReason: true,
 			Location: inNfHookSlow, TCPFlags: probe.FlagACK | probe.FlagRST, NetnsInode: 4026532000, Ifindex: 2, Ifname: comm("eth0"),
-			SocketInode: serverSocket,
-			Src:         netip.MustParseAddrPort("[2001:db8::1]:51234"), Dst: netip.MustParseAddrPort("[2001:db8::2]:8080"),
+			SocketInode: serverSocket, State: 1, // established
+			Src: netip.MustParseAddrPort("[2001:db8::1]:51234"), Dst: netip.MustParseAddrPort("[2001:db8::2]:8080"),
 		},
 		{
 			// A kernel without drop reasons, an address outside every
 			// function, no interface.
 			Time: dropTime.Add(2 * time.Millisecond), PID: 0, Comm: comm("swapper/1"),
-			Location: unknownAddr, TCPFlags: probe.FlagFIN | probe.FlagACK, SocketInode: unknownSocket,
+			Location: unknownAddr, TCPFlags: probe.FlagFIN | probe.FlagACK, SocketInode: unknownSocket, State: 8, // close_wait
 			Src: netip.MustParseAddrPort("10.0.0.1:443"), Dst: netip.MustParseAddrPort("10.0.0.2:33000"),
 		},
 	}
@@ -170,10 +170,10 @@ func fixtureCounts() probe.Counts {
 			{Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 10},
 			// The same function at another offset: one data point.
 			{Reason: 3, HasReason: true, Location: inTCPv4Rcv + 0x40, Packets: 5},
-			{SocketInode: serverSocket, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 9},
-			{SocketInode: unknownSocket, Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1},
+			{SocketInode: serverSocket, Reason: 12, HasReason: true, State: 1, Location: inNfHookSlow, Packets: 9},
+			{SocketInode: unknownSocket, Reason: 3, HasReason: true, State: 8, Location: inTCPv4Rcv, Packets: 1},
 		},
-		Uncounted: 2, Lost: 3, Shed: 4, Missed: 5,
+		Uncounted: 2, Lost: 3, Shed: 4, Filtered: 6, Missed: 5,
 	}
 }
 
@@ -251,6 +251,11 @@ func TestMetricsGolden(t *testing.T) {
 		// summed as NO_SOCKET, the server's 9 as NETFILTER_DROP, its 12
 		// overflows as TCP_LISTEN_OVERFLOW.
 		{"metrics_reason_only.yaml", []metadata.TCPDropPacketsMetricAttributeKey{metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason}},
+		// The reason and the connection's state (opt-in): the server's
+		// NETFILTER_DROP established, the unknown owner's NO_SOCKET
+		// close_wait apart from nc's, which had no socket; the overflows
+		// are the listener's.
+		{"metrics_state.yaml", []metadata.TCPDropPacketsMetricAttributeKey{metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason, metadata.TCPDropPacketsMetricAttributeKeyNetworkConnectionState}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			got := convertFixture(newTestMetricsConverter(t, tc.attrs...), dropTime.Add(10*time.Second))
@@ -274,7 +279,7 @@ func TestMetricsTimestamps(t *testing.T) {
 	now := dropTime.Add(10 * time.Second)
 	md := newTestMetricsConverter(t).convert(fixtureCounts(), nil, now)
 	metrics := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
-	require.Equal(t, 5, metrics.Len())
+	require.Equal(t, 6, metrics.Len())
 	for i := 0; i < metrics.Len(); i++ {
 		points := metrics.At(i).Sum().DataPoints()
 		require.Positive(t, points.Len())
@@ -289,7 +294,7 @@ func TestMetricsTimestamps(t *testing.T) {
 // what metadata.yaml defines, through the generated builder.
 func TestPacketsMetricMatchesMetadata(t *testing.T) {
 	mb := metadata.NewMetricsBuilder(metadata.DefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type))
-	mb.RecordTCPDropPacketsDataPoint(0, 1, metadata.AttributeTCPDropOwnerProcess, "y", "z")
+	mb.RecordTCPDropPacketsDataPoint(0, 1, metadata.AttributeTCPDropOwnerProcess, "y", "z", metadata.AttributeNetworkConnectionStateEstablished)
 	generated := mb.Emit().ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 	var want, got int
 	for i := 0; i < generated.Len(); i++ {

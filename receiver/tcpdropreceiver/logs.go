@@ -19,24 +19,25 @@ import (
 // Log record attribute keys. Semantic conventions where they exist; the
 // rest under the receiver's own prefix.
 const (
-	attrReason        = "tcp_drop.reason"
-	attrFunction      = "tcp_drop.kernel_function"
-	attrLocation      = "tcp_drop.location"
-	attrTransport     = "network.transport"
-	attrNetworkType   = "network.type"
-	attrSrcAddress    = "source.address"
-	attrSrcPort       = "source.port"
-	attrDstAddress    = "destination.address"
-	attrDstPort       = "destination.port"
-	attrTCPFlags      = "tcp_drop.tcp_flags"
-	attrInterfaceName = "network.interface.name"
-	attrNetns         = "tcp_drop.netns.inode"
-	attrOwner         = "tcp_drop.owner"
-	attrSocketInode   = "tcp_drop.socket.inode"
-	attrContextPID    = "tcp_drop.context.pid"
-	attrContextComm   = "tcp_drop.context.comm"
-	attrKernelStack   = "tcp_drop.kernel_stack"
-	logAttributeCount = 17
+	attrReason          = "tcp_drop.reason"
+	attrFunction        = "tcp_drop.kernel_function"
+	attrLocation        = "tcp_drop.location"
+	attrTransport       = "network.transport"
+	attrNetworkType     = "network.type"
+	attrSrcAddress      = "source.address"
+	attrSrcPort         = "source.port"
+	attrDstAddress      = "destination.address"
+	attrDstPort         = "destination.port"
+	attrTCPFlags        = "tcp_drop.tcp_flags"
+	attrInterfaceName   = "network.interface.name"
+	attrNetns           = "tcp_drop.netns.inode"
+	attrOwner           = "tcp_drop.owner"
+	attrSocketInode     = "tcp_drop.socket.inode"
+	attrContextPID      = "tcp_drop.context.pid"
+	attrContextComm     = "tcp_drop.context.comm"
+	attrKernelStack     = "tcp_drop.kernel_stack"
+	attrConnectionState = "network.connection.state"
+	logAttributeCount   = 18
 )
 
 // Resource attribute keys: who owns the socket, and the node (see
@@ -144,6 +145,9 @@ func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon
 	attrs.PutStr(attrDstAddress, c.addr(d.Dst.Addr()))
 	attrs.PutInt(attrDstPort, int64(d.Dst.Port()))
 	attrs.PutStr(attrTCPFlags, d.TCPFlags.String())
+	if d.State != "" {
+		attrs.PutStr(attrConnectionState, d.State)
+	}
 	if ifname := d.IfnameString(); ifname != "" {
 		attrs.PutStr(attrInterfaceName, ifname)
 	}

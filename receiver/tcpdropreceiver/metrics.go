@@ -74,6 +74,7 @@ func (m *metricsConverter) convert(c drops.Counts, listeners []drops.Listener, n
 	m.builder.RecordTCPDropPacketsUncountedDataPoint(ts, int64(c.Uncounted))
 	m.builder.RecordTCPDropEventsLostDataPoint(ts, int64(c.Lost))
 	m.builder.RecordTCPDropEventsShedDataPoint(ts, int64(c.Shed))
+	m.builder.RecordTCPDropEventsFilteredDataPoint(ts, int64(c.Filtered))
 	m.builder.RecordTCPDropKernelMissedDataPoint(ts, int64(c.Missed))
 	byOwner := newMetricsByResource(m.builder.Emit(), m.res, m.version)
 	if m.packets.Enabled {
@@ -86,8 +87,8 @@ func (m *metricsConverter) convert(c drops.Counts, listeners []drops.Listener, n
 // packetKey is what a tcp_drop.packets data point is kept by: its
 // Resource and its attributes, those switched off left zero.
 type packetKey struct {
-	res                     resourceKey
-	owner, reason, function string
+	res                            resourceKey
+	owner, reason, function, state string
 }
 
 // appendPackets adds tcp_drop.packets. Counts that share the kept
@@ -154,6 +155,9 @@ func (m *metricsConverter) appendPackets(byOwner *metricsByResource, counts []dr
 		if k.function != "" {
 			attrs.PutStr(attrFunction, k.function)
 		}
+		if k.state != "" {
+			attrs.PutStr(attrConnectionState, k.state)
+		}
 	}
 }
 
@@ -169,6 +173,9 @@ func (m *metricsConverter) kept(k drops.CountKey) packetKey {
 	}
 	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction] {
 		out.function = k.Function
+	}
+	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyNetworkConnectionState] {
+		out.state = k.State
 	}
 	return out
 }

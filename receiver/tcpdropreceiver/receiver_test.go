@@ -128,7 +128,7 @@ func TestOneProbeServesBothPipelines(t *testing.T) {
 	require.Equal(t, 3, logs.LogRecordCount(), "exactly the events the source gave")
 
 	md := metrics.AllMetrics()[0]
-	require.Equal(t, 7, md.DataPointCount(), "3 tcp_drop.packets points (nc, curl, swapper) and 1 each of uncounted, lost, shed, missed")
+	require.Equal(t, 8, md.DataPointCount(), "3 tcp_drop.packets points (nc, curl, swapper) and 1 each of uncounted, lost, shed, filtered, missed")
 }
 
 func TestMetricsOnlyCountsWithoutEvents(t *testing.T) {

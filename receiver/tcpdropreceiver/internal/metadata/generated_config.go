@@ -9,6 +9,26 @@ import (
 	"go.opentelemetry.io/collector/filter"
 )
 
+// TCPDropEventsFilteredMetricConfig provides config for the tcp_drop.events.filtered metric.
+type TCPDropEventsFilteredMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *TCPDropEventsFilteredMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // TCPDropEventsLostMetricConfig provides config for the tcp_drop.events.lost metric.
 type TCPDropEventsLostMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -173,9 +193,10 @@ func (ms *TCPDropListenQueueSizeMetricConfig) Validate() error {
 type TCPDropPacketsMetricAttributeKey string
 
 const (
-	TCPDropPacketsMetricAttributeKeyTCPDropOwner          TCPDropPacketsMetricAttributeKey = "tcp_drop.owner"
-	TCPDropPacketsMetricAttributeKeyTCPDropReason         TCPDropPacketsMetricAttributeKey = "tcp_drop.reason"
-	TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction TCPDropPacketsMetricAttributeKey = "tcp_drop.kernel_function"
+	TCPDropPacketsMetricAttributeKeyTCPDropOwner           TCPDropPacketsMetricAttributeKey = "tcp_drop.owner"
+	TCPDropPacketsMetricAttributeKeyTCPDropReason          TCPDropPacketsMetricAttributeKey = "tcp_drop.reason"
+	TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction  TCPDropPacketsMetricAttributeKey = "tcp_drop.kernel_function"
+	TCPDropPacketsMetricAttributeKeyNetworkConnectionState TCPDropPacketsMetricAttributeKey = "network.connection.state"
 )
 
 // TCPDropPacketsMetricConfig provides config for the tcp_drop.packets metric.
@@ -204,9 +225,9 @@ func (ms *TCPDropPacketsMetricConfig) Unmarshal(parser *confmap.Conf) error {
 func (ms *TCPDropPacketsMetricConfig) Validate() error {
 	for _, val := range ms.EnabledAttributes {
 		switch val {
-		case TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction:
+		case TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction, TCPDropPacketsMetricAttributeKeyNetworkConnectionState:
 		default:
-			return fmt.Errorf("metric tcp_drop.packets doesn't have an attribute %v, valid attributes: [tcp_drop.owner, tcp_drop.reason, tcp_drop.kernel_function]", val)
+			return fmt.Errorf("metric tcp_drop.packets doesn't have an attribute %v, valid attributes: [tcp_drop.owner, tcp_drop.reason, tcp_drop.kernel_function, network.connection.state]", val)
 		}
 	}
 
@@ -241,6 +262,7 @@ func (ms *TCPDropPacketsUncountedMetricConfig) Unmarshal(parser *confmap.Conf) e
 
 // MetricsConfig provides config for tcp_drop metrics.
 type MetricsConfig struct {
+	TCPDropEventsFiltered   TCPDropEventsFilteredMetricConfig   `mapstructure:"tcp_drop.events.filtered"`
 	TCPDropEventsLost       TCPDropEventsLostMetricConfig       `mapstructure:"tcp_drop.events.lost"`
 	TCPDropEventsShed       TCPDropEventsShedMetricConfig       `mapstructure:"tcp_drop.events.shed"`
 	TCPDropKernelMissed     TCPDropKernelMissedMetricConfig     `mapstructure:"tcp_drop.kernel.missed"`
@@ -252,6 +274,9 @@ type MetricsConfig struct {
 
 func DefaultMetricsConfig() MetricsConfig {
 	return MetricsConfig{
+		TCPDropEventsFiltered: TCPDropEventsFilteredMetricConfig{
+			Enabled: true,
+		},
 		TCPDropEventsLost: TCPDropEventsLostMetricConfig{
 			Enabled: true,
 		},

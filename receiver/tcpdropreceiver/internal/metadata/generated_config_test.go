@@ -26,6 +26,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			name: "all_set",
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
+					TCPDropEventsFiltered: TCPDropEventsFilteredMetricConfig{
+						Enabled: true,
+					},
 					TCPDropEventsLost: TCPDropEventsLostMetricConfig{
 						Enabled: true,
 					},
@@ -48,7 +51,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					TCPDropPackets: TCPDropPacketsMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
+						EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction, TCPDropPacketsMetricAttributeKeyNetworkConnectionState},
 					},
 					TCPDropPacketsUncounted: TCPDropPacketsUncountedMetricConfig{
 						Enabled: true,
@@ -68,6 +71,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			name: "none_set",
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
+					TCPDropEventsFiltered: TCPDropEventsFilteredMetricConfig{
+						Enabled: false,
+					},
 					TCPDropEventsLost: TCPDropEventsLostMetricConfig{
 						Enabled: false,
 					},
@@ -90,7 +96,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					TCPDropPackets: TCPDropPacketsMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction},
+						EnabledAttributes:   []TCPDropPacketsMetricAttributeKey{TCPDropPacketsMetricAttributeKeyTCPDropOwner, TCPDropPacketsMetricAttributeKeyTCPDropReason, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction, TCPDropPacketsMetricAttributeKeyNetworkConnectionState},
 					},
 					TCPDropPacketsUncounted: TCPDropPacketsUncountedMetricConfig{
 						Enabled: false,
@@ -110,7 +116,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropEventsLostMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropKernelMissedMetricConfig{}, TCPDropListenQueueLimitMetricConfig{}, TCPDropListenQueueSizeMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropEventsFilteredMetricConfig{}, TCPDropEventsLostMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropKernelMissedMetricConfig{}, TCPDropListenQueueLimitMetricConfig{}, TCPDropListenQueueSizeMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
@@ -145,7 +151,7 @@ func TestTCPDropPacketsMetricsConfig_Validate(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 
 	cfg.EnabledAttributes = []TCPDropPacketsMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.packets doesn't have an attribute invalid, valid attributes: [tcp_drop.owner, tcp_drop.reason, tcp_drop.kernel_function]")
+	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.packets doesn't have an attribute invalid, valid attributes: [tcp_drop.owner, tcp_drop.reason, tcp_drop.kernel_function, network.connection.state]")
 
 	cfg = DefaultMetricsConfig().TCPDropPackets
 	cfg.AggregationStrategy = "invalid"

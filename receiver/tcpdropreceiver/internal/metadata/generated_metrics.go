@@ -19,6 +19,68 @@ const (
 	AggregationStrategyMax = "max"
 )
 
+// AttributeNetworkConnectionState specifies the value network.connection.state attribute.
+type AttributeNetworkConnectionState int
+
+const (
+	_ AttributeNetworkConnectionState = iota
+	AttributeNetworkConnectionStateClosed
+	AttributeNetworkConnectionStateCloseWait
+	AttributeNetworkConnectionStateClosing
+	AttributeNetworkConnectionStateEstablished
+	AttributeNetworkConnectionStateFinWait1
+	AttributeNetworkConnectionStateFinWait2
+	AttributeNetworkConnectionStateLastAck
+	AttributeNetworkConnectionStateListen
+	AttributeNetworkConnectionStateSynReceived
+	AttributeNetworkConnectionStateSynSent
+	AttributeNetworkConnectionStateTimeWait
+)
+
+// String returns the string representation of the AttributeNetworkConnectionState.
+func (av AttributeNetworkConnectionState) String() string {
+	switch av {
+	case AttributeNetworkConnectionStateClosed:
+		return "closed"
+	case AttributeNetworkConnectionStateCloseWait:
+		return "close_wait"
+	case AttributeNetworkConnectionStateClosing:
+		return "closing"
+	case AttributeNetworkConnectionStateEstablished:
+		return "established"
+	case AttributeNetworkConnectionStateFinWait1:
+		return "fin_wait_1"
+	case AttributeNetworkConnectionStateFinWait2:
+		return "fin_wait_2"
+	case AttributeNetworkConnectionStateLastAck:
+		return "last_ack"
+	case AttributeNetworkConnectionStateListen:
+		return "listen"
+	case AttributeNetworkConnectionStateSynReceived:
+		return "syn_received"
+	case AttributeNetworkConnectionStateSynSent:
+		return "syn_sent"
+	case AttributeNetworkConnectionStateTimeWait:
+		return "time_wait"
+	}
+	return ""
+}
+
+// MapAttributeNetworkConnectionState is a helper map of string to AttributeNetworkConnectionState attribute value.
+var MapAttributeNetworkConnectionState = map[string]AttributeNetworkConnectionState{
+	"closed":       AttributeNetworkConnectionStateClosed,
+	"close_wait":   AttributeNetworkConnectionStateCloseWait,
+	"closing":      AttributeNetworkConnectionStateClosing,
+	"established":  AttributeNetworkConnectionStateEstablished,
+	"fin_wait_1":   AttributeNetworkConnectionStateFinWait1,
+	"fin_wait_2":   AttributeNetworkConnectionStateFinWait2,
+	"last_ack":     AttributeNetworkConnectionStateLastAck,
+	"listen":       AttributeNetworkConnectionStateListen,
+	"syn_received": AttributeNetworkConnectionStateSynReceived,
+	"syn_sent":     AttributeNetworkConnectionStateSynSent,
+	"time_wait":    AttributeNetworkConnectionStateTimeWait,
+}
+
 // AttributeTCPDropOwner specifies the value tcp_drop.owner attribute.
 type AttributeTCPDropOwner int
 
@@ -50,6 +112,9 @@ var MapAttributeTCPDropOwner = map[string]AttributeTCPDropOwner{
 }
 
 var MetricsInfo = metricsInfo{
+	TCPDropEventsFiltered: metricInfo{
+		Name: "tcp_drop.events.filtered",
+	},
 	TCPDropEventsLost: metricInfo{
 		Name: "tcp_drop.events.lost",
 	},
@@ -69,7 +134,7 @@ var MetricsInfo = metricsInfo{
 	},
 	TCPDropPackets: metricInfo{
 		Name:       "tcp_drop.packets",
-		Attributes: []string{"tcp_drop.owner", "tcp_drop.reason", "tcp_drop.kernel_function"},
+		Attributes: []string{"tcp_drop.owner", "tcp_drop.reason", "tcp_drop.kernel_function", "network.connection.state"},
 	},
 	TCPDropPacketsUncounted: metricInfo{
 		Name: "tcp_drop.packets.uncounted",
@@ -77,6 +142,7 @@ var MetricsInfo = metricsInfo{
 }
 
 type metricsInfo struct {
+	TCPDropEventsFiltered   metricInfo
 	TCPDropEventsLost       metricInfo
 	TCPDropEventsShed       metricInfo
 	TCPDropKernelMissed     metricInfo
@@ -89,6 +155,58 @@ type metricsInfo struct {
 type metricInfo struct {
 	Name       string
 	Attributes []string
+}
+
+type metricTCPDropEventsFiltered struct {
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   TCPDropEventsFilteredMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
+}
+
+// init fills tcp_drop.events.filtered metric with initial data.
+func (m *metricTCPDropEventsFiltered) init() {
+	m.data.SetName("tcp_drop.events.filtered")
+	m.data.SetDescription("Drop events not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets; records + lost + shed + filtered = packets.")
+	m.data.SetUnit("{event}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricTCPDropEventsFiltered) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricTCPDropEventsFiltered) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricTCPDropEventsFiltered) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricTCPDropEventsFiltered(cfg TCPDropEventsFilteredMetricConfig) metricTCPDropEventsFiltered {
+	m := metricTCPDropEventsFiltered{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
 }
 
 type metricTCPDropEventsLost struct {
@@ -456,7 +574,7 @@ func (m *metricTCPDropPackets) init() {
 	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
-func (m *metricTCPDropPackets) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, tcpDropOwnerAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string) {
+func (m *metricTCPDropPackets) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, tcpDropOwnerAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, networkConnectionStateAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
@@ -472,6 +590,9 @@ func (m *metricTCPDropPackets) recordDataPoint(start pcommon.Timestamp, ts pcomm
 	}
 	if slices.Contains(m.config.EnabledAttributes, TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction) {
 		dp.Attributes().PutStr("tcp_drop.kernel_function", tcpDropKernelFunctionAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropPacketsMetricAttributeKeyNetworkConnectionState) {
+		dp.Attributes().PutStr("network.connection.state", networkConnectionStateAttributeValue)
 	}
 
 	var s string
@@ -596,6 +717,7 @@ type MetricsBuilder struct {
 	buildInfo                      component.BuildInfo  // contains version information.
 	resourceAttributeIncludeFilter map[string]filter.Filter
 	resourceAttributeExcludeFilter map[string]filter.Filter
+	metricTCPDropEventsFiltered    metricTCPDropEventsFiltered
 	metricTCPDropEventsLost        metricTCPDropEventsLost
 	metricTCPDropEventsShed        metricTCPDropEventsShed
 	metricTCPDropKernelMissed      metricTCPDropKernelMissed
@@ -628,6 +750,7 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		startTime:                      pcommon.NewTimestampFromTime(time.Now()),
 		metricsBuffer:                  pmetric.NewMetrics(),
 		buildInfo:                      settings.BuildInfo,
+		metricTCPDropEventsFiltered:    newMetricTCPDropEventsFiltered(mbc.Metrics.TCPDropEventsFiltered),
 		metricTCPDropEventsLost:        newMetricTCPDropEventsLost(mbc.Metrics.TCPDropEventsLost),
 		metricTCPDropEventsShed:        newMetricTCPDropEventsShed(mbc.Metrics.TCPDropEventsShed),
 		metricTCPDropKernelMissed:      newMetricTCPDropKernelMissed(mbc.Metrics.TCPDropKernelMissed),
@@ -743,6 +866,7 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	ils.Scope().SetName(ScopeName)
 	ils.Scope().SetVersion(mb.buildInfo.Version)
 	ils.Metrics().EnsureCapacity(mb.metricsCapacity)
+	mb.metricTCPDropEventsFiltered.emit(ils.Metrics())
 	mb.metricTCPDropEventsLost.emit(ils.Metrics())
 	mb.metricTCPDropEventsShed.emit(ils.Metrics())
 	mb.metricTCPDropKernelMissed.emit(ils.Metrics())
@@ -781,6 +905,11 @@ func (mb *MetricsBuilder) Emit(options ...ResourceMetricsOption) pmetric.Metrics
 	return metrics
 }
 
+// RecordTCPDropEventsFilteredDataPoint adds a data point to tcp_drop.events.filtered metric.
+func (mb *MetricsBuilder) RecordTCPDropEventsFilteredDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricTCPDropEventsFiltered.recordDataPoint(mb.startTime, ts, val)
+}
+
 // RecordTCPDropEventsLostDataPoint adds a data point to tcp_drop.events.lost metric.
 func (mb *MetricsBuilder) RecordTCPDropEventsLostDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricTCPDropEventsLost.recordDataPoint(mb.startTime, ts, val)
@@ -807,8 +936,8 @@ func (mb *MetricsBuilder) RecordTCPDropListenQueueSizeDataPoint(ts pcommon.Times
 }
 
 // RecordTCPDropPacketsDataPoint adds a data point to tcp_drop.packets metric.
-func (mb *MetricsBuilder) RecordTCPDropPacketsDataPoint(ts pcommon.Timestamp, val int64, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string) {
-	mb.metricTCPDropPackets.recordDataPoint(mb.startTime, ts, val, tcpDropOwnerAttributeValue.String(), tcpDropReasonAttributeValue, tcpDropKernelFunctionAttributeValue)
+func (mb *MetricsBuilder) RecordTCPDropPacketsDataPoint(ts pcommon.Timestamp, val int64, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState) {
+	mb.metricTCPDropPackets.recordDataPoint(mb.startTime, ts, val, tcpDropOwnerAttributeValue.String(), tcpDropReasonAttributeValue, tcpDropKernelFunctionAttributeValue, networkConnectionStateAttributeValue.String())
 }
 
 // RecordTCPDropPacketsUncountedDataPoint adds a data point to tcp_drop.packets.uncounted metric.

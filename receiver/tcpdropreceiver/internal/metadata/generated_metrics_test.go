@@ -80,6 +80,9 @@ func TestMetricsBuilder(t *testing.T) {
 			allMetricsCount := 0
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordTCPDropEventsFilteredDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordTCPDropEventsLostDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
@@ -101,9 +104,9 @@ func TestMetricsBuilder(t *testing.T) {
 			}
 			defaultMetricsCount++
 			allMetricsCount++
-			mb.RecordTCPDropPacketsDataPoint(ts, 1, AttributeTCPDropOwnerProcess, "tcp_drop.reason-val", "tcp_drop.kernel_function-val")
+			mb.RecordTCPDropPacketsDataPoint(ts, 1, AttributeTCPDropOwnerProcess, "tcp_drop.reason-val", "tcp_drop.kernel_function-val", AttributeNetworkConnectionStateClosed)
 			if tt.name == "reaggregate_set" {
-				mb.RecordTCPDropPacketsDataPoint(ts, 3, AttributeTCPDropOwnerNone, "tcp_drop.reason-val-2", "tcp_drop.kernel_function-val-2")
+				mb.RecordTCPDropPacketsDataPoint(ts, 3, AttributeTCPDropOwnerNone, "tcp_drop.reason-val-2", "tcp_drop.kernel_function-val-2", AttributeNetworkConnectionStateCloseWait)
 			}
 			defaultMetricsCount++
 			allMetricsCount++
@@ -149,6 +152,20 @@ func TestMetricsBuilder(t *testing.T) {
 			validatedMetrics := make(map[string]bool)
 			for _, mi := range allMetricsList {
 				switch mi.Name() {
+				case "tcp_drop.events.filtered":
+					assert.False(t, validatedMetrics["tcp_drop.events.filtered"], "Found a duplicate in the metrics slice: tcp_drop.events.filtered")
+					validatedMetrics["tcp_drop.events.filtered"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "Drop events not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets; records + lost + shed + filtered = packets.", mi.Description())
+					assert.Equal(t, "{event}", mi.Unit())
+					assert.True(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
 				case "tcp_drop.events.lost":
 					assert.False(t, validatedMetrics["tcp_drop.events.lost"], "Found a duplicate in the metrics slice: tcp_drop.events.lost")
 					validatedMetrics["tcp_drop.events.lost"] = true
@@ -343,6 +360,8 @@ func TestMetricsBuilder(t *testing.T) {
 						_, ok = dp.Attributes().Get("tcp_drop.reason")
 						assert.False(t, ok)
 						_, ok = dp.Attributes().Get("tcp_drop.kernel_function")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("network.connection.state")
 						assert.False(t, ok)
 					}
 				case "tcp_drop.packets.uncounted":

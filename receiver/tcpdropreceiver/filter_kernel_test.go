@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0
+
+//go:build linux
+
+package tcpdropreceiver
+
+import (
+	"context"
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/harness/roottest"
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
+)
+
+const filteredName = "tcp_drop.events.filtered"
+
+// TestExcludedReasonIsCountedNotLogged: with logs::exclude_reasons
+// [NETFILTER_DROP], SYNs an nft rule drops on their way to this process's
+// listener make no log record, while tcp_drop.packets counts them for the
+// listener's owner, as many as the rule's own counter, and
+// tcp_drop.events.filtered equals every NETFILTER_DROP counted. At the end,
+// after Shutdown, records + lost + shed + filtered = packets exactly, over
+// every drop kfree_skb saw on the machine. Before 5.17 (no reasons) nothing
+// is filtered: the records are there, filtered is 0.
+func TestExcludedReasonIsCountedNotLogged(t *testing.T) {
+	roottest.Require(t)
+	ns := sandbox.NewForTest(t)
+	addr, rule := firewalledListener(t, ns, "127.0.0.1:0", 16)
+	nfDrop := reasonOnThisKernel(t, "NETFILTER_DROP")
+
+	cfg := createDefaultConfig()
+	cfg.CollectionInterval = 100 * time.Millisecond
+	cfg.FlushInterval = 10 * time.Millisecond
+	cfg.MaxLogRecordsPerSecond = 0
+	cfg.ListenQueues.PollInterval = 100 * time.Millisecond
+	cfg.Logs.ExcludeReasons = []string{"NETFILTER_DROP"}
+	logs, metrics := new(consumertest.LogsSink), new(consumertest.MetricsSink)
+	lr, mr := createBoth(t, cfg, logs, metrics)
+	require.NoError(t, lr.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, mr.Start(context.Background(), componenttest.NewNopHost()))
+	shutdown := func() {
+		require.NoError(t, lr.Shutdown(context.Background()))
+		require.NoError(t, mr.Shutdown(context.Background()))
+	}
+	t.Cleanup(shutdown) // Shutdown is safe twice
+
+	me := int64(os.Getpid())
+	waitForListener(t, metrics, ns, addr, int(me), 16)
+	require.NoError(t, ns.ConnectTimeout(addr, 5, 50*time.Millisecond))
+	dropped, err := rule.Packets()
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, dropped, uint64(5))
+
+	mine := func(dp pmetric.NumberDataPoint) bool {
+		at := dp.Attributes().AsRaw()
+		return attrInt(at, attrPID) == me && at[attrReason] == nfDrop
+	}
+	require.Eventually(t, func() bool { return sinkTotal(metrics, packetsName, mine) >= int64(dropped) },
+		10*time.Second, 20*time.Millisecond, "the drops were not counted")
+	time.Sleep(300 * time.Millisecond) // a record would show up here
+	shutdown()
+
+	require.Equal(t, int64(dropped), sinkTotal(metrics, packetsName, mine), "tcp_drop.packets for the listener's owner = the nft counter")
+	records := sinkRecords(logs, func(at map[string]any) bool {
+		return attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == int64(addr.Port())
+	})
+	final := metrics.AllMetrics()[len(metrics.AllMetrics())-1]
+	filtered, _ := sumPoints(final, filteredName, anyPoint)
+	nfCounted, _ := sumPoints(final, packetsName, func(dp pmetric.NumberDataPoint) bool {
+		return dp.Attributes().AsRaw()[attrReason] == nfDrop
+	})
+	if nfDrop == notAvailable {
+		require.Len(t, records, int(dropped), "no reasons on this kernel: nothing filtered")
+		require.Zero(t, filtered)
+	} else {
+		require.Empty(t, records, "NETFILTER_DROP is excluded")
+		require.Equal(t, nfCounted, filtered, "filtered = every NETFILTER_DROP counted (machine-wide)")
+		require.GreaterOrEqual(t, filtered, int64(dropped))
+	}
+	requireRecordsAddUp(t, logs, final)
+}
+
+// requireRecordsAddUp checks, on the metrics collected at Shutdown (the
+// program detached, the ring drained), that every drop kfree_skb saw is a
+// record, lost, shed or filtered: records + lost + shed + filtered = packets.
+// Listen overflows come from the watcher (no kernel function), with a
+// record per listener and poll: they are left out of both sides.
+func requireRecordsAddUp(t *testing.T, logs *consumertest.LogsSink, final pmetric.Metrics) {
+	t.Helper()
+	packets, _ := sumPoints(final, packetsName, func(dp pmetric.NumberDataPoint) bool {
+		return dp.Attributes().AsRaw()[attrFunction] != ""
+	})
+	var losses int64
+	for _, name := range []string{"tcp_drop.events.lost", "tcp_drop.events.shed", filteredName} {
+		v, ok := sumPoints(final, name, anyPoint)
+		require.True(t, ok, "no %s", name)
+		losses += v
+	}
+	uncounted, _ := sumPoints(final, "tcp_drop.packets.uncounted", anyPoint)
+	require.Zero(t, uncounted)
+	records := len(sinkRecords(logs, func(at map[string]any) bool { _, ok := at[attrLocation]; return ok }))
+	require.Equal(t, packets, int64(records)+losses, "records %d + lost, shed and filtered %d = packets %d", records, losses, packets)
+}
+
+// TestStateOnRecords: a connection's data, dropped by an nft output rule
+// while it belongs to its socket, is logged with network.connection.state
+// established; a SYN to a closed port (no socket) without the attribute.
+// With the opt-in metric attribute on, tcp_drop.packets has the state too.
+func TestStateOnRecords(t *testing.T) {
+	roottest.Require(t)
+	ns := sandbox.NewForTest(t)
+	fd, err := ns.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 4)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = unix.Close(fd) })
+	addr, err := sandbox.LocalAddr(fd)
+	require.NoError(t, err)
+	conns, err := ns.StartConnects(addr, 1)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = unix.Close(conns[0]) })
+	time.Sleep(50 * time.Millisecond) // the handshake, on lo
+	rule, err := ns.DropTCPPortOutput(addr.Port())
+	require.NoError(t, err)
+
+	cfg := createDefaultConfig()
+	cfg.CollectionInterval = 100 * time.Millisecond
+	cfg.FlushInterval = 10 * time.Millisecond
+	cfg.Metrics.TCPDropPackets.EnabledAttributes = append(cfg.Metrics.TCPDropPackets.EnabledAttributes, "network.connection.state")
+	logs, metrics := new(consumertest.LogsSink), new(consumertest.MetricsSink)
+	lr, mr := createBoth(t, cfg, logs, metrics)
+	require.NoError(t, lr.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, mr.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() {
+		require.NoError(t, lr.Shutdown(context.Background()))
+		require.NoError(t, mr.Shutdown(context.Background()))
+	})
+
+	_, err = unix.Write(conns[0], []byte("data the output rule drops"))
+	require.NoError(t, err)
+	require.NoError(t, ns.ConnectRefused(netip.AddrPortFrom(addr.Addr(), 9), 1))
+	inNs := func(port int64) func(at map[string]any) bool {
+		return func(at map[string]any) bool {
+			return attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == port
+		}
+	}
+	require.Eventually(t, func() bool {
+		return len(sinkRecords(logs, inNs(int64(addr.Port())))) >= 2 && len(sinkRecords(logs, inNs(9))) == 1
+	}, 10*time.Second, 20*time.Millisecond, "the drops were not logged")
+	for _, lr := range sinkRecords(logs, inNs(int64(addr.Port()))) {
+		require.Equal(t, "established", lr.Attributes().AsRaw()[attrConnectionState])
+	}
+	_, has := sinkRecords(logs, inNs(9))[0].Attributes().Get(attrConnectionState)
+	require.False(t, has, "a SYN to a closed port has no socket, so no state")
+	dropped, err := rule.Packets()
+	require.NoError(t, err)
+	established := func(dp pmetric.NumberDataPoint) bool {
+		return dp.Attributes().AsRaw()[attrConnectionState] == "established"
+	}
+	require.Eventually(t, func() bool { return sinkTotal(metrics, packetsName, established) >= int64(dropped) },
+		10*time.Second, 20*time.Millisecond, "tcp_drop.packets{network.connection.state=established}")
+}

@@ -57,6 +57,8 @@ func TestOverflowACKPath(t *testing.T) {
 			}
 			defer ctr.Close()
 			w := NewWatcher("/proc")
+			// Its handles keep the namespaces alive.
+			defer w.Close()
 			pollLog(t, w)
 			before := netstat(t, n)
 

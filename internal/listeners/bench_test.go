@@ -28,6 +28,7 @@ func BenchmarkPoll(b *testing.B) {
 				b.Cleanup(func() { _ = unix.Close(fd) })
 			}
 			w := NewWatcher("/proc")
+			b.Cleanup(w.Close)
 			_, _ = w.Poll() // includes the first descriptor scan
 			b.ReportAllocs()
 			for b.Loop() {

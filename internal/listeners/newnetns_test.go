@@ -23,6 +23,8 @@ func TestNewNamespaceCountsFromItsCreation(t *testing.T) {
 	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
 		t.Run(addr, func(t *testing.T) {
 			w := NewWatcher("/proc")
+			// Its handles keep the namespaces alive.
+			defer w.Close()
 			pollLog(t, w) // the start: this test's namespace does not exist yet
 			n := sandbox.NewForTest(t)
 			fd, a := listen(t, n, addr, 1)

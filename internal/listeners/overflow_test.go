@@ -36,6 +36,8 @@ func TestOverflowExact(t *testing.T) {
 			fd, a := listen(t, n, addr, 1)
 			defer unix.Close(fd)
 			w := NewWatcher("/proc")
+			// Its handles keep the namespaces alive.
+			defer w.Close()
 			pollLog(t, w) // baseline: finds the sandbox, held by this process's descriptor
 			if !hasListener(w.Listeners(), n.Inode(), a) {
 				t.Fatalf("the Watcher does not see %v in namespace %d", a, n.Inode())

@@ -25,6 +25,8 @@ func TestWatcherOwnNamespace(t *testing.T) {
 	defer l.Close()
 	a := l.Addr().(*net.TCPAddr).AddrPort()
 	w := NewWatcher("/proc")
+	// Its handles keep the namespaces alive.
+	defer w.Close()
 	pollLog(t, w)
 	found := false
 	for _, x := range w.Listeners() {
@@ -57,6 +59,8 @@ func TestOverflowTwoListeners(t *testing.T) {
 	fdB, b := listen(t, n, "[::1]:0", 1)
 	defer unix.Close(fdB)
 	w := NewWatcher("/proc")
+	// Its handles keep the namespaces alive.
+	defer w.Close()
 	pollLog(t, w)
 	before := netstat(t, n)
 	for _, c := range []struct {

@@ -54,7 +54,7 @@
 // new since the last one, PollAll at all of them), every bind-mounted one
 // (/run/netns; the mount table is reread when poll(2) says it changed),
 // and those only held open by a descriptor (found by a scan of
-// /proc/*/fd, run at most once a second and at most 0.1% of the time; in
+// /proc/*/fd, run at most once a second and at most 1% of the time; in
 // between every Poll rescans the processes that held one):
 // listeners in containers, `ip netns` namespaces and test sandboxes alike.
 // Entering another namespace needs CAP_SYS_ADMIN; without it only the

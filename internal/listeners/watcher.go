@@ -104,7 +104,7 @@ type nsState struct {
 // descriptors of its namespace handles).
 const (
 	fdScanMin   = time.Second
-	fdScanShare = 1000
+	fdScanShare = 100
 )
 
 // NewWatcher returns a Watcher that finds namespaces under procRoot

@@ -54,24 +54,11 @@ func TestPrometheus(t *testing.T) {
 		}
 	})
 
-	md := pmetric.NewMetrics()
-	rm := md.ResourceMetrics().AppendEmpty()
-	rm.Resource().Attributes().PutStr("host.name", "node-1")
-	rm.Resource().Attributes().PutInt("process.pid", 42)
-	rm.Resource().Attributes().PutStr("process.executable.name", "web") // not promoted
-	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
-	m.SetName("demo.drops")
-	m.SetUnit("{packet}")
-	sum := m.SetEmptySum()
-	sum.SetIsMonotonic(true)
-	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-	dp := sum.DataPoints().AppendEmpty()
-	dp.SetTimestamp(pcommon.NewTimestampFromTime(time.Now()))
-	dp.SetIntValue(7)
-	dp.Attributes().PutStr("demo.reason", "NO_SOCKET")
-	body, err := pmetricotlp.NewExportRequestFromMetrics(md).MarshalProto()
-	require.NoError(t, err)
-	post(t, prom.OTLPMetricsURL(), body)
+	post(t, prom.OTLPMetricsURL(), demoDrops(t, map[string]any{
+		"host.name":               "node-1",
+		"process.pid":             42,
+		"process.executable.name": "web", // not promoted
+	}))
 
 	samples, err := prom.Query(`demo_drops_total`)
 	require.NoError(t, err)
@@ -174,4 +161,26 @@ func requireStops(t *testing.T, p *process, stop func() error) {
 	require.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "the server's process is gone")
 	_, err := os.Stat(p.dir)
 	require.ErrorIs(t, err, os.ErrNotExist, "its directory is removed")
+}
+
+// demoDrops is an OTLP/protobuf export of one cumulative sum, demo.drops
+// = 7 {demo.reason: NO_SOCKET}, under a Resource with the given attributes.
+func demoDrops(t *testing.T, resource map[string]any) []byte {
+	t.Helper()
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	require.NoError(t, rm.Resource().Attributes().FromRaw(resource))
+	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("demo.drops")
+	m.SetUnit("{packet}")
+	sum := m.SetEmptySum()
+	sum.SetIsMonotonic(true)
+	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	dp := sum.DataPoints().AppendEmpty()
+	dp.SetTimestamp(pcommon.NewTimestampFromTime(time.Now()))
+	dp.SetIntValue(7)
+	dp.Attributes().PutStr("demo.reason", "NO_SOCKET")
+	body, err := pmetricotlp.NewExportRequestFromMetrics(md).MarshalProto()
+	require.NoError(t, err)
+	return body
 }

@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 )
 
 // TestVictoriaMetrics: an OTLP sum pushed as an otlp_http exporter does is
@@ -38,22 +35,7 @@ func TestVictoriaMetrics(t *testing.T) {
 		}
 	})
 
-	md := pmetric.NewMetrics()
-	rm := md.ResourceMetrics().AppendEmpty()
-	rm.Resource().Attributes().PutStr("host.name", "node-1")
-	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
-	m.SetName("demo.drops")
-	m.SetUnit("{packet}")
-	sum := m.SetEmptySum()
-	sum.SetIsMonotonic(true)
-	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-	dp := sum.DataPoints().AppendEmpty()
-	dp.SetTimestamp(pcommon.NewTimestampFromTime(time.Now()))
-	dp.SetIntValue(7)
-	dp.Attributes().PutStr("demo.reason", "NO_SOCKET")
-	body, err := pmetricotlp.NewExportRequestFromMetrics(md).MarshalProto()
-	require.NoError(t, err)
-	post(t, vm.OTLPMetricsURL(), body)
+	post(t, vm.OTLPMetricsURL(), demoDrops(t, map[string]any{"host.name": "node-1"}))
 
 	var samples []Sample
 	// A new series is searchable after a few seconds (10s seen on a

@@ -481,10 +481,10 @@ static __always_inline int port_in_set(__u16 port)
 }
 
 /* filtered_out tells whether the log filters keep a drop from being sent. */
-static __always_inline int filtered_out(struct count_key *key, struct tcp_packet *pkt)
+static __always_inline __u8 filtered_out(__u32 reason, __u8 has_reason, struct tcp_packet *pkt)
 {
-	if (reason_filter != REASONS_ALL && key->has_reason) {
-		int in = reason_in_set(key->reason);
+	if (reason_filter != REASONS_ALL && has_reason) {
+		int in = reason_in_set(reason);
 		if (reason_filter == REASONS_EXCLUDED ? in : !in)
 			return 1;
 	}
@@ -551,19 +551,13 @@ int tcpdrop_kfree(__u64 *ctx)
 		.has_reason = has_reason,
 		.state = tcp_state(sk),
 	};
+	/* An excluded drop is counted as such (count_key.filtered), in its
+	 * only map access: it costs its count and the filter's bit tests. */
+	key.filtered = !count_only && filtered_out(reason, has_reason, &pkt);
 	count(&key);
 
-	if (count_only)
+	if (count_only || key.filtered)
 		return 0;
-
-	/* After the count, before anything else: an excluded drop costs only
-	 * its count. */
-	if (filtered_out(&key, &pkt)) {
-		struct probe_stats *st = stats();
-		if (st)
-			st->filtered++;
-		return 0;
-	}
 
 	__u64 now = bpf_ktime_get_ns();
 	if (over_event_limit(now)) {

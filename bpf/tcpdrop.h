@@ -16,7 +16,11 @@ struct count_key {
 	__u32 reason;
 	__u8 has_reason;
 	__u8 state; /* the socket's TCP state (TCP_ESTABLISHED...); 0 when no TCP socket */
-	__u8 pad[2];
+	/* 1: the log filters keep these drops from the ring. Counted here, in
+	 * the same increment, so that an excluded drop costs only its count;
+	 * a reason filter, a function of the key, adds no key. */
+	__u8 filtered;
+	__u8 pad;
 };
 
 /* A listening socket: its network namespace's inode, port and the address
@@ -35,7 +39,6 @@ struct probe_stats {
 	__u64 lost;      /* events the ring buffer had no room for */
 	__u64 uncounted; /* drops the full counter map could not hold */
 	__u64 shed;      /* events not sent because of max_events_per_sec */
-	__u64 filtered;  /* events not sent because the filters exclude them */
 };
 
 /* The current one-second window of the event rate limit. */

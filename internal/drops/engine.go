@@ -68,6 +68,8 @@ type Engine struct {
 	listenTableSet  bool                       // the kernel's listener table was set from listenVersion
 	listenVersion   uint64                     // the Listeners' Version the table was set from
 	pollAll         chan chan struct{}         // a collection asks the listen-queue loop for a PollAll
+	overflowsLogged overflowFilter             // which listeners' overflows become records
+	overflowsOut    atomic.Uint64              // overflows overflowsLogged left out: in Counts.Filtered
 
 	pipe       *dropPipe     // from the ring to Outputs.Drops (deliver.go); nil without Drops
 	draining   atomic.Bool   // the kernel program is detached: read what is left, then stop
@@ -85,8 +87,14 @@ type Engine struct {
 // every listener at every poll (see watchListenQueues).
 func New(src Sources, opts Options, logger *zap.Logger) *Engine {
 	return &Engine{opts: opts, src: src, log: logger, tally: NewTally(src.Names, src.Owners, opts.SeriesExpiry),
-		stopTicker: make(chan struct{}), pollAll: make(chan chan struct{})}
+		stopTicker: make(chan struct{}), pollAll: make(chan chan struct{}), overflowsLogged: opts.Logs.overflowFilter(true)}
 }
+
+// NoDropReasons tells the engine that the kernel passes no drop reasons
+// (before 5.17): the log filters' reasons then leave out no listen-queue
+// overflow either, as they leave out none of the program's drops. Call it
+// before Start.
+func (e *Engine) NoDropReasons() { e.overflowsLogged = e.opts.Logs.overflowFilter(false) }
 
 // ListenTableLive tells the engine that the kernel program keeps its
 // listener table current by itself (probe.Probe.ListenStateErr is nil), so
@@ -187,5 +195,6 @@ func (e *Engine) collect(now time.Time) {
 		e.log.Error("tcp_drop: reading the kernel's counts", zap.Error(err))
 		return
 	}
+	c.Filtered += e.overflowsOut.Load()
 	e.out.Counts(e.tally.Add(c, now), e.watchedListeners(), now)
 }

@@ -32,6 +32,10 @@ func (l LogFilters) probeFilter(reasons *dropreason.Table, warn func(string)) (p
 	if err != nil {
 		return f, err
 	}
+	// The watcher reports overflows with that reason on every kernel
+	// (overflowFilter): the kernel lacks it, the collector does not.
+	missingEx = slices.DeleteFunc(missingEx, isListenOverflow)
+	missingIn = slices.DeleteFunc(missingIn, isListenOverflow)
 	byDefault := slices.Equal(l.ExcludeReasons, DefaultExcludeReasons)
 	if !reasons.Available() {
 		if len(l.IncludeReasons) > 0 || (len(l.ExcludeReasons) > 0 && !byDefault) {
@@ -67,3 +71,39 @@ func joinMissing(ms []dropreason.Missing) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// overflowFilter is the log filters' verdict on the listen-queue overflows,
+// which the watcher finds (not the kernel program) and reports with reason
+// ListenOverflowReason on every kernel: the same as the program gives the
+// drops it sees. A listener's overflows it leaves out are counted in
+// Counts.Filtered.
+type overflowFilter struct {
+	excluded bool     // by exclude_reasons or include_reasons
+	ports    []uint16 // the ports logged; empty: all
+}
+
+// overflowFilter is l's overflowFilter. byReason false (a kernel without
+// drop reasons): the reason filters select nothing there, as for the
+// program's drops.
+func (l LogFilters) overflowFilter(byReason bool) overflowFilter {
+	var f overflowFilter
+	names := func(ns []string) bool { return slices.ContainsFunc(ns, isListenOverflowName) }
+	if byReason {
+		f.excluded = names(l.ExcludeReasons) || (len(l.IncludeReasons) > 0 && !names(l.IncludeReasons))
+	}
+	for _, p := range l.Ports {
+		f.ports = append(f.ports, uint16(p))
+	}
+	return f
+}
+
+// logs tells whether the overflows of a listener on port become records.
+func (f overflowFilter) logs(port uint16) bool {
+	return !f.excluded && (len(f.ports) == 0 || slices.Contains(f.ports, port))
+}
+
+func isListenOverflowName(name string) bool {
+	return strings.TrimPrefix(name, "SKB_DROP_REASON_") == ListenOverflowReason
+}
+
+func isListenOverflow(m dropreason.Missing) bool { return isListenOverflowName(m.Name) }

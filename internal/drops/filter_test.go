@@ -49,8 +49,12 @@ func TestProbeFilter(t *testing.T) {
 		{"another kernel's reason", LogFilters{ExcludeReasons: []string{"QUEUE_PURGE", "NO_SOCKET"}},
 			probe.Filter{ReasonMode: probe.ExcludedReasons, Reasons: []uint32{3}}, []string{"logs::exclude_reasons", "QUEUE_PURGE", "not an error"}},
 		// Only reasons this kernel lacks: none of its drops is logged.
-		{"include another kernel's reason", LogFilters{IncludeReasons: []string{"TCP_LISTEN_OVERFLOW"}},
-			probe.Filter{ReasonMode: probe.OnlyReasons}, []string{"logs::include_reasons", "TCP_LISTEN_OVERFLOW"}},
+		{"include another kernel's reason", LogFilters{IncludeReasons: []string{"TCP_ZEROWINDOW"}},
+			probe.Filter{ReasonMode: probe.OnlyReasons}, []string{"logs::include_reasons", "TCP_ZEROWINDOW"}},
+		// The watcher reports TCP_LISTEN_OVERFLOW on every kernel: not
+		// missing, and only its overflows are logged.
+		{"include TCP_LISTEN_OVERFLOW", LogFilters{IncludeReasons: []string{"TCP_LISTEN_OVERFLOW"}},
+			probe.Filter{ReasonMode: probe.OnlyReasons}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var warned []string
@@ -109,5 +113,40 @@ func TestProbeFilterWithoutReasons(t *testing.T) {
 	f, err = LogFilters{IncludeReasons: []string{"NETFILTER_DROP"}, Ports: []int{80}}.probeFilter(none, func(m string) { warned = append(warned, m) })
 	if err != nil || f.ReasonMode != probe.AllReasons || !slices.Equal(f.Ports, []uint16{80}) || len(warned) != 1 || !strings.Contains(warned[0], "no drop reasons") {
 		t.Errorf("include: %+v, %v, warned %q; want ports only and one warning", f, err, warned)
+	}
+}
+
+// TestOverflowFilter: the listen-queue overflows, which the watcher reports
+// with reason TCP_LISTEN_OVERFLOW, are logged as the program's drops would
+// be: by reason (not on a kernel without reasons) and by port.
+func TestOverflowFilter(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		logs     LogFilters
+		byReason bool
+		logged   []uint16 // of ports 80 and 443
+	}{
+		{"default", DefaultOptions().Logs, true, []uint16{80, 443}},
+		{"excluded", LogFilters{ExcludeReasons: []string{"NO_SOCKET", "TCP_LISTEN_OVERFLOW"}}, true, nil},
+		{"excluded, kernel prefix", LogFilters{ExcludeReasons: []string{"SKB_DROP_REASON_TCP_LISTEN_OVERFLOW"}}, true, nil},
+		{"excluded, no reasons", LogFilters{ExcludeReasons: []string{"TCP_LISTEN_OVERFLOW"}}, false, []uint16{80, 443}},
+		{"included", LogFilters{IncludeReasons: []string{"TCP_LISTEN_OVERFLOW"}}, true, []uint16{80, 443}},
+		{"others included", LogFilters{IncludeReasons: []string{"NO_SOCKET"}}, true, nil},
+		{"included and excluded", LogFilters{IncludeReasons: []string{"TCP_LISTEN_OVERFLOW"}, ExcludeReasons: []string{"TCP_LISTEN_OVERFLOW"}}, true, nil},
+		{"ports", LogFilters{Ports: []int{443, 8080}}, true, []uint16{443}},
+		{"ports, no reasons", LogFilters{Ports: []int{80}, IncludeReasons: []string{"NO_SOCKET"}}, false, []uint16{80}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := tc.logs.overflowFilter(tc.byReason)
+			var logged []uint16
+			for _, port := range []uint16{80, 443} {
+				if f.logs(port) {
+					logged = append(logged, port)
+				}
+			}
+			if !slices.Equal(logged, tc.logged) {
+				t.Errorf("overflows of ports %v logged, want %v", logged, tc.logged)
+			}
+		})
 	}
 }

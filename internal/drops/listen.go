@@ -139,10 +139,17 @@ func (e *Engine) pollListenQueues(all bool) {
 			continue
 		}
 		ov := Overflow{Overflow: o, Owner: Attribute(e.src.Owners, o.Inode, polled)}
-		found = append(found, ov)
 		e.tally.AddOverflows(ov.Owner, o.Overflows)
+		if e.out.Overflows == nil {
+			continue // not logged, so not filtered (as in count-only mode)
+		}
+		if !e.overflowsLogged.logs(o.Addr.Port()) {
+			e.overflowsOut.Add(o.Overflows)
+			continue
+		}
+		found = append(found, ov)
 	}
-	if len(found) > 0 && e.out.Overflows != nil {
+	if len(found) > 0 {
 		e.out.Overflows(found)
 	}
 }

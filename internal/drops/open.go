@@ -77,5 +77,8 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 	if listenErr == nil {
 		e.ListenTableLive()
 	}
+	if !reasons.Available() {
+		e.NoDropReasons()
+	}
 	return e, nil
 }

@@ -59,9 +59,10 @@ type Options struct {
 }
 
 // LogFilters select, in the kernel, which drops are sent as events (and
-// become log records). A drop they leave out is counted like every other,
-// and once more in Counts.Filtered, so that records + lost + shed +
-// filtered = packets. Names are the kernel's (enum skb_drop_reason, without
+// become log records), and in the engine which listen-queue overflows do
+// (overflowFilter). A drop they leave out is counted like every other, and
+// once more in Counts.Filtered, so that records + lost + shed + filtered =
+// packets. Names are the kernel's (enum skb_drop_reason, without
 // SKB_DROP_REASON_), checked against its BTF at start (see filter.go).
 type LogFilters struct {
 	// ExcludeReasons are reasons whose drops are not logged. Default:

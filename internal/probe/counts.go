@@ -41,19 +41,23 @@ func (p *Probe) TakeCounts() (Counts, error) {
 	p.countingInB = !p.countingInB
 
 	var c Counts
-	var err error
-	if c.ByKey, err = drain(old); err != nil {
+	byKey, filtered, err := drain(old)
+	if err != nil {
 		return Counts{}, err
 	}
+	p.filtered += filtered
+	c.ByKey, c.Filtered = byKey, p.filtered
 	if err := p.readLosses(&c); err != nil {
 		return Counts{}, err
 	}
 	return c, nil
 }
 
-// drain reads out and empties a count map the program no longer writes.
-func drain(m *ebpf.Map) ([]Count, error) {
-	var out []Count
+// drain reads out and empties a count map the program no longer writes. It
+// returns the counts, and how many of them the filters kept from the ring
+// (the keys the program marked filtered: the same Count may come twice,
+// once filtered, once not, when a port filter splits it).
+func drain(m *ebpf.Map) (out []Count, filtered uint64, err error) {
 	var keys []tcpdropCountKey
 	var key tcpdropCountKey
 	var perCPU []uint64
@@ -63,26 +67,29 @@ func drain(m *ebpf.Map) ([]Count, error) {
 		for _, v := range perCPU {
 			cnt.Packets += v
 		}
+		if key.Filtered != 0 {
+			filtered += cnt.Packets
+		}
 		out = append(out, cnt)
 		keys = append(keys, key)
 	}
 	if err := it.Err(); err != nil {
-		return nil, fmt.Errorf("tcp_drop: reading the counter map: %w", err)
+		return nil, 0, fmt.Errorf("tcp_drop: reading the counter map: %w", err)
 	}
 	if len(keys) == 0 {
-		return out, nil
+		return out, filtered, nil
 	}
 	if _, err := m.BatchDelete(keys, nil); err != nil {
 		if !errors.Is(err, ebpf.ErrNotSupported) {
-			return nil, fmt.Errorf("tcp_drop: emptying the counter map: %w", err)
+			return nil, 0, fmt.Errorf("tcp_drop: emptying the counter map: %w", err)
 		}
 		for i := range keys {
 			if err := m.Delete(&keys[i]); err != nil {
-				return nil, fmt.Errorf("tcp_drop: emptying the counter map: %w", err)
+				return nil, 0, fmt.Errorf("tcp_drop: emptying the counter map: %w", err)
 			}
 		}
 	}
-	return out, nil
+	return out, filtered, nil
 }
 
 // readLosses adds the kernel's cumulative loss counters to c.
@@ -95,7 +102,6 @@ func (p *Probe) readLosses(c *Counts) error {
 		c.Lost += s.Lost
 		c.Uncounted += s.Uncounted
 		c.Shed += s.Shed
-		c.Filtered += s.Filtered
 	}
 	ps, err := p.objs.TcpdropKfree.Stats()
 	if err != nil && !errors.Is(err, errors.ErrUnsupported) {

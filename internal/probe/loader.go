@@ -29,6 +29,9 @@ type Probe struct {
 
 	// countingInB: the program counts into TcpdropCountsB (TakeCounts).
 	countingInB bool
+	// filtered is the drops the filters kept from the ring since Open, as
+	// TakeCounts found them in the count maps.
+	filtered uint64
 
 	// listenProg and listenLink: the listen-state program, attached
 	// (listen_state.go); nil when not needed, or listenStateErr says why not.

@@ -20,7 +20,8 @@ type tcpdropCountKey struct {
 	Reason    uint32
 	HasReason uint8
 	State     uint8
-	Pad       [2]uint8
+	Filtered  uint8
+	Pad       uint8
 }
 
 type tcpdropDropEvent struct {
@@ -73,7 +74,6 @@ type tcpdropProbeStats struct {
 	Lost      uint64
 	Uncounted uint64
 	Shed      uint64
-	Filtered  uint64
 }
 
 // Names of all BPF objects in the ELF.

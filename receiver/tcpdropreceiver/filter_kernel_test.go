@@ -5,20 +5,19 @@
 package tcpdropreceiver
 
 import (
-	"context"
 	"net/netip"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"golang.org/x/sys/unix"
 
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
+	"github.com/tcpdrop/tcpdrop/internal/drops"
 )
 
 const filteredName = "tcp_drop.events.filtered"
@@ -37,21 +36,7 @@ func TestExcludedReasonIsCountedNotLogged(t *testing.T) {
 	addr, rule := firewalledListener(t, ns, "127.0.0.1:0", 16)
 	nfDrop := reasonOnThisKernel(t, "NETFILTER_DROP")
 
-	cfg := createDefaultConfig()
-	cfg.CollectionInterval = 100 * time.Millisecond
-	cfg.FlushInterval = 10 * time.Millisecond
-	cfg.MaxLogRecordsPerSecond = 0
-	cfg.ListenQueues.PollInterval = 100 * time.Millisecond
-	cfg.Logs.ExcludeReasons = []string{"NETFILTER_DROP"}
-	logs, metrics := new(consumertest.LogsSink), new(consumertest.MetricsSink)
-	lr, mr := createBoth(t, cfg, logs, metrics)
-	require.NoError(t, lr.Start(context.Background(), componenttest.NewNopHost()))
-	require.NoError(t, mr.Start(context.Background(), componenttest.NewNopHost()))
-	shutdown := func() {
-		require.NoError(t, lr.Shutdown(context.Background()))
-		require.NoError(t, mr.Shutdown(context.Background()))
-	}
-	t.Cleanup(shutdown) // Shutdown is safe twice
+	logs, metrics, shutdown := startKernelReceiver(t, func(cfg *Config) { cfg.Logs.ExcludeReasons = []string{"NETFILTER_DROP"} })
 
 	me := int64(os.Getpid())
 	waitForListener(t, metrics, ns, addr, int(me), 16)
@@ -130,17 +115,8 @@ func TestStateOnRecords(t *testing.T) {
 	rule, err := ns.DropTCPPortOutput(addr.Port())
 	require.NoError(t, err)
 
-	cfg := createDefaultConfig()
-	cfg.CollectionInterval = 100 * time.Millisecond
-	cfg.FlushInterval = 10 * time.Millisecond
-	cfg.Metrics.TCPDropPackets.EnabledAttributes = append(cfg.Metrics.TCPDropPackets.EnabledAttributes, "network.connection.state")
-	logs, metrics := new(consumertest.LogsSink), new(consumertest.MetricsSink)
-	lr, mr := createBoth(t, cfg, logs, metrics)
-	require.NoError(t, lr.Start(context.Background(), componenttest.NewNopHost()))
-	require.NoError(t, mr.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() {
-		require.NoError(t, lr.Shutdown(context.Background()))
-		require.NoError(t, mr.Shutdown(context.Background()))
+	logs, metrics, _ := startKernelReceiver(t, func(cfg *Config) {
+		cfg.Metrics.TCPDropPackets.EnabledAttributes = append(cfg.Metrics.TCPDropPackets.EnabledAttributes, "network.connection.state")
 	})
 
 	_, err = unix.Write(conns[0], []byte("data the output rule drops"))
@@ -166,4 +142,84 @@ func TestStateOnRecords(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return sinkTotal(metrics, packetsName, established) >= int64(dropped) },
 		10*time.Second, 20*time.Millisecond, "tcp_drop.packets{network.connection.state=established}")
+}
+
+// TestFilteredOverflowsAreCountedNotLogged: a backlog-1 server that never
+// accepts is sent 8 connections at once (its SYNs overflow the queue, and
+// their retransmissions again), with its overflows left out of the logs by
+// exclude_reasons [TCP_LISTEN_OVERFLOW], or by ports naming another port.
+// The watcher, not the kernel program, finds overflows, so these filters are
+// applied in user space, to the same effect: no overflow record of the
+// server's, tcp_drop.packets{reason=TCP_LISTEN_OVERFLOW} of its namespace =
+// the namespace's TcpExt:ListenOverflows, and tcp_drop.events.filtered = all
+// that was counted and left out. Before 5.17 (no reasons) the reason filter
+// leaves nothing out, as for the program's drops: the records are there.
+func TestFilteredOverflowsAreCountedNotLogged(t *testing.T) {
+	roottest.Require(t)
+	byReason := reasonOnThisKernel(t, "NO_SOCKET") != notAvailable
+	for _, tc := range []struct {
+		name   string
+		logs   drops.LogFilters
+		logged bool // the server's overflows are still logged
+	}{
+		{"exclude_reasons", drops.LogFilters{ExcludeReasons: []string{listenOverflowReason}}, !byReason},
+		{"ports", drops.LogFilters{Ports: []int{1}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := sandbox.NewForTest(t)
+			fd, err := ns.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 1)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = unix.Close(fd) })
+			addr, err := sandbox.LocalAddr(fd)
+			require.NoError(t, err)
+			logs, metrics, shutdown := startKernelReceiver(t, func(cfg *Config) { cfg.Logs = tc.logs })
+			waitForListener(t, metrics, ns, addr, os.Getpid(), 1)
+			clients, err := ns.StartConnects(addr, 8)
+			require.NoError(t, err)
+			t.Cleanup(func() {
+				for _, c := range clients {
+					_ = unix.Close(c)
+				}
+			})
+			inNs := func(dp pmetric.NumberDataPoint) bool {
+				at := dp.Attributes().AsRaw()
+				return at[attrReason] == listenOverflowReason && attrInt(at, attrPID) == int64(os.Getpid())
+			}
+			overflows := func() int64 {
+				n, err := ns.Netstat()
+				require.NoError(t, err)
+				return int64(n["TcpExt:ListenOverflows"])
+			}
+			time.Sleep(1500 * time.Millisecond) // a retransmission overflows again
+			require.Eventually(t, func() bool { o := overflows(); return o > 0 && sinkTotal(metrics, packetsName, inNs) == o },
+				10*time.Second, 20*time.Millisecond, "tcp_drop.packets of the server's overflows never equalled the namespace's ListenOverflows")
+			shutdown()
+
+			final := metrics.AllMetrics()[len(metrics.AllMetrics())-1]
+			counted, _ := sumPoints(final, packetsName, inNs)
+			require.GreaterOrEqual(t, counted, overflows()-1, "the final counts lost overflows") // at most a retransmission since
+			records := sinkRecords(logs, func(at map[string]any) bool {
+				return attrInt(at, attrNetns) == int64(ns.Inode()) && at[attrReason] == listenOverflowReason
+			})
+			var logged int64
+			for _, r := range records {
+				v, _ := r.Attributes().Get(attrOverflows)
+				logged += v.Int()
+			}
+			filtered, _ := sumPoints(final, filteredName, anyPoint)
+			// What the filter leaves out, counted machine-wide: every
+			// overflow (exclude_reasons), or every drop (ports).
+			leftOut, _ := sumPoints(final, packetsName, func(dp pmetric.NumberDataPoint) bool {
+				return tc.name == "ports" || dp.Attributes().AsRaw()[attrReason] == listenOverflowReason
+			})
+			if tc.logged {
+				require.Equal(t, counted, logged, "no reasons on this kernel: the overflows are logged")
+				require.Zero(t, filtered)
+			} else {
+				require.Empty(t, records, "the server's overflows are left out of the logs")
+				require.Equal(t, leftOut, filtered, "tcp_drop.events.filtered = what the filter left out")
+			}
+			t.Logf("%s: %d overflows counted, %d logged, filtered %d (machine-wide)", tc.name, counted, logged, filtered)
+		})
+	}
 }

@@ -63,7 +63,7 @@ func TestOverflowsAreCountedOnce(t *testing.T) {
 				}
 				addr, err := sandbox.LocalAddr(fd)
 				require.NoError(t, err)
-				logs, metrics := startKernelReceiver(t)
+				logs, metrics, _ := startKernelReceiver(t)
 				waitForListener(t, metrics, ns, addr, os.Getpid(), 1)
 
 				clients, err := ns.StartConnects(addr, 8)

@@ -30,23 +30,29 @@ import (
 )
 
 // startKernelReceiver starts a receiver with the real probe, reading often,
-// and shuts it down at the end of the test.
-func startKernelReceiver(t *testing.T) (*consumertest.LogsSink, *consumertest.MetricsSink) {
+// with the changes of configure made to its configuration, and shuts it
+// down at the end of the test, or when the test calls shutdown (after which
+// the sinks hold the final records and counts).
+func startKernelReceiver(t *testing.T, configure ...func(*Config)) (logs *consumertest.LogsSink, metrics *consumertest.MetricsSink, shutdown func()) {
 	t.Helper()
 	cfg := createDefaultConfig()
 	cfg.CollectionInterval = 100 * time.Millisecond
 	cfg.FlushInterval = 10 * time.Millisecond
 	cfg.MaxLogRecordsPerSecond = 0
 	cfg.ListenQueues.PollInterval = 100 * time.Millisecond
-	logs, metrics := new(consumertest.LogsSink), new(consumertest.MetricsSink)
+	for _, c := range configure {
+		c(cfg)
+	}
+	logs, metrics = new(consumertest.LogsSink), new(consumertest.MetricsSink)
 	lr, mr := createBoth(t, cfg, logs, metrics)
 	require.NoError(t, lr.Start(context.Background(), componenttest.NewNopHost()))
 	require.NoError(t, mr.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() {
+	shutdown = func() { // safe twice
 		require.NoError(t, lr.Shutdown(context.Background()))
 		require.NoError(t, mr.Shutdown(context.Background()))
-	})
-	return logs, metrics
+	}
+	t.Cleanup(shutdown)
+	return logs, metrics, shutdown
 }
 
 // listenInChild opens a listener in ns and hands it to a new process
@@ -193,7 +199,7 @@ func TestDropsNameTheListenersOwner(t *testing.T) {
 			a := owner.Process.Pid
 
 			nfDrop := reasonOnThisKernel(t, "NETFILTER_DROP")
-			logs, metrics := startKernelReceiver(t)
+			logs, metrics, _ := startKernelReceiver(t)
 			waitForListener(t, metrics, ns, addr, a, 16)
 			require.NoError(t, ns.ConnectTimeout(dst, 5, 50*time.Millisecond))
 			dropped, err := rule.Packets()
@@ -246,7 +252,7 @@ func TestListenOverflowsAreExact(t *testing.T) {
 			}
 			server, addr := listenInChild(t, ns, listen, 1, "")
 			a := server.Process.Pid
-			logs, metrics := startKernelReceiver(t)
+			logs, metrics, _ := startKernelReceiver(t)
 			waitForListener(t, metrics, ns, addr, a, 1)
 			before, err := ns.Netstat()
 			require.NoError(t, err)

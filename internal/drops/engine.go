@@ -22,6 +22,9 @@ type Kernel interface {
 	ReadBatch(evs []probe.Event) (int, error)
 	TakeCounts() (probe.Counts, error)
 	SetListeners(map[probe.ListenerAddr]uint64) error
+	// ListenersChangedIn is where the listener table changed since it was
+	// last set (probe.Probe.ListenersChangedIn).
+	ListenersChangedIn() (map[uint32]bool, error)
 	Detach() error
 	Close() error
 }
@@ -67,7 +70,7 @@ type Engine struct {
 	listenTableLive bool                       // the kernel's listener table follows listen() and close() by itself
 	listenTableSet  bool                       // the kernel's listener table was set from listenVersion
 	listenVersion   uint64                     // the Listeners' Version the table was set from
-	pollAll         chan chan struct{}         // a collection asks the listen-queue loop for a PollAll
+	refreshes       chan chan struct{}         // a collection asks the listen-queue loop for a refresh
 	overflowsLogged overflowFilter             // which listeners' overflows become records
 	overflowsOut    atomic.Uint64              // overflows overflowsLogged left out: in Counts.Filtered
 
@@ -87,7 +90,7 @@ type Engine struct {
 // every listener at every poll (see watchListenQueues).
 func New(src Sources, opts Options, logger *zap.Logger) *Engine {
 	return &Engine{opts: opts, src: src, log: logger, tally: NewTally(src.Names, src.Owners, opts.SeriesExpiry),
-		stopTicker: make(chan struct{}), pollAll: make(chan chan struct{}), overflowsLogged: opts.Logs.overflowFilter(true)}
+		stopTicker: make(chan struct{}), refreshes: make(chan chan struct{}), overflowsLogged: opts.Logs.overflowFilter(true)}
 }
 
 // NoDropReasons tells the engine that the kernel passes no drop reasons
@@ -124,7 +127,7 @@ func (e *Engine) Start(out Outputs) {
 		go e.collectCounts()
 	}
 	if e.src.Listeners != nil {
-		e.pollListenQueues(true)
+		e.pollListenQueues(pollEverything)
 		e.tickers.Add(1)
 		go e.watchListenQueues()
 	}
@@ -151,7 +154,7 @@ func (e *Engine) Stop() error {
 			close(e.stopTicker)
 			e.tickers.Wait()
 			if e.src.Listeners != nil {
-				e.pollListenQueues(true)
+				e.pollListenQueues(pollEverything)
 				e.src.Listeners.Close()
 			}
 			if e.out.Counts != nil {

@@ -66,6 +66,7 @@ func (k *cannedKernel) TakeCounts() (probe.Counts, error) {
 }
 
 func (k *cannedKernel) SetListeners(map[probe.ListenerAddr]uint64) error { return nil }
+func (k *cannedKernel) ListenersChangedIn() (map[uint32]bool, error)     { return nil, nil }
 func (k *cannedKernel) Detach() error                                    { k.detached.Store(true); return nil }
 func (k *cannedKernel) Close() error                                     { k.once.Do(func() { close(k.closed) }); return nil }
 

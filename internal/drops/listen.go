@@ -16,9 +16,12 @@ import (
 // (listeners.Watcher); tests give it fixtures.
 type Listeners interface {
 	// Poll reads the overflow counters of every namespace, and dumps the
-	// listeners only where they moved; PollAll dumps every namespace.
+	// listeners only where they moved; PollAll dumps every namespace;
+	// Refresh dumps where listeners may have changed since their last
+	// dump, changed naming where sockets started or stopped listening.
 	Poll() ([]listeners.Overflow, error)
 	PollAll() ([]listeners.Overflow, error)
+	Refresh(changed map[uint32]bool) ([]listeners.Overflow, error)
 	Listeners() []listeners.Listener
 	// Version grows when the set of listening sockets changes.
 	Version() uint64
@@ -40,44 +43,61 @@ type Overflow struct {
 	Owner Owner
 }
 
+// listenPoll says what a listen-queue poll reads besides every
+// namespace's overflow counters.
+type listenPoll int
+
+const (
+	pollCounters   listenPoll = iota // the listeners where the counters moved
+	pollRefresh                      // and where listeners may have changed: current queue gauges
+	pollEverything                   // and every listener
+)
+
 // watchListenQueues polls the listen queues every poll interval: their
 // overflow counters, cheaply, and the listeners of the namespaces whose
-// counters moved. All listeners are dumped when a collection asks for
-// their queue gauges (refreshListeners), every collection interval when no
-// one collects, and at every poll when the kernel's listener table does
-// not follow listen() by itself (then the polls keep it current).
+// counters moved. Listeners are refreshed when a collection asks for their
+// queue gauges (refreshListeners) and every collection interval when no
+// one collects; all are dumped at every poll when the kernel's listener
+// table does not follow listen() by itself (then the polls keep it
+// current).
 func (e *Engine) watchListenQueues() {
 	defer e.tickers.Done()
 	ticker := time.NewTicker(e.opts.ListenQueues.PollInterval)
 	defer ticker.Stop()
-	lastAll := time.Now()
+	lastRefresh := time.Now()
 	for {
 		select {
 		case <-e.stopTicker:
 			return
-		case done := <-e.pollAll:
-			e.pollListenQueues(true)
-			lastAll = time.Now()
+		case done := <-e.refreshes:
+			e.pollListenQueues(pollRefresh)
+			lastRefresh = time.Now()
 			close(done)
 		case now := <-ticker.C:
-			all := !e.listenTableLive || (e.out.Counts == nil && now.Sub(lastAll) >= e.opts.CollectionInterval)
-			e.pollListenQueues(all)
-			if all {
-				lastAll = now
+			mode := pollCounters
+			switch {
+			case !e.listenTableLive:
+				mode = pollEverything
+			case e.out.Counts == nil && now.Sub(lastRefresh) >= e.opts.CollectionInterval:
+				mode = pollRefresh
+			}
+			e.pollListenQueues(mode)
+			if mode != pollCounters {
+				lastRefresh = now
 			}
 		}
 	}
 }
 
-// refreshListeners has the listen-queue loop dump every listener, and waits
-// for it, so that a collection hands out current queue gauges.
+// refreshListeners has the listen-queue loop refresh the listeners, and
+// waits for it, so that a collection hands out current queue gauges.
 func (e *Engine) refreshListeners() {
 	if e.src.Listeners == nil {
 		return
 	}
 	done := make(chan struct{})
 	select {
-	case e.pollAll <- done:
+	case e.refreshes <- done:
 		select {
 		case <-done:
 		case <-e.stopTicker:
@@ -86,18 +106,14 @@ func (e *Engine) refreshListeners() {
 	}
 }
 
-// pollListenQueues polls the listeners (all of them with all), hands out
-// the overflows since the last poll, keeps the listeners for
-// Outputs.Counts when all were read or they changed, and gives the kernel
-// program their addresses when they changed, so that packets dropped on
-// their way to a listener are attributed to its owner. Owners are looked
-// up here, off the ring's path.
-func (e *Engine) pollListenQueues(all bool) {
-	poll := e.src.Listeners.Poll
-	if all {
-		poll = e.src.Listeners.PollAll
-	}
-	overflows, err := poll()
+// pollListenQueues polls the listeners as mode says, hands out the
+// overflows since the last poll, keeps the listeners for Outputs.Counts
+// when they were refreshed or they changed, and gives the kernel program
+// their addresses when they changed, so that packets dropped on their way
+// to a listener are attributed to its owner. Owners are looked up here,
+// off the ring's path.
+func (e *Engine) pollListenQueues(mode listenPoll) {
+	overflows, err := e.pollListeners(mode)
 	polled := time.Now() // every listener of the poll existed then
 	if err != nil {
 		// Namespaces that could not be read; the same error every second
@@ -109,12 +125,12 @@ func (e *Engine) pollListenQueues(all bool) {
 	}
 	if ce := e.log.Check(zap.DebugLevel, "tcp_drop: listen-queue poll"); ce != nil {
 		st := e.src.Listeners.Stats()
-		ce.Write(zap.Bool("all", all), zap.Int("namespaces", st.Namespaces), zap.Int("counted", st.Counted), zap.Int("dumped", st.Dumped),
+		ce.Write(zap.Int("mode", int(mode)), zap.Int("namespaces", st.Namespaces), zap.Int("counted", st.Counted), zap.Int("dumped", st.Dumped),
 			zap.Int("listeners", st.Listeners), zap.Duration("duration", st.Duration), zap.Duration("last_fd_scan", st.FDScanDuration))
 	}
 	version := e.src.Listeners.Version()
 	changed := !e.listenTableSet || version != e.listenVersion
-	if all || changed {
+	if mode != pollCounters || changed {
 		ls := e.src.Listeners.Listeners()
 		watched := make([]Listener, len(ls))
 		for i, l := range ls {
@@ -152,6 +168,27 @@ func (e *Engine) pollListenQueues(all bool) {
 	if len(found) > 0 {
 		e.out.Overflows(found)
 	}
+}
+
+// pollListeners runs one poll of the listen-queue watcher. A refresh asks
+// the kernel where sockets started or stopped listening since the table
+// was last set, which it knows only with a live table; else, or if that
+// fails, every listener is dumped.
+func (e *Engine) pollListeners(mode listenPoll) ([]listeners.Overflow, error) {
+	switch mode {
+	case pollCounters:
+		return e.src.Listeners.Poll()
+	case pollRefresh:
+		if !e.listenTableLive {
+			break
+		}
+		changed, err := e.src.Kernel.ListenersChangedIn()
+		if err == nil {
+			return e.src.Listeners.Refresh(changed)
+		}
+		e.log.Debug("tcp_drop: reading the kernel's listener table; dumping every listener", zap.Error(err))
+	}
+	return e.src.Listeners.PollAll()
 }
 
 // watchedListeners returns the listeners of the last poll (nil if none).

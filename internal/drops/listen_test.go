@@ -17,12 +17,14 @@ import (
 )
 
 // pollCounter is a listen-queue watcher that counts how it is polled. Its
-// one listener's Backlog is the number of PollAll calls so far, so a
-// collection shows which PollAll its gauges come from; its Version grows
-// at every fifth Poll.
+// one listener's Backlog is the number of PollAll and Refresh calls so far,
+// so a collection shows which one its gauges come from; its Version grows
+// at every fifth Poll. It keeps the changed namespaces of each Refresh.
 type pollCounter struct {
-	polls, all atomic.Int64
-	closed     atomic.Bool
+	polls, all, refreshes atomic.Int64
+	closed                atomic.Bool
+	mu                    sync.Mutex
+	changed               []map[uint32]bool
 }
 
 func (p *pollCounter) Poll() ([]listeners.Overflow, error) {
@@ -35,18 +37,31 @@ func (p *pollCounter) PollAll() ([]listeners.Overflow, error) {
 	return nil, nil
 }
 
+func (p *pollCounter) Refresh(changed map[uint32]bool) ([]listeners.Overflow, error) {
+	p.mu.Lock()
+	p.changed = append(p.changed, changed)
+	p.mu.Unlock()
+	p.refreshes.Add(1)
+	return nil, nil
+}
+
 func (p *pollCounter) Listeners() []listeners.Listener {
-	return []listeners.Listener{{Netns: 1, Inode: 7, Backlog: uint32(p.all.Load())}}
+	return []listeners.Listener{{Netns: 1, Inode: 7, Backlog: uint32(p.all.Load() + p.refreshes.Load())}}
 }
 
 func (p *pollCounter) Version() uint64        { return uint64(p.polls.Load() / 5) }
 func (p *pollCounter) Stats() listeners.Stats { return listeners.Stats{} }
 func (p *pollCounter) Close()                 { p.closed.Store(true) }
 
-// tableKernel counts the listener tables it is given.
+// tableKernel counts the listener tables it is given, and says namespace
+// 5 changed.
 type tableKernel struct {
 	*cannedKernel
 	sets atomic.Int64
+}
+
+func (k *tableKernel) ListenersChangedIn() (map[uint32]bool, error) {
+	return map[uint32]bool{5: true}, nil
 }
 
 func (k *tableKernel) SetListeners(map[probe.ListenerAddr]uint64) error {
@@ -56,9 +71,10 @@ func (k *tableKernel) SetListeners(map[probe.ListenerAddr]uint64) error {
 
 // TestListenPollsDumpOnlyWhenNeeded: with a listener table the kernel keeps
 // current, the polls between collections only read counters (Poll), every
-// collection first dumps all listeners (PollAll) and hands out the gauges
-// of that dump, and the kernel's table is set only when the listeners
-// changed. At Stop the watcher is closed.
+// collection first refreshes the listeners (Refresh, with the namespaces
+// the kernel says changed) and hands out the gauges of that refresh, all
+// are dumped (PollAll) only at Start and Stop, and the kernel's table is
+// set only when the listeners changed. At Stop the watcher is closed.
 func TestListenPollsDumpOnlyWhenNeeded(t *testing.T) {
 	w := &pollCounter{}
 	k := &tableKernel{cannedKernel: newCannedKernel()}
@@ -77,29 +93,39 @@ func TestListenPollsDumpOnlyWhenNeeded(t *testing.T) {
 		}
 	}})
 	time.Sleep(550 * time.Millisecond)
-	polls, all, sets := w.polls.Load(), w.all.Load(), k.sets.Load()
+	polls, refreshes, sets := w.polls.Load(), w.refreshes.Load(), k.sets.Load()
 	if err := e.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	t.Logf("%d polls, %d full polls, %d listener tables set, collections' backlogs %v", polls, all, sets, backlogs)
+	t.Logf("%d polls, %d refreshes, %d full polls, %d listener tables set, collections' backlogs %v", polls, refreshes, w.all.Load(), sets, backlogs)
 	if polls < 10 {
 		t.Errorf("%d counter-only polls in 550ms at a 10ms interval", polls)
 	}
-	// The first poll, then one per collection (5 in 550ms).
-	if all < 3 || all > 7 {
-		t.Errorf("%d full polls; want the first one and one per collection", all)
+	// One per collection (5 in 550ms).
+	if refreshes < 3 || refreshes > 7 {
+		t.Errorf("%d refreshes; want one per collection", refreshes)
 	}
+	if all := w.all.Load(); all != 2 {
+		t.Errorf("%d full polls; want one at Start and one at Stop", all)
+	}
+	w.mu.Lock()
+	for _, c := range w.changed {
+		if len(c) != 1 || !c[5] {
+			t.Errorf("a refresh was given changed namespaces %v; want the kernel's, {5}", c)
+		}
+	}
+	w.mu.Unlock()
 	// One table per Version: polls/5 + 1, not one per poll.
 	if want := polls/5 + 1; sets > want+1 || sets < 1 {
 		t.Errorf("listener table set %d times for %d versions", sets, want)
 	}
-	// Each collection's gauges are from the full poll just before it: 2,
-	// 3, ... (the first poll is 1), and the final one's at Stop.
+	// Each collection's gauges are from the refresh just before it: 2, 3,
+	// ... (the first poll is 1), and the final one's from the poll at Stop.
 	for i, b := range backlogs {
 		if int(b) != i+2 {
-			t.Errorf("collection %d handed out the gauges of full poll %d, want %d (all: %v)", i, b, i+2, backlogs)
+			t.Errorf("collection %d handed out the gauges of refresh %d, want %d (all: %v)", i, b, i+2, backlogs)
 			break
 		}
 	}

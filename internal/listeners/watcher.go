@@ -5,7 +5,6 @@ package listeners
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sort"
 	"sync"
@@ -81,6 +80,8 @@ type Watcher struct {
 	fdHolders  []int32           // the processes that held them at the last scan
 	lastScan   time.Time
 	scanCost   time.Duration
+	lastRescan time.Time     // of the fdHolders alone
+	rescanCost time.Duration // likewise
 	last       []Listener
 	version    uint64 // grows when the set of listening sockets changes
 	counted    int    // namespaces whose netstat the Poll in progress read
@@ -93,18 +94,23 @@ type nsState struct {
 	cookie    uint64
 	counters  nsCounters
 	listeners []Listener        // as last dumped
+	moved     bool              // its devices moved since that dump: a queue may have filled
+	queued    bool              // a listener had connections in its queue at that dump
 	drops     map[uint64]uint32 // socket cookie -> last sk_drops (32 bits on the wire)
 	lastGrown map[uint64]uint64 // socket cookie -> NewDrops, of the last Poll where any listener grew
 }
 
 // Descriptor scans for namespaces cost one readlink per open file on the
 // host: run one at most every fdScanMin, and at most 1/fdScanShare of the
-// time. In between, every Poll rescans only the processes that held a
-// namespace descriptor at the last scan, and its own (but not the
-// descriptors of its namespace handles).
+// time (a scan of 30 ms, as on a busy 2-core machine, every 12 s). In
+// between, every Poll rescans only the processes that held a namespace
+// descriptor at the last scan (not the descriptors of the Watcher's own
+// namespace handles, which would make the collector one at every Poll),
+// itself at most 1/fdScanShare of the time: a few test processes at every
+// Poll, hundreds of processes holding namespaces and sockets less often.
 const (
 	fdScanMin   = time.Second
-	fdScanShare = 100
+	fdScanShare = 400
 )
 
 // NewWatcher returns a Watcher that finds namespaces under procRoot
@@ -138,18 +144,39 @@ func handleBudget() int {
 // a listener first seen in a namespace already watched (it was created
 // since). Namespaces that cannot be read are skipped and reported in the
 // error; the overflows returned are valid even then.
-func (w *Watcher) Poll() ([]Overflow, error) { return w.poll(false) }
+func (w *Watcher) Poll() ([]Overflow, error) { return w.poll(pollMode{}) }
 
 // PollAll is Poll, dumping every namespace's listeners: their queue fill
 // is then current, and processes that changed namespace are seen.
-func (w *Watcher) PollAll() ([]Overflow, error) { return w.poll(true) }
+func (w *Watcher) PollAll() ([]Overflow, error) { return w.poll(pollMode{all: true}) }
 
-func (w *Watcher) poll(all bool) ([]Overflow, error) {
+// Refresh is Poll, dumping also the listeners of every namespace where they
+// may have changed since its last dump: its devices moved (a packet can
+// fill a queue), a queue was not empty (accept() empties it without a
+// packet), or changed names it (sockets started or stopped listening
+// there: probe.Probe.ListenersChangedIn). Every queue's fill is then as
+// current as after PollAll, and processes that changed namespace are seen,
+// without a dump of the quiet namespaces: on an idle host, none. Only a
+// second listen() on a listening socket, which changes its queue's limit
+// and nothing else, is seen no sooner than its namespace's next dump.
+func (w *Watcher) Refresh(changed map[uint32]bool) ([]Overflow, error) {
+	return w.poll(pollMode{refresh: true, changed: changed})
+}
+
+// pollMode says which namespaces a poll dumps besides those whose overflow
+// counters moved or that are new to the Watcher.
+type pollMode struct {
+	all     bool            // every one
+	refresh bool            // those that may have changed (Refresh)
+	changed map[uint32]bool // for refresh: where sockets started or stopped listening
+}
+
+func (w *Watcher) poll(m pollMode) ([]Overflow, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	start := time.Now()
 	w.polls++
-	paths := w.discover(all)
+	paths := w.discover(m.all || m.refresh)
 	inodes := make([]uint32, 0, len(paths))
 	for ino := range paths {
 		inodes = append(inodes, ino)
@@ -171,7 +198,7 @@ func (w *Watcher) poll(all bool) ([]Overflow, error) {
 	read, dumped := 0, 0
 	w.counted = 0
 	for _, ino := range inodes {
-		s, err := w.read(ino, paths[ino], ino == self, all)
+		s, err := w.read(ino, paths[ino], ino == self, m)
 		if err != nil {
 			if !errors.Is(err, errGone) {
 				errs = append(errs, fmt.Errorf("network namespace %d (%s): %w", ino, paths[ino], err))
@@ -197,9 +224,9 @@ func (w *Watcher) poll(all bool) ([]Overflow, error) {
 	return out, errors.Join(errs...)
 }
 
-// read reads namespace ino's counters and, if they moved, it is new, or
-// all is set, its snapshot; nil if it need not be dumped.
-func (w *Watcher) read(ino uint32, path string, own, all bool) (*snapshot, error) {
+// read reads namespace ino's counters and, if they moved, it is new, or m
+// asks for it, its snapshot; nil if it need not be dumped.
+func (w *Watcher) read(ino uint32, path string, own bool, m pollMode) (*snapshot, error) {
 	h := w.handles[ino]
 	if h == nil {
 		var err error
@@ -219,6 +246,10 @@ func (w *Watcher) read(ino uint32, path string, own, all bool) (*snapshot, error
 	if err != nil {
 		return nil, err
 	}
+	if known && !q {
+		st.moved = true // until its next dump (update)
+	}
+	all := m.all || (m.refresh && known && (st.moved || st.queued || m.changed[ino]))
 	switch {
 	case q && known && !all:
 		return nil, nil
@@ -357,18 +388,17 @@ func (w *Watcher) discover(all bool) map[uint32]string {
 	w.pids.find(w.procRoot, paths, all)
 	w.mounts.find(w.procRoot, paths)
 	found := map[uint32]string{}
-	if wait := max(fdScanMin, fdScanShare*w.scanCost); w.polls == 1 || time.Since(w.lastScan) >= wait {
-		t := time.Now()
+	switch now := time.Now(); {
+	case w.polls == 1 || now.Sub(w.lastScan) >= max(fdScanMin, fdScanShare*w.scanCost):
 		w.fdHolders = fdNamespaces(w.procRoot, w.pids.list, found, w.isHandleFD)
-		w.lastScan, w.scanCost = time.Now(), time.Since(t)
-	} else {
-		pids := w.fdHolders
-		if self := int32(os.Getpid()); !slices.Contains(pids, self) {
-			pids = append(pids[:len(pids):len(pids)], self)
-		}
-		w.fdHolders = fdNamespaces(w.procRoot, pids, found, w.isHandleFD)
+		w.lastScan, w.scanCost = time.Now(), time.Since(now)
+		w.lastRescan, w.rescanCost = w.lastScan, 0
+		w.fdNS = found
+	case now.Sub(w.lastRescan) >= fdScanShare*w.rescanCost:
+		w.fdHolders = fdNamespaces(w.procRoot, w.fdHolders, found, w.isHandleFD)
+		w.lastRescan, w.rescanCost = time.Now(), time.Since(now)
+		w.fdNS = found
 	}
-	w.fdNS = found
 	for ino, p := range w.fdNS {
 		if _, ok := paths[ino]; !ok {
 			paths[ino] = p
@@ -473,6 +503,7 @@ func (w *Watcher) update(s snapshot, out []Overflow) []Overflow {
 	}
 	st.drops = drops
 	st.listeners = s.listeners
+	st.moved, st.queued = s.interrupted, anyQueued(s.listeners)
 	return append(out, grown...)
 }
 
@@ -499,7 +530,13 @@ func give(grown []Overflow, dOver, dDrops uint64, weights []uint64, estimated bo
 }
 
 func newState(s snapshot) *nsState {
-	return &nsState{cookie: s.cookie, counters: s.counters, listeners: s.listeners, drops: dropsOf(s.listeners)}
+	return &nsState{cookie: s.cookie, counters: s.counters, listeners: s.listeners, drops: dropsOf(s.listeners),
+		moved: s.interrupted, queued: anyQueued(s.listeners)}
+}
+
+// anyQueued tells whether one of ls has connections waiting in its queue.
+func anyQueued(ls []Listener) bool {
+	return slices.ContainsFunc(ls, func(l Listener) bool { return l.Backlog > 0 })
 }
 
 func dropsOf(ls []Listener) map[uint64]uint32 {

@@ -169,3 +169,80 @@ func TestQuietAfterTwoStillReads(t *testing.T) {
 		t.Errorf("after a packet, quiet = %v; want false, false, true", got)
 	}
 }
+
+// TestRefreshDumpsWhatMayHaveChanged: Refresh dumps a namespace's listeners
+// only where they may have changed since its last dump. A second listen()
+// with another backlog changes a queue's limit and nothing else (no packet,
+// no state change), so it shows whether a namespace was dumped: not while
+// the sandbox is quiet, yes when Refresh is told the sandbox changed, when
+// its devices moved (a connection waits in the queue), and when its queue
+// was not empty at the last dump (accept() emptied it without a packet).
+func TestRefreshDumpsWhatMayHaveChanged(t *testing.T) {
+	roottest.Require(t)
+	n := sandbox.NewForTest(t)
+	fd, a := listen(t, n, "127.0.0.1:0", 4)
+	defer unix.Close(fd)
+	w := NewWatcher("/proc")
+	defer w.Close()
+	mine := func() Listener {
+		t.Helper()
+		for _, l := range w.Listeners() {
+			if l.Netns == n.Inode() && l.Addr == a {
+				return l
+			}
+		}
+		t.Fatalf("the Watcher lost %v", a)
+		return Listener{}
+	}
+	refresh := func(changed map[uint32]bool) Listener {
+		t.Helper()
+		if _, err := w.Refresh(changed); err != nil {
+			t.Logf("Refresh: %v", err) // other namespaces of the machine
+		}
+		return mine()
+	}
+	relisten := func(backlog int) {
+		t.Helper()
+		if err := unix.Listen(fd, backlog); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pollLog(t, w)
+	pollLog(t, w) // the device counters read the same twice: quiet
+	// The first read of a namespace's devices has nothing to compare with:
+	// taken as a move, which the next Refresh dumps for.
+	refresh(nil)
+
+	relisten(9)
+	if l := refresh(nil); l.MaxBacklog != 4 {
+		t.Fatalf("a quiet namespace was dumped: limit %d, want the old 4", l.MaxBacklog)
+	}
+	if l := refresh(map[uint32]bool{n.Inode(): true}); l.MaxBacklog != 9 {
+		t.Fatalf("a namespace named changed was not dumped: limit %d, want 9", l.MaxBacklog)
+	}
+
+	conns, err := n.StartConnects(a, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll(conns)
+	time.Sleep(100 * time.Millisecond) // the handshake, on lo
+	if l := refresh(nil); l.Backlog != 1 {
+		t.Fatalf("after a connection, queue %d, want 1: a namespace whose devices moved was not dumped", l.Backlog)
+	}
+	accepted, _, err := unix.Accept(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(accepted)
+	if l := refresh(nil); l.Backlog != 0 {
+		t.Fatalf("after accept(), queue %d, want 0: a namespace whose queue was not empty was not dumped", l.Backlog)
+	}
+
+	pollLog(t, w)
+	pollLog(t, w) // quiet again
+	relisten(4)
+	if l := refresh(nil); l.MaxBacklog != 9 {
+		t.Errorf("a quiet namespace with empty queues was dumped: limit %d, want the old 9", l.MaxBacklog)
+	}
+}

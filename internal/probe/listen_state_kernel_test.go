@@ -69,3 +69,45 @@ func TestListenerKnownAtListen(t *testing.T) {
 		})
 	}
 }
+
+// TestListenersChangedIn: the kernel's listener table, as set, names no
+// namespace; a socket that starts listening in a sandbox names the
+// sandbox's; once the table is set with it, none again; when it stops
+// listening, the sandbox's again.
+func TestListenersChangedIn(t *testing.T) {
+	p := openProbe(t, Options{MatchListeners: true})
+	if err := p.ListenStateErr(); err != nil {
+		t.Fatalf("the listen-state program: %v", err)
+	}
+	ns := sandbox.NewForTest(t)
+	want := func(step string, netns ...uint32) {
+		t.Helper()
+		got, err := p.ListenersChangedIn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Other namespaces of the machine may change meanwhile: only the
+		// sandbox's entry is asserted.
+		if got[ns.Inode()] != (len(netns) > 0) {
+			t.Errorf("%s: changed in %v; the sandbox (%d) should be there: %v", step, got, ns.Inode(), len(netns) > 0)
+		}
+	}
+	if err := p.SetListeners(nil); err != nil {
+		t.Fatal(err)
+	}
+	want("table set")
+	addr := netip.MustParseAddrPort("127.0.0.1:7090")
+	fd, err := ns.Listen(addr, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("after listen()", ns.Inode())
+	if err := p.SetListeners(map[ListenerAddr]uint64{{Netns: ns.Inode(), Addr: addr}: socketInode(t, fd)}); err != nil {
+		t.Fatal(err)
+	}
+	want("table set with it")
+	if err := unix.Close(fd); err != nil {
+		t.Fatal(err)
+	}
+	want("after close()", ns.Inode())
+}

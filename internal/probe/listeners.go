@@ -115,3 +115,38 @@ func (p *Probe) SetListeners(listeners map[ListenerAddr]uint64) error {
 	}
 	return nil
 }
+
+// ListenersChangedIn returns the network namespaces whose entries in the
+// kernel's listener table differ from what SetListeners last wrote: there
+// the listen-state program saw a socket start or stop listening since
+// (ListenStateErr nil), so user space's list of that namespace's listeners
+// is out of date. One read of the table, no namespace entered. A socket
+// that joins an address already taken (SO_REUSEPORT) changes no entry. Not
+// safe for concurrent use with SetListeners.
+func (p *Probe) ListenersChangedIn() (map[uint32]bool, error) {
+	select {
+	case <-p.closed:
+		return nil, ErrClosed
+	default:
+	}
+	changed := map[uint32]bool{}
+	present := make(map[tcpdropListenerKey]bool, len(p.listeners))
+	var key tcpdropListenerKey
+	var ino uint64
+	it := p.objs.TcpdropListeners.Iterate()
+	for it.Next(&key, &ino) {
+		present[key] = true
+		if want, ok := p.listeners[key]; !ok || want != ino {
+			changed[key.Netns] = true
+		}
+	}
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("tcp_drop: reading the listener table: %w", err)
+	}
+	for key := range p.listeners {
+		if !present[key] {
+			changed[key.Netns] = true
+		}
+	}
+	return changed, nil
+}

@@ -63,6 +63,7 @@ func (f *fakeSource) ReadBatch(evs []probe.Event) (int, error) {
 }
 
 func (f *fakeSource) SetListeners(map[probe.ListenerAddr]uint64) error { return nil }
+func (f *fakeSource) ListenersChangedIn() (map[uint32]bool, error)     { return nil, nil }
 
 func (f *fakeSource) Detach() error {
 	f.detached.Store(true)

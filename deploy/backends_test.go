@@ -91,6 +91,12 @@ func TestBackends(t *testing.T) {
 	require.NoError(t, err)
 	b := &backendsUnderTest{prom: prom, logs: logs, host: host, node: fmt.Sprintf("host_name=%q", host), scrapePort: freePort(t)}
 
+	// The subtests' sandboxes are held only by this process's descriptors.
+	// Holding one before the collector starts makes this process one it
+	// rescans often (internal/listeners: fdScanShare), as it would a
+	// container runtime's, so each new sandbox is found within seconds,
+	// not at the next scan of every process's descriptors.
+	sandbox.NewForTest(t)
 	config := backendsConfig(t, prom.OTLPMetricsURL(), logs.OTLPLogsURL(), b.scrapePort)
 	otelcol := collector.ForTest(t, filepath.Join(root, "_build", "otelcol-tcpdrop"), config)
 	waitFor(t, 60*time.Second, func() (bool, string) {

@@ -31,7 +31,7 @@ func run(args []string) int {
 	nss := fs.String("namespaces", "20,200,1000", "comma-separated numbers of network namespaces (5 listeners each)")
 	socks := fs.String("sockets", "0,20000,100000", "comma-separated numbers of TCP sockets held by 50 processes")
 	var cfg hostload.Config
-	fs.DurationVar(&cfg.Warmup, "warmup", 5*time.Second, "after the engine starts, before measuring")
+	fs.DurationVar(&cfg.Warmup, "warmup", 15*time.Second, "after the engine starts, before measuring: past its first collection (10 s), a one-time dump of every namespace")
 	fs.DurationVar(&cfg.Window, "window", 10*time.Second, "length of each measurement (idle, then under drops)")
 	fs.IntVar(&cfg.Rate, "rate", 1000, "drops a second in the second measurement (0: idle only)")
 	var engines []hostload.Engine

@@ -54,7 +54,7 @@
 // new since the last one, PollAll and Refresh at all of them), every
 // bind-mounted one (/run/netns; the mount table is reread when poll(2) says
 // it changed), and those only held open by a descriptor (found by a scan of
-// /proc/*/fd, run at most once a second and at most 0.25% of the time; in
+// /proc/*/fd, run at most once a second and at most 0.1% of the time; in
 // between the processes that held one are rescanned, within the same share
 // of the time):
 // listeners in containers, `ip netns` namespaces and test sandboxes alike.

@@ -32,8 +32,9 @@ type nsHandle struct {
 	netstat int    // the namespace's /proc/net/netstat
 	diag    *diagConn
 
-	lastDev   []byte // the device counters, as last read
-	movedLast bool   // they had moved at the read before
+	lastDev     []byte // the device counters, as last read
+	movedLast   bool   // they had moved at the read before (or it was the first)
+	changedLast bool   // they had moved at the read before, against the one before it
 }
 
 // openHandle opens the handle of namespace ino through path, after checking
@@ -105,17 +106,21 @@ const maxDev = 16 << 20
 // quiet reads the namespace's device counters and tells whether they are
 // the same as at the last two reads: then no packet has reached it since,
 // and its overflow counters cannot have moved. The first read is never
-// quiet.
-func (h *nsHandle) quiet(sc *scratch) (bool, error) {
+// quiet. changed is the same test without that rule: whether they moved at
+// this read or the one before, against a read before them; a packet since
+// the namespace was first read can have filled a queue.
+func (h *nsHandle) quiet(sc *scratch) (q, changed bool, err error) {
 	b, err := procfs.ReadFD(h.dev, sc.dev, maxDev)
 	if err != nil {
-		return false, fmt.Errorf("listeners: /proc/net/dev: %w", err)
+		return false, false, fmt.Errorf("listeners: /proc/net/dev: %w", err)
 	}
 	sc.dev = b
-	moved := h.lastDev == nil || !bytes.Equal(b, h.lastDev)
-	q := !moved && !h.movedLast
-	h.lastDev, h.movedLast = append(h.lastDev[:0], b...), moved
-	return q, nil
+	first := h.lastDev == nil
+	differs := !first && !bytes.Equal(b, h.lastDev)
+	moved := first || differs
+	q, changed = !moved && !h.movedLast, differs || h.changedLast
+	h.lastDev, h.movedLast, h.changedLast = append(h.lastDev[:0], b...), moved, differs
+	return q, changed, nil
 }
 
 // counters reads the namespace's listen-queue counters.

@@ -102,15 +102,18 @@ type nsState struct {
 
 // Descriptor scans for namespaces cost one readlink per open file on the
 // host: run one at most every fdScanMin, and at most 1/fdScanShare of the
-// time (a scan of 30 ms, as on a busy 2-core machine, every 12 s). In
-// between, every Poll rescans only the processes that held a namespace
+// time (a scan of 30 ms, as on a busy 2-core machine, every 30 s). In
+// between, the Polls rescan only the processes that held a namespace
 // descriptor at the last scan (not the descriptors of the Watcher's own
-// namespace handles, which would make the collector one at every Poll),
-// itself at most 1/fdScanShare of the time: a few test processes at every
-// Poll, hundreds of processes holding namespaces and sockets less often.
+// namespace handles, which would make the collector one), themselves at
+// most 1/fdScanShare of the time: a test process holding a few sandboxes
+// at every Poll, hundreds of processes holding namespaces and thousands of
+// sockets every few seconds. A namespace held only by a descriptor is rare
+// (`ip netns` mounts its namespaces, a container has a process in its);
+// found late, its overflows still count from its creation (Poll).
 const (
 	fdScanMin   = time.Second
-	fdScanShare = 400
+	fdScanShare = 1000
 )
 
 // NewWatcher returns a Watcher that finds namespaces under procRoot
@@ -242,11 +245,11 @@ func (w *Watcher) read(ino uint32, path string, own bool, m pollMode) (*snapshot
 	}
 	st := w.ns[ino]
 	known := st != nil && st.cookie == h.cookie
-	q, err := h.quiet(&w.scratch)
+	q, changed, err := h.quiet(&w.scratch)
 	if err != nil {
 		return nil, err
 	}
-	if known && !q {
+	if known && changed {
 		st.moved = true // until its next dump (update)
 	}
 	all := m.all || (m.refresh && known && (st.moved || st.queued || m.changed[ino]))

@@ -181,7 +181,7 @@ func TestFilteredOverflowsAreCountedNotLogged(t *testing.T) {
 					_ = unix.Close(c)
 				}
 			})
-			inNs := func(dp pmetric.NumberDataPoint) bool {
+			serversOverflows := func(dp pmetric.NumberDataPoint) bool {
 				at := dp.Attributes().AsRaw()
 				return at[attrReason] == listenOverflowReason && attrInt(at, attrPID) == int64(os.Getpid())
 			}
@@ -191,12 +191,12 @@ func TestFilteredOverflowsAreCountedNotLogged(t *testing.T) {
 				return int64(n["TcpExt:ListenOverflows"])
 			}
 			time.Sleep(1500 * time.Millisecond) // a retransmission overflows again
-			require.Eventually(t, func() bool { o := overflows(); return o > 0 && sinkTotal(metrics, packetsName, inNs) == o },
+			require.Eventually(t, func() bool { o := overflows(); return o > 0 && sinkTotal(metrics, packetsName, serversOverflows) == o },
 				10*time.Second, 20*time.Millisecond, "tcp_drop.packets of the server's overflows never equalled the namespace's ListenOverflows")
 			shutdown()
 
 			final := metrics.AllMetrics()[len(metrics.AllMetrics())-1]
-			counted, _ := sumPoints(final, packetsName, inNs)
+			counted, _ := sumPoints(final, packetsName, serversOverflows)
 			require.GreaterOrEqual(t, counted, overflows()-1, "the final counts lost overflows") // at most a retransmission since
 			records := sinkRecords(logs, func(at map[string]any) bool {
 				return attrInt(at, attrNetns) == int64(ns.Inode()) && at[attrReason] == listenOverflowReason

@@ -33,6 +33,14 @@ struct net_device {
 
 struct sock;
 
+typedef struct {
+	int counter;
+} atomic_t;
+
+typedef struct {
+	__s64 counter;
+} atomic64_t;
+
 struct in6_addr {
 	union {
 		__u8 u6_addr8[16];
@@ -48,6 +56,7 @@ struct sock_common {
 	struct in6_addr skc_v6_rcv_saddr;
 	possible_net_t skc_net;
 	struct sock *skc_listener; /* request socks only: their listener */
+	atomic64_t skc_cookie;     /* the socket cookie; 0 until first asked for */
 };
 
 struct inode {
@@ -65,6 +74,12 @@ struct socket {
 	struct sock *sk;
 };
 
+/* A socket and its inode, allocated together (SOCK_INODE). */
+struct socket_alloc {
+	struct socket socket;
+	struct inode vfs_inode;
+};
+
 struct sock {
 	struct sock_common __sk_common;
 	struct socket *sk_socket;
@@ -72,6 +87,7 @@ struct sock {
 	__u16 sk_protocol;
 	__u32 sk_ack_backlog;
 	__u32 sk_max_ack_backlog;
+	atomic_t sk_drops;
 };
 
 

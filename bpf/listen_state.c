@@ -4,7 +4,11 @@
  * and takes it out when it stops, so that a packet firewalled right after
  * listen() is attributed to its listener. User space still reconciles the
  * tables at every poll (internal/probe/listeners.go); this only makes them
- * current between polls. */
+ * current between polls. A listener that stops is also kept, with its
+ * final drop count, until user space takes it: the overflows of its last
+ * moments are its own, even when its process was killed. And the process
+ * that makes a socket connect or listen is remembered as its owner, for a
+ * drop after that process exited. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -12,13 +16,31 @@
 
 #include "kernel_types.h"
 #include "listener_maps.h"
+#include "sock_inode.h"
 
 #define IPPROTO_TCP 6
+#define TCP_SYN_SENT 2
 #define TCP_LISTEN 10
 #define AF_INET 2
 #define AF_INET6 10
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* A listener that stopped listening, as it stopped. */
+struct closed_listener {
+	__u64 cookie; /* socket cookie; 0 if never asked for (sock_diag never listed it) */
+	__u32 netns;  /* its network namespace's inode */
+	__u32 drops;  /* sk_drops */
+};
+
+/* Listeners that stopped listening since user space last took them
+ * (internal/probe/closed_listeners.go), by socket inode. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized by the loader */
+	__type(key, __u64);         /* socket inode */
+	__type(value, struct closed_listener);
+} tcpdrop_closed_listeners SEC(".maps");
 
 /* listener_key_of keys sk as the kernel program looks listeners up (and as
  * probe.ListenerAddr.key does): an IPv4-mapped IPv6 address as IPv4.
@@ -75,23 +97,70 @@ static __always_inline void forget(struct listener_key *lk, __u64 ino)
 		bpf_map_delete_elem(&tcpdrop_listeners, lk);
 }
 
+/* The process that made a socket connect or listen: its owner, even once it
+ * has exited (internal/owners asks when /proc no longer says). */
+struct sock_birth {
+	__u32 tgid;
+	char comm[16];
+};
+
+/* Who made each socket connect or listen, by socket inode; the oldest are
+ * forgotten first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* resized by the loader */
+	__type(key, __u64);         /* socket inode */
+	__type(value, struct sock_birth);
+} tcpdrop_sock_births SEC(".maps");
+
+/* remember_birth records the task making sk connect or listen: this runs
+ * in its connect() or listen(). */
+static __always_inline void remember_birth(__u64 ino)
+{
+	struct sock_birth b = {.tgid = bpf_get_current_pid_tgid() >> 32};
+	bpf_get_current_comm(b.comm, sizeof(b.comm));
+	bpf_map_update_elem(&tcpdrop_sock_births, &ino, &b, BPF_ANY);
+}
+
+/* remember_closed keeps what user space needs of a listener that stopped
+ * listening: by then its port may already be released (0), so it is known
+ * by its inode and cookie. */
+static __always_inline void remember_closed(struct sock *sk, __u64 ino)
+{
+	struct closed_listener cl = {
+		.cookie = sk->__sk_common.skc_cookie.counter,
+		.netns = sk->__sk_common.skc_net.net->ns.inum,
+	};
+	if (bpf_core_field_exists(sk->sk_drops))
+		cl.drops = sk->sk_drops.counter;
+	bpf_map_update_elem(&tcpdrop_closed_listeners, &ino, &cl, BPF_ANY);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int tcpdrop_listen_state(__u64 *ctx)
 {
 	struct sock *sk = (struct sock *)ctx[0];
 	int oldstate = (int)ctx[1], newstate = (int)ctx[2];
 	int starts = newstate == TCP_LISTEN;
-	if (starts == (oldstate == TCP_LISTEN))
-		return 0; /* not into or out of LISTEN */
+	int connects = newstate == TCP_SYN_SENT;
+	if (!connects && starts == (oldstate == TCP_LISTEN))
+		return 0; /* not into or out of LISTEN, nor a connect */
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	struct listener_key lk = {};
-	if (listener_key_of(sk, &lk))
-		return 0;
-	/* Plain BTF loads: a NULL anywhere on the way reads as 0. */
-	__u64 ino = sk->sk_socket->file->f_inode->i_ino;
+	__u64 ino = sock_inode(sk);
 	if (!ino)
 		return 0; /* user space's poll will find it */
+	if (connects || starts)
+		remember_birth(ino);
+	if (connects)
+		return 0;
+	if (!starts) {
+		remember_closed(sk, ino);
+		bpf_map_delete_elem(&tcpdrop_listener_socks, &ino);
+	}
+	struct listener_key lk = {};
+	if (listener_key_of(sk, &lk))
+		return 0; /* stopping, its port already released: the poll takes it out */
 	if (starts) {
 		/* The first listener of an address keeps it (SO_REUSEPORT):
 		 * the poll replaces it with the lowest inode. */
@@ -105,6 +174,5 @@ int tcpdrop_listen_state(__u64 *ctx)
 	forget(&lk, ino);
 	if (dual_stack(sk, &lk))
 		forget(&lk, ino);
-	bpf_map_delete_elem(&tcpdrop_listener_socks, &ino);
 	return 0;
 }

@@ -65,13 +65,20 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 			logger.Warn("tcp_drop: cgroup paths are reported as this container's cgroup namespace writes them (relative to it), not as the host names them: "+
 				"run with the host's pid namespace and CAP_SYS_ADMIN", zap.Error(err))
 		}
+		if listenErr == nil {
+			r.UseBirths(socketBirths(p))
+		}
 		if err := r.UseKernel(); err != nil {
 			logger.Info("tcp_drop: owners are found by reading every process's descriptors in /proc, not with the kernel's iterator, which costs less", zap.Error(err))
 		}
 		src.Owners = r
 	}
 	if watch {
-		src.Listeners = listeners.NewWatcher("/proc")
+		var closed listeners.ClosedSource
+		if listenErr == nil {
+			closed = closedListeners(p)
+		}
+		src.Listeners = listeners.NewWatcher("/proc", closed)
 	}
 	e := New(src, opts, logger)
 	if listenErr == nil {
@@ -81,4 +88,31 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 		e.NoDropReasons()
 	}
 	return e, nil
+}
+
+// closedListeners is the kernel's record of the listeners that stopped
+// listening, for the listen-queue watcher.
+func closedListeners(p *probe.Probe) listeners.ClosedSource {
+	return func() ([]listeners.Listener, error) {
+		closed, err := p.TakeClosedListeners()
+		ls := make([]listeners.Listener, len(closed))
+		for i, c := range closed {
+			ls[i] = listeners.Listener{Netns: c.Netns, Inode: c.Inode, Cookie: c.Cookie, Drops: uint64(c.Drops)}
+		}
+		return ls, err
+	}
+}
+
+// MarkStart marks when listen-queue overflows start to count: a network
+// namespace created since counts from its creation (listeners.MarkStart).
+// The receiver calls it when it is created, before it loads anything.
+func MarkStart() { listeners.MarkStart() }
+
+// socketBirths is the kernel's record of who made each socket connect or
+// listen, for the owner resolver.
+func socketBirths(p *probe.Probe) owners.Births {
+	return func(inode uint64) (int, string, bool) {
+		b, ok := p.SocketBirth(inode)
+		return b.PID, b.Comm, ok
+	}
 }

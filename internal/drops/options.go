@@ -173,6 +173,7 @@ func (o Options) probeOptions(countOnly, matchListeners bool) probe.Options {
 		MaxLogRecordsPerSecond: o.MaxLogRecordsPerSecond,
 		CountOnly:              countOnly,
 		MatchListeners:         matchListeners,
+		SocketBirths:           o.ResolveOwners,
 		KernelStack:            o.KernelStack,
 	}
 }

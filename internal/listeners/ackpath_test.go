@@ -56,7 +56,7 @@ func TestOverflowACKPath(t *testing.T) {
 				t.Fatalf("cannot count kfree_skb: %v", err)
 			}
 			defer ctr.Close()
-			w := NewWatcher("/proc")
+			w := NewWatcher("/proc", nil)
 			// Its handles keep the namespaces alive.
 			defer w.Close()
 			pollLog(t, w)

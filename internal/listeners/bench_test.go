@@ -27,7 +27,7 @@ func BenchmarkPoll(b *testing.B) {
 				}
 				b.Cleanup(func() { _ = unix.Close(fd) })
 			}
-			w := NewWatcher("/proc")
+			w := NewWatcher("/proc", nil)
 			b.Cleanup(w.Close)
 			_, _ = w.Poll() // includes the first descriptor scan
 			b.ReportAllocs()

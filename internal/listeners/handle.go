@@ -89,7 +89,7 @@ func openHere(ino uint32) (*nsHandle, error) {
 		return nil, err
 	}
 	h := &nsHandle{netns: ino, dev: d, netstat: f, diag: c}
-	h.cookie, _ = c.netnsCookie()
+	h.cookie, _ = netns.Cookie(c.fd)
 	return h, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -52,19 +51,6 @@ func openDiag() (*diagConn, error) {
 }
 
 func (c *diagConn) Close() error { return unix.Close(c.fd) }
-
-// netnsCookie returns the namespace's cookie (SO_NETNS_COOKIE, Linux 5.14+):
-// unlike its inode number, it is never reused by a later namespace.
-func (c *diagConn) netnsCookie() (uint64, bool) {
-	var v uint64
-	l := uint32(unsafe.Sizeof(v))
-	_, _, errno := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(c.fd), unix.SOL_SOCKET, unix.SO_NETNS_COOKIE,
-		uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&l)), 0)
-	if errno != 0 || l != 8 {
-		return 0, false
-	}
-	return v, true
-}
 
 // dumpListeners asks for the listening TCP sockets of one family and calls fn
 // for each reply record; buf (at least recvBufSize bytes) receives the

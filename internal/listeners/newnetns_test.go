@@ -28,7 +28,7 @@ func TestNewNamespaceCountsFromItsCreation(t *testing.T) {
 	sandbox.NewForTest(t)
 	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
 		t.Run(addr, func(t *testing.T) {
-			w := NewWatcher("/proc")
+			w := NewWatcher("/proc", nil)
 			// Its handles keep the namespaces alive.
 			defer w.Close()
 			pollLog(t, w) // the start: this test's namespace does not exist yet

@@ -35,7 +35,7 @@ func TestOverflowExact(t *testing.T) {
 			n := sandbox.NewForTest(t)
 			fd, a := listen(t, n, addr, 1)
 			defer unix.Close(fd)
-			w := NewWatcher("/proc")
+			w := NewWatcher("/proc", nil)
 			// Its handles keep the namespaces alive.
 			defer w.Close()
 			pollLog(t, w) // baseline: finds the sandbox, held by this process's descriptor

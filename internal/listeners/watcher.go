@@ -34,6 +34,11 @@ type Overflow struct {
 	// listener dropped, the overflows included).
 	ListenDrops uint64
 
+	// Closed is set for a listener that had stopped listening by this
+	// Poll: its share is of the overflows of its last moments, measured by
+	// the drop count the kernel kept as it stopped (ClosedSource).
+	Closed bool
+
 	// Estimated is set when the namespace's growth could not be pinned on
 	// this listener alone: several listeners grew in the same interval and
 	// the counters were split by NewDrops, or none grew and the growth went
@@ -65,6 +70,8 @@ type Stats struct {
 // Watcher keeps its files and a sock_diag socket open (nsHandle).
 type Watcher struct {
 	procRoot string
+	closed   ClosedSource
+	existing map[uint32]bool // the namespaces there at the start mark (MarkStart); nil: the first Poll is the start
 
 	mu         sync.Mutex
 	polls      uint64
@@ -98,6 +105,10 @@ type nsState struct {
 	queued    bool              // a listener had connections in its queue at that dump
 	drops     map[uint64]uint32 // socket cookie -> last sk_drops (32 bits on the wire)
 	lastGrown map[uint64]uint64 // socket cookie -> NewDrops, of the last Poll where any listener grew
+	// closing are listeners that stopped listening after their last dump
+	// (the dump still listed them), with their drops since: their share of
+	// the next growth of the counters.
+	closing []Overflow
 }
 
 // Descriptor scans for namespaces cost one readlink per open file on the
@@ -116,10 +127,17 @@ const (
 	fdScanShare = 1000
 )
 
+// ClosedSource returns the listeners that stopped listening since it was
+// last called, as the kernel saw them stop (Netns, Addr, Inode, Cookie,
+// and in Drops their final sk_drops): probe.Probe.TakeClosedListeners.
+type ClosedSource func() ([]Listener, error)
+
 // NewWatcher returns a Watcher that finds namespaces under procRoot
-// ("/proc").
-func NewWatcher(procRoot string) *Watcher {
-	return &Watcher{procRoot: procRoot, ns: map[uint32]*nsState{}, handles: map[uint32]*nsHandle{},
+// ("/proc"). closed, if not nil, tells it of listeners that stopped
+// listening: their last overflows are then theirs, not no one's. The
+// namespaces created since the last MarkStart count from their creation.
+func NewWatcher(procRoot string, closed ClosedSource) *Watcher {
+	return &Watcher{procRoot: procRoot, closed: closed, existing: markedStart(), ns: map[uint32]*nsState{}, handles: map[uint32]*nsHandle{},
 		maxHandles: handleBudget(), fdNS: map[uint32]string{}, gone: map[uint64]bool{}, mounts: mountWatch{fd: -1}}
 }
 
@@ -180,6 +198,7 @@ func (w *Watcher) poll(m pollMode) ([]Overflow, error) {
 	start := time.Now()
 	w.polls++
 	paths := w.discover(m.all || m.refresh)
+	kept := w.keepListening(paths)
 	inodes := make([]uint32, 0, len(paths))
 	for ino := range paths {
 		inodes = append(inodes, ino)
@@ -197,11 +216,11 @@ func (w *Watcher) poll(m pollMode) ([]Overflow, error) {
 		inodes = inodes[:maxNamespaces]
 	}
 	self := selfProcessNetns()
-	var out []Overflow
-	read, dumped := 0, 0
+	read := 0
 	w.counted = 0
+	var snaps []snapshot
 	for _, ino := range inodes {
-		s, err := w.read(ino, paths[ino], ino == self, m)
+		s, err := w.read(ino, paths[ino], ino == self, m.all || kept[ino], m)
 		if err != nil {
 			if !errors.Is(err, errGone) {
 				errs = append(errs, fmt.Errorf("network namespace %d (%s): %w", ino, paths[ino], err))
@@ -210,12 +229,28 @@ func (w *Watcher) poll(m pollMode) ([]Overflow, error) {
 			continue
 		}
 		read++
-		if s == nil {
-			continue // nothing moved
+		if s != nil {
+			snaps = append(snaps, *s)
 		}
-		dumped++
-		out = w.update(*s, out)
 	}
+	// Taken after every snapshot: a listener that stopped before its
+	// namespace's counters were read is among them.
+	closed, err := w.takeClosed()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	var out []Overflow
+	updated := make(map[uint32]bool, len(snaps))
+	for _, s := range snaps {
+		out = w.update(s, closed[s.netns], out)
+		updated[s.netns] = true
+	}
+	for ino, st := range w.ns {
+		if !updated[ino] {
+			st.closing = nil // its counters did not move: nothing overflowed since
+		}
+	}
+	dumped := len(snaps)
 	forgot := w.forget(paths)
 	if dumped > 0 || forgot {
 		w.last = w.listenersOfAll()
@@ -227,9 +262,9 @@ func (w *Watcher) poll(m pollMode) ([]Overflow, error) {
 	return out, errors.Join(errs...)
 }
 
-// read reads namespace ino's counters and, if they moved, it is new, or m
-// asks for it, its snapshot; nil if it need not be dumped.
-func (w *Watcher) read(ino uint32, path string, own bool, m pollMode) (*snapshot, error) {
+// read reads namespace ino's counters and, if they moved, it is new, or
+// dump or m asks for it, its snapshot; nil if it need not be dumped.
+func (w *Watcher) read(ino uint32, path string, own, dump bool, m pollMode) (*snapshot, error) {
 	h := w.handles[ino]
 	if h == nil {
 		var err error
@@ -252,7 +287,7 @@ func (w *Watcher) read(ino uint32, path string, own bool, m pollMode) (*snapshot
 	if known && changed {
 		st.moved = true // until its next dump (update)
 	}
-	all := m.all || (m.refresh && known && (st.moved || st.queued || m.changed[ino]))
+	all := dump || (m.refresh && known && (st.moved || st.queued || m.changed[ino]))
 	switch {
 	case q && known && !all:
 		return nil, nil
@@ -431,11 +466,12 @@ func selfProcessNetns() uint32 {
 	return ino
 }
 
-// update folds one namespace's snapshot into the Watcher's state and appends
-// what grew to out.
-func (w *Watcher) update(s snapshot, out []Overflow) []Overflow {
+// update folds one namespace's snapshot, and the listeners that stopped
+// listening there since the last Poll (closed), into the Watcher's state
+// and appends what grew to out.
+func (w *Watcher) update(s snapshot, closed []Listener, out []Overflow) []Overflow {
 	st, ok := w.ns[s.netns]
-	existed := w.atStart[s.netns] || w.gone[s.cookie]
+	existed := (w.atStart[s.netns] && !w.createdSinceStart(s.netns)) || w.gone[s.cookie]
 	delete(w.atStart, s.netns)
 	delete(w.gone, s.cookie)
 	if !ok || !sameSockets(st.listeners, s.listeners) {
@@ -465,6 +501,7 @@ func (w *Watcher) update(s snapshot, out []Overflow) []Overflow {
 			grown = append(grown, Overflow{Listener: l, NewDrops: d})
 		}
 	}
+	grown, closing := st.closedShares(s.listeners, closed, grown)
 	switch {
 	case len(grown) > 0:
 		weights := make([]uint64, len(grown))
@@ -507,7 +544,60 @@ func (w *Watcher) update(s snapshot, out []Overflow) []Overflow {
 	st.drops = drops
 	st.listeners = s.listeners
 	st.moved, st.queued = s.interrupted, anyQueued(s.listeners)
+	st.closing = closing
 	return append(out, grown...)
+}
+
+// closedShares adds to grown the listeners of the namespace that stopped
+// listening before its snapshot, each with its drops since its last dump
+// (the final count the kernel kept, against the dump's), and the ones that
+// closed since the last Poll's growth was attributed (st.closing). A
+// listener the snapshot still lists stopped after its dump: it is returned
+// in closing, with its drops since that dump, for the next growth.
+func (st *nsState) closedShares(listed []Listener, closed []Listener, grown []Overflow) (_ []Overflow, closing []Overflow) {
+	for _, c := range st.closing {
+		grown = append(grown, c)
+	}
+	if len(closed) == 0 {
+		return grown, nil
+	}
+	inDump := make(map[uint64]Listener, len(listed))
+	for _, l := range listed {
+		inDump[l.Cookie] = l
+	}
+	last := make(map[uint64]Listener, len(st.listeners))
+	for _, l := range st.listeners {
+		last[l.Cookie] = l
+	}
+	for _, c := range closed {
+		if l, ok := inDump[c.Cookie]; ok && c.Cookie != 0 {
+			if d := uint64(uint32(c.Drops) - uint32(l.Drops)); d > 0 {
+				closing = append(closing, closedOverflow(l, c, d))
+			}
+			continue
+		}
+		// Cookie 0: never dumped, so born since the last dump.
+		var since uint32
+		if c.Cookie != 0 {
+			since = st.drops[c.Cookie]
+		}
+		if d := uint64(uint32(c.Drops) - since); d > 0 {
+			grown = append(grown, closedOverflow(last[c.Cookie], c, d))
+		}
+	}
+	return grown, closing
+}
+
+// closedOverflow is the share-to-be of a listener that stopped: as last
+// dumped (dumped, if its Cookie is set), else as the kernel keyed it.
+func closedOverflow(dumped, c Listener, newDrops uint64) Overflow {
+	l := c
+	if dumped.Cookie != 0 {
+		l = dumped
+		l.Drops = c.Drops
+	}
+	l.Backlog = 0
+	return Overflow{Listener: l, NewDrops: newDrops, Closed: true}
 }
 
 // sameSockets tells whether two dumps of a namespace list the same sockets

@@ -24,7 +24,7 @@ func TestWatcherOwnNamespace(t *testing.T) {
 	}
 	defer l.Close()
 	a := l.Addr().(*net.TCPAddr).AddrPort()
-	w := NewWatcher("/proc")
+	w := NewWatcher("/proc", nil)
 	// Its handles keep the namespaces alive.
 	defer w.Close()
 	pollLog(t, w)
@@ -58,7 +58,7 @@ func TestOverflowTwoListeners(t *testing.T) {
 	defer unix.Close(fdA)
 	fdB, b := listen(t, n, "[::1]:0", 1)
 	defer unix.Close(fdB)
-	w := NewWatcher("/proc")
+	w := NewWatcher("/proc", nil)
 	// Its handles keep the namespaces alive.
 	defer w.Close()
 	pollLog(t, w)
@@ -183,7 +183,7 @@ func TestRefreshDumpsWhatMayHaveChanged(t *testing.T) {
 	n := sandbox.NewForTest(t)
 	fd, a := listen(t, n, "127.0.0.1:0", 4)
 	defer unix.Close(fd)
-	w := NewWatcher("/proc")
+	w := NewWatcher("/proc", nil)
 	defer w.Close()
 	mine := func() Listener {
 		t.Helper()

@@ -42,6 +42,8 @@ type Resolver struct {
 
 	scanMu    sync.Mutex     // serializes scans; guards the fields below
 	kernel    *kernelScanner // nil: scans read /proc
+	births    Births         // nil: sockets no scan finds have no owner
+	fromBirth atomic.Uint64  // lookups answered by births (Stats.FromBirths)
 	budget    budget
 	misses    misses    // sockets not found, and when to look again
 	lastStart time.Time // start of the last scan that reached every process
@@ -70,6 +72,7 @@ type Stats struct {
 	Capped       uint64        // scans that found more sockets than the cache holds
 	KernelErrors uint64        // kernel scans that failed (then /proc was read)
 	LastComplete bool          // the last scan reached every process
+	FromBirths   uint64        // lookups answered by who made the socket, no scan having found it (UseBirths)
 }
 
 // NewResolver returns a Resolver reading procRoot ("/proc", or a fixture
@@ -157,28 +160,28 @@ func (r *Resolver) Lookup(inode uint64, seen time.Time) (Owner, bool) {
 	if m, ok := r.misses[inode]; ok {
 		if now.Before(m.retry) {
 			r.stats.Remembered++
-			return Owner{}, false
+			return r.born(inode)
 		}
 		seen = m.retry // due again: a scan from now on answers
 	}
 	if r.lastStart.After(seen) {
 		r.misses.add(inode, now) // a scan that could have found it did not
-		return Owner{}, false
+		return r.born(inode)
 	}
 	wait := r.budget.wait(now)
 	if wait > maxBudgetWait {
 		r.stats.RateLimited++
-		return Owner{}, false
+		return r.born(inode)
 	}
 	time.Sleep(wait)
 	if !r.scan() {
-		return Owner{}, false
+		return r.born(inode)
 	}
 	if o, ok := r.snap.Load().get(inode); ok {
 		return o, true
 	}
 	r.misses.add(inode, time.Now())
-	return Owner{}, false
+	return r.born(inode)
 }
 
 // Cached returns the owner of the socket with inode number inode if the
@@ -188,7 +191,10 @@ func (r *Resolver) Cached(inode uint64) (Owner, bool) {
 	if inode == 0 {
 		return Owner{}, false
 	}
-	return r.snap.Load().get(inode)
+	if o, ok := r.snap.Load().get(inode); ok {
+		return o, true
+	}
+	return r.born(inode)
 }
 
 // CgroupNamespaceErr says why cgroup paths are relative to this process's
@@ -205,6 +211,7 @@ func (r *Resolver) Stats() Stats {
 	s.Kernel = r.kernel != nil
 	s.Sockets = len(r.snap.Load().sockets)
 	s.Misses = len(r.misses)
+	s.FromBirths = r.fromBirth.Load()
 	return s
 }
 

@@ -8,4 +8,4 @@ package probe
 
 // The listen-state program (bpf/listen_state.c), loaded apart from the
 // tcp_drop program so that a kernel that refuses it only loses its help.
-//go:generate go tool bpf2go -cc clang-19 -strip llvm-strip-19 -target bpfel tcpdropListen ../../bpf/listen_state.c -- -O2 -g -Wall -Werror -I../../bpf/include
+//go:generate go tool bpf2go -cc clang-19 -strip llvm-strip-19 -target bpfel -type closed_listener -type sock_birth tcpdropListen ../../bpf/listen_state.c -- -O2 -g -Wall -Werror -I../../bpf/include

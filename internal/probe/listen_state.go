@@ -12,7 +12,9 @@ import (
 // The listen-state program (bpf/listen_state.c) puts a socket into the
 // listener tables as it starts listening and takes it out as it stops, so
 // that the tables are current between two SetListeners: a packet
-// firewalled a millisecond after listen() finds its listener. It is loaded
+// firewalled a millisecond after listen() finds its listener. It also
+// keeps the last count of a listener that stops (TakeClosedListeners) and
+// who made each socket connect or listen (SocketBirth). It is loaded
 // apart from the tcp_drop program, with that program's listener maps: a
 // kernel that refuses it still runs the tcp_drop program, whose tables are
 // then only as fresh as the last SetListeners.
@@ -21,7 +23,7 @@ import (
 // listener tables are used. Its failure is kept for ListenStateErr, not
 // returned: the tables still work without it.
 func (p *Probe) attachListenState(opts Options) {
-	if !opts.MatchListeners && !opts.SkipQueueFull {
+	if !opts.MatchListeners && !opts.SkipQueueFull && !opts.SocketBirths {
 		return
 	}
 	p.listenStateErr = p.loadListenState()
@@ -36,7 +38,9 @@ func (p *Probe) loadListenState() error {
 		m.MaxEntries = MaxListeners
 	}
 	var objs struct {
-		Prog *ebpf.Program `ebpf:"tcpdrop_listen_state"`
+		Prog   *ebpf.Program `ebpf:"tcpdrop_listen_state"`
+		Closed *ebpf.Map     `ebpf:"tcpdrop_closed_listeners"`
+		Births *ebpf.Map     `ebpf:"tcpdrop_sock_births"`
 	}
 	err = spec.LoadAndAssign(&objs, &ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{
 		"tcpdrop_listeners":      p.objs.TcpdropListeners,
@@ -48,9 +52,11 @@ func (p *Probe) loadListenState() error {
 	l, err := link.AttachTracing(link.TracingOptions{Program: objs.Prog})
 	if err != nil {
 		objs.Prog.Close()
+		objs.Closed.Close()
+		objs.Births.Close()
 		return fmt.Errorf("attaching to sock:inet_sock_set_state: %w", err)
 	}
-	p.listenProg, p.listenLink = objs.Prog, l
+	p.listenProg, p.listenLink, p.closedListeners, p.sockBirths = objs.Prog, l, objs.Closed, objs.Births
 	return nil
 }
 

@@ -35,8 +35,13 @@ type Probe struct {
 
 	// listenProg and listenLink: the listen-state program, attached
 	// (listen_state.go); nil when not needed, or listenStateErr says why not.
-	listenProg     *ebpf.Program
-	listenLink     link.Link
+	listenProg *ebpf.Program
+	listenLink link.Link
+	// closedListeners: the listeners that stopped listening, as the
+	// listen-state program saw them stop (closed_listeners.go).
+	closedListeners *ebpf.Map
+	// sockBirths: who made each socket connect or listen (births.go).
+	sockBirths     *ebpf.Map
 	listenStateErr error
 
 	// listeners mirrors the kernel's listener table (SetListeners).
@@ -178,7 +183,7 @@ func (p *Probe) Close() error {
 			errs = append(errs, p.socksIter.Close())
 		}
 		if p.listenProg != nil {
-			errs = append(errs, p.listenProg.Close())
+			errs = append(errs, p.listenProg.Close(), p.closedListeners.Close(), p.sockBirths.Close())
 		}
 		errs = append(errs, p.objs.Close())
 		p.closeErr = errors.Join(errs...)

@@ -54,6 +54,9 @@ type Options struct {
 	// a socket (a closed port) are never matched: a table entry can be one
 	// poll out of date.
 	MatchListeners bool
+	// SocketBirths remembers which process made each socket connect or
+	// listen (SocketBirth): the owner of a drop whose process has exited.
+	SocketBirths bool
 	// KernelStack sends each event with the kernel stack that dropped the
 	// packet (Event.Stack): 280 more bytes per event in the ring, and a
 	// stack walk per event in the kernel.

@@ -13,6 +13,13 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type tcpdropListenClosedListener struct {
+	_      structs.HostLayout
+	Cookie uint64
+	Netns  uint32
+	Drops  uint32
+}
+
 type tcpdropListenListenerKey struct {
 	_      structs.HostLayout
 	Netns  uint32
@@ -22,13 +29,21 @@ type tcpdropListenListenerKey struct {
 	Addr   [16]uint8
 }
 
+type tcpdropListenSockBirth struct {
+	_    structs.HostLayout
+	Tgid uint32
+	Comm [16]int8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	tcpdropListenMapTcpdropListenerSocks = "tcpdrop_listener_socks"
-	tcpdropListenMapTcpdropListeners     = "tcpdrop_listeners"
-	tcpdropListenProgTcpdropListenState  = "tcpdrop_listen_state"
+	tcpdropListenMapTcpdropClosedListeners = "tcpdrop_closed_listeners"
+	tcpdropListenMapTcpdropListenerSocks   = "tcpdrop_listener_socks"
+	tcpdropListenMapTcpdropListeners       = "tcpdrop_listeners"
+	tcpdropListenMapTcpdropSockBirths      = "tcpdrop_sock_births"
+	tcpdropListenProgTcpdropListenState    = "tcpdrop_listen_state"
 )
 
 // loadTcpdropListen returns the embedded CollectionSpec for tcpdropListen.
@@ -80,8 +95,10 @@ type tcpdropListenProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type tcpdropListenMapSpecs struct {
-	TcpdropListenerSocks *ebpf.MapSpec `ebpf:"tcpdrop_listener_socks"`
-	TcpdropListeners     *ebpf.MapSpec `ebpf:"tcpdrop_listeners"`
+	TcpdropClosedListeners *ebpf.MapSpec `ebpf:"tcpdrop_closed_listeners"`
+	TcpdropListenerSocks   *ebpf.MapSpec `ebpf:"tcpdrop_listener_socks"`
+	TcpdropListeners       *ebpf.MapSpec `ebpf:"tcpdrop_listeners"`
+	TcpdropSockBirths      *ebpf.MapSpec `ebpf:"tcpdrop_sock_births"`
 }
 
 // tcpdropListenVariableSpecs contains global variables before they are loaded into the kernel.
@@ -110,14 +127,18 @@ func (o *tcpdropListenObjects) Close() error {
 //
 // It can be passed to loadTcpdropListenObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tcpdropListenMaps struct {
-	TcpdropListenerSocks *ebpf.Map `ebpf:"tcpdrop_listener_socks"`
-	TcpdropListeners     *ebpf.Map `ebpf:"tcpdrop_listeners"`
+	TcpdropClosedListeners *ebpf.Map `ebpf:"tcpdrop_closed_listeners"`
+	TcpdropListenerSocks   *ebpf.Map `ebpf:"tcpdrop_listener_socks"`
+	TcpdropListeners       *ebpf.Map `ebpf:"tcpdrop_listeners"`
+	TcpdropSockBirths      *ebpf.Map `ebpf:"tcpdrop_sock_births"`
 }
 
 func (m *tcpdropListenMaps) Close() error {
 	return _TcpdropListenClose(
+		m.TcpdropClosedListeners,
 		m.TcpdropListenerSocks,
 		m.TcpdropListeners,
+		m.TcpdropSockBirths,
 	)
 }
 

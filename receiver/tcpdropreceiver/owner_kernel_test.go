@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -35,6 +36,16 @@ import (
 // the sinks hold the final records and counts).
 func startKernelReceiver(t *testing.T, configure ...func(*Config)) (logs *consumertest.LogsSink, metrics *consumertest.MetricsSink, shutdown func()) {
 	t.Helper()
+	logs, metrics, start, shutdown := newKernelReceiver(t, configure...)
+	start()
+	return logs, metrics, shutdown
+}
+
+// newKernelReceiver is startKernelReceiver in two steps: the receiver is
+// created (as the collector creates it before starting it), and started
+// by start, which may run on another goroutine.
+func newKernelReceiver(t *testing.T, configure ...func(*Config)) (logs *consumertest.LogsSink, metrics *consumertest.MetricsSink, start, shutdown func()) {
+	t.Helper()
 	cfg := createDefaultConfig()
 	cfg.CollectionInterval = 100 * time.Millisecond
 	cfg.FlushInterval = 10 * time.Millisecond
@@ -45,14 +56,16 @@ func startKernelReceiver(t *testing.T, configure ...func(*Config)) (logs *consum
 	}
 	logs, metrics = new(consumertest.LogsSink), new(consumertest.MetricsSink)
 	lr, mr := createBoth(t, cfg, logs, metrics)
-	require.NoError(t, lr.Start(context.Background(), componenttest.NewNopHost()))
-	require.NoError(t, mr.Start(context.Background(), componenttest.NewNopHost()))
+	start = func() {
+		assert.NoError(t, lr.Start(context.Background(), componenttest.NewNopHost()))
+		assert.NoError(t, mr.Start(context.Background(), componenttest.NewNopHost()))
+	}
 	shutdown = func() { // safe twice
 		require.NoError(t, lr.Shutdown(context.Background()))
 		require.NoError(t, mr.Shutdown(context.Background()))
 	}
 	t.Cleanup(shutdown)
-	return logs, metrics, shutdown
+	return logs, metrics, start, shutdown
 }
 
 // listenInChild opens a listener in ns and hands it to a new process

@@ -59,6 +59,7 @@ func newDropReceiver(cfg *Config, set receiver.Settings) (*dropReceiver, error) 
 	if err != nil {
 		return nil, err
 	}
+	drops.MarkStart()
 	return &dropReceiver{cfg: cfg, set: set, obs: obs, open: drops.Open, drainTimeout: drainTimeout}, nil
 }
 

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: Apache-2.0
+
+//go:build linux
+
+package tcpdropreceiver
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/harness/roottest"
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
+)
+
+// envSlowServer makes TestHelperSlowServer, run in a process of its own, a
+// server as users write one: net.Listen with Go's defaults (the backlog is
+// the namespace's somaxconn; an MPTCP listener where the kernel has MPTCP,
+// unless GODEBUG=multipathtcp=0), an accept loop that takes one connection
+// every accept interval.
+const envSlowServer = "TCPDROP_RECEIVER_SLOW_SERVER"
+
+// TestHelperSlowServer is not a test: run by startSlowServer, it listens on
+// the address of $TCPDROP_RECEIVER_SLOW_SERVER ("addr interval"), prints
+// "listening <addr>" and accepts one connection per interval, closing it,
+// until its stdin closes or it is killed.
+func TestHelperSlowServer(t *testing.T) {
+	spec := os.Getenv(envSlowServer)
+	if spec == "" {
+		t.Skip("a helper process of the overload tests, not a test")
+	}
+	var addr string
+	var every time.Duration
+	if _, err := fmt.Sscan(spec, &addr, &every); err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Println("listening", l.Addr())
+	go func() {
+		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+		os.Exit(0)
+	}()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			os.Exit(1)
+		}
+		c.Close()
+		time.Sleep(every)
+	}
+}
+
+// slowServer is a TestHelperSlowServer process.
+type slowServer struct {
+	cmd  *exec.Cmd
+	addr netip.AddrPort
+	stop func() // closes its stdin: it exits
+}
+
+// startSlowServer starts TestHelperSlowServer in a new process born in ns,
+// listening on addr and accepting one connection per every, and returns
+// once it listens. env is added to its environment.
+func startSlowServer(t *testing.T, ns *sandbox.Netns, addr string, every time.Duration, env ...string) *slowServer {
+	t.Helper()
+	self, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(self, "-test.run=^TestHelperSlowServer$")
+	cmd.Env = append(append(os.Environ(), fmt.Sprintf("%s=%s %s", envSlowServer, addr, every)), env...)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, ns.Do(cmd.Start))
+	var once sync.Once
+	s := &slowServer{cmd: cmd, stop: func() { once.Do(func() { _ = stdin.Close(); _ = cmd.Wait() }) }}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); s.stop() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	fields := strings.Fields(line)
+	require.True(t, len(fields) == 2 && fields[0] == "listening", "the slow server said %q (%v)", line, err)
+	s.addr = netip.MustParseAddrPort(fields[1])
+	return s
+}
+
+// setSomaxconn sets the namespace's net.core.somaxconn: the backlog of a
+// Go server's net.Listen.
+func setSomaxconn(t *testing.T, ns *sandbox.Netns, n int) {
+	t.Helper()
+	require.NoError(t, ns.Do(func() error {
+		return os.WriteFile("/proc/sys/net/core/somaxconn", []byte(fmt.Sprintln(n)), 0)
+	}))
+}
+
+// listenOverflows is the namespace's TcpExt:ListenOverflows.
+func listenOverflows(t *testing.T, ns *sandbox.Netns) int64 {
+	t.Helper()
+	n, err := ns.Netstat()
+	require.NoError(t, err)
+	return int64(n["TcpExt:ListenOverflows"])
+}
+
+// overloadReport is what the receiver reported of a namespace's listen
+// overflows: in log records and in tcp_drop.packets, for one owner.
+type overloadReport struct {
+	records, metric int64 // of the owner
+	other           int64 // records of the namespace with another owner, or none
+}
+
+func reportedOverflows(logs *consumertest.LogsSink, metrics *consumertest.MetricsSink, ns *sandbox.Netns, pid int) overloadReport {
+	var r overloadReport
+	for _, lr := range sinkRecords(logs, func(at map[string]any) bool { return attrInt(at, attrNetns) == int64(ns.Inode()) }) {
+		at := lr.Attributes().AsRaw()
+		v, ok := at[attrOverflows]
+		if !ok {
+			continue
+		}
+		if attrInt(at, attrPID) == int64(pid) {
+			r.records += v.(int64)
+		} else {
+			r.other += v.(int64)
+		}
+	}
+	r.metric = sinkTotal(metrics, packetsName, func(dp pmetric.NumberDataPoint) bool {
+		a := dp.Attributes().AsRaw()
+		return attrInt(a, attrPID) == int64(pid) && a[attrReason] == listenOverflowReason
+	})
+	return r
+}
+
+// TestOverloadedGoServerIsCountedExactly: a Go server with backlog 8 (the
+// namespace's somaxconn) that accepts one connection every 20 ms, hundreds
+// of clients at once, the receiver started at the same moment. Every
+// overflow the kernel counted in the namespace (TcpExt:ListenOverflows) is
+// reported once, for the server's pid, in the records and tcp_drop.packets;
+// also when the server is killed right after its overload, and with MPTCP
+// off.
+func TestOverloadedGoServerIsCountedExactly(t *testing.T) {
+	roottest.Require(t)
+	cases := []struct {
+		name, listen string
+		kill         bool
+		env          []string
+	}{
+		{"lives on", "127.0.0.1:0", false, nil},
+		{"killed", "127.0.0.1:0", true, nil},
+		{"lives on IPv6", "[::1]:0", false, nil},
+		{"killed no MPTCP", "127.0.0.1:0", true, []string{"GODEBUG=multipathtcp=0"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// The collector creates its receiver, then starts it while the
+			// server starts and is overloaded.
+			logs, metrics, start, _ := newKernelReceiver(t)
+			ns := sandbox.NewForTest(t)
+			if strings.HasPrefix(c.listen, "[") && !ns.HasIPv6() {
+				t.Skip("no IPv6 in this kernel")
+			}
+			setSomaxconn(t, ns, 8)
+			started := make(chan struct{})
+			go func() { start(); close(started) }()
+			srv := startSlowServer(t, ns, c.listen, 20*time.Millisecond, c.env...)
+			clients, err := ns.StartConnects(srv.addr, 400)
+			require.NoError(t, err)
+			time.Sleep(2 * time.Second) // the overload, and one round of SYN retransmissions
+			if c.kill {
+				require.NoError(t, srv.cmd.Process.Kill())
+				srv.stop()
+			}
+			for _, fd := range clients {
+				// A reset, not a FIN: the server's pending handshakes end
+				// instead of retransmitting SYN-ACKs (and overflowing) on.
+				_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
+				_ = unix.Close(fd)
+			}
+			<-started
+
+			// Settled: the kernel's count the same 300 ms apart, and the
+			// reports equal to it.
+			var kernel int64
+			var want, got overloadReport
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+				before := listenOverflows(t, ns)
+				time.Sleep(300 * time.Millisecond)
+				got = reportedOverflows(logs, metrics, ns, srv.cmd.Process.Pid)
+				kernel = listenOverflows(t, ns)
+				want = overloadReport{records: kernel, metric: kernel}
+				if kernel == before && got == want {
+					break
+				}
+			}
+			require.Positive(t, kernel, "no overflow: the test did not fill the accept queue")
+			t.Logf("ListenOverflows %d; reported for the server: records %d, tcp_drop.packets %d; records of another owner %d",
+				kernel, got.records, got.metric, got.other)
+			require.Equal(t, want, got)
+		})
+	}
+}

@@ -48,11 +48,14 @@ struct in6_addr {
 };
 
 struct sock_common {
+	__be32 skc_daddr;
 	__be32 skc_rcv_saddr;
+	__be16 skc_dport;
 	__u16 skc_num; /* the local port, host order */
 	unsigned short skc_family;
 	volatile unsigned char skc_state;
 	unsigned char skc_ipv6only : 1;
+	struct in6_addr skc_v6_daddr;
 	struct in6_addr skc_v6_rcv_saddr;
 	possible_net_t skc_net;
 	struct sock *skc_listener; /* request socks only: their listener */
@@ -90,6 +93,13 @@ struct sock {
 	atomic_t sk_drops;
 };
 
+
+/* An internet socket: its local port stays set after the port is released
+ * (skc_num is 0 by then). */
+struct inet_sock {
+	struct sock sk;
+	__be16 inet_sport;
+};
 
 struct sk_buff {
 	struct sock *sk;

@@ -8,7 +8,8 @@
  * final drop count, until user space takes it: the overflows of its last
  * moments are its own, even when its process was killed. And the process
  * that makes a socket connect or listen is remembered as its owner, for a
- * drop after that process exited. */
+ * drop after that process exited; and every established connection, for a
+ * packet of it dropped before it met its socket. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -19,6 +20,7 @@
 #include "sock_inode.h"
 
 #define IPPROTO_TCP 6
+#define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_LISTEN 10
 #define AF_INET 2
@@ -42,6 +44,21 @@ struct {
 	__type(value, struct closed_listener);
 } tcpdrop_closed_listeners SEC(".maps");
 
+/* put_addr writes the address a (an IPv4-mapped IPv6 address as IPv4) and
+ * returns its family: 4 or 6. hi and lo are its two halves as loaded. */
+static __always_inline __u8 put_addr(__u8 *to, __u64 hi, __u64 lo)
+{
+	/* ::ffff:a.b.c.d, in network order: 0..0 ff ff a b c d */
+	if (hi == 0 && (__u32)lo == bpf_htonl(0xffff)) {
+		__u32 a = lo >> 32;
+		__builtin_memcpy(to, &a, 4);
+		return 4;
+	}
+	__builtin_memcpy(to, &hi, 8);
+	__builtin_memcpy(to + 8, &lo, 8);
+	return 6;
+}
+
 /* listener_key_of keys sk as the kernel program looks listeners up (and as
  * probe.ListenerAddr.key does): an IPv4-mapped IPv6 address as IPv4.
  * Returns 0 for an IPv4 or IPv6 socket with a port. */
@@ -58,16 +75,7 @@ static __always_inline int listener_key_of(struct sock *sk, struct listener_key 
 		/* Two 8-byte loads: direct BTF access allows no wider ones. */
 		__u64 hi = *(__u64 *)&sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8[0];
 		__u64 lo = *(__u64 *)&sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8[8];
-		/* ::ffff:a.b.c.d, in network order: 0..0 ff ff a b c d */
-		if (hi == 0 && (__u32)lo == bpf_htonl(0xffff)) {
-			lk->family = 4;
-			__u32 a = lo >> 32;
-			__builtin_memcpy(lk->addr, &a, 4);
-		} else {
-			lk->family = 6;
-			__builtin_memcpy(&lk->addr[0], &hi, 8);
-			__builtin_memcpy(&lk->addr[8], &lo, 8);
-		}
+		lk->family = put_addr(lk->addr, hi, lo);
 	} else {
 		return -1;
 	}
@@ -87,6 +95,54 @@ static __always_inline int dual_stack(struct sock *sk, struct listener_key *lk)
 			return 0;
 	lk->family = 4;
 	return 1;
+}
+
+/* conn_key_of keys a connection as the kernel program looks it up from a
+ * packet that arrives for it. The local port is read from inet_sport,
+ * which stays set when the port is released (as it is before an abort's
+ * CLOSE is traced). Returns 0 for an IPv4 or IPv6 socket. */
+static __always_inline int conn_key_of(struct sock *sk, struct conn_key *ck)
+{
+	ck->netns = sk->__sk_common.skc_net.net->ns.inum;
+	ck->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	ck->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+	unsigned short family = sk->__sk_common.skc_family;
+	if (family == AF_INET) {
+		ck->family = 4;
+		__be32 l = sk->__sk_common.skc_rcv_saddr, r = sk->__sk_common.skc_daddr;
+		__builtin_memcpy(ck->laddr, &l, 4);
+		__builtin_memcpy(ck->raddr, &r, 4);
+		return 0;
+	}
+	if (family != AF_INET6)
+		return -1;
+	/* Two 8-byte loads each: direct BTF access allows no wider ones. */
+	__u64 lhi = *(__u64 *)&sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8[0];
+	__u64 llo = *(__u64 *)&sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8[8];
+	__u64 rhi = *(__u64 *)&sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8[0];
+	__u64 rlo = *(__u64 *)&sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8[8];
+	ck->family = put_addr(ck->laddr, lhi, llo);
+	put_addr(ck->raddr, rhi, rlo);
+	return 0;
+}
+
+/* track_conn keeps tcpdrop_conns: a socket is put in as it becomes
+ * established, taken out as it stops being so. */
+static __always_inline void track_conn(struct sock *sk, int oldstate, int newstate)
+{
+	if (newstate != TCP_ESTABLISHED && oldstate != TCP_ESTABLISHED)
+		return;
+	struct conn_key ck = {};
+	if (conn_key_of(sk, &ck))
+		return;
+	__u64 addr = (__u64)sk;
+	if (newstate == TCP_ESTABLISHED) {
+		bpf_map_update_elem(&tcpdrop_conns, &ck, &addr, BPF_ANY);
+		return;
+	}
+	__u64 *cur = bpf_map_lookup_elem(&tcpdrop_conns, &ck);
+	if (cur && *cur == addr)
+		bpf_map_delete_elem(&tcpdrop_conns, &ck);
 }
 
 /* forget deletes lk if it still names the socket ino. */
@@ -141,12 +197,13 @@ int tcpdrop_listen_state(__u64 *ctx)
 {
 	struct sock *sk = (struct sock *)ctx[0];
 	int oldstate = (int)ctx[1], newstate = (int)ctx[2];
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	track_conn(sk, oldstate, newstate);
 	int starts = newstate == TCP_LISTEN;
 	int connects = newstate == TCP_SYN_SENT;
 	if (!connects && starts == (oldstate == TCP_LISTEN))
 		return 0; /* not into or out of LISTEN, nor a connect */
-	if (sk->sk_protocol != IPPROTO_TCP)
-		return 0;
 	__u64 ino = sock_inode(sk);
 	if (!ino)
 		return 0; /* user space's poll will find it */

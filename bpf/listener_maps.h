@@ -35,4 +35,16 @@ struct {
 	__type(value, __u64);       /* struct sock address */
 } tcpdrop_listener_socks SEC(".maps");
 
+/* Every TCP connection, by namespace, local and remote address and port, as
+ * the listen-state program saw it become established, until it stops being
+ * established: the owner of a packet of an established connection dropped
+ * before it met its socket (a firewall rule on loopback, where no early
+ * demultiplexing attaches the socket). The oldest are forgotten first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* resized by the loader */
+	__type(key, struct conn_key);
+	__type(value, __u64); /* struct sock address */
+} tcpdrop_conns SEC(".maps");
+
 #endif

@@ -123,6 +123,7 @@ struct {
 } tcpdrop_window SEC(".maps");
 
 #include "listener_maps.h"
+#include "sock_inode.h"
 
 /* What the program needs to know about one TCP packet. */
 struct tcp_packet {
@@ -374,6 +375,18 @@ static __always_inline __u64 listener_inode(__u32 netns, struct tcp_packet *pkt)
 	return ino ? *ino : 0;
 }
 
+/* conn_sock finds the established connection a packet was for
+ * (tcpdrop_conns): the local side is its destination. The socket may be
+ * stale: helpers only. */
+static __always_inline struct sock *conn_sock(__u32 netns, struct tcp_packet *pkt)
+{
+	struct conn_key ck = { .netns = netns, .lport = pkt->dport, .rport = pkt->sport, .family = pkt->family };
+	__builtin_memcpy(ck.laddr, pkt->daddr, sizeof(ck.laddr));
+	__builtin_memcpy(ck.raddr, pkt->saddr, sizeof(ck.raddr));
+	__u64 *addr = bpf_map_lookup_elem(&tcpdrop_conns, &ck);
+	return addr ? (struct sock *)*addr : 0;
+}
+
 /* before_tcp tells a packet dropped before the IP layer handed it to TCP (a
  * firewall rule, tc, a bad IP header: it may belong to a listener) from one
  * TCP itself freed without a socket (a closed port, a bad checksum: it
@@ -439,10 +452,9 @@ static __always_inline __u64 socket_inode(struct sock *sk)
 		 * verifier allows no plain load through it: read with helpers.
 		 * Rare: only handshakes in flight. */
 		struct sock *listener = BPF_CORE_READ(sk, __sk_common.skc_listener);
-		return BPF_CORE_READ(listener, sk_socket, file, f_inode, i_ino);
+		return socket_inode_number(BPF_CORE_READ(listener, sk_socket));
 	}
-	/* Plain BTF loads: a NULL anywhere on the way reads as 0. */
-	return sk->sk_socket->file->f_inode->i_ino;
+	return sock_inode(sk);
 }
 
 /* tcp_state is the TCP state of the socket a packet belonged to
@@ -530,17 +542,26 @@ int tcpdrop_kfree(__u64 *ctx)
 	/* The netns inode is read once, only when used: here, or for the event. */
 	__u32 netns = 0;
 	__u8 have_netns = 0;
+	__u8 state = tcp_state(sk);
 	if (!sock_ino && !sk && (match_listeners || maybe_overflow)) {
-		/* No socket: a firewall drop may be a listener's, a segment TCP
-		 * freed may be an overflow of its listener's queue. */
+		/* No socket: a firewall drop may be an established
+		 * connection's or a listener's, a segment TCP freed may be an
+		 * overflow of its listener's queue. */
 		int before = before_tcp(skb, &pkt);
 		if (before ? match_listeners : maybe_overflow) {
 			netns = netns_inode(dev, sk);
 			have_netns = 1;
-			if (before)
-				sock_ino = listener_inode(netns, &pkt);
-			else if (listener_queue_full(table_listener(netns, &pkt)))
+			if (before) {
+				struct sock *conn = conn_sock(netns, &pkt);
+				if (conn) {
+					sock_ino = socket_inode_number(BPF_CORE_READ(conn, sk_socket));
+					state = BPF_CORE_READ(conn, __sk_common.skc_state);
+				}
+				if (!sock_ino)
+					sock_ino = listener_inode(netns, &pkt);
+			} else if (listener_queue_full(table_listener(netns, &pkt))) {
 				return 0;
+			}
 		}
 	}
 
@@ -549,7 +570,7 @@ int tcpdrop_kfree(__u64 *ctx)
 		.sock_ino = sock_ino,
 		.reason = reason,
 		.has_reason = has_reason,
-		.state = tcp_state(sk),
+		.state = state,
 	};
 	/* An excluded drop is counted as such (count_key.filtered), in its
 	 * only map access: it costs its count and the filter's bit tests. */

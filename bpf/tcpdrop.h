@@ -34,6 +34,17 @@ struct listener_key {
 	__u8 addr[16];
 };
 
+/* A TCP connection: its network namespace's inode, its local and remote
+ * ports (host order) and addresses (IPv4 in the first 4 bytes; an
+ * IPv4-mapped IPv6 address as IPv4). */
+struct conn_key {
+	__u32 netns;
+	__u16 lport, rport;
+	__u8 family; /* 4 or 6 */
+	__u8 pad[3];
+	__u8 laddr[16], raddr[16];
+};
+
 /* Losses the program knows of, per CPU. */
 struct probe_stats {
 	__u64 lost;      /* events the ring buffer had no room for */

@@ -37,6 +37,7 @@ func (p *Probe) loadListenState() error {
 	for _, m := range spec.Maps {
 		m.MaxEntries = MaxListeners
 	}
+	spec.Maps["tcpdrop_conns"].MaxEntries = MaxConns
 	var objs struct {
 		Prog   *ebpf.Program `ebpf:"tcpdrop_listen_state"`
 		Closed *ebpf.Map     `ebpf:"tcpdrop_closed_listeners"`
@@ -45,6 +46,7 @@ func (p *Probe) loadListenState() error {
 	err = spec.LoadAndAssign(&objs, &ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{
 		"tcpdrop_listeners":      p.objs.TcpdropListeners,
 		"tcpdrop_listener_socks": p.objs.TcpdropListenerSocks,
+		"tcpdrop_conns":          p.objs.TcpdropConns,
 	}})
 	if err != nil {
 		return fmt.Errorf("loading the listen-state program: %w", err)

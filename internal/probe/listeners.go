@@ -14,6 +14,12 @@ import (
 // table holds; SetListeners keeps the first ones and reports the rest.
 const MaxListeners = 65536
 
+// MaxConns is how many established connections the kernel's connection
+// table holds (the owner of a packet dropped before it met its socket);
+// past it the oldest are forgotten, and a drop of theirs has no owner.
+// About 100 bytes each, allocated at load.
+const MaxConns = 1 << 16
+
 // ListenerAddr is a listening socket as the kernel program looks it up: by
 // network namespace, address and port. The kernel program looks for the
 // packet's destination address first, then for the unspecified address of

@@ -139,6 +139,7 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	}
 	s.TcpdropListeners.MaxEntries = MaxListeners
 	s.TcpdropListenerSocks.MaxEntries = MaxListeners
+	s.TcpdropConns.MaxEntries = MaxConns
 	if err := s.KernelStack.Set(boolByte(opts.KernelStack)); err != nil {
 		return fmt.Errorf("tcp_drop: setting kernel_stack: %w", err)
 	}

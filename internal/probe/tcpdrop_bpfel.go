@@ -13,6 +13,17 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type tcpdropConnKey struct {
+	_      structs.HostLayout
+	Netns  uint32
+	Lport  uint16
+	Rport  uint16
+	Family uint8
+	Pad    [3]uint8
+	Laddr  [16]uint8
+	Raddr  [16]uint8
+}
+
 type tcpdropCountKey struct {
 	_         structs.HostLayout
 	Location  uint64
@@ -80,6 +91,7 @@ type tcpdropProbeStats struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	tcpdropMapTcpdropConns              = "tcpdrop_conns"
 	tcpdropMapTcpdropCounts             = "tcpdrop_counts"
 	tcpdropMapTcpdropCountsA            = "tcpdrop_counts_a"
 	tcpdropMapTcpdropCountsB            = "tcpdrop_counts_b"
@@ -155,6 +167,7 @@ type tcpdropProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type tcpdropMapSpecs struct {
+	TcpdropConns         *ebpf.MapSpec `ebpf:"tcpdrop_conns"`
 	TcpdropCounts        *ebpf.MapSpec `ebpf:"tcpdrop_counts"`
 	TcpdropCountsA       *ebpf.MapSpec `ebpf:"tcpdrop_counts_a"`
 	TcpdropCountsB       *ebpf.MapSpec `ebpf:"tcpdrop_counts_b"`
@@ -204,6 +217,7 @@ func (o *tcpdropObjects) Close() error {
 //
 // It can be passed to loadTcpdropObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tcpdropMaps struct {
+	TcpdropConns         *ebpf.Map `ebpf:"tcpdrop_conns"`
 	TcpdropCounts        *ebpf.Map `ebpf:"tcpdrop_counts"`
 	TcpdropCountsA       *ebpf.Map `ebpf:"tcpdrop_counts_a"`
 	TcpdropCountsB       *ebpf.Map `ebpf:"tcpdrop_counts_b"`
@@ -216,6 +230,7 @@ type tcpdropMaps struct {
 
 func (m *tcpdropMaps) Close() error {
 	return _TcpdropClose(
+		m.TcpdropConns,
 		m.TcpdropCounts,
 		m.TcpdropCountsA,
 		m.TcpdropCountsB,

@@ -20,6 +20,17 @@ type tcpdropListenClosedListener struct {
 	Drops  uint32
 }
 
+type tcpdropListenConnKey struct {
+	_      structs.HostLayout
+	Netns  uint32
+	Lport  uint16
+	Rport  uint16
+	Family uint8
+	Pad    [3]uint8
+	Laddr  [16]uint8
+	Raddr  [16]uint8
+}
+
 type tcpdropListenListenerKey struct {
 	_      structs.HostLayout
 	Netns  uint32
@@ -40,6 +51,7 @@ type tcpdropListenSockBirth struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	tcpdropListenMapTcpdropClosedListeners = "tcpdrop_closed_listeners"
+	tcpdropListenMapTcpdropConns           = "tcpdrop_conns"
 	tcpdropListenMapTcpdropListenerSocks   = "tcpdrop_listener_socks"
 	tcpdropListenMapTcpdropListeners       = "tcpdrop_listeners"
 	tcpdropListenMapTcpdropSockBirths      = "tcpdrop_sock_births"
@@ -96,6 +108,7 @@ type tcpdropListenProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type tcpdropListenMapSpecs struct {
 	TcpdropClosedListeners *ebpf.MapSpec `ebpf:"tcpdrop_closed_listeners"`
+	TcpdropConns           *ebpf.MapSpec `ebpf:"tcpdrop_conns"`
 	TcpdropListenerSocks   *ebpf.MapSpec `ebpf:"tcpdrop_listener_socks"`
 	TcpdropListeners       *ebpf.MapSpec `ebpf:"tcpdrop_listeners"`
 	TcpdropSockBirths      *ebpf.MapSpec `ebpf:"tcpdrop_sock_births"`
@@ -128,6 +141,7 @@ func (o *tcpdropListenObjects) Close() error {
 // It can be passed to loadTcpdropListenObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tcpdropListenMaps struct {
 	TcpdropClosedListeners *ebpf.Map `ebpf:"tcpdrop_closed_listeners"`
+	TcpdropConns           *ebpf.Map `ebpf:"tcpdrop_conns"`
 	TcpdropListenerSocks   *ebpf.Map `ebpf:"tcpdrop_listener_socks"`
 	TcpdropListeners       *ebpf.Map `ebpf:"tcpdrop_listeners"`
 	TcpdropSockBirths      *ebpf.Map `ebpf:"tcpdrop_sock_births"`
@@ -136,6 +150,7 @@ type tcpdropListenMaps struct {
 func (m *tcpdropListenMaps) Close() error {
 	return _TcpdropListenClose(
 		m.TcpdropClosedListeners,
+		m.TcpdropConns,
 		m.TcpdropListenerSocks,
 		m.TcpdropListeners,
 		m.TcpdropSockBirths,

@@ -106,3 +106,66 @@ func runIn(ns *sandbox.Netns, cmd *exec.Cmd) ([]byte, error) {
 	})
 	return out, err
 }
+
+// TestFirewalledConnectionHasItsOwner: a firewall rule drops the data of an
+// established loopback connection on its way to the client, before the
+// packet meets the client's socket (loopback attaches none). Every record
+// of those drops names the client's owner and the connection's state, and
+// tcp_drop.packets counts them for it, as many as the rule dropped.
+func TestFirewalledConnectionHasItsOwner(t *testing.T) {
+	roottest.Require(t)
+	logs, metrics, _ := startKernelReceiver(t)
+	ns := sandbox.NewForTest(t)
+	lfd, err := ns.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 8)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = unix.Close(lfd) })
+	server, err := sandbox.LocalAddr(lfd)
+	require.NoError(t, err)
+	var client, accepted int
+	require.NoError(t, ns.Do(func() error {
+		if client, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0); err != nil {
+			return err
+		}
+		return unix.Connect(client, &unix.SockaddrInet4{Port: int(server.Port()), Addr: server.Addr().As4()})
+	}))
+	t.Cleanup(func() { _ = unix.Close(client) })
+	accepted, _, err = unix.Accept(lfd)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = unix.Close(accepted) })
+	local, err := sandbox.LocalAddr(client)
+	require.NoError(t, err)
+	rule, err := ns.DropTCPPort(local.Port())
+	require.NoError(t, err)
+
+	_, err = unix.Write(accepted, []byte("dropped on its way"))
+	require.NoError(t, err)
+	time.Sleep(1500 * time.Millisecond) // a few retransmissions, dropped too
+	dropped, err := rule.Packets()
+	require.NoError(t, err)
+	require.Positive(t, dropped)
+
+	ours := func(at map[string]any) bool {
+		return attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == int64(local.Port())
+	}
+	forUs := func(dp pmetric.NumberDataPoint) bool {
+		a := dp.Attributes().AsRaw()
+		return attrInt(a, attrPID) == int64(os.Getpid()) && a[attrReason] == reasonOnThisKernel(t, "NETFILTER_DROP")
+	}
+	require.Eventually(t, func() bool {
+		n, _ := rule.Packets()
+		return len(sinkRecords(logs, ours)) >= int(n) && sinkTotal(metrics, packetsName, forUs) >= int64(n)
+	}, 10*time.Second, 20*time.Millisecond, "the drops did not arrive, named for the client's owner")
+	_ = unix.Close(accepted) // no more retransmissions
+	time.Sleep(300 * time.Millisecond)
+	dropped, err = rule.Packets()
+	require.NoError(t, err)
+	records := sinkRecords(logs, ours)
+	require.Len(t, records, int(dropped), "one record per packet the rule dropped")
+	for _, lr := range records {
+		at := lr.Attributes().AsRaw()
+		require.Equal(t, ownerProcess, at[attrOwner])
+		require.Equal(t, int64(os.Getpid()), attrInt(at, attrPID), "the client's owner, in the record's Resource")
+		require.Equal(t, "established", at[attrConnectionState])
+	}
+	require.Equal(t, int64(dropped), sinkTotal(metrics, packetsName, forUs), "tcp_drop.packets for the client's owner")
+}

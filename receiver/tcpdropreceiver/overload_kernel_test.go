@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -116,31 +117,36 @@ func listenOverflows(t *testing.T, ns *sandbox.Netns) int64 {
 }
 
 // overloadReport is what the receiver reported of a namespace's listen
-// overflows: in log records and in tcp_drop.packets, for one owner.
+// overflows: in log records and in tcp_drop.packets, for its servers.
 type overloadReport struct {
-	records, metric int64 // of the owner
+	records, metric int64 // of the servers
 	other           int64 // records of the namespace with another owner, or none
 }
 
-func reportedOverflows(logs *consumertest.LogsSink, metrics *consumertest.MetricsSink, ns *sandbox.Netns, pid int) overloadReport {
+// reportedOverflows is the report of ns's overflows for the servers pids,
+// and the records of each.
+func reportedOverflows(logs *consumertest.LogsSink, metrics *consumertest.MetricsSink, ns *sandbox.Netns, pids []int) (overloadReport, map[int64]int64) {
 	var r overloadReport
+	per := map[int64]int64{}
+	isServer := func(pid int64) bool { return slices.Contains(pids, int(pid)) }
 	for _, lr := range sinkRecords(logs, func(at map[string]any) bool { return attrInt(at, attrNetns) == int64(ns.Inode()) }) {
 		at := lr.Attributes().AsRaw()
 		v, ok := at[attrOverflows]
 		if !ok {
 			continue
 		}
-		if attrInt(at, attrPID) == int64(pid) {
+		if pid := attrInt(at, attrPID); isServer(pid) {
 			r.records += v.(int64)
+			per[pid] += v.(int64)
 		} else {
 			r.other += v.(int64)
 		}
 	}
 	r.metric = sinkTotal(metrics, packetsName, func(dp pmetric.NumberDataPoint) bool {
 		a := dp.Attributes().AsRaw()
-		return attrInt(a, attrPID) == int64(pid) && a[attrReason] == listenOverflowReason
+		return isServer(attrInt(a, attrPID)) && a[attrReason] == listenOverflowReason
 	})
-	return r
+	return r, per
 }
 
 // TestOverloadedGoServerIsCountedExactly: a Go server with backlog 8 (the
@@ -154,18 +160,21 @@ func TestOverloadedGoServerIsCountedExactly(t *testing.T) {
 	roottest.Require(t)
 	cases := []struct {
 		name, listen string
+		servers      int
 		kill         bool
 		env          []string
 	}{
-		{"lives on", "127.0.0.1:0", false, nil},
-		{"killed", "127.0.0.1:0", true, nil},
-		{"lives on IPv6", "[::1]:0", false, nil},
-		{"killed no MPTCP", "127.0.0.1:0", true, []string{"GODEBUG=multipathtcp=0"}},
+		{"lives on", "127.0.0.1:0", 1, false, nil},
+		{"killed", "127.0.0.1:0", 1, true, nil},
+		{"lives on IPv6", "[::1]:0", 1, false, nil},
+		{"killed no MPTCP", "127.0.0.1:0", 1, true, []string{"GODEBUG=multipathtcp=0"}},
+		{"two servers killed", "127.0.0.1:0", 2, true, nil},
+		{"two servers IPv6 no MPTCP", "[::1]:0", 2, false, []string{"GODEBUG=multipathtcp=0"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// The collector creates its receiver, then starts it while the
-			// server starts and is overloaded.
+			// servers start and are overloaded.
 			logs, metrics, start, _ := newKernelReceiver(t)
 			ns := sandbox.NewForTest(t)
 			if strings.HasPrefix(c.listen, "[") && !ns.HasIPv6() {
@@ -174,16 +183,25 @@ func TestOverloadedGoServerIsCountedExactly(t *testing.T) {
 			setSomaxconn(t, ns, 8)
 			started := make(chan struct{})
 			go func() { start(); close(started) }()
-			srv := startSlowServer(t, ns, c.listen, 20*time.Millisecond, c.env...)
-			clients, err := ns.StartConnects(srv.addr, 400)
-			require.NoError(t, err)
+			var servers []*slowServer
+			var pids []int
+			var clients []int
+			for range c.servers {
+				srv := startSlowServer(t, ns, c.listen, 20*time.Millisecond, c.env...)
+				servers, pids = append(servers, srv), append(pids, srv.cmd.Process.Pid)
+				fds, err := ns.StartConnects(srv.addr, 400/c.servers)
+				require.NoError(t, err)
+				clients = append(clients, fds...)
+			}
 			time.Sleep(2 * time.Second) // the overload, and one round of SYN retransmissions
 			if c.kill {
-				require.NoError(t, srv.cmd.Process.Kill())
-				srv.stop()
+				for _, srv := range servers {
+					require.NoError(t, srv.cmd.Process.Kill())
+					srv.stop()
+				}
 			}
 			for _, fd := range clients {
-				// A reset, not a FIN: the server's pending handshakes end
+				// A reset, not a FIN: the servers' pending handshakes end
 				// instead of retransmitting SYN-ACKs (and overflowing) on.
 				_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
 				_ = unix.Close(fd)
@@ -194,20 +212,22 @@ func TestOverloadedGoServerIsCountedExactly(t *testing.T) {
 			// reports equal to it.
 			var kernel int64
 			var want, got overloadReport
+			var each map[int64]int64
 			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
 				before := listenOverflows(t, ns)
 				time.Sleep(300 * time.Millisecond)
-				got = reportedOverflows(logs, metrics, ns, srv.cmd.Process.Pid)
+				got, each = reportedOverflows(logs, metrics, ns, pids)
 				kernel = listenOverflows(t, ns)
 				want = overloadReport{records: kernel, metric: kernel}
 				if kernel == before && got == want {
 					break
 				}
 			}
-			require.Positive(t, kernel, "no overflow: the test did not fill the accept queue")
-			t.Logf("ListenOverflows %d; reported for the server: records %d, tcp_drop.packets %d; records of another owner %d",
-				kernel, got.records, got.metric, got.other)
+			require.Positive(t, kernel, "no overflow: the test did not fill the accept queues")
+			t.Logf("ListenOverflows %d; reported for the servers: records %d (each %v), tcp_drop.packets %d; records of another owner %d",
+				kernel, got.records, each, got.metric, got.other)
 			require.Equal(t, want, got)
+			require.Len(t, each, c.servers, "every server has its share")
 		})
 	}
 }

@@ -128,8 +128,9 @@ const (
 )
 
 // ClosedSource returns the listeners that stopped listening since it was
-// last called, as the kernel saw them stop (Netns, Addr, Inode, Cookie,
-// and in Drops their final sk_drops): probe.Probe.TakeClosedListeners.
+// last called, as the kernel saw them stop (Netns, Inode, Cookie, and in
+// Drops their final sk_drops; their port may be released by then):
+// probe.Probe.TakeClosedListeners.
 type ClosedSource func() ([]Listener, error)
 
 // NewWatcher returns a Watcher that finds namespaces under procRoot
@@ -555,9 +556,7 @@ func (w *Watcher) update(s snapshot, closed []Listener, out []Overflow) []Overfl
 // listener the snapshot still lists stopped after its dump: it is returned
 // in closing, with its drops since that dump, for the next growth.
 func (st *nsState) closedShares(listed []Listener, closed []Listener, grown []Overflow) (_ []Overflow, closing []Overflow) {
-	for _, c := range st.closing {
-		grown = append(grown, c)
-	}
+	grown = append(grown, st.closing...)
 	if len(closed) == 0 {
 		return grown, nil
 	}

@@ -239,6 +239,13 @@ func TestOverflowLogsGolden(t *testing.T) {
 	require.Equal(t, "Listen overflow | PID: 4321 (server) | Listener: [::]:8080 | Refused: 12 | Accept queue: 128/128",
 		got.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
 	requireLogsGolden(t, "listen_logs.yaml", got)
+
+	// A listener that had stopped listening by the poll: no queue left.
+	closed := fixtureOverflows()[:1]
+	closed[0].Closed = true
+	got = conv.convert(closed, dropTime)
+	require.Equal(t, "Listen overflow | PID: 4321 (server) | Listener: [::]:8080 (closed) | Refused: 12",
+		got.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
 }
 
 func TestMetricsGolden(t *testing.T) {

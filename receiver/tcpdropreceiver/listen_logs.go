@@ -74,9 +74,12 @@ func overflowBody(o *drops.Overflow) string {
 	b := append([]byte(nil), "Listen overflow | PID: "...)
 	b = appendOwner(b, o.Owner)
 	b = append(b, " | Listener: "...)
-	if o.Addr.IsValid() {
+	switch {
+	case o.Addr.IsValid() && o.Closed:
+		b = append(o.Addr.AppendTo(b), " (closed)"...)
+	case o.Addr.IsValid():
 		b = o.Addr.AppendTo(b)
-	} else {
+	default:
 		b = append(b, "closed"...)
 	}
 	b = append(b, " | Refused: "...)
@@ -84,7 +87,7 @@ func overflowBody(o *drops.Overflow) string {
 	if o.Estimated {
 		b = append(b, " (estimated)"...)
 	}
-	if o.Addr.IsValid() {
+	if o.Addr.IsValid() && !o.Closed {
 		b = append(b, " | Accept queue: "...)
 		b = strconv.AppendUint(b, uint64(o.Backlog), 10)
 		b = append(b, '/')

@@ -128,6 +128,7 @@ func (e *Engine) pollListenQueues(mode listenPoll) {
 		ce.Write(zap.Int("mode", int(mode)), zap.Int("namespaces", st.Namespaces), zap.Int("counted", st.Counted), zap.Int("dumped", st.Dumped),
 			zap.Int("listeners", st.Listeners), zap.Duration("duration", st.Duration), zap.Duration("last_fd_scan", st.FDScanDuration))
 	}
+	before := e.watchedListeners()
 	version := e.src.Listeners.Version()
 	changed := !e.listenTableSet || version != e.listenVersion
 	if mode != pollCounters || changed {
@@ -155,6 +156,11 @@ func (e *Engine) pollListenQueues(mode listenPoll) {
 			continue
 		}
 		ov := Overflow{Overflow: o, Owner: Attribute(e.src.Owners, o.Inode, polled)}
+		if ov.Owner.Status == OwnerUnknown && o.Closed {
+			// Its process is gone (killed with its server): the owner as
+			// the last poll that listed the listener found it.
+			ov.Owner = lastOwner(before, o.Inode, ov.Owner)
+		}
 		e.tally.AddOverflows(ov.Owner, o.Overflows)
 		if e.out.Overflows == nil {
 			continue // not logged, so not filtered (as in count-only mode)
@@ -168,6 +174,17 @@ func (e *Engine) pollListenQueues(mode listenPoll) {
 	if len(found) > 0 {
 		e.out.Overflows(found)
 	}
+}
+
+// lastOwner is the owner of the listener with the given inode among ls,
+// or otherwise.
+func lastOwner(ls []Listener, inode uint64, otherwise Owner) Owner {
+	for _, l := range ls {
+		if l.Inode == inode && l.Owner.Status == OwnerProcess {
+			return l.Owner
+		}
+	}
+	return otherwise
 }
 
 // pollListeners runs one poll of the listen-queue watcher. A refresh asks

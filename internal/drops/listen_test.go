@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tcpdrop/tcpdrop/internal/listeners"
+	"github.com/tcpdrop/tcpdrop/internal/owners"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
 )
 
@@ -149,5 +150,57 @@ func TestListenPollsAllWithoutLiveTable(t *testing.T) {
 	}
 	if p, a := w.polls.Load(), w.all.Load(); p != 0 || a < 5 {
 		t.Errorf("%d counter-only polls and %d full polls; want only full ones", p, a)
+	}
+}
+
+// goneOwners knows the owner of inode 7 until forget is set: the process
+// was killed, and a scan since forgot it.
+type goneOwners struct{ forget atomic.Bool }
+
+func (g *goneOwners) Lookup(inode uint64, _ time.Time) (owners.Owner, bool) { return g.Cached(inode) }
+func (g *goneOwners) Cached(inode uint64) (owners.Owner, bool) {
+	if inode != 7 || g.forget.Load() {
+		return owners.Owner{}, false
+	}
+	return owners.Owner{PID: 70, Comm: "server"}, true
+}
+
+// closingWatcher lists listener 7 until its first Poll (after a PollAll),
+// which finds it closed with 5 overflows since.
+type closingWatcher struct {
+	pollCounter
+}
+
+func (c *closingWatcher) Poll() ([]listeners.Overflow, error) {
+	if c.polls.Add(1) != 1 {
+		return nil, nil
+	}
+	return []listeners.Overflow{{Listener: listeners.Listener{Netns: 1, Inode: 7}, Overflows: 5, Closed: true}}, nil
+}
+
+func (c *closingWatcher) Listeners() []listeners.Listener {
+	if c.polls.Load() >= 1 {
+		return nil
+	}
+	return []listeners.Listener{{Netns: 1, Inode: 7}}
+}
+
+func (c *closingWatcher) Version() uint64 { return uint64(c.polls.Load()) }
+
+// TestClosedListenersOverflowsKeepTheirOwner: the last overflows of a
+// listener whose process was killed (no scan finds it any more) go to its
+// owner as the poll that last listed it found it.
+func TestClosedListenersOverflowsKeepTheirOwner(t *testing.T) {
+	w, o := &closingWatcher{}, &goneOwners{}
+	e := New(Sources{Kernel: &tableKernel{cannedKernel: newCannedKernel()}, Names: loadFixtureNames(t), Owners: o, Listeners: w},
+		DefaultOptions(), zap.NewNop())
+	e.ListenTableLive()
+	var got []Overflow
+	e.out.Overflows = func(os []Overflow) { got = append(got, os...) }
+	e.pollListenQueues(pollEverything) // lists listener 7, owned by pid 70
+	o.forget.Store(true)               // killed
+	e.pollListenQueues(pollCounters)   // its last overflows
+	if len(got) != 1 || got[0].Owner.Status != OwnerProcess || got[0].Owner.Process.PID != 70 || got[0].Overflows != 5 {
+		t.Fatalf("the closed listener's overflows went to %+v; want its 5 to pid 70", got)
 	}
 }

@@ -19,6 +19,12 @@ type ClosedListener struct {
 	Drops  uint32 // sk_drops as it stopped: its last count
 }
 
+// maxClosedListeners is how many listeners that stopped listening the
+// kernel keeps between two TakeClosedListeners (one listen-queue poll).
+// Past it a listener's last count is not kept: its last overflows are
+// still counted in its namespace, without it (owner none).
+const maxClosedListeners = 4096
+
 // TakeClosedListeners returns the listeners that stopped listening since
 // the last call, and forgets them. Nil where the listen-state program is
 // not loaded (ListenStateErr): then a listener that closed is known only as

@@ -38,6 +38,7 @@ func (p *Probe) loadListenState() error {
 		m.MaxEntries = MaxListeners
 	}
 	spec.Maps["tcpdrop_conns"].MaxEntries = MaxConns
+	spec.Maps["tcpdrop_closed_listeners"].MaxEntries = maxClosedListeners
 	var objs struct {
 		Prog   *ebpf.Program `ebpf:"tcpdrop_listen_state"`
 		Closed *ebpf.Map     `ebpf:"tcpdrop_closed_listeners"`

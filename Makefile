@@ -51,19 +51,23 @@ $(OCB):
 test:
 	go test -p 1 -count=1 ./...
 
-# Every package's tests on other kernels: each kernel of
-# harness/kernels/kernels.list (Debian packages, fetched with apt on first use
-# and cached in _build/kernels, or $$TCPDROP_KERNEL_CACHE) is booted in qemu
-# and runs the test binaries as root inside; a table kernel x package is
-# printed and written to _build/kernels/results.md. No root needed on the
-# host (software emulation); needs qemu-system-x86 and xz-utils, and the
-# network on the first run. About 2 minutes a kernel.
+# Every package's tests on other kernels and architectures: each kernel of
+# harness/kernels/kernels.list (Debian packages, amd64 and arm64, fetched
+# with apt on first use and cached in _build/kernels, or
+# $$TCPDROP_KERNEL_CACHE) is booted in qemu (qemu-system-x86_64, or
+# qemu-system-aarch64's virt machine) and runs the test binaries, built for
+# its architecture, as root inside; a table kernel x package is printed and
+# written to _build/kernels/results.md. No root needed on the host (software
+# emulation); needs qemu-system-x86, qemu-system-arm and xz-utils, and the
+# network on the first run. About 2 minutes an amd64 kernel, 5 an arm64 one.
 #   make test-kernels KERNELS=5.10,6.18     some of the kernels only
+#   make test-kernels GUEST_ARCH=arm64      the arm64 kernels only
 #   VM_LOCK=/tmp/vm.lock                    an flock held while a guest runs
-KERNELS ?=
-VM_LOCK ?=
+KERNELS    ?=
+GUEST_ARCH ?=
+VM_LOCK    ?=
 test-kernels:
-	go run ./harness/kernels -kernels '$(KERNELS)' -lock '$(VM_LOCK)'
+	go run ./harness/kernels -kernels '$(KERNELS)' -arch '$(GUEST_ARCH)' -lock '$(VM_LOCK)'
 
 # Regenerates the committed code: the kernel program's object and Go
 # bindings (bpf2go, clang-19) and the receiver's metadata (mdatagen).

@@ -75,11 +75,14 @@ func write(tag, config, out, dockerArch string, collectors []string) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-	tmp := out + ".tmp"
-	f, err := os.Create(tmp)
+	// Written aside and renamed into place: a reader (docker load, a
+	// concurrent make image) never sees half an archive.
+	f, err := os.CreateTemp(filepath.Dir(out), ".image-*")
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after the rename, nothing
 	w := bufio.NewWriterSize(f, 1<<20)
 	if err := ociimage.Write(w, img); err != nil {
 		f.Close()
@@ -90,6 +93,9 @@ func write(tag, config, out, dockerArch string, collectors []string) error {
 		return err
 	}
 	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
 		return err
 	}
 	return os.Rename(tmp, out)

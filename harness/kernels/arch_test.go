@@ -37,3 +37,15 @@ func TestQEMUArgs(t *testing.T) {
 		t.Error("the tests' port: ttyS1 on a PC (after the console's ttyS0), ttyS0 on virt (the PCI 16550; the console is the PL011)")
 	}
 }
+
+// A TimeScale of 0 would give every test binary no time at all.
+func TestTimeScale(t *testing.T) {
+	for name, a := range archs {
+		if a.TimeScale < 1 {
+			t.Errorf("%s: TimeScale %d", name, a.TimeScale)
+		}
+	}
+	if archs["arm64"].TimeScale <= archs["amd64"].TimeScale {
+		t.Error("arm64 guests, emulated on x86-64, get no more time than amd64 ones")
+	}
+}

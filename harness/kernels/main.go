@@ -65,7 +65,7 @@ func mainErr() int {
 	flag.IntVar(&vm.CPUs, "cpus", 2, "guest vCPUs")
 	flag.IntVar(&vm.MemoryMiB, "memory", 2048, "guest memory, MiB")
 	flag.DurationVar(&vm.BootTimeout, "boot-timeout", 2*time.Minute, "time for a guest to reach /init before its boot is retried")
-	flag.DurationVar(&vm.Timeout, "timeout", 30*time.Minute, "watchdog per kernel: boot and every test")
+	flag.DurationVar(&vm.Timeout, "timeout", 30*time.Minute, "watchdog per amd64 kernel: boot and every test (times the architecture's TimeScale: arm64 guests get 3 times as long)")
 	flag.StringVar(&vm.Lock, "lock", "", "a file to hold an flock on while a guest runs (machines shared by several runs)")
 	runTests := flag.String("run", "", "only the tests matching this -test.run pattern (for development)")
 	flag.Parse()
@@ -181,6 +181,7 @@ func prepareArch(ctx context.Context, fetch *fetcher, root string, a arch, busyb
 	if err != nil {
 		return g, nil, err
 	}
+	flags = append(slices.Clone(flags), fmt.Sprintf("-test.timeout=%s", guestTestTimeout*time.Duration(a.TimeScale)))
 	g = guestFiles{Busybox: filepath.Join(bbDir, "bin", "busybox"), Root: root, Tree: tree, Flags: flags, TestsTTY: a.TestsTTY}
 	logf("building the test binaries and the collector for %s", a.Name)
 	if g.Tests, hostSide, err = buildTests(ctx, root, filepath.Join(fetch.cache, "tests", a.Name), a.Name); err != nil {

@@ -65,6 +65,7 @@ func bootKernel(ctx context.Context, o vmOptions, k kernel, initrd, logs string)
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		return boot{}, err
 	}
+	o.Timeout *= time.Duration(archs[k.Arch].TimeScale)
 	b := boot{Accel: o.Accel, Logs: logs}
 	if b.Accel == "auto" {
 		b.Accel = "tcg"

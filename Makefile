@@ -1,7 +1,7 @@
 # tcp_drop: build, run and test the otelcol-tcpdrop collector.
 #   sudo make run    build the collector and run it with otelcol-config.example.yaml
 #   sudo make test   every test, including those that load the eBPF program
-#   make image       the container image otelcol-tcpdrop:latest (needs docker); deploy/ runs it
+#   make image       the container image otelcol-tcpdrop:latest, amd64 and arm64 (needs docker); deploy/ runs it
 
 OCB_VERSION   := v0.165.0
 COLLECTOR     := _build/otelcol-tcpdrop
@@ -33,6 +33,16 @@ build: $(COLLECTOR)
 $(COLLECTOR): $(OCB) $(GO_SOURCES)
 	$(OCB) --config builder-config.yaml
 
+# The collector for linux/amd64 and linux/arm64, cross-compiled (CGO off,
+# the flags ocb uses) from the sources ocb generated in _build: the one
+# committed kernel object is little-endian and CO-RE, the same on both.
+#   make build-arm64     _build/linux-arm64/otelcol-tcpdrop
+ARCHS := amd64 arm64
+.PHONY: $(addprefix build-,$(ARCHS))
+
+$(addprefix build-,$(ARCHS)): build-%: $(COLLECTOR)
+	cd _build && GOOS=linux GOARCH=$* go build -trimpath -ldflags='-s -w' -o linux-$*/otelcol-tcpdrop .
+
 $(OCB):
 	GOBIN=$(CURDIR)/_build/bin go install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
 
@@ -41,19 +51,23 @@ $(OCB):
 test:
 	go test -p 1 -count=1 ./...
 
-# Every package's tests on other kernels: each kernel of
-# harness/kernels/kernels.list (Debian packages, fetched with apt on first use
-# and cached in _build/kernels, or $$TCPDROP_KERNEL_CACHE) is booted in qemu
-# and runs the test binaries as root inside; a table kernel x package is
-# printed and written to _build/kernels/results.md. No root needed on the
-# host (software emulation); needs qemu-system-x86 and xz-utils, and the
-# network on the first run. About 2 minutes a kernel.
+# Every package's tests on other kernels and architectures: each kernel of
+# harness/kernels/kernels.list (Debian packages, amd64 and arm64, fetched
+# with apt on first use and cached in _build/kernels, or
+# $$TCPDROP_KERNEL_CACHE) is booted in qemu (qemu-system-x86_64, or
+# qemu-system-aarch64's virt machine) and runs the test binaries, built for
+# its architecture, as root inside; a table kernel x package is printed and
+# written to _build/kernels/results.md. No root needed on the host (software
+# emulation); needs qemu-system-x86, qemu-system-arm and xz-utils, and the
+# network on the first run. About 2 minutes an amd64 kernel, 5 an arm64 one.
 #   make test-kernels KERNELS=5.10,6.18     some of the kernels only
+#   make test-kernels GUEST_ARCH=arm64      the arm64 kernels only
 #   VM_LOCK=/tmp/vm.lock                    an flock held while a guest runs
-KERNELS ?=
-VM_LOCK ?=
+KERNELS    ?=
+GUEST_ARCH ?=
+VM_LOCK    ?=
 test-kernels:
-	go run ./harness/kernels -kernels '$(KERNELS)' -lock '$(VM_LOCK)'
+	go run ./harness/kernels -kernels '$(KERNELS)' -arch '$(GUEST_ARCH)' -lock '$(VM_LOCK)'
 
 # Regenerates the committed code: the kernel program's object and Go
 # bindings (bpf2go, clang-19) and the receiver's metadata (mdatagen).
@@ -94,17 +108,24 @@ compare:
 	@$(MAKE) --no-print-directory build
 	go run ./cmd/tcpdrop-bench -compare -collector $(COLLECTOR) $(BENCH_ARGS)
 
-# The container image otelcol-tcpdrop:latest (deploy/image/Dockerfile): the
-# static collector and the example config, FROM scratch. Needs a docker
-# daemon; the classic builder, which needs no registry.
-IMAGE ?= otelcol-tcpdrop:latest
-.PHONY: image
+# The container image otelcol-tcpdrop:latest for linux/amd64 and
+# linux/arm64 under one tag (an image index): the static collector and the
+# example config, nothing else (FROM scratch). harness/image writes it as an
+# OCI archive, _build/image/otelcol-tcpdrop.tar, with docker's manifest.json
+# for the docker daemon's architecture, and docker loads it (a docker with
+# the classic image store keeps one architecture per tag). To push both:
+#   skopeo copy --all oci-archive:_build/image/otelcol-tcpdrop.tar docker://REGISTRY/otelcol-tcpdrop:TAG
+IMAGE         ?= otelcol-tcpdrop:latest
+IMAGE_ARCHIVE := _build/image/otelcol-tcpdrop.tar
+.PHONY: image image-archive
 
-image: build
-	rm -rf _build/image && mkdir -p _build/image
-	cp $(COLLECTOR) deploy/image/Dockerfile _build/image/
-	cp otelcol-config.example.yaml _build/image/config.yaml
-	DOCKER_BUILDKIT=0 docker build -q -t $(IMAGE) _build/image
+image: image-archive
+	docker load -i $(IMAGE_ARCHIVE)
+
+image-archive: $(addprefix build-,$(ARCHS))
+	go run ./harness/image -tag $(IMAGE) -config otelcol-config.example.yaml -out $(IMAGE_ARCHIVE) \
+		-docker-arch "$$(docker version -f '{{.Server.Arch}}' 2>/dev/null)" \
+		$(foreach a,$(ARCHS),$(a)=_build/linux-$(a)/otelcol-tcpdrop)
 
 # Real backends: `make backends` installs the pinned Prometheus, promtool
 # and VictoriaLogs (go install, about 10 minutes cold on 2 cores; cached in

@@ -13,6 +13,8 @@
 //	harness/grafana   the Grafana dashboard's panels and queries, and its vmui rendering
 //	harness/dashpicture  make dashboard-picture: README's picture of the dashboard on real data
 //	harness/hostload  a busy host (namespaces, listeners, sockets, processes) and the engine's cost on it
+//	harness/ociimage  a multi-architecture image of files alone as an OCI archive: write, read back, run
+//	harness/image     make image: the collector's image for amd64 and arm64 under one tag
 //
 // The product (receiver/..., internal/...) never imports harness/ outside
 // its _test.go files, and no command imports the testing package:

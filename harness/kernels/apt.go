@@ -18,7 +18,8 @@ import (
 // touching /etc/apt or /var/lib/apt. Nothing is installed: packages are
 // downloaded with apt-get download and unpacked with dpkg-deb -x.
 type apt struct {
-	dir string
+	dir   string
+	archs []string // the architectures of the packages, in sources.list and APT::Architectures
 }
 
 // The keyring of Debian's archive (package debian-archive-keyring, on every
@@ -35,6 +36,8 @@ func (a apt) options() []string {
 		"-o", "Dir::State::Status=" + filepath.Join(a.dir, "status"),
 		"-o", "Dir::Cache=" + filepath.Join(a.dir, "cache"),
 		"-o", "Acquire::Languages=none",
+		// Foreign architectures are read too: packages are named name:arch.
+		"-o", "APT::Architectures=" + strings.Join(a.archs, ","),
 		// apt drops to user _apt to download; it could not write here.
 		"-o", "APT::Sandbox::User=root",
 	}
@@ -55,11 +58,11 @@ func (a apt) setUp(ctx context.Context, suites []string) error {
 	if err != nil {
 		return err
 	}
-	src := sourcesList(mirror, security, suites)
+	src := sourcesList(mirror, security, suites, a.archs)
 	if err := os.WriteFile(filepath.Join(a.dir, "sources.list"), []byte(src), 0o644); err != nil {
 		return err
 	}
-	logf("apt: reading %s through a private state in %s", strings.Join(suites, ", "), a.dir)
+	logf("apt: reading %s (%s) through a private state in %s", strings.Join(suites, ", "), strings.Join(a.archs, ", "), a.dir)
 	_, err = run(ctx, "", nil, "apt-get", append(a.options(), "-qq", "update")...)
 	return err
 }
@@ -78,13 +81,13 @@ func (a apt) packages(ctx context.Context, p pkg) ([]pkg, error) {
 			continue
 		}
 		seen[q] = true
-		show, err := run(ctx, "", nil, "apt-cache", append(a.options(), "show", q.Name+"="+q.Version)...)
+		show, err := run(ctx, "", nil, "apt-cache", append(a.options(), "show", q.apt())...)
 		if err != nil {
-			served, _ := run(ctx, "", nil, "apt-cache", append(a.options(), "madison", q.Name)...)
-			return nil, fmt.Errorf("%s does not serve %s %s (%v); it serves:\n%s", p.Suite, q.Name, q.Version, err, served)
+			served, _ := run(ctx, "", nil, "apt-cache", append(a.options(), "madison", q.Name+":"+q.Arch)...)
+			return nil, fmt.Errorf("%s does not serve %s %s for %s (%v); it serves:\n%s", p.Suite, q.Name, q.Version, q.Arch, err, served)
 		}
 		out = append(out, q)
-		for _, d := range exactDepends(show, q.Suite) {
+		for _, d := range exactDepends(show, q.Suite, q.Arch) {
 			todo = append(todo, d)
 		}
 	}
@@ -95,8 +98,9 @@ func (a apt) packages(ctx context.Context, p pkg) ([]pkg, error) {
 var kernelDep = regexp.MustCompile(`^(linux-(?:image|binary|modules)-[0-9][^ ]*) \(= ([^)]+)\)$`)
 
 // exactDepends reads the Depends line of apt-cache show's first record and
-// returns the kernel packages it names at an exact version.
-func exactDepends(show, suite string) []pkg {
+// returns the kernel packages it names at an exact version (of the same
+// architecture).
+func exactDepends(show, suite, arch string) []pkg {
 	var deps []pkg
 	sc := bufio.NewScanner(strings.NewReader(show))
 	for sc.Scan() {
@@ -111,7 +115,7 @@ func exactDepends(show, suite string) []pkg {
 		for _, d := range strings.Split(rest, ",") {
 			alt, _, _ := strings.Cut(d, "|")
 			if m := kernelDep.FindStringSubmatch(strings.TrimSpace(alt)); m != nil {
-				deps = append(deps, pkg{Suite: suite, Name: m[1], Version: m[2]})
+				deps = append(deps, pkg{Suite: suite, Arch: arch, Name: m[1], Version: m[2]})
 			}
 		}
 	}
@@ -127,7 +131,7 @@ func (a apt) download(ctx context.Context, dir string, ps []pkg) ([]string, erro
 			files = append(files, f)
 			continue
 		}
-		if _, err := run(ctx, dir, nil, "apt-get", append(a.options(), "-qq", "download", p.Name+"="+p.Version)...); err != nil {
+		if _, err := run(ctx, dir, nil, "apt-get", append(a.options(), "-qq", "download", p.apt())...); err != nil {
 			return nil, err
 		}
 		if f, err = debFile(dir, p); err != nil {
@@ -138,15 +142,19 @@ func (a apt) download(ctx context.Context, dir string, ps []pkg) ([]string, erro
 	return files, nil
 }
 
+// apt names p as apt-get and apt-cache take it: name:arch=version.
+func (p pkg) apt() string {
+	return p.Name + ":" + p.Arch + "=" + p.Version
+}
+
 // debFile is the downloaded .deb of p in dir: apt names it
 // name_version_arch.deb, with the epoch's colon written %3a.
 func debFile(dir string, p pkg) (string, error) {
-	pattern := filepath.Join(dir, p.Name+"_"+strings.ReplaceAll(p.Version, ":", "%3a")+"_*.deb")
-	m, _ := filepath.Glob(pattern)
-	if len(m) != 1 {
-		return "", fmt.Errorf("want one file %s, found %d", pattern, len(m))
+	file := filepath.Join(dir, p.Name+"_"+strings.ReplaceAll(p.Version, ":", "%3a")+"_"+p.Arch+".deb")
+	if _, err := os.Stat(file); err != nil {
+		return "", err
 	}
-	return m[0], nil
+	return file, nil
 }
 
 // machineMirrors reads the archive addresses from the machine's own apt
@@ -222,8 +230,8 @@ func pickMirrors(uris []string) (mirror, security string, err error) {
 }
 
 // sourcesList is the private sources.list: each suite once, the *-security
-// ones from the security archive.
-func sourcesList(mirror, security string, suites []string) string {
+// ones from the security archive, for the architectures archs.
+func sourcesList(mirror, security string, suites, archs []string) string {
 	uniq := map[string]bool{}
 	for _, s := range suites {
 		uniq[s] = true
@@ -239,7 +247,7 @@ func sourcesList(mirror, security string, suites []string) string {
 		if strings.HasSuffix(s, "-security") {
 			uri = security
 		}
-		fmt.Fprintf(&b, "deb [signed-by=%s] %s %s main\n", debianKeyring, uri, s)
+		fmt.Fprintf(&b, "deb [arch=%s signed-by=%s] %s %s main\n", strings.Join(archs, ","), debianKeyring, uri, s)
 	}
 	return b.String()
 }

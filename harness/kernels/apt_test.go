@@ -16,15 +16,15 @@ Package: linux-image-7.3.4+deb13-cloud-amd64
 Version: 7.3.3-1
 Depends: linux-binary-7.3.3+deb13-cloud-amd64 (= 7.3.3-1)
 `
-	got := exactDepends(show, "trixie-backports")
+	got := exactDepends(show, "trixie-backports", "amd64")
 	want := []pkg{
-		{"trixie-backports", "linux-binary-7.3.4+deb13-cloud-amd64", "7.3.4-1~bpo13+1"},
-		{"trixie-backports", "linux-modules-7.3.4+deb13-cloud-amd64", "7.3.4-1~bpo13+1"},
+		{"trixie-backports", "amd64", "linux-binary-7.3.4+deb13-cloud-amd64", "7.3.4-1~bpo13+1"},
+		{"trixie-backports", "amd64", "linux-modules-7.3.4+deb13-cloud-amd64", "7.3.4-1~bpo13+1"},
 	}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("%+v, want %+v", got, want)
 	}
-	if got := exactDepends("Package: linux-image-5.10.0-46-cloud-amd64\nDepends: kmod, linux-base (>= 4.3~)\n", "s"); len(got) != 0 {
+	if got := exactDepends("Package: linux-image-5.10.0-46-cloud-amd64\nDepends: kmod, linux-base (>= 4.3~)\n", "s", "amd64"); len(got) != 0 {
 		t.Errorf("5.10's image depends on no kernel package: %+v", got)
 	}
 }
@@ -53,9 +53,9 @@ deb file:/local/debian ./
 	if _, _, err := pickMirrors([]string{"https://packages.cloud.google.com/apt"}); err == nil {
 		t.Error("no Debian archive: no error")
 	}
-	got := sourcesList("http://m/debian", "http://m/debian-security", []string{"trixie-backports", "bullseye-security", "trixie-backports"})
-	want := "deb [signed-by=" + debianKeyring + "] http://m/debian-security bullseye-security main\n" +
-		"deb [signed-by=" + debianKeyring + "] http://m/debian trixie-backports main\n"
+	got := sourcesList("http://m/debian", "http://m/debian-security", []string{"trixie-backports", "bullseye-security", "trixie-backports"}, []string{"amd64", "arm64"})
+	want := "deb [arch=amd64,arm64 signed-by=" + debianKeyring + "] http://m/debian-security bullseye-security main\n" +
+		"deb [arch=amd64,arm64 signed-by=" + debianKeyring + "] http://m/debian trixie-backports main\n"
 	if got != want {
 		t.Errorf("sources.list:\n%s\nwant:\n%s", got, want)
 	}

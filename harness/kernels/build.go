@@ -8,12 +8,17 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // guestTestFlags are given to every test binary in the guest: verbose, so
-// that each test's result and skip message can be read back; a timeout well
-// under the kernel's watchdog, so that a hung test still reports.
-var guestTestFlags = []string{"-test.v", "-test.count=1", "-test.timeout=10m"}
+// that each test's result and skip message can be read back.
+var guestTestFlags = []string{"-test.v", "-test.count=1"}
+
+// guestTestTimeout is each test binary's timeout in an amd64 guest (times
+// the architecture's TimeScale): well under the kernel's watchdog, so that
+// a hung test still reports.
+const guestTestTimeout = 10 * time.Minute
 
 // hostOnly are the packages whose tests cannot run in the guest, and why:
 // they are run by `make test` on the host only.
@@ -59,9 +64,10 @@ func testPackages(ctx context.Context, root string) (pkgs, dirs []string, err er
 	return pkgs, dirs, nil
 }
 
-// buildTests compiles every package's tests into dir, static (the guest has
-// no C library), except the hostOnly ones, which it returns with why.
-func buildTests(ctx context.Context, root, dir string) (bins []testBinary, skipped map[string]string, err error) {
+// buildTests compiles every package's tests into dir for the architecture
+// goarch, static (the guest has no C library), except the hostOnly ones,
+// which it returns with why.
+func buildTests(ctx context.Context, root, dir, goarch string) (bins []testBinary, skipped map[string]string, err error) {
 	pkgs, dirs, err := testPackages(ctx, root)
 	if err != nil {
 		return nil, nil, err
@@ -80,22 +86,33 @@ func buildTests(ctx context.Context, root, dir string) (bins []testBinary, skipp
 		}
 		b := testBinary{Package: p, Dir: dirs[i], Binary: strings.ReplaceAll(p, "/", "_") + ".test"}
 		b.Path = filepath.Join(dir, b.Binary)
-		if _, err := run(ctx, root, []string{"CGO_ENABLED=0"}, "go", "test", "-c", "-o", b.Path, "./"+dirs[i]); err != nil {
+		if _, err := run(ctx, root, []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + goarch}, "go", "test", "-c", "-o", b.Path, "./"+dirs[i]); err != nil {
 			return nil, nil, err
 		}
 		bins = append(bins, b)
 	}
-	logf("built %d test binaries (%d packages are for the host only)", len(bins), len(skipped))
+	logf("built %d test binaries for %s (%d packages are for the host only)", len(bins), goarch, len(skipped))
 	return bins, skipped, nil
 }
 
-// buildCollector builds the collector with make build (the end-to-end tests
-// run it in the guest, which has no Go toolchain) and returns its path.
-func buildCollector(ctx context.Context, root string) (string, error) {
-	if _, err := run(ctx, root, nil, "make", "--no-print-directory", "build"); err != nil {
+// buildCollector builds the collector for the architecture goarch with
+// make build-<goarch> (the end-to-end tests run it in the guest, which has
+// no Go toolchain) and returns its path.
+func buildCollector(ctx context.Context, root, goarch string) (string, error) {
+	if _, err := run(ctx, root, nil, "make", "--no-print-directory", "build-"+goarch); err != nil {
 		return "", err
 	}
-	return filepath.Join(root, "_build", "otelcol-tcpdrop"), nil
+	return filepath.Join(root, "_build", "linux-"+goarch, "otelcol-tcpdrop"), nil
+}
+
+// buildImage writes the container image archive with make image-archive
+// (every architecture's image under one tag; harness/ociimage's test runs
+// the guest's own in each guest) and returns its path.
+func buildImage(ctx context.Context, root string) (string, error) {
+	if _, err := run(ctx, root, nil, "make", "--no-print-directory", "image-archive"); err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "_build", "image", "otelcol-tcpdrop.tar"), nil
 }
 
 // sourceTree lists the checkout's files the guest gets (tracked and

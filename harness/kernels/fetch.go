@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -21,11 +22,15 @@ type fetcher struct {
 }
 
 func newFetcher(cache string, ps []pkg) *fetcher {
-	var suites []string
+	var suites, archs []string
 	for _, p := range ps {
 		suites = append(suites, p.Suite)
+		if !slices.Contains(archs, p.Arch) {
+			archs = append(archs, p.Arch)
+		}
 	}
-	return &fetcher{cache: cache, suites: suites, apt: apt{dir: filepath.Join(cache, "apt")}}
+	slices.Sort(archs)
+	return &fetcher{cache: cache, suites: suites, apt: apt{dir: filepath.Join(cache, "apt"), archs: archs}}
 }
 
 // unpacked returns the folder that holds p's files (with those of the
@@ -33,7 +38,7 @@ func newFetcher(cache string, ps []pkg) *fetcher {
 // folder is renamed into place only once complete, so an interrupted run
 // leaves nothing half-made.
 func (f *fetcher) unpacked(ctx context.Context, p pkg) (string, error) {
-	dir := filepath.Join(f.cache, "unpacked", p.Name+"_"+strings.ReplaceAll(p.Version, ":", "%3a"))
+	dir := filepath.Join(f.cache, "unpacked", p.Name+"_"+strings.ReplaceAll(p.Version, ":", "%3a")+"_"+p.Arch)
 	if _, err := os.Stat(dir); err == nil {
 		return dir, nil
 	}
@@ -51,7 +56,7 @@ func (f *fetcher) unpacked(ctx context.Context, p pkg) (string, error) {
 	if err := os.MkdirAll(debs, 0o755); err != nil {
 		return "", err
 	}
-	logf("%s %s: downloading %d package(s)", p.Name, p.Version, len(ps))
+	logf("%s %s %s: downloading %d package(s)", p.Name, p.Version, p.Arch, len(ps))
 	files, err := f.apt.download(ctx, debs, ps)
 	if err != nil {
 		return "", err

@@ -1,12 +1,18 @@
-#!/bin/sh
+#!/bin/busybox sh
 # /init of the test guest (busybox sh, PID 1). Mounts what the tests use,
 # loads the modules in /modules/order, runs each test binary of /tests/list
 # as root in its package's folder, and powers the guest off. Everything the
-# host reads goes to the second serial port (ttyS1); lines starting with
-# "@@harness " are this script's, the rest is the tests' own output. The
-# kernel's console stays on ttyS0.
+# host reads goes to the tests' serial port (/etc/harness-tty names it:
+# ttyS1 on amd64, ttyS0 on arm64); lines starting with "@@harness " are this
+# script's, the rest is the tests' own output. The kernel's console stays on
+# the first port (ttyS0, ttyAMA0).
+# busybox's applets as links in /bin (it is built for the guest's
+# architecture, so the host cannot list them), all but modprobe: the
+# harness's own /sbin/modprobe reports the kernel's requests.
+/bin/busybox --install -s /bin
+/bin/busybox rm -f /bin/modprobe
 export PATH=/bin:/sbin HOME=/root TMPDIR=/tmp LANG=C
-export TCPDROP_REQUIRE_BPF=1 TCPDROP_COLLECTOR=/bin/otelcol-tcpdrop
+export TCPDROP_REQUIRE_BPF=1 TCPDROP_COLLECTOR=/bin/otelcol-tcpdrop TCPDROP_IMAGE=/image/otelcol-tcpdrop.tar
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -20,11 +26,12 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 
-stty -F /dev/ttyS1 raw -echo 2>/dev/null # no \r added to line ends
-exec 3>/dev/ttyS1
+tty=/dev/$(cat /etc/harness-tty)
+stty -F "$tty" raw -echo 2>/dev/null # no \r added to line ends
+exec 3>"$tty"
 say() { echo "@@harness $*" >&3; }
 
-say booted "$(uname -r)" uptime="$(cut -d' ' -f1 /proc/uptime)"
+say booted "$(uname -r)" "$(uname -m)" uptime="$(cut -d' ' -f1 /proc/uptime)"
 hostname guest
 ip link set lo up
 

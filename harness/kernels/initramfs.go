@@ -16,23 +16,20 @@ var initScript []byte
 // The guest's /sbin/modprobe, which the kernel runs to ask for a module it
 // lacks: it only reports the request (the modules were loaded by /init), so
 // that a missing one shows in the log.
-const modprobeScript = "#!/bin/sh\necho \"@@harness modprobe-request $*\" >/dev/ttyS1\nexit 1\n"
-
-// notApplets are busybox applets the guest does not get: modprobe (its own
-// is above).
-var notApplets = map[string]bool{"busybox": true, "modprobe": true}
+const modprobeScript = "#!/bin/sh\necho \"@@harness modprobe-request $*\" >/dev/$(cat /etc/harness-tty)\nexit 1\n"
 
 // guestFiles is what every guest gets besides the modules: busybox, the
 // test binaries with their list, the project's tree (the tests read
 // testdata/ relative to their package) and the collector.
 type guestFiles struct {
-	Busybox   string   // the static busybox binary
-	Applets   []string // the names busybox answers to
+	Busybox   string // the static busybox binary (/init links its applets)
 	Tests     []testBinary
 	Root      string   // the project's checkout
 	Tree      []string // files of the checkout, relative to Root
 	Collector string   // the collector binary, /bin/otelcol-tcpdrop in the guest
+	Image     string   // the image archive (make image-archive), /image/otelcol-tcpdrop.tar
 	Flags     []string // for every test binary
+	TestsTTY  string   // the serial port the tests' output goes to
 }
 
 // writeInitramfs writes the initramfs for one kernel: guestFiles and the
@@ -53,17 +50,19 @@ func writeInitramfs(out string, g guestFiles, mods []module, notes []string) err
 	c.File("etc/group", 0o644, []byte("root:x:0:\nnogroup:x:65534:\n"))
 	c.File("etc/hosts", 0o644, []byte("127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"))
 	c.File("etc/nsswitch.conf", 0o644, []byte("hosts: files\n"))
+	c.File("etc/harness-tty", 0o644, []byte(g.TestsTTY+"\n"))
 
 	if err := addFile(c, "bin/busybox", g.Busybox); err != nil {
 		return err
 	}
-	for _, a := range g.Applets {
-		if !notApplets[a] {
-			c.Symlink("bin/"+a, "busybox")
-		}
-	}
 	if g.Collector != "" {
 		if err := addFile(c, "bin/otelcol-tcpdrop", g.Collector); err != nil {
+			return err
+		}
+	}
+	if g.Image != "" {
+		c.Dir("image")
+		if err := addFile(c, "image/otelcol-tcpdrop.tar", g.Image); err != nil {
 			return err
 		}
 	}

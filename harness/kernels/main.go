@@ -6,7 +6,12 @@
 // TCPDROP_REQUIRE_BPF=1, then prints a table kernel x package and fails if
 // any test failed or any kernel did not boot.
 //
-//	go run ./harness/kernels [-kernels 5.10,6.18] [-cache DIR]   (make test-kernels)
+//	go run ./harness/kernels [-kernels 5.10,6.18] [-arch arm64] [-cache DIR]   (make test-kernels)
+//
+// Each line of the list is a kernel of one architecture: amd64 guests run
+// under qemu-system-x86_64, arm64 guests under qemu-system-aarch64 (the
+// virt machine), the test binaries and the collector cross-compiled for
+// them (GOARCH, CGO_ENABLED=0), with the one committed kernel object.
 //
 // Steps: the packages are downloaded with apt through a private apt state
 // and unpacked with dpkg-deb, all cached (a second run downloads nothing);
@@ -23,11 +28,12 @@
 // busybox is all there is. It lives under harness/, outside the product's
 // import graph.
 //
-// Needs: qemu-system-x86, apt-get and dpkg-deb (any Debian), xz-utils for
+// Needs: qemu-system-x86 (amd64) and qemu-system-arm (arm64), apt-get and dpkg-deb (any Debian), xz-utils for
 // the modules of 6.12 and later, Go and make for the builds, git for the
 // list of files, the network on the first run; not root. Guests use KVM
 // where it runs stock kernels (kvm_intel, kvm_amd), else software emulation
-// (tcg: a paravirtual KVM such as kvm_pvm cannot run them).
+// (tcg: a paravirtual KVM such as kvm_pvm cannot run them); guests of
+// another architecture than the host's always use tcg.
 package main
 
 import (
@@ -38,6 +44,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -50,6 +57,7 @@ func main() {
 func mainErr() int {
 	listFile := flag.String("list", "harness/kernels/kernels.list", "the pinned list of kernel packages")
 	kernels := flag.String("kernels", "", "only the kernels whose version starts with one of these (comma or space separated: 5.10,6.18)")
+	architectures := flag.String("arch", "", "only the kernels of these architectures (comma or space separated: "+strings.Join(archNames(), ",")+"; default all)")
 	cache := flag.String("cache", os.Getenv("TCPDROP_KERNEL_CACHE"), "the cache of packages, images and logs (default: _build/kernels)")
 	results := flag.String("results", "", "where the table is written too (default: <cache>/results.md)")
 	var vm vmOptions
@@ -57,7 +65,7 @@ func mainErr() int {
 	flag.IntVar(&vm.CPUs, "cpus", 2, "guest vCPUs")
 	flag.IntVar(&vm.MemoryMiB, "memory", 2048, "guest memory, MiB")
 	flag.DurationVar(&vm.BootTimeout, "boot-timeout", 2*time.Minute, "time for a guest to reach /init before its boot is retried")
-	flag.DurationVar(&vm.Timeout, "timeout", 30*time.Minute, "watchdog per kernel: boot and every test")
+	flag.DurationVar(&vm.Timeout, "timeout", 30*time.Minute, "watchdog per amd64 kernel: boot and every test (times the architecture's TimeScale: arm64 guests get 3 times as long)")
 	flag.StringVar(&vm.Lock, "lock", "", "a file to hold an flock on while a guest runs (machines shared by several runs)")
 	runTests := flag.String("run", "", "only the tests matching this -test.run pattern (for development)")
 	flag.Parse()
@@ -90,15 +98,15 @@ func mainErr() int {
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", *listFile, err))
 	}
-	picked, err := selectKernels(l.Kernels, strings.FieldsFunc(*kernels, func(r rune) bool { return r == ',' || r == ' ' }))
+	picked, err := selectKernels(l.Kernels, splitList(*kernels), splitList(*architectures))
 	if err != nil {
 		return fail(err)
 	}
-	if err := needTools("qemu-system-x86_64", "apt-get", "dpkg-deb", "go", "make", "git"); err != nil {
+	if err := needTools(picked); err != nil {
 		return fail(err)
 	}
 
-	runs, packages, skipped, err := runAll(ctx, root, *cache, l.Busybox, picked, vm, flags)
+	runs, packages, skipped, err := runAll(ctx, root, *cache, l, picked, vm, flags)
 	if err != nil {
 		return fail(err)
 	}
@@ -119,49 +127,70 @@ func mainErr() int {
 	return 0
 }
 
-// runAll prepares what every guest shares, then boots the kernels one after
-// the other. It returns the packages the guests ran and those left to the
-// host, with why. A kernel that cannot be fetched is reported in its column; the
-// others still run.
-func runAll(ctx context.Context, root, cache string, busybox pkg, kernels []pkg, vm vmOptions, flags []string) (runs []kernelRun, packages []string, hostSide map[string]string, err error) {
-	fetch := newFetcher(cache, append([]pkg{busybox}, kernels...))
-	bbDir, err := fetch.unpacked(ctx, busybox)
+// runAll boots the kernels one after the other, preparing what the guests
+// of an architecture share before its first kernel. It returns the packages
+// the guests ran and those left to the host, with why. A kernel that cannot
+// be fetched is reported in its column; the others still run.
+func runAll(ctx context.Context, root, cache string, l list, kernels []pkg, vm vmOptions, flags []string) (runs []kernelRun, packages []string, hostSide map[string]string, err error) {
+	var all []pkg
+	for _, b := range l.Busybox {
+		all = append(all, b)
+	}
+	fetch := newFetcher(cache, append(all, kernels...))
+	tree, err := sourceTree(ctx, root)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	g := guestFiles{Busybox: filepath.Join(bbDir, "bin", "busybox"), Root: root, Flags: flags}
-	applets, err := run(ctx, "", nil, g.Busybox, "--list")
+	logf("writing the container image archive")
+	image, err := buildImage(ctx, root)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	g.Applets = strings.Fields(applets)
-
-	logf("building the test binaries and the collector")
-	if g.Tests, hostSide, err = buildTests(ctx, root, filepath.Join(cache, "tests")); err != nil {
-		return nil, nil, nil, err
-	}
-	if g.Collector, err = buildCollector(ctx, root); err != nil {
-		return nil, nil, nil, err
-	}
-	if g.Tree, err = sourceTree(ctx, root); err != nil {
-		return nil, nil, nil, err
-	}
-	for _, t := range g.Tests {
-		packages = append(packages, t.Package)
-	}
-
+	guests := map[string]guestFiles{}
 	for _, p := range kernels {
+		g, ok := guests[p.Arch]
+		if !ok {
+			if g, hostSide, err = prepareArch(ctx, fetch, root, archs[p.Arch], l.Busybox[p.Arch], tree, flags); err != nil {
+				return nil, nil, nil, err
+			}
+			g.Image = image
+			guests[p.Arch] = g
+			if packages == nil {
+				for _, t := range g.Tests {
+					packages = append(packages, t.Package)
+				}
+			}
+		}
 		r := kernelRun{Kernel: p}
 		if err := runKernel(ctx, fetch, g, vm, &r); err != nil {
 			if ctx.Err() != nil {
 				return nil, nil, nil, ctx.Err()
 			}
 			r.Err = err.Error()
-			logf("%s: %v", p.upstream(), err)
+			logf("%s: %v", p.label(), err)
 		}
 		runs = append(runs, r)
 	}
 	return runs, packages, hostSide, nil
+}
+
+// prepareArch makes what every guest of an architecture shares: its
+// busybox, the test binaries and the collector built for it.
+func prepareArch(ctx context.Context, fetch *fetcher, root string, a arch, busybox pkg, tree []string, flags []string) (g guestFiles, hostSide map[string]string, err error) {
+	bbDir, err := fetch.unpacked(ctx, busybox)
+	if err != nil {
+		return g, nil, err
+	}
+	flags = append(slices.Clone(flags), fmt.Sprintf("-test.timeout=%s", guestTestTimeout*time.Duration(a.TimeScale)))
+	g = guestFiles{Busybox: filepath.Join(bbDir, "bin", "busybox"), Root: root, Tree: tree, Flags: flags, TestsTTY: a.TestsTTY}
+	logf("building the test binaries and the collector for %s", a.Name)
+	if g.Tests, hostSide, err = buildTests(ctx, root, filepath.Join(fetch.cache, "tests", a.Name), a.Name); err != nil {
+		return g, nil, err
+	}
+	if g.Collector, err = buildCollector(ctx, root, a.Name); err != nil {
+		return g, nil, err
+	}
+	return g, hostSide, nil
 }
 
 // runKernel fetches one kernel, builds its initramfs and boots it.
@@ -179,20 +208,24 @@ func runKernel(ctx context.Context, fetch *fetcher, g guestFiles, vm vmOptions, 
 	if err != nil {
 		return err
 	}
-	initrd := filepath.Join(cache, "initrd", k.upstream()+".cpio")
+	name := k.upstream() + "-" + k.Arch
+	initrd := filepath.Join(cache, "initrd", name+".cpio")
 	if err := os.MkdirAll(filepath.Dir(initrd), 0o755); err != nil {
 		return err
 	}
 	if err := writeInitramfs(initrd, g, mods, notes); err != nil {
 		return err
 	}
-	r.Boot, err = bootKernel(ctx, vm, k, initrd, filepath.Join(cache, "logs", k.upstream()))
+	r.Boot, err = bootKernel(ctx, vm, k, initrd, filepath.Join(cache, "logs", name))
 	os.Remove(initrd) // 150 MB, and made anew each run
 	if err != nil {
 		return err
 	}
 	r.Report = parseGuest(r.Boot.Output)
-	logf("%s: %s", k.upstream(), r.guestCell())
+	if m := r.Report.Machine; m != "" && m != archs[k.Arch].Uname {
+		return fmt.Errorf("the guest runs %s, not %s", m, archs[k.Arch].Uname)
+	}
+	logf("%s: %s", k.label(), r.guestCell())
 	return nil
 }
 
@@ -209,19 +242,35 @@ func moduleRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-// needTools fails early, and says what to install, when a program is
-// missing.
-func needTools(names ...string) error {
+// needTools fails early, and says what to install, when a program the
+// kernels need is missing.
+func needTools(kernels []pkg) error {
+	names := []string{"apt-get", "dpkg-deb", "go", "make", "git"}
+	install := map[string]string{}
+	for _, k := range kernels {
+		a := archs[k.Arch]
+		names = append(names, a.QEMU)
+		install[a.QEMU] = a.QEMUPackage
+	}
 	var missing []string
 	for _, n := range names {
 		if _, err := exec.LookPath(n); err != nil {
-			missing = append(missing, n)
+			if p, ok := install[n]; ok {
+				n += " (apt-get install --no-install-recommends " + p + ")"
+			}
+			if !slices.Contains(missing, n) {
+				missing = append(missing, n)
+			}
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("missing %s (qemu-system-x86_64: apt-get install --no-install-recommends qemu-system-x86)", strings.Join(missing, ", "))
+		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 
 func fail(err error) int {

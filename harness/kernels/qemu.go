@@ -47,15 +47,15 @@ type boot struct {
 	Accel    string
 	Attempts int
 	Wall     time.Duration
-	Output   string // the guest's ttyS1: markers and test output
-	Logs     string // the folder of console.log (ttyS0) and tests.log (ttyS1)
+	Output   string // the guest's tests port: markers and test output
+	Logs     string // the folder of console.log (the console) and tests.log (the tests' port)
 	Problem  string // why the guest did not finish ("": it did)
 }
 
 const bootMarker = "@@harness booted"
 
 // bootKernel boots k with initrd and returns what the guest reported. The
-// kernel's console goes to logs/console.log, the guest's ttyS1 to
+// kernel's console goes to logs/console.log, the tests' serial port to
 // logs/tests.log. A boot that does not reach /init within BootTimeout is
 // retried once (under tcg some kernels oops in early boot now and then,
 // which says nothing about the project); a guest that started its tests is
@@ -65,10 +65,11 @@ func bootKernel(ctx context.Context, o vmOptions, k kernel, initrd, logs string)
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		return boot{}, err
 	}
+	o.Timeout *= time.Duration(archs[k.Arch].TimeScale)
 	b := boot{Accel: o.Accel, Logs: logs}
 	if b.Accel == "auto" {
 		b.Accel = "tcg"
-		if kvmWorks() {
+		if archs[k.Arch].native() && kvmWorks() {
 			b.Accel = "kvm"
 		}
 	}
@@ -80,7 +81,7 @@ func bootKernel(ctx context.Context, o vmOptions, k kernel, initrd, logs string)
 	t0 := time.Now()
 	for retries := 0; ; {
 		b.Attempts++
-		logf("%s: booting %s (%s, %d vCPUs, %d MiB, attempt %d)", k.upstream(), k.Release, b.Accel, o.CPUs, o.MemoryMiB, b.Attempts)
+		logf("%s: booting %s (%s, %d vCPUs, %d MiB, attempt %d)", k.label(), k.Release, b.Accel, o.CPUs, o.MemoryMiB, b.Attempts)
 		booted, problem, err := runGuest(ctx, o, b.Accel, k, initrd, logs)
 		if err != nil {
 			return b, err
@@ -93,7 +94,7 @@ func bootKernel(ctx context.Context, o vmOptions, k kernel, initrd, logs string)
 		}
 		keep := filepath.Join(logs, fmt.Sprintf("console.attempt%d.log", b.Attempts))
 		os.Rename(filepath.Join(logs, "console.log"), keep)
-		logf("%s: the guest did not reach /init (%s); its console is in %s", k.upstream(), problem, keep)
+		logf("%s: the guest did not reach /init (%s); its console is in %s", k.label(), problem, keep)
 		if b.Accel == "kvm" && o.Accel == "auto" {
 			b.Accel = "tcg" // kvm may not run this kernel here: not a retry
 			continue
@@ -112,24 +113,12 @@ func bootKernel(ctx context.Context, o vmOptions, k kernel, initrd, logs string)
 func runGuest(ctx context.Context, o vmOptions, accel string, k kernel, initrd, logs string) (booted bool, problem string, err error) {
 	testsLog := filepath.Join(logs, "tests.log")
 	os.Remove(testsLog)
-	cpu := "max"
-	if accel == "kvm" {
-		cpu = "host"
-	}
-	// random.trust_cpu: the entropy pool is ready at once, else getrandom()
-	// blocks the Go runtime at start on 5.10. panic=-1 and -no-reboot: a
-	// panic ends qemu instead of hanging.
-	cmdline := "console=ttyS0 panic=-1 rdinit=/init random.trust_cpu=on loglevel=4"
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64",
-		"-accel", accel, "-cpu", cpu, "-smp", fmt.Sprint(o.CPUs), "-m", fmt.Sprint(o.MemoryMiB),
-		"-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
-		"-kernel", k.Image, "-initrd", initrd, "-append", cmdline,
-		"-serial", "file:"+filepath.Join(logs, "console.log"),
-		"-serial", "file:"+testsLog)
+	a := archs[k.Arch]
+	cmd := exec.CommandContext(ctx, a.QEMU, a.qemuArgs(o, accel, k, initrd, logs)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		return false, "", fmt.Errorf("qemu-system-x86_64 (apt-get install --no-install-recommends qemu-system-x86): %w", err)
+		return false, "", fmt.Errorf("%s (apt-get install --no-install-recommends %s): %w", a.QEMU, a.QEMUPackage, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()

@@ -26,9 +26,10 @@ type pkgRun struct {
 	Crash    []string // panic and timeout lines, not part of any test
 }
 
-// A guestReport is everything one guest said on its ttyS1.
+// A guestReport is everything one guest said on its tests' port.
 type guestReport struct {
 	Release  string
+	Machine  string // uname -m
 	Booted   bool
 	Done     bool
 	Packages []pkgRun
@@ -51,6 +52,9 @@ func parseGuest(out string) guestReport {
 			switch {
 			case len(f) >= 2 && f[0] == "booted":
 				r.Booted, r.Release = true, f[1]
+				if len(f) >= 3 && !strings.Contains(f[2], "=") {
+					r.Machine = f[2]
+				}
 			case len(f) >= 2 && f[0] == "run":
 				r.Packages = append(r.Packages, pkgRun{Package: f[1], Exit: -1})
 				cur, test, logged = &r.Packages[len(r.Packages)-1], "", map[string][]string{}

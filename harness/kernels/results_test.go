@@ -10,7 +10,7 @@ import (
 // guestOutput is what a guest says on ttyS1: /init's markers around each
 // binary's -test.v output (shortened from real runs).
 const guestOutput = `@@harness modprobe-request -q -- bpf_preload
-@@harness booted 5.10.0-46-cloud-amd64 uptime=2.17
+@@harness booted 5.10.0-46-cloud-amd64 x86_64 uptime=2.17
 @@harness module-note xfrm_user: built in
 @@harness run internal/probe
 === RUN   TestClosedPort
@@ -55,8 +55,8 @@ panic: test timed out after 10m0s
 
 func TestParseGuest(t *testing.T) {
 	r := parseGuest(guestOutput)
-	if !r.Booted || r.Release != "5.10.0-46-cloud-amd64" || r.Done {
-		t.Errorf("booted %v release %q done %v", r.Booted, r.Release, r.Done)
+	if !r.Booted || r.Release != "5.10.0-46-cloud-amd64" || r.Machine != "x86_64" || r.Done {
+		t.Errorf("booted %v release %q machine %q done %v", r.Booted, r.Release, r.Machine, r.Done)
 	}
 	if want := "modprobe-request -q -- bpf_preload|module-note xfrm_user: built in"; strings.Join(r.Notes, "|") != want {
 		t.Errorf("notes %q, want %q", r.Notes, want)
@@ -111,9 +111,9 @@ func TestParseGuest(t *testing.T) {
 
 func TestRenderResults(t *testing.T) {
 	packages := []string{"internal/probe", "internal/dropreason", "internal/listeners", "receiver/tcpdropreceiver"}
-	old := kernelRun{Kernel: pkg{Name: "linux-image-5.10.0-46-cloud-amd64", Version: "5.10.262-1"},
+	old := kernelRun{Kernel: pkg{Arch: "amd64", Name: "linux-image-5.10.0-46-cloud-amd64", Version: "5.10.262-1"},
 		Boot: boot{Accel: "tcg", Attempts: 1, Problem: "the watchdog stopped the guest after 30m0s"}, Report: parseGuest(guestOutput)}
-	good := kernelRun{Kernel: pkg{Name: "linux-image-6.18.15+deb13-cloud-amd64", Version: "6.18.15-1~bpo13+1"},
+	good := kernelRun{Kernel: pkg{Arch: "amd64", Name: "linux-image-6.18.15+deb13-cloud-amd64", Version: "6.18.15-1~bpo13+1"},
 		Boot: boot{Accel: "tcg", Attempts: 2}, Report: parseGuest(`@@harness booted 6.18.15+deb13-cloud-amd64
 @@harness run internal/dropreason
 === RUN   TestKernelNames
@@ -122,24 +122,24 @@ func TestRenderResults(t *testing.T) {
 @@harness exit internal/dropreason 0 1 2
 @@harness done
 `)}
-	unbooted := kernelRun{Kernel: pkg{Name: "linux-image-7.3.4+deb13-cloud-amd64", Version: "7.3.4-1~bpo13+1"},
+	unbooted := kernelRun{Kernel: pkg{Arch: "arm64", Name: "linux-image-7.3.4+deb13-cloud-arm64", Version: "7.3.4-1~bpo13+1"},
 		Boot: boot{Accel: "tcg", Attempts: 2, Problem: "did not boot in 2 attempts: no /init after 2m0s"}}
 	out := renderResults([]kernelRun{old, good, unbooted}, packages, map[string]string{"cmd/x": "host tools"})
 	for _, want := range []string{
-		"| package | 5.10.262 | 6.18.15 | 7.3.4 |",
+		"| package | 5.10.262 amd64 | 6.18.15 amd64 | 7.3.4 arm64 |",
 		"| (guest) | **the watchdog stopped the guest after 30m0s** | 0s, tcg, 2 boots | **DID NOT BOOT** |",
 		"| internal/probe | 2 pass, **2 FAIL**, 1 skip | not run | not run |",
 		"| internal/dropreason | 0 pass, 1 skip | 0 pass, 1 skip | not run |",
 		"| internal/listeners | 0 pass, **exit 2** | not run | not run |",
 		"| receiver/tcpdropreceiver | 0 pass, **stopped** | not run | not run |",
 		"Not run in the guests: cmd/x (host tools).",
-		"5.10.262 internal/probe TestClosedPort/IPv4\n    probe_kernel_test.go:50: the running kernel has no drop reason NO_SOCKET\n",
-		"5.10.262 internal/probe TestCleanup\n    probe_test.go:10: cleanup failed\n    second line\n",
-		"5.10.262 internal/listeners: panic: test timed out after 10m0s",
-		"7.3.4: did not boot in 2 attempts",
-		"| internal/probe | TestHandshakeOverflowSocket | owner_kernel_test.go:187: this kernel has no TCP_LISTEN_OVERFLOW drop reason | 5.10.262 |",
-		"| internal/dropreason | TestKernelNames | kernel_test.go:20: this kernel has no drop reasons (Linux 5.17+ has) | 5.10.262, 6.18.15 |",
-		"- 5.10.262: modprobe-request -q -- bpf_preload\n- 5.10.262: module-note xfrm_user: built in\n",
+		"5.10.262 amd64 internal/probe TestClosedPort/IPv4\n    probe_kernel_test.go:50: the running kernel has no drop reason NO_SOCKET\n",
+		"5.10.262 amd64 internal/probe TestCleanup\n    probe_test.go:10: cleanup failed\n    second line\n",
+		"5.10.262 amd64 internal/listeners: panic: test timed out after 10m0s",
+		"7.3.4 arm64: did not boot in 2 attempts",
+		"| internal/probe | TestHandshakeOverflowSocket | owner_kernel_test.go:187: this kernel has no TCP_LISTEN_OVERFLOW drop reason | 5.10.262 amd64 |",
+		"| internal/dropreason | TestKernelNames | kernel_test.go:20: this kernel has no drop reasons (Linux 5.17+ has) | 5.10.262 amd64, 6.18.15 amd64 |",
+		"- 5.10.262 amd64: modprobe-request -q -- bpf_preload\n- 5.10.262 amd64: module-note xfrm_user: built in\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)

@@ -91,7 +91,7 @@ func renderResults(runs []kernelRun, packages []string, hostOnly map[string]stri
 	var b strings.Builder
 	b.WriteString("| package |")
 	for _, k := range runs {
-		fmt.Fprintf(&b, " %s |", k.Kernel.upstream())
+		fmt.Fprintf(&b, " %s |", k.Kernel.label())
 	}
 	b.WriteString("\n|---|")
 	b.WriteString(strings.Repeat("---|", len(runs)))
@@ -119,7 +119,7 @@ func renderResults(runs []kernelRun, packages []string, hostOnly map[string]stri
 
 	var failures strings.Builder
 	for _, k := range runs {
-		name := k.Kernel.upstream()
+		name := k.Kernel.label()
 		if k.Err != "" {
 			fmt.Fprintf(&failures, "\n%s: %s\n", name, k.Err)
 			continue
@@ -169,7 +169,7 @@ func renderResults(runs []kernelRun, packages []string, hostOnly map[string]stri
 				if seenOn[key] == nil {
 					keys = append(keys, key)
 				}
-				seenOn[key] = append(seenOn[key], k.Kernel.upstream())
+				seenOn[key] = append(seenOn[key], k.Kernel.label())
 			}
 		}
 	}
@@ -193,7 +193,7 @@ func renderResults(runs []kernelRun, packages []string, hostOnly map[string]stri
 			if seen[n] > 1 {
 				n = fmt.Sprintf("%s (%d times)", n, seen[n])
 			}
-			fmt.Fprintf(&notes, "- %s: %s\n", k.Kernel.upstream(), n)
+			fmt.Fprintf(&notes, "- %s: %s\n", k.Kernel.label(), n)
 		}
 	}
 	if notes.Len() > 0 {

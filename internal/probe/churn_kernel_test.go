@@ -90,12 +90,21 @@ func TestChurnIsCountedExactly(t *testing.T) {
 				t.Fatal(err)
 			}
 			counted := packetsOfSockets(counts, all)
-			t.Logf("%d sockets, the rule dropped %d, counted %d, uncounted %d", len(all), dropped, counted, counts.Uncounted)
+			missed := counts.Missed // since this probe opened
+			t.Logf("%d sockets, the rule dropped %d, counted %d, uncounted %d; the kernel did not run the program %d times",
+				len(all), dropped, counted, counts.Uncounted, missed)
 			if len(all) < sockets || dropped < sockets {
 				t.Fatalf("%d distinct sockets and %d drops, want %d of each at least", len(all), dropped, sockets)
 			}
-			if counts.Uncounted != 0 || counted != dropped {
-				t.Fatalf("counted %d, uncounted %d: want the rule's %d, none uncounted", counted, counts.Uncounted, dropped)
+			// A slow guest retransmits some SYNs before their socket is
+			// closed (100,705 drops for 100,000 sockets in an emulated
+			// arm64 guest on a loaded host), from the timer's softirq,
+			// which can interrupt the program's run for another drop on
+			// that CPU: the kernel then skips it and counts it as a missed
+			// run (as TestCountsTakenDuringAFlood allows).
+			if counts.Uncounted != 0 || counted > dropped || counted+missed < dropped || (missed == 0 && counted != dropped) {
+				t.Fatalf("counted %d, uncounted %d, missed %d: want the rule's %d, less at most the missed runs, none uncounted",
+					counted, counts.Uncounted, missed, dropped)
 			}
 		})
 	}

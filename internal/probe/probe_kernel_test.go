@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,8 +66,8 @@ func TestClosedPort(t *testing.T) {
 				if e.TCPFlags != FlagSYN {
 					t.Errorf("flags %s, want SYN", e.TCPFlags)
 				}
-				if e.PID != pid || e.IfnameString() != "lo" {
-					t.Errorf("pid %d on %q, want %d on lo", e.PID, e.IfnameString(), pid)
+				if (e.PID != pid && !softirqThread(e.PID)) || e.IfnameString() != "lo" {
+					t.Errorf("pid %d on %q, want %d (or a ksoftirqd) on lo", e.PID, e.IfnameString(), pid)
 				}
 				if time.Since(e.Time) > time.Minute || time.Until(e.Time) > time.Second {
 					t.Errorf("event time %v is not now", e.Time)
@@ -75,6 +76,17 @@ func TestClosedPort(t *testing.T) {
 			assertCountsMatch(t, p, events)
 		})
 	}
+}
+
+// softirqThread tells whether pid is one of the kernel's ksoftirqd threads.
+// A loopback packet is received in the sender's own softirq, so its drop
+// names the sender, unless the kernel deferred that softirq to ksoftirqd,
+// as it does when softirqs overrun their time budget: seen in an emulated
+// arm64 guest on a loaded host (pid 20, a kernel thread, instead of the
+// test's).
+func softirqThread(pid uint32) bool {
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return err == nil && strings.HasPrefix(string(comm), "ksoftirqd/")
 }
 
 // assertCountsMatch detaches the program and checks that, with nothing

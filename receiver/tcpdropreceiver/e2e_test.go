@@ -59,6 +59,14 @@ func TestCollectorEndToEnd(t *testing.T) {
 	backend := startOTLPServer(t)
 	config := filepath.Join(t.TempDir(), "config.yaml")
 	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(e2eConfig, backend.URL)), 0o600))
+	// The namespace of the drops is held only by this process's descriptor,
+	// which the collector finds by a scan of every process's descriptors:
+	// its first poll makes one, the next comes after 1000 times the last
+	// one's duration (listeners.fdScanShare). Made before the collector
+	// starts, the namespace is found at that first scan; made later, it was
+	// found only at the next, 136 s later in an emulated arm64 guest (a
+	// scan of 136 ms there), beyond the wait below.
+	ns := sandbox.NewForTest(t)
 
 	var output bytes.Buffer
 	cmd := exec.Command(collector, "--config", config)
@@ -78,7 +86,6 @@ func TestCollectorEndToEnd(t *testing.T) {
 		30*time.Second, 50*time.Millisecond, "no metrics from the collector")
 	require.Equal(t, 1, heldProbePrograms(t, cmd.Process.Pid), "logs and metrics pipelines attach one program")
 
-	ns := sandbox.NewForTest(t)
 	nfDrop := reasonOnThisKernel(t, "NETFILTER_DROP")
 	for _, tc := range []struct {
 		listen string

@@ -5,7 +5,9 @@
  * carries TCP over IPv4 or IPv6 it
  *   - counts it exactly, per CPU, by (owning socket, reason, location), in
  *     the count map user space last switched to (see tcpdrop_counts), and
- *   - writes an event to a ring buffer whose reader is woken in batches.
+ *   - writes an event to a ring buffer whose reader is woken in batches,
+ *     for the first records_per_key drops of its key on its CPU in a
+ *     collection interval: the rest are repeats, only counted.
  * Everything else returns after reading a couple of header bytes.
  */
 #include <linux/bpf.h>
@@ -43,6 +45,13 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u64 wakeup_bytes = 1;
 const volatile __u8 count_only = 0;
 const volatile __u64 max_events_per_sec = 0; /* 0: no limit */
+/* How many drops of each count key, on each CPU, in each collection
+ * interval (each count map's life) become events; the later ones are
+ * repeats. The per-CPU count the drop has just incremented says which it
+ * is, so a repeat costs no state, no map access and no event: user space
+ * knows the repeats from the counts alone (internal/probe/counts.go).
+ * 0: no limit. */
+const volatile __u64 records_per_key = 0;
 /* A reason left to user space, which counts it better from the kernel's own
  * counters (TCP_LISTEN_OVERFLOW: kfree_skb sees only some of those). 0: none. */
 const volatile __u32 skip_reason = 0;
@@ -279,36 +288,34 @@ static __always_inline struct probe_stats *stats(void)
 	return bpf_map_lookup_elem(&tcpdrop_stats, &zero);
 }
 
-/* count adds one drop to the exact per-CPU counts of the current count map.
+/* count adds one drop to the exact per-CPU counts of the current count map
+ * and returns this CPU's count of the key after it (0: not counted).
  * The map is looked up once per drop and used only within this run of the
  * program, which is what lets user space know when it is no longer written.
  * A full map is counted in stats->uncounted so that totals stay exact. */
-static __always_inline void count(struct count_key *key)
+static __always_inline __u64 count(struct count_key *key)
 {
 	__u32 zero = 0;
 	void *counts = bpf_map_lookup_elem(&tcpdrop_counts, &zero);
 	long err = -1;
 	if (counts) {
 		__u64 *packets = bpf_map_lookup_elem(counts, key);
-		if (packets) {
-			(*packets)++; /* per-CPU: no other writer */
-			return;
-		}
+		if (packets)
+			return ++(*packets); /* per-CPU: no other writer */
 		__u64 one = 1;
 		err = bpf_map_update_elem(counts, key, &one, BPF_NOEXIST);
+		if (!err)
+			return 1;
 		if (err == -EEXIST) { /* another CPU added the key first */
 			packets = bpf_map_lookup_elem(counts, key);
-			if (packets) {
-				(*packets)++;
-				return;
-			}
+			if (packets)
+				return ++(*packets);
 		}
 	}
-	if (err) {
-		struct probe_stats *st = stats();
-		if (st)
-			st->uncounted++;
-	}
+	struct probe_stats *st = stats();
+	if (st)
+		st->uncounted++;
+	return 0;
 }
 
 /* wakeup_flag wakes the reader only when this record makes the unread data
@@ -554,9 +561,13 @@ int tcpdrop_kfree(__u64 *ctx)
 	/* An excluded drop is counted as such (count_key.filtered), in its
 	 * only map access: it costs its count and the filter's bit tests. */
 	key.filtered = !count_only && filtered_out(reason, has_reason, &pkt);
-	count(&key);
+	__u64 nth = count(&key);
 
 	if (count_only || key.filtered)
+		return 0;
+	/* A repeat: its count is all there is of it (an uncounted drop, 0,
+	 * still goes out as an event). */
+	if (records_per_key && nth > records_per_key)
 		return 0;
 
 	__u64 now = bpf_ktime_get_ns();

@@ -12,8 +12,8 @@ import (
 // TakeCounts moves the kernel's exact counts out of the kernel: it returns
 // the drops counted since the last TakeCounts (since Open, the first time),
 // summed over CPUs, and leaves the kernel's count map empty. The loss
-// counters (Uncounted, Lost, Shed, Filtered, Missed) are cumulative since Open. Not
-// safe for concurrent use.
+// counters (Uncounted, Lost, Shed, Filtered, Repeated, Missed) are
+// cumulative since Open. Not safe for concurrent use.
 //
 // Why no drop is lost or counted twice: the program finds the map it counts
 // into in tcpdrop_counts, once per drop, and uses it only within that run.
@@ -41,55 +41,63 @@ func (p *Probe) TakeCounts() (Counts, error) {
 	p.countingInB = !p.countingInB
 
 	var c Counts
-	byKey, filtered, err := drain(old)
+	byKey, err := drain(old, p.perKey)
 	if err != nil {
 		return Counts{}, err
 	}
-	p.filtered += filtered
-	c.ByKey, c.Filtered = byKey, p.filtered
+	for _, cnt := range byKey {
+		if cnt.Filtered {
+			p.filtered += cnt.Packets
+		}
+		p.repeated += cnt.Repeats
+	}
+	c.ByKey, c.Filtered, c.Repeated = byKey, p.filtered, p.repeated
 	if err := p.readLosses(&c); err != nil {
 		return Counts{}, err
 	}
 	return c, nil
 }
 
-// drain reads out and empties a count map the program no longer writes. It
-// returns the counts, and how many of them the filters kept from the ring
-// (the keys the program marked filtered: the same Count may come twice,
-// once filtered, once not, when a port filter splits it).
-func drain(m *ebpf.Map) (out []Count, filtered uint64, err error) {
+// drain reads out and empties a count map the program no longer writes. A
+// key's count on a CPU is how many of its drops that CPU saw in the
+// interval; past perKey (0: no limit) they were repeats, sent as no event.
+// The filtered keys' packets are not repeats: none of them is sent (the
+// same Count may come twice, once filtered, once not, when a port filter
+// splits it).
+func drain(m *ebpf.Map, perKey uint64) (out []Count, err error) {
 	var keys []tcpdropCountKey
 	var key tcpdropCountKey
 	var perCPU []uint64
 	it := m.Iterate()
 	for it.Next(&key, &perCPU) {
-		cnt := Count{SocketInode: key.SockIno, Reason: key.Reason, HasReason: key.HasReason != 0, State: TCPState(key.State), Location: key.Location}
+		cnt := Count{SocketInode: key.SockIno, Reason: key.Reason, HasReason: key.HasReason != 0, State: TCPState(key.State),
+			Location: key.Location, Filtered: key.Filtered != 0}
 		for _, v := range perCPU {
 			cnt.Packets += v
-		}
-		if key.Filtered != 0 {
-			filtered += cnt.Packets
+			if perKey > 0 && !cnt.Filtered && v > perKey {
+				cnt.Repeats += v - perKey
+			}
 		}
 		out = append(out, cnt)
 		keys = append(keys, key)
 	}
 	if err := it.Err(); err != nil {
-		return nil, 0, fmt.Errorf("tcp_drop: reading the counter map: %w", err)
+		return nil, fmt.Errorf("tcp_drop: reading the counter map: %w", err)
 	}
 	if len(keys) == 0 {
-		return out, filtered, nil
+		return out, nil
 	}
 	if _, err := m.BatchDelete(keys, nil); err != nil {
 		if !errors.Is(err, ebpf.ErrNotSupported) {
-			return nil, 0, fmt.Errorf("tcp_drop: emptying the counter map: %w", err)
+			return nil, fmt.Errorf("tcp_drop: emptying the counter map: %w", err)
 		}
 		for i := range keys {
 			if err := m.Delete(&keys[i]); err != nil {
-				return nil, 0, fmt.Errorf("tcp_drop: emptying the counter map: %w", err)
+				return nil, fmt.Errorf("tcp_drop: emptying the counter map: %w", err)
 			}
 		}
 	}
-	return out, filtered, nil
+	return out, nil
 }
 
 // readLosses adds the kernel's cumulative loss counters to c.

@@ -46,8 +46,11 @@ import (
 // wakeup=per-event wakes the reader whenever the ring goes from empty to
 // non-empty, as the kernel does by default; wakeup=batched is the probe's.
 // limit=200k/s sheds events above that rate in the kernel (shed), as the
-// collector does by default. excluded has the log filters leave out every
-// drop of the flood: it must cost what count-only does.
+// collector did before records per key. excluded has the log filters leave
+// out every drop of the flood: it must cost what count-only does.
+// per-key=N sends the first N drops of each key on each CPU, and counts the
+// rest as repeats (repeated), under the 200k/s limit: per-key=10 is the
+// collector's default.
 func BenchmarkFlood(b *testing.B) {
 	roottest.Require(b)
 	ns := sandbox.NewForTest(b)
@@ -63,6 +66,10 @@ func BenchmarkFlood(b *testing.B) {
 		{"wakeup=batched", true, Options{}},
 		{"wakeup=per-event", true, Options{WakeupBytes: 1}},
 		{"limit=200k/s", true, Options{MaxLogRecordsPerSecond: 200000}},
+		{"per-key=1", true, Options{MaxLogRecordsPerSecond: 200000, LogRecordsPerKey: 1}},
+		{"per-key=10", true, Options{MaxLogRecordsPerSecond: 200000, LogRecordsPerKey: 10}},
+		{"per-key=100", true, Options{MaxLogRecordsPerSecond: 200000, LogRecordsPerKey: 100}},
+		{"per-key=1000", true, Options{MaxLogRecordsPerSecond: 200000, LogRecordsPerKey: 1000}},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			alone, err := dropgen.Run(context.Background(), ns, dropgen.Options{Count: b.N})
@@ -107,6 +114,9 @@ func BenchmarkFlood(b *testing.B) {
 			b.ReportMetric(float64(counts.Lost), "lost")
 			if mode.opts.MaxLogRecordsPerSecond > 0 {
 				b.ReportMetric(float64(counts.Shed), "shed")
+			}
+			if mode.opts.LogRecordsPerKey > 0 {
+				b.ReportMetric(float64(counts.Repeated), "repeated")
 			}
 			if mode.name == "excluded" {
 				b.ReportMetric(float64(counts.Filtered), "filtered")
@@ -173,7 +183,7 @@ func waitDrained(b *testing.B, p *Probe, rd *benchReader) Counts {
 			counts.add(taken)
 		}
 		total := totalPackets(counts)
-		if rd == nil || rd.read.Load()+counts.Lost+counts.Shed+counts.Filtered >= total+counts.Uncounted {
+		if rd == nil || rd.read.Load()+counts.Lost+counts.Shed+counts.Filtered+counts.Repeated >= total+counts.Uncounted {
 			return counts
 		}
 		if time.Now().After(deadline) {

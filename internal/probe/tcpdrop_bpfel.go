@@ -100,6 +100,7 @@ const (
 	tcpdropVarPortSet                   = "port_set"
 	tcpdropVarReasonFilter              = "reason_filter"
 	tcpdropVarReasonSet                 = "reason_set"
+	tcpdropVarRecordsPerKey             = "records_per_key"
 	tcpdropVarSkipQueueFull             = "skip_queue_full"
 	tcpdropVarSkipReason                = "skip_reason"
 	tcpdropVarWakeupBytes               = "wakeup_bytes"
@@ -179,6 +180,7 @@ type tcpdropVariableSpecs struct {
 	PortSet                 *ebpf.VariableSpec `ebpf:"port_set"`
 	ReasonFilter            *ebpf.VariableSpec `ebpf:"reason_filter"`
 	ReasonSet               *ebpf.VariableSpec `ebpf:"reason_set"`
+	RecordsPerKey           *ebpf.VariableSpec `ebpf:"records_per_key"`
 	SkipQueueFull           *ebpf.VariableSpec `ebpf:"skip_queue_full"`
 	SkipReason              *ebpf.VariableSpec `ebpf:"skip_reason"`
 	WakeupBytes             *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
@@ -241,6 +243,7 @@ type tcpdropVariables struct {
 	PortSet                 *ebpf.Variable `ebpf:"port_set"`
 	ReasonFilter            *ebpf.Variable `ebpf:"reason_filter"`
 	ReasonSet               *ebpf.Variable `ebpf:"reason_set"`
+	RecordsPerKey           *ebpf.Variable `ebpf:"records_per_key"`
 	SkipQueueFull           *ebpf.Variable `ebpf:"skip_queue_full"`
 	SkipReason              *ebpf.Variable `ebpf:"skip_reason"`
 	WakeupBytes             *ebpf.Variable `ebpf:"wakeup_bytes"`

@@ -44,6 +44,10 @@ func ParseKind(s string) (Kind, error) {
 type Options struct {
 	Family   int           // 4 or 6; 0 means 4
 	Port     int           // closed destination port; 0 means DefaultPort
+	// Firewalled allows a listener on Port: the caller has a firewall rule
+	// drop its SYNs before the listener sees them (the drops are then the
+	// rule's, not TCP's, and Report.Drops does not apply).
+	Firewalled bool
 	Kind     Kind          // SYN (default) or RST
 	Rate     int           // packets per second over all workers; 0 = as fast as possible
 	Duration time.Duration // stop after this long; 0 = no limit

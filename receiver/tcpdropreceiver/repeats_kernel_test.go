@@ -86,6 +86,10 @@ func TestRepeatsAddUpUnderFlood(t *testing.T) {
 
 	_, floodRepeats := recordsAndRepeats(logs, func(at map[string]any) bool { return at[attrOwner] == ownerNone })
 	require.Positive(t, floodRepeats, "the flood's drops were repeats")
+	for _, lr := range sinkRecords(logs, func(at map[string]any) bool { _, ok := at[attrRepeats]; return ok && at[attrOwner] == ownerNone }) {
+		t.Logf("a summary record: %s %v", lr.Body().Str(), lr.Attributes().AsRaw())
+		break
+	}
 	requireRecordsAddUp(t, logs, final)
 }
 

@@ -24,7 +24,8 @@ import (
 // returns, each drop is in the old map or will be counted in the new one,
 // and nothing writes the old map any more. Its entries are then read and
 // deleted with no writer to race, and the map is empty when the next
-// TakeCounts switches back to it.
+// TakeCounts switches back to it. The count slots in front of the maps
+// (bpf/tcpdrop.c, count_slots) are switched and emptied the same way.
 func (p *Probe) TakeCounts() (Counts, error) {
 	select {
 	case <-p.closed:
@@ -32,8 +33,16 @@ func (p *Probe) TakeCounts() (Counts, error) {
 	default:
 	}
 	old, next := p.objs.TcpdropCountsA, p.objs.TcpdropCountsB
+	oldSlots, nextSlots := p.objs.TcpdropSlotsA, p.objs.TcpdropSlotsB
 	if p.countingInB {
 		old, next = next, old
+		oldSlots, nextSlots = nextSlots, oldSlots
+	}
+	// The slots and the map are switched one after the other: a run in
+	// between counts in the new slots or the old map, each drained once
+	// nothing writes it (this time, or the next).
+	if err := p.objs.TcpdropSlots.Update(uint32(0), nextSlots, ebpf.UpdateAny); err != nil {
+		return Counts{}, fmt.Errorf("tcp_drop: switching the counter slots: %w", err)
 	}
 	if err := p.objs.TcpdropCounts.Update(uint32(0), next, ebpf.UpdateAny); err != nil {
 		return Counts{}, fmt.Errorf("tcp_drop: switching the counter maps: %w", err)
@@ -45,6 +54,11 @@ func (p *Probe) TakeCounts() (Counts, error) {
 	if err != nil {
 		return Counts{}, err
 	}
+	inSlots, err := drainSlots(oldSlots, p.perKey)
+	if err != nil {
+		return Counts{}, err
+	}
+	byKey = merge(byKey, inSlots)
 	for _, cnt := range byKey {
 		if cnt.Filtered {
 			p.filtered += cnt.Packets
@@ -98,6 +112,74 @@ func drain(m *ebpf.Map, perKey uint64) (out []Count, err error) {
 		}
 	}
 	return out, nil
+}
+
+// drainSlots reads out and empties the count slots the program no longer
+// writes: each CPU's slot holds one key's count, or nothing. Repeats are
+// counted per CPU and slot, as the program decided them.
+func drainSlots(m *ebpf.Map, perKey uint64) ([]Count, error) {
+	byKey := map[tcpdropCountKey]*Count{}
+	var order []tcpdropCountKey
+	var perCPU []tcpdropCountSlot
+	for idx := range m.MaxEntries() {
+		if err := m.Lookup(idx, &perCPU); err != nil {
+			return nil, fmt.Errorf("tcp_drop: reading the counter slots: %w", err)
+		}
+		held := false
+		for _, s := range perCPU {
+			if s.Packets == 0 {
+				continue
+			}
+			held = true
+			cnt := byKey[s.Key]
+			if cnt == nil {
+				cnt = &Count{SocketInode: s.Key.SockIno, Reason: s.Key.Reason, HasReason: s.Key.HasReason != 0,
+					State: TCPState(s.Key.State), Location: s.Key.Location, Filtered: s.Key.Filtered != 0}
+				byKey[s.Key] = cnt
+				order = append(order, s.Key)
+			}
+			cnt.Packets += s.Packets
+			if perKey > 0 && !cnt.Filtered && s.Packets > perKey {
+				cnt.Repeats += s.Packets - perKey
+			}
+		}
+		if held {
+			clear(perCPU)
+			if err := m.Update(idx, perCPU, ebpf.UpdateExist); err != nil {
+				return nil, fmt.Errorf("tcp_drop: emptying the counter slots: %w", err)
+			}
+		}
+	}
+	out := make([]Count, 0, len(order))
+	for _, k := range order {
+		out = append(out, *byKey[k])
+	}
+	return out, nil
+}
+
+// merge adds the counts of b to those of a with the same key.
+func merge(a, b []Count) []Count {
+	type key struct {
+		ino, loc            uint64
+		reason              uint32
+		hasReason, filtered bool
+		state               TCPState
+	}
+	at := make(map[key]int, len(a))
+	for i, c := range a {
+		at[key{c.SocketInode, c.Location, c.Reason, c.HasReason, c.Filtered, c.State}] = i
+	}
+	for _, c := range b {
+		k := key{c.SocketInode, c.Location, c.Reason, c.HasReason, c.Filtered, c.State}
+		if i, ok := at[k]; ok {
+			a[i].Packets += c.Packets
+			a[i].Repeats += c.Repeats
+			continue
+		}
+		at[k] = len(a)
+		a = append(a, c)
+	}
+	return a
 }
 
 // readLosses adds the kernel's cumulative loss counters to c.

@@ -24,6 +24,12 @@ type tcpdropCountKey struct {
 	Pad       uint8
 }
 
+type tcpdropCountSlot struct {
+	_       structs.HostLayout
+	Key     tcpdropCountKey
+	Packets uint64
+}
+
 type tcpdropDropEvent struct {
 	_         structs.HostLayout
 	TimeNs    uint64
@@ -86,6 +92,9 @@ const (
 	tcpdropMapTcpdropEvents             = "tcpdrop_events"
 	tcpdropMapTcpdropListenerSocks      = "tcpdrop_listener_socks"
 	tcpdropMapTcpdropListeners          = "tcpdrop_listeners"
+	tcpdropMapTcpdropSlots              = "tcpdrop_slots"
+	tcpdropMapTcpdropSlotsA             = "tcpdrop_slots_a"
+	tcpdropMapTcpdropSlotsB             = "tcpdrop_slots_b"
 	tcpdropMapTcpdropStats              = "tcpdrop_stats"
 	tcpdropMapTcpdropWindow             = "tcpdrop_window"
 	tcpdropProgTcpdropKfree             = "tcpdrop_kfree"
@@ -162,6 +171,9 @@ type tcpdropMapSpecs struct {
 	TcpdropEvents        *ebpf.MapSpec `ebpf:"tcpdrop_events"`
 	TcpdropListenerSocks *ebpf.MapSpec `ebpf:"tcpdrop_listener_socks"`
 	TcpdropListeners     *ebpf.MapSpec `ebpf:"tcpdrop_listeners"`
+	TcpdropSlots         *ebpf.MapSpec `ebpf:"tcpdrop_slots"`
+	TcpdropSlotsA        *ebpf.MapSpec `ebpf:"tcpdrop_slots_a"`
+	TcpdropSlotsB        *ebpf.MapSpec `ebpf:"tcpdrop_slots_b"`
 	TcpdropStats         *ebpf.MapSpec `ebpf:"tcpdrop_stats"`
 	TcpdropWindow        *ebpf.MapSpec `ebpf:"tcpdrop_window"`
 }
@@ -212,6 +224,9 @@ type tcpdropMaps struct {
 	TcpdropEvents        *ebpf.Map `ebpf:"tcpdrop_events"`
 	TcpdropListenerSocks *ebpf.Map `ebpf:"tcpdrop_listener_socks"`
 	TcpdropListeners     *ebpf.Map `ebpf:"tcpdrop_listeners"`
+	TcpdropSlots         *ebpf.Map `ebpf:"tcpdrop_slots"`
+	TcpdropSlotsA        *ebpf.Map `ebpf:"tcpdrop_slots_a"`
+	TcpdropSlotsB        *ebpf.Map `ebpf:"tcpdrop_slots_b"`
 	TcpdropStats         *ebpf.Map `ebpf:"tcpdrop_stats"`
 	TcpdropWindow        *ebpf.Map `ebpf:"tcpdrop_window"`
 }
@@ -224,6 +239,9 @@ func (m *tcpdropMaps) Close() error {
 		m.TcpdropEvents,
 		m.TcpdropListenerSocks,
 		m.TcpdropListeners,
+		m.TcpdropSlots,
+		m.TcpdropSlotsA,
+		m.TcpdropSlotsB,
 		m.TcpdropStats,
 		m.TcpdropWindow,
 	)

@@ -43,7 +43,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: tcpdrop-bench [flags]   (as root)\n\n"+
 			"Floods a closed port in a network namespace of its own and measures, in alternating rounds,\n"+
-			"the flood with nothing attached, with the tcp_drop collector (batched and per-event wakeups)\n"+
+			"the flood with nothing attached, with the TCP-check floor, with the tcp_drop collector (count-only,\n"+
+			"its defaults, a record per drop with batched and per-event wakeups)\n"+
 			"and with bpftrace; with -compare, with the seed's four modes instead.\n\n")
 		fs.PrintDefaults()
 	}

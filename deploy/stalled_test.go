@@ -41,8 +41,8 @@ type stallCase struct {
 	grpc bool // its exporter speaks OTLP/gRPC, else OTLP/HTTP
 	cfg  map[string]any
 	env  []string
-	// refuses: its queues are small enough that the stall makes the
-	// collector refuse records, and say so.
+	// refuses: its queues are small enough that the stall, with a record
+	// per drop, makes the collector refuse records, and say so.
 	refuses bool
 	// exitWithin bounds its exit after SIGTERM; 0: maxExitTime.
 	exitWithin time.Duration
@@ -55,6 +55,25 @@ type stallCase struct {
 // other. Nothing in the receiver shortens that; the shipped configs set a
 // 3s timeout.
 const exporterDefaultsExit = 2*30*time.Second + maxExitTime
+
+// recordPerDrop sets log_records_per_key 0 on every tcp_drop receiver of
+// cfg: a record per drop up to max_log_records_per_second, the most a flood
+// over many keys can make at the defaults. The shipped configs are tested
+// so, their queues then fill and they must refuse; a flood of one key
+// makes a few records an interval (the minimal config's case).
+func recordPerDrop(cfg map[string]any) {
+	for id, r := range dig(cfg, "receivers").(map[string]any) {
+		if id != "tcp_drop" && !strings.HasPrefix(id, "tcp_drop/") {
+			continue
+		}
+		rcv, _ := r.(map[string]any)
+		if rcv == nil {
+			rcv = map[string]any{}
+			cfg["receivers"].(map[string]any)[id] = rcv
+		}
+		rcv["log_records_per_key"] = 0
+	}
+}
 
 // minimalConfig is how most users start: tcp_drop at its defaults and an
 // otlp_http exporter at its own, no memory_limiter, no batch processor. The
@@ -93,6 +112,9 @@ func stallCases(t *testing.T) []stallCase {
 	require.Contains(t, agentEnv, "GOMEMLIMIT=200MiB")
 
 	helm := documents(t, filepath.Join("helm", "values-agent.yaml"))[0]["alternateConfig"].(map[string]any)
+	for _, cfg := range []map[string]any{example, agent, helm} {
+		recordPerDrop(cfg)
+	}
 	return []stallCase{
 		{name: "example", cfg: example, refuses: true},
 		{name: "kubernetes-agent", grpc: true, cfg: agent, env: append(agentEnv, "POD_IP=127.0.0.1"), refuses: true},
@@ -136,15 +158,16 @@ func pointAt(t *testing.T, cfg map[string]any, addr string) int {
 	return port
 }
 
-// TestStalledBackend runs each shipped configuration, and the minimal one
-// (tcp_drop and otlp_http at their defaults), behind a backend that accepts
-// connections and never answers, during a full-rate flood (and SYNs an nft
-// rule drops on their way to a listener this test owns): the collector
-// stays under 300 MiB, says in its own metrics what it refused (the shipped
-// ones, whose queues are small), and once the backend answers again
-// delivers by itself counts equal to the rule's counter and every record of
-// new drops. Stalled and flooded once more, it exits within 10s of SIGTERM
-// (the minimal config: within its exporter's timeouts, exporterDefaultsExit).
+// TestStalledBackend runs each shipped configuration, with a record per
+// drop (recordPerDrop), and the minimal one (tcp_drop and otlp_http at
+// their defaults), behind a backend that accepts connections and never
+// answers, during a full-rate flood (and SYNs an nft rule drops on their
+// way to a listener this test owns): the collector stays under 300 MiB,
+// says in its own metrics what it refused (the shipped ones, whose queues
+// fill), and once the backend answers again delivers by itself counts
+// equal to the rule's counter and every record of new drops. Stalled and
+// flooded once more, it exits within 10s of SIGTERM (the minimal config:
+// within its exporter's timeouts, exporterDefaultsExit).
 func TestStalledBackend(t *testing.T) {
 	roottest.Require(t)
 	if os.Getenv("TCPDROP_COLLECTOR") != "" {
@@ -226,7 +249,9 @@ func testStalled(t *testing.T, bin string, c stallCase) {
 	})
 	require.NoError(t, ns.ConnectTimeout(rule2.addr, 10, 50*time.Millisecond))
 	dropped := rule1.packets(t) + rule2.packets(t)
-	ours := func(r record) bool { return intOf(r.attrs, "destination.port") == int64(rule2.addr.Port()) }
+	ours := func(r record) bool { // the flood, in a namespace of its own, sends RSTs to random ports
+		return intOf(r.attrs, "destination.port") == int64(rule2.addr.Port()) && intOf(r.attrs, "tcp_drop.netns.inode") == int64(ns.Inode())
+	}
 	waitFor(t, 60*time.Second, func() (bool, string) {
 		counted, _ := b.last("tcp_drop.packets", mine)
 		n := len(b.records(ours))

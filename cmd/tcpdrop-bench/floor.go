@@ -13,16 +13,17 @@ import (
 
 // floorObject is bpf/tcp_check_floor.c as bpf2go builds it for
 // internal/probe's benchmarks (a test file there, so read from the
-// repository, which the bench runs from): a program that only tells TCP
-// from the rest, the least any monitor of TCP drops on kfree_skb must do.
+// repository, which the bench runs from; -floor says where else): a
+// program that only tells TCP from the rest, the least any monitor of TCP
+// drops on kfree_skb must do.
 const floorObject = "internal/probe/tcpcheckfloor_bpfel_test.o"
 
 // runFloor floods with the TCP-check floor attached, and checks that it ran.
 func (rn *runner) runFloor(ctx context.Context, r *row) error {
 	r.Attached, r.Floor = true, true
-	spec, err := ebpf.LoadCollectionSpec(floorObject)
+	spec, err := ebpf.LoadCollectionSpec(rn.opts.floor)
 	if err != nil {
-		return fmt.Errorf("the TCP-check floor (run from the repository's root): %w", err)
+		return fmt.Errorf("the TCP-check floor (run from the repository's root, or give -floor): %w", err)
 	}
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {

@@ -85,8 +85,8 @@ clean:
 	rm -rf _build
 
 # The cost of watching drops under a SYN flood, in one run (as root): the
-# flood alone, with the collector (batched and per-event wakeups) and with
-# bpftrace, in alternating rounds; `compare` runs the seed's four modes
+# flood alone, with the TCP-check floor, with the collector (count-only, its
+# defaults, a record per drop) and with bpftrace, in alternating rounds; `compare` runs the seed's four modes
 # (testdata/modes) instead. Tables print here and go to benchmark_results/.
 #   sudo make bench BENCH_ARGS='-rate 100000 -duration 30s -rounds 1'
 BENCH_ARGS ?=

@@ -5,7 +5,9 @@
  * carries TCP over IPv4 or IPv6 it
  *   - counts it exactly, per CPU, by (owning socket, reason, location), in
  *     the count map user space last switched to (see tcpdrop_counts), and
- *   - writes an event to a ring buffer whose reader is woken in batches.
+ *   - writes an event to a ring buffer whose reader is woken in batches,
+ *     for the first records_per_key drops of its key on its CPU in a
+ *     collection interval: the rest are repeats, only counted.
  * Everything else returns after reading a couple of header bytes.
  */
 #include <linux/bpf.h>
@@ -43,6 +45,13 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u64 wakeup_bytes = 1;
 const volatile __u8 count_only = 0;
 const volatile __u64 max_events_per_sec = 0; /* 0: no limit */
+/* How many drops of each count key, on each CPU, in each collection
+ * interval (each count map's life) become events; the later ones are
+ * repeats. The per-CPU count the drop has just incremented says which it
+ * is, so a repeat costs no state, no map access and no event: user space
+ * knows the repeats from the counts alone (internal/probe/counts.go).
+ * 0: no limit. */
+const volatile __u64 records_per_key = 0;
 /* A reason left to user space, which counts it better from the kernel's own
  * counters (TCP_LISTEN_OVERFLOW: kfree_skb sees only some of those). 0: none. */
 const volatile __u32 skip_reason = 0;
@@ -106,6 +115,31 @@ struct {
 	__array(values, struct count_map);
 } tcpdrop_counts SEC(".maps") = {
 	.values = { &tcpdrop_counts_a },
+};
+
+/* In front of each count map, a small per-CPU direct-mapped cache of
+ * counts: a key's count lives in its slot (found by a hash of the key, with
+ * no map lookup) when the slot was free for it in this interval, else in
+ * the hash map. An array load and three compares cost less than a hash
+ * lookup, and a flood is few keys. A slot is never given to another key
+ * within an interval, so each count is in exactly one place; user space
+ * drains the slots with the map (internal/probe/counts.go). */
+#define COUNT_SLOTS 64
+struct count_slots {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, COUNT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct count_slot);
+};
+struct count_slots tcpdrop_slots_a SEC(".maps"), tcpdrop_slots_b SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct count_slots);
+} tcpdrop_slots SEC(".maps") = {
+	.values = { &tcpdrop_slots_a },
 };
 
 struct {
@@ -280,36 +314,48 @@ static __always_inline struct probe_stats *stats(void)
 	return bpf_map_lookup_elem(&tcpdrop_stats, &zero);
 }
 
-/* count adds one drop to the exact per-CPU counts of the current count map.
+/* count adds one drop to the exact per-CPU counts of the current count map
+ * and returns this CPU's count of the key after it (0: not counted).
  * The map is looked up once per drop and used only within this run of the
  * program, which is what lets user space know when it is no longer written.
  * A full map is counted in stats->uncounted so that totals stay exact. */
-static __always_inline void count(struct count_key *key)
+static __always_inline __u64 count(struct count_key *key)
 {
 	__u32 zero = 0;
+	__u64 *k = (__u64 *)key; /* 24 bytes: three words */
+	__u32 idx = ((k[0] ^ k[1] ^ k[2]) * 0x9E3779B97F4A7C15ULL) >> 58; /* 6 bits: COUNT_SLOTS */
+	void *slots = bpf_map_lookup_elem(&tcpdrop_slots, &zero);
+	struct count_slot *slot = slots ? bpf_map_lookup_elem(slots, &idx) : 0;
+	if (slot) {
+		__u64 *held = (__u64 *)&slot->key;
+		if (!slot->packets) { /* free: this key's for the interval */
+			slot->key = *key;
+			slot->packets = 1;
+			return 1;
+		}
+		if (held[0] == k[0] && held[1] == k[1] && held[2] == k[2])
+			return ++slot->packets; /* per-CPU: no other writer */
+	}
 	void *counts = bpf_map_lookup_elem(&tcpdrop_counts, &zero);
 	long err = -1;
 	if (counts) {
 		__u64 *packets = bpf_map_lookup_elem(counts, key);
-		if (packets) {
-			(*packets)++; /* per-CPU: no other writer */
-			return;
-		}
+		if (packets)
+			return ++(*packets); /* per-CPU: no other writer */
 		__u64 one = 1;
 		err = bpf_map_update_elem(counts, key, &one, BPF_NOEXIST);
+		if (!err)
+			return 1;
 		if (err == -EEXIST) { /* another CPU added the key first */
 			packets = bpf_map_lookup_elem(counts, key);
-			if (packets) {
-				(*packets)++;
-				return;
-			}
+			if (packets)
+				return ++(*packets);
 		}
 	}
-	if (err) {
-		struct probe_stats *st = stats();
-		if (st)
-			st->uncounted++;
-	}
+	struct probe_stats *st = stats();
+	if (st)
+		st->uncounted++;
+	return 0;
 }
 
 /* wakeup_flag wakes the reader only when this record makes the unread data
@@ -575,9 +621,13 @@ int tcpdrop_kfree(__u64 *ctx)
 	/* An excluded drop is counted as such (count_key.filtered), in its
 	 * only map access: it costs its count and the filter's bit tests. */
 	key.filtered = !count_only && filtered_out(reason, has_reason, &pkt);
-	count(&key);
+	__u64 nth = count(&key);
 
 	if (count_only || key.filtered)
+		return 0;
+	/* A repeat: its count is all there is of it (an uncounted drop, 0,
+	 * still goes out as an event). */
+	if (records_per_key && nth > records_per_key)
 		return 0;
 
 	__u64 now = bpf_ktime_get_ns();

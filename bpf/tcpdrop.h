@@ -23,6 +23,13 @@ struct count_key {
 	__u8 pad;
 };
 
+/* A count kept in a per-CPU slot instead of the count map (tcpdrop.c:
+ * count_slots); packets 0: the slot is free. */
+struct count_slot {
+	struct count_key key;
+	__u64 packets;
+};
+
 /* A listening socket: its network namespace's inode, port and the address
  * it is bound to (IPv4 in the first 4 bytes; all zeros: any address of its
  * family). */

@@ -43,6 +43,7 @@ func backendsConfig(t *testing.T, metricsURL, logsURL string, scrapePort int) []
 	require.NoError(t, yaml.Unmarshal(b, &cfg))
 	receiver := dig(cfg, "receivers", "tcp_drop").(map[string]any)
 	receiver["collection_interval"] = "1s"
+	receiver["log_records_per_key"] = 0 // a record per drop: the test counts them
 	receiver["listen_queues"].(map[string]any)["poll_interval"] = "200ms"
 	dig(cfg, "exporters", "otlp_http/prometheus").(map[string]any)["metrics_endpoint"] = metricsURL
 	dig(cfg, "exporters", "otlp_http/victorialogs").(map[string]any)["logs_endpoint"] = logsURL

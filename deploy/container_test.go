@@ -128,6 +128,7 @@ func collectorConfig(otlpURL string, healthPort int) string {
 receivers:
   tcp_drop:
     collection_interval: 500ms
+    log_records_per_key: 0  # a record per drop: the test counts them
     listen_queues:
       poll_interval: 200ms
 exporters:

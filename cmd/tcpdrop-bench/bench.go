@@ -113,10 +113,23 @@ func describeModes(modes []mode, o options, rn *runner) string {
 		switch {
 		case m.attach == attachNothing:
 			b.WriteString("the flood alone")
+		case m.attach == attachFloor:
+			fmt.Fprintf(&b, "`bpf/tcp_check_floor.c` (%s) on the same tracepoint: it reads 10 bytes of each freed packet's IP header to tell TCP from the rest, "+
+				"and counts the TCP ones; the floor of any monitor of TCP drops on kfree_skb", floorObject)
 		case m.attach == attachBpftrace:
 			fmt.Fprintf(&b, "`bpftrace -e '%s'`, counts read at exit (run in a mount namespace of its own with tracefs mounted)", bpftraceProgram)
 		case m.configFile == "":
+			if m.receiver.CountOnly {
+				b.WriteString("the collector, tcp_drop in a metrics pipeline alone (nop exporter): the kernel counts, sends no events\n")
+				continue
+			}
 			fmt.Fprintf(&b, "the collector, tcp_drop in a logs pipeline (nop exporter) and a metrics pipeline, no processors, %s", limit)
+			if m.receiver.PerDrop {
+				b.WriteString(", log_records_per_key 0: a record per drop")
+			} else {
+				b.WriteString(", the default log_records_per_key: the rest of each key's drops are repeats, in a summary record per key and collection " +
+					"(its logs also go to the bench's OTLP server, which counts the summary records)")
+			}
 			if m.receiver.WakeupBytes > 0 {
 				fmt.Fprintf(&b, ", wakeup_bytes %d: the reader is woken for every event, as the kernel does by default and the seed did", m.receiver.WakeupBytes)
 			} else {

@@ -41,7 +41,7 @@ func buildCollector(t *testing.T, root string) string {
 // TestBenchEndToEnd runs a very short bench and compare (1 round, 0.5 s,
 // 4000 SYN/s) with the real collector, bpftrace and kernel, and checks the
 // counts: every drop of the flood is in the metric, and every drop the
-// metric counted was delivered, lost or shed. The machine may be shared:
+// metric counted was delivered, lost, shed, filtered or repeated. The machine may be shared:
 // drops elsewhere only add to the metric, and are logged. The collectors
 // collect every 200ms instead of every second: the waits for their counts
 // to arrive and settle, most of the test's time, are shorter.
@@ -56,12 +56,13 @@ func TestBenchEndToEnd(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			o := options{rounds: 1, duration: 500 * time.Millisecond, rate: 4000, family: 4, workers: 1,
 				out: t.TempDir(), compare: compare, collector: bin, modesDir: filepath.Join(root, "testdata", "modes"),
+				floor: filepath.Join(root, floorObject),
 				limit: -1, settle: 30 * time.Second, interval: 200 * time.Millisecond}
 			res, err := runBench(ctx, o, testWriter{t})
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[bool]int{false: 4, true: 5}[compare]
+			want := map[bool]int{false: 7, true: 5}[compare]
 			if _, err := exec.LookPath("bpftrace"); err != nil && !compare {
 				want-- // skipped, and said so
 			}
@@ -95,6 +96,12 @@ func checkRow(t *testing.T, r row) {
 	if !r.Attached {
 		return
 	}
+	if r.Floor {
+		if r.MetricTotal < r.KernelDrops {
+			t.Errorf("%s: saw %d TCP drops < kernel drops %d", r.Mode, r.MetricTotal, r.KernelDrops)
+		}
+		return
+	}
 	if r.PeakRSS == 0 {
 		t.Errorf("%s: no peak RSS", r.Mode)
 	}
@@ -107,13 +114,16 @@ func checkRow(t *testing.T, r row) {
 		}
 		return
 	}
-	handled := r.Delivered + r.Refused + r.Lost + r.Shed
+	handled := r.Delivered + r.Refused + r.Lost + r.Shed + r.Filtered + r.Repeated
 	if handled < r.KernelDrops {
 		t.Errorf("%s: %d drops handled < %d kernel drops", r.Mode, handled, r.KernelDrops)
 	}
 	if !r.CountsMoved && handled != r.MetricTotal {
-		t.Errorf("%s: delivered %d + refused %d + lost %d + shed %d = %d != metric total %d",
-			r.Mode, r.Delivered, r.Refused, r.Lost, r.Shed, handled, r.MetricTotal)
+		t.Errorf("%s: delivered %d + refused %d + lost %d + shed %d + filtered %d + repeated %d = %d != metric total %d",
+			r.Mode, r.Delivered, r.Refused, r.Lost, r.Shed, r.Filtered, r.Repeated, handled, r.MetricTotal)
+	}
+	if r.SummaryRepeats != r.Repeated {
+		t.Errorf("%s: the summary records say %d repeats, tcp_drop.events.repeated %d", r.Mode, r.SummaryRepeats, r.Repeated)
 	}
 	if r.CountsMoved || !exact {
 		t.Logf("%s: the machine was not quiet: exactness checked as >= only", r.Mode)

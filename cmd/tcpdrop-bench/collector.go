@@ -36,11 +36,15 @@ type snapshot struct {
 	Accepted uint64 // log records the pipeline took from the receiver
 	Refused  uint64 // log records the pipeline refused (memory_limiter)
 	HasLogs  bool   // the telemetry had the accepted counter at all
+	// Summaries are the summary records of repeats the sink received, for
+	// a mode that sends it its logs (among Accepted).
+	Summaries summaries
 }
 
 func (s snapshot) same(o snapshot) bool {
 	return s.Packets == o.Packets && s.Lost == o.Lost && s.Shed == o.Shed && s.Filtered == o.Filtered &&
-		s.Uncounted == o.Uncounted && s.Missed == o.Missed && s.Accepted == o.Accepted && s.Refused == o.Refused
+		s.Repeated == o.Repeated && s.Uncounted == o.Uncounted && s.Missed == o.Missed && s.Accepted == o.Accepted &&
+		s.Refused == o.Refused && s.Summaries == o.Summaries
 }
 
 // errExited ends every wait when the collector exits on its own.
@@ -59,7 +63,7 @@ func startCollector(ctx context.Context, bin, dir string, m mode, s *sink, inter
 			return nil, err
 		}
 	}
-	files, recv, err := writeConfigs(dir, m.configFile, generated, telemetryTarget{SinkURL: s.URL, PromPort: port, Interval: interval})
+	files, recv, err := writeConfigs(dir, m.configFile, generated, telemetryTarget{SinkURL: s.URL, PromPort: port, Interval: interval, Summaries: m.summaries})
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +127,7 @@ func (c *collector) read(ctx context.Context, cnt counts) (snapshot, error) {
 		return s, err
 	}
 	s.Accepted, s.Refused, s.HasLogs = uint64(acc), uint64(ref), found
+	s.Summaries = c.sink.summaries()
 	return s, nil
 }
 
@@ -198,10 +203,13 @@ func (c *collector) drained(base snapshot, end time.Time, events bool, bound tim
 	return ps, true, err
 }
 
-// accounted reports whether every drop counted since base has an outcome.
+// accounted reports whether every drop counted since base has an outcome:
+// a record (the summary records among the accepted ones stand for the
+// repeats), refused, lost, shed or repeated.
 func accounted(base, s snapshot) bool {
-	handled := since(s.Accepted, base.Accepted) + since(s.Refused, base.Refused) +
-		since(s.Lost, base.Lost) + since(s.Shed, base.Shed)
+	handled := since(s.Accepted, base.Accepted) - since(s.Summaries.Records, base.Summaries.Records) +
+		since(s.Refused, base.Refused) + since(s.Lost, base.Lost) + since(s.Shed, base.Shed) +
+		since(s.Summaries.Repeats, base.Summaries.Repeats)
 	return handled >= since(s.Packets, base.Packets)
 }
 

@@ -28,12 +28,17 @@ type telemetryTarget struct {
 	SinkURL  string        // OTLP/HTTP base URL of the bench's sink
 	PromPort int           // port of the collector's own Prometheus endpoint on 127.0.0.1
 	Interval time.Duration // the receiver's collection_interval; 0: collectionInterval
+	// Summaries sends the logs pipeline to the sink as well, which counts
+	// the summary records of repeats: for modes that have few records.
+	Summaries bool
 }
 
 // metricsPipeline is what the overlay needs of a mode's config.
 type metricsPipeline struct {
 	Receivers []string
 	Exporters []string
+	// LogsExporters are the logs pipeline's, if the config has one.
+	LogsExporters []string
 }
 
 // readMetricsPipeline finds service.pipelines.metrics in a collector config.
@@ -47,6 +52,7 @@ func readMetricsPipeline(data []byte) (metricsPipeline, error) {
 		return metricsPipeline{}, err
 	}
 	p, ok := cfg.Service.Pipelines["metrics"]
+	p.LogsExporters = cfg.Service.Pipelines["logs"].Exporters
 	if !ok {
 		return p, errors.New("no service::pipelines::metrics: the bench reads the counts from the metrics pipeline")
 	}
@@ -81,6 +87,10 @@ func overlay(p metricsPipeline, t telemetryTarget) ([]byte, error) {
 		}
 	}
 	exporters := append(append([]string{}, p.Exporters...), sinkExporter)
+	pipelines := map[string]any{"metrics": map[string]any{"exporters": exporters}}
+	if t.Summaries && len(p.LogsExporters) > 0 {
+		pipelines["logs"] = map[string]any{"exporters": append(append([]string{}, p.LogsExporters...), sinkExporter)}
+	}
 	doc := map[string]any{
 		"receivers": receivers,
 		"exporters": map[string]any{
@@ -97,7 +107,7 @@ func overlay(p metricsPipeline, t telemetryTarget) ([]byte, error) {
 					}},
 				},
 			},
-			"pipelines": map[string]any{"metrics": map[string]any{"exporters": exporters}},
+			"pipelines": pipelines,
 		},
 	}
 	return yaml.Marshal(doc)
@@ -109,6 +119,11 @@ type receiverSettings struct {
 	WakeupBytes int
 	// MaxLogRecords is max_log_records_per_second; negative leaves the default.
 	MaxLogRecords int
+	// PerDrop sets log_records_per_key 0: a record per drop, up to
+	// max_log_records_per_second.
+	PerDrop bool
+	// CountOnly leaves the logs pipeline out: the kernel sends no events.
+	CountOnly bool
 }
 
 // benchConfig is the config of the bench's own collector modes: tcp_drop in
@@ -122,15 +137,22 @@ func benchConfig(s receiverSettings) ([]byte, error) {
 	if s.MaxLogRecords >= 0 {
 		rcv["max_log_records_per_second"] = s.MaxLogRecords
 	}
+	if s.PerDrop {
+		rcv["log_records_per_key"] = 0
+	}
+	pipelines := map[string]any{
+		"logs":    map[string]any{"receivers": []string{"tcp_drop"}, "exporters": []string{"nop"}},
+		"metrics": map[string]any{"receivers": []string{"tcp_drop"}, "exporters": []string{"nop"}},
+	}
+	if s.CountOnly {
+		delete(pipelines, "logs")
+	}
 	doc := map[string]any{
 		"receivers": map[string]any{"tcp_drop": rcv},
 		"exporters": map[string]any{"nop": nil},
 		"service": map[string]any{
 			"telemetry": map[string]any{"logs": map[string]any{"level": "warn"}},
-			"pipelines": map[string]any{
-				"logs":    map[string]any{"receivers": []string{"tcp_drop"}, "exporters": []string{"nop"}},
-				"metrics": map[string]any{"receivers": []string{"tcp_drop"}, "exporters": []string{"nop"}},
-			},
+			"pipelines": pipelines,
 		},
 	}
 	return yaml.Marshal(doc)

@@ -21,6 +21,10 @@ func check(r row) (msgs []string, exact, unchecked bool) {
 	switch {
 	case !r.Attached:
 		return nil, true, false
+	case !r.Counts && r.Floor:
+		diff := int64(r.MetricTotal) - int64(r.KernelDrops)
+		return []string{fmt.Sprintf("the TCP-check floor counted %s TCP packets freed = kernel drops %s %s (on the whole machine)",
+			grouped(float64(r.MetricTotal)), grouped(float64(r.KernelDrops)), signed(diff))}, diff >= 0, false
 	case !r.Counts:
 		diff := int64(r.MetricTotal) - int64(r.KernelDrops)
 		return []string{fmt.Sprintf("bpftrace counted %s kfree_skb calls = kernel drops %s %s "+
@@ -50,7 +54,7 @@ func check(r row) (msgs []string, exact, unchecked bool) {
 		msgs = append(msgs, "count only: no events, nothing to deliver")
 		return msgs, exact, false
 	}
-	handled := r.Delivered + r.Refused + r.Lost + r.Shed + r.Filtered
+	handled := r.Delivered + r.Refused + r.Lost + r.Shed + r.Filtered + r.Repeated
 	parts := fmt.Sprintf("delivered %s + lost %s + shed %s", grouped(float64(r.Delivered)),
 		grouped(float64(r.Lost)), grouped(float64(r.Shed)))
 	if r.Refused > 0 {
@@ -59,6 +63,14 @@ func check(r row) (msgs []string, exact, unchecked bool) {
 	}
 	if r.Filtered > 0 {
 		parts += fmt.Sprintf(" + filtered %s", grouped(float64(r.Filtered)))
+	}
+	if r.Repeated > 0 {
+		parts += fmt.Sprintf(" + repeated %s", grouped(float64(r.Repeated)))
+		if r.SummaryRepeats != r.Repeated {
+			exact = false
+			msgs = append(msgs, fmt.Sprintf("the %d summary records say %s repeats, tcp_drop.events.repeated %s",
+				r.Summaries, grouped(float64(r.SummaryRepeats)), grouped(float64(r.Repeated))))
+		}
 	}
 	off := fmt.Sprintf("%s = %s, metric total %s: off by %+d", parts, grouped(float64(handled)),
 		grouped(float64(r.MetricTotal)), int64(handled)-int64(r.MetricTotal))

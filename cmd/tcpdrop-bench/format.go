@@ -58,7 +58,7 @@ func cell(l line, f field) string {
 
 // tableFields and their headers: the columns of the Markdown tables.
 var tableFields = []field{
-	fRate, fPctOfNothing, fKernelDrops, fDelivered, fLost, fShed, fMetricTotal,
+	fRate, fPctOfNothing, fKernelDrops, fDelivered, fRepeated, fLost, fShed, fMetricTotal,
 	fCPUPerMDrops, fWakeupsPerKEvents, fPeakRSSMiB,
 }
 
@@ -67,6 +67,7 @@ var tableHeaders = map[field]string{
 	fPctOfNothing:      "% of nothing",
 	fKernelDrops:       "kernel drops",
 	fDelivered:         "delivered",
+	fRepeated:          "repeated",
 	fLost:              "lost",
 	fShed:              "shed",
 	fMetricTotal:       "metric total",

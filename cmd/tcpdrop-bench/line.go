@@ -31,6 +31,8 @@ const (
 	fOutputLines
 	fOtherCPU
 	fMissed
+	fRepeated
+	fSummaries
 	nFields
 )
 
@@ -39,7 +41,7 @@ var fieldNames = [nFields]string{
 	"generator_pkts_per_s", "pct_of_nothing", "kernel_drops", "delivered", "refused", "lost", "shed",
 	"uncounted", "metric_total", "cpu_s_per_million_drops", "wakeups_per_1k_events", "peak_rss_mib",
 	"sent", "elapsed_s", "cpu_s", "wakeups", "output_bytes", "output_lines",
-	"other_processes_cpu_s", "kernel_missed",
+	"other_processes_cpu_s", "kernel_missed", "repeated", "summary_records",
 }
 
 // line is a row as numbers: one round's, or the median of the rounds
@@ -81,6 +83,8 @@ func toLine(r row, nothing float64) line {
 		if r.Events {
 			l.V[fDelivered] = float64(r.Delivered)
 			l.V[fRefused] = float64(r.Refused)
+			l.V[fRepeated] = float64(r.Repeated)
+			l.V[fSummaries] = float64(r.Summaries)
 		}
 	}
 	if r.OutputBytes > 0 {

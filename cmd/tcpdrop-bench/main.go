@@ -2,9 +2,11 @@
 
 // Command tcpdrop-bench measures what watching TCP drops costs under a SYN
 // flood, on one machine and in one run: the flood's rate with nothing
-// attached, with the tcp_drop collector (batched wakeups and one wakeup per
-// event) and with bpftrace, in alternating rounds; the collector's counts
-// are checked against the kernel's own. With -compare it runs the seed's
+// attached, with the TCP-check floor (the least a monitor of TCP drops on
+// kfree_skb does), with the tcp_drop collector (counting only, at its
+// defaults, and with a record per drop, with batched wakeups and one wakeup
+// per event) and with bpftrace, in alternating rounds; the collector's
+// counts are checked against the kernel's own. With -compare it runs the seed's
 // four modes (testdata/modes) instead. It must run as root, from the
 // repository's root, with the collector built (make build):
 //

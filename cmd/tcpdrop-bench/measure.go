@@ -82,6 +82,8 @@ func (rn *runner) run(ctx context.Context, round int, m mode) (row, error) {
 		var fr floodResult
 		fr, err = rn.flood(ctx, 0)
 		fillFlood(&r, fr)
+	case attachFloor:
+		err = rn.runFloor(ctx, &r)
 	case attachCollector:
 		err = rn.runCollector(ctx, dir, m, &r)
 	case attachBpftrace:
@@ -158,11 +160,14 @@ func (rn *runner) runCollector(ctx context.Context, dir string, m mode, r *row) 
 	if last, err := sampleProc(c.proc.pid()); err == nil {
 		r.PeakRSS = last.PeakRSS // the high-water mark after the counts settled
 	}
-	r.Delivered = since(final.Accepted, base.Accepted)
+	r.Summaries = since(final.Summaries.Records, base.Summaries.Records)
+	r.SummaryRepeats = since(final.Summaries.Repeats, base.Summaries.Repeats)
+	r.Delivered = since(final.Accepted, base.Accepted) - r.Summaries
 	r.Refused = since(final.Refused, base.Refused)
 	r.Lost = since(final.Lost, base.Lost)
 	r.Shed = since(final.Shed, base.Shed)
 	r.Filtered = since(final.Filtered, base.Filtered)
+	r.Repeated = since(final.Repeated, base.Repeated)
 	r.Uncounted = since(final.Uncounted, base.Uncounted)
 	r.Missed = since(final.Missed, base.Missed)
 	r.MetricTotal = since(final.Packets, base.Packets)

@@ -12,6 +12,7 @@ type monitorKind int
 
 const (
 	attachNothing monitorKind = iota
+	attachFloor
 	attachCollector
 	attachBpftrace
 )
@@ -36,20 +37,31 @@ type mode struct {
 	// without it the bench generates one from receiver.
 	configFile string
 	receiver   receiverSettings
-	stdout     stdoutKind
-	desc       string // what a config file's mode does, for the report
+	// summaries sends the logs to the bench's sink too, which counts the
+	// summary records of repeats: for modes with few records.
+	summaries bool
+	stdout    stdoutKind
+	desc      string // what a config file's mode does, for the report
 }
 
-// benchModes answer the seed's open question: the collector with batched
-// wakeups (the receiver's default) and with a wakeup per event (the kernel's
-// default, what the seed did), the lightest peer, and nothing attached.
+// benchModes put the collector between the floors and the lightest peer:
+// nothing attached; the TCP-check floor (the least a monitor of TCP drops on
+// kfree_skb does); the collector counting only, at its defaults (records
+// per key, the rest repeats), with a record per drop (log_records_per_key
+// 0, up to the rate limit) and so with a wakeup per event (the kernel's
+// default, what the seed did); bpftrace.
 func benchModes(limit int) []mode {
 	return []mode{
 		{name: "nothing", attach: attachNothing},
-		{name: "tcp_drop", attach: attachCollector, events: true,
+		{name: "tcp-check floor", attach: attachFloor},
+		{name: "tcp_drop count-only", attach: attachCollector,
+			receiver: receiverSettings{MaxLogRecords: limit, CountOnly: true}},
+		{name: "tcp_drop", attach: attachCollector, events: true, summaries: true,
 			receiver: receiverSettings{MaxLogRecords: limit}},
-		{name: "tcp_drop wakeup_bytes=1", attach: attachCollector, events: true,
-			receiver: receiverSettings{WakeupBytes: 1, MaxLogRecords: limit}},
+		{name: "tcp_drop per-drop", attach: attachCollector, events: true,
+			receiver: receiverSettings{MaxLogRecords: limit, PerDrop: true}},
+		{name: "tcp_drop per-drop wakeup_bytes=1", attach: attachCollector, events: true,
+			receiver: receiverSettings{WakeupBytes: 1, MaxLogRecords: limit, PerDrop: true}},
 		{name: "bpftrace", attach: attachBpftrace},
 	}
 }

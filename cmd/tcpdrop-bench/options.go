@@ -20,6 +20,7 @@ type options struct {
 	compare   bool
 	collector string // the binary, built with make build
 	modesDir  string // the -compare configs
+	floor     string // the TCP-check floor's object file
 	limit     int    // max_log_records_per_second of the bench's collectors; -1 = the receiver's default
 	settle    time.Duration
 	interval  time.Duration // collection_interval of the collectors; 0: collectionInterval (tests set less)
@@ -38,12 +39,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.compare, "compare", false, "run the seed's four modes (testdata/modes) instead of the bench modes")
 	fs.StringVar(&o.collector, "collector", "_build/otelcol-tcpdrop", "collector binary, built with 'make build'")
 	fs.StringVar(&o.modesDir, "modes", "testdata/modes", "directory of the -compare configs")
+	fs.StringVar(&o.floor, "floor", floorObject, "the TCP-check floor's object (bpf2go's, for internal/probe's benchmarks)")
 	fs.IntVar(&o.limit, "limit", -1, "max_log_records_per_second of the tcp_drop modes (-1 = the receiver's default, 0 = no limit)")
 	fs.DurationVar(&o.settle, "settle", 30*time.Second, "longest wait after a flood for the counts to settle")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: tcpdrop-bench [flags]   (as root)\n\n"+
 			"Floods a closed port in a network namespace of its own and measures, in alternating rounds,\n"+
-			"the flood with nothing attached, with the tcp_drop collector (batched and per-event wakeups)\n"+
+			"the flood with nothing attached, with the TCP-check floor, with the tcp_drop collector (count-only,\n"+
+			"its defaults, a record per drop with batched and per-event wakeups)\n"+
 			"and with bpftrace; with -compare, with the seed's four modes instead.\n\n")
 		fs.PrintDefaults()
 	}

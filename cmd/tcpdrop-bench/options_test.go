@@ -46,13 +46,13 @@ func TestModes(t *testing.T) {
 		}
 		return s
 	}
-	if got := strings.Join(names(benchModes(-1)), ","); got != "nothing,tcp_drop,tcp_drop wakeup_bytes=1,bpftrace" {
+	if got := strings.Join(names(benchModes(-1)), ","); got != "nothing,tcp-check floor,tcp_drop count-only,tcp_drop,tcp_drop per-drop,tcp_drop per-drop wakeup_bytes=1,bpftrace" {
 		t.Errorf("bench modes %s", got)
 	}
 	if got := strings.Join(names(compareModes("d")), ","); got != "nothing,terminal,file,benchmark,busy" {
 		t.Errorf("compare modes %s", got)
 	}
-	if got := benchModes(-1)[2].slug(); got != "tcp_drop_wakeup_bytes1" {
+	if got := benchModes(-1)[5].slug(); got != "tcp_drop_per-drop_wakeup_bytes1" {
 		t.Errorf("slug %q", got)
 	}
 }

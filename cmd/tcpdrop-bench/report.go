@@ -29,11 +29,13 @@ const legend = `Columns: **generator pkts/s** is the SYN flood's rate (each SYN 
 kernel answers with); **% of nothing** is that rate against the same round's run with nothing attached: what the
 monitor costs the CPUs that drop packets. **kernel drops** is Tcp:InSegs of the flood's own network namespace
 (every segment received there is dropped). **delivered** is otelcol_receiver_accepted_log_records of the tcp_drop
-receiver; **lost** and **shed** are tcp_drop.events.lost and tcp_drop.events.shed; **metric total** is
+receiver, less the summary records of repeats; **repeated** is tcp_drop.events.repeated (the summary records'
+tcp_drop.repeats add up to it); **lost** and **shed** are tcp_drop.events.lost and tcp_drop.events.shed; **metric total** is
 tcp_drop.packets summed over all its data points, over the flood (for bpftrace: every kfree_skb it counted from
 attach to exit). **CPU s / M drops** is the monitor process's utime+stime from the flood's start until it had
 handled the flood, per million kernel drops; **wakeups / 1k events** is its voluntary context switches (all
-threads) over the same time per thousand events it read (per thousand drops for modes that send no events);
+threads) over the same time per thousand events it read (per thousand drops for modes that send no events, or
+mostly repeats);
 **peak RSS** is VmHWM. Medians are taken column by column over the rounds.`
 
 func (res results) markdown() string {

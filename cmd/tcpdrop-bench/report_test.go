@@ -97,11 +97,11 @@ func TestMarkdownTable(t *testing.T) {
 	lines := linesOf(sampleRows())
 	md := markdownTable(medians(lines), false)
 	// Lost is the median of 0 and 1, printed whole.
-	want := "| mode | generator pkts/s | % of nothing | kernel drops | delivered | lost | shed | metric total | CPU s / M drops | wakeups / 1k events | peak RSS MiB |\n" +
-		"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n" +
-		"| nothing | 220,000 | 100.0% | 4,400,000 | – | – | – | – | – | – | – |\n" +
-		"| tcp_drop | 135,000 | 62.5% | 2,700,000 | 2,000,000 | 1 | 700,004 | 2,700,005 | 0.92 | 7.50 | 76 |\n" +
-		"| bpftrace | 100,000 | 50.0% | 2,000,000 | – | – | – | 2,000,100 | 0.00 | 0.01 | 100 |\n"
+	want := "| mode | generator pkts/s | % of nothing | kernel drops | delivered | repeated | lost | shed | metric total | CPU s / M drops | wakeups / 1k events | peak RSS MiB |\n" +
+		"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n" +
+		"| nothing | 220,000 | 100.0% | 4,400,000 | – | – | – | – | – | – | – | – |\n" +
+		"| tcp_drop | 135,000 | 62.5% | 2,700,000 | 2,000,000 | 0 | 1 | 700,004 | 2,700,005 | 0.92 | 7.50 | 76 |\n" +
+		"| bpftrace | 100,000 | 50.0% | 2,000,000 | – | – | – | – | 2,000,100 | 0.00 | 0.01 | 100 |\n"
 	if md != want {
 		t.Errorf("median table:\n%s\nwant:\n%s", md, want)
 	}
@@ -136,6 +136,16 @@ func TestCheck(t *testing.T) {
 	moved.Delivered = 1_000_000
 	if msgs, ok, _ := check(moved); ok || !strings.Contains(msgs[1], "fewer than the flood's 2,400,000 drops") {
 		t.Errorf("flood drops without an outcome: %v %q", ok, msgs)
+	}
+	// Repeats: the summary records must say as many as the metric.
+	repeated := rows[1]
+	repeated.Delivered, repeated.Shed, repeated.Repeated, repeated.Summaries, repeated.SummaryRepeats = 200, 0, 3_000_000-200+10, 10, 3_000_000-200+10
+	if msgs, ok, _ := check(repeated); !ok || !strings.Contains(msgs[1], "+ repeated 2,999,810 = metric total: exact") {
+		t.Errorf("repeats: %v %q", ok, msgs)
+	}
+	repeated.SummaryRepeats--
+	if _, ok, _ := check(repeated); ok {
+		t.Error("summary records one repeat short of the metric: not exact")
 	}
 	short := rows[1]
 	short.MetricTotal = 2_999_999
@@ -200,6 +210,16 @@ func TestAccounted(t *testing.T) {
 	now.Refused = 1
 	if !accounted(base, now) {
 		t.Error("59 + 1 + 40 of 100 drops handled: all")
+	}
+	// Repeats have their outcome in the summary records, which are among
+	// the accepted records but stand for no drop of their own.
+	now = snapshot{counts: counts{Packets: 200, Lost: 1}, Accepted: 99 + 10 + 2, Summaries: summaries{Records: 2, Repeats: 90}}
+	if !accounted(base, now) {
+		t.Error("10 records + 90 repeats of 100 drops: all")
+	}
+	now.Summaries.Repeats = 89
+	if accounted(base, now) {
+		t.Error("10 records + 89 repeats of 100 drops: not yet (the summaries are no drops)")
 	}
 	if since(1, 2) != 0 || since(5, 2) != 3 {
 		t.Error("since")

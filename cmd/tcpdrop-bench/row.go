@@ -12,18 +12,23 @@ type row struct {
 	Attached bool // something ran beside the flood
 	Counts   bool // the tcp_drop receiver's counts were read
 	Events   bool // the mode sends drop events (a logs pipeline)
+	Floor    bool // the TCP-check floor ran beside the flood
 
 	Sent        uint64        // packets the generator sent
 	Elapsed     time.Duration // how long it took
 	KernelDrops uint64        // Tcp:InSegs in the flood's namespace: every one was dropped
 
-	Delivered uint64 // log records the collector's pipeline accepted
+	Delivered uint64 // drop records the collector's pipeline accepted (summary records of repeats not among them)
 	Refused   uint64 // log records its pipeline refused
 	Lost      uint64 // tcp_drop.events.lost
 	Shed      uint64 // tcp_drop.events.shed
 	Filtered  uint64 // tcp_drop.events.filtered: left out by the logs filters (the benign set by default)
-	Uncounted uint64 // tcp_drop.packets.uncounted
-	Missed    uint64 // tcp_drop.kernel.missed: calls the program did not see (all protocols)
+	Repeated  uint64 // tcp_drop.events.repeated: drops past log_records_per_key, only counted
+	// Summaries are the summary records of repeats the sink received, and
+	// SummaryRepeats the repeats they add up to (= Repeated).
+	Summaries, SummaryRepeats uint64
+	Uncounted                 uint64 // tcp_drop.packets.uncounted
+	Missed                    uint64 // tcp_drop.kernel.missed: calls the program did not see (all protocols)
 	// MetricTotal is tcp_drop.packets over the flood, all data points; for
 	// bpftrace, the kfree_skb calls it counted while it ran.
 	MetricTotal uint64
@@ -58,9 +63,10 @@ func (r row) Rate() float64 {
 }
 
 // eventBase is what wakeups are counted per: the events the collector read
-// (delivered and refused ones), or the drops where a mode sends no events.
+// (delivered and refused ones), or the drops where a mode sends no events
+// or sends most of them as repeats.
 func (r row) eventBase() uint64 {
-	if r.Events {
+	if r.Events && r.Repeated == 0 {
 		return r.Delivered + r.Refused
 	}
 	return r.KernelDrops

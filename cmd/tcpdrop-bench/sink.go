@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 )
@@ -24,6 +25,7 @@ const (
 	metricLost      = "tcp_drop.events.lost"
 	metricShed      = "tcp_drop.events.shed"
 	metricFiltered  = "tcp_drop.events.filtered"
+	metricRepeated  = "tcp_drop.events.repeated"
 	metricUncounted = "tcp_drop.packets.uncounted"
 	metricMissed    = "tcp_drop.kernel.missed"
 )
@@ -39,6 +41,7 @@ type counts struct {
 	Lost      uint64
 	Shed      uint64
 	Filtered  uint64
+	Repeated  uint64
 	Uncounted uint64
 	Missed    uint64 // kfree_skb calls the kernel ran no program for (another BPF program ran)
 	// ByCause is tcp_drop.packets by reason and kernel function, to say
@@ -50,6 +53,7 @@ type counts struct {
 const (
 	attrReason   = "tcp_drop.reason"
 	attrFunction = "tcp_drop.kernel_function"
+	attrRepeats  = "tcp_drop.repeats" // on a summary record: its key's drops that had no record
 )
 
 // causeOf is "REASON function", from whichever of the two the data point has.
@@ -67,7 +71,8 @@ func causeOf(dp pmetric.NumberDataPoint) string {
 }
 
 // sink is the OTLP/HTTP backend the collectors under test export their
-// metrics to. It keeps only the newest export's counts.
+// metrics to. It keeps only the newest export's counts, and of the log
+// records a mode sends it, the summary records of repeats.
 type sink struct {
 	URL string
 	srv *http.Server
@@ -75,6 +80,13 @@ type sink struct {
 	mu      sync.Mutex
 	last    counts
 	arrived chan struct{} // closed and replaced at every export
+	summary summaries
+}
+
+// summaries are the summary records of repeats the sink received since the
+// collector started, and the repeats they add up to.
+type summaries struct {
+	Records, Repeats uint64
 }
 
 func startSink() (*sink, error) {
@@ -85,6 +97,7 @@ func startSink() (*sink, error) {
 	s := &sink{URL: "http://" + ln.Addr().String(), arrived: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/metrics", s.handleMetrics)
+	mux.HandleFunc("POST /v1/logs", s.handleLogs)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln)
 	return s, nil
@@ -92,18 +105,69 @@ func startSink() (*sink, error) {
 
 func (s *sink) Close() error { return s.srv.Close() }
 
-func (s *sink) handleMetrics(w http.ResponseWriter, r *http.Request) {
+// readBody reads a request's body, gzipped or not.
+func readBody(r *http.Request) ([]byte, error) {
 	var body io.Reader = r.Body
 	if r.Header.Get("Content-Encoding") == "gzip" {
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
+			return nil, err
 		}
 		defer zr.Close()
 		body = zr
 	}
-	data, err := io.ReadAll(io.LimitReader(body, 64<<20))
+	return io.ReadAll(io.LimitReader(body, 64<<20))
+}
+
+// handleLogs counts the summary records of repeats (those with
+// tcp_drop.repeats) and adds up their repeats.
+func (s *sink) handleLogs(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	req := plogotlp.NewExportRequest()
+	if err := req.UnmarshalProto(data); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var got summaries
+	rls := req.Logs().ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		sls := rls.At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				if v, ok := lrs.At(k).Attributes().Get(attrRepeats); ok && v.Int() > 0 {
+					got.Records++
+					got.Repeats += uint64(v.Int())
+				}
+			}
+		}
+	}
+	s.mu.Lock()
+	s.summary.Records += got.Records
+	s.summary.Repeats += got.Repeats
+	s.mu.Unlock()
+	resp, err := plogotlp.NewExportResponse().MarshalProto()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.Write(resp)
+}
+
+// summaries returns the summary records received so far.
+func (s *sink) summaries() summaries {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.summary
+}
+
+func (s *sink) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -152,6 +216,8 @@ func readCounts(md pmetric.Metrics) (c counts, ok bool) {
 					dst = &c.Shed
 				case metricFiltered:
 					dst = &c.Filtered
+				case metricRepeated:
+					dst = &c.Repeated
 				case metricUncounted:
 					dst = &c.Uncounted
 				case metricMissed:
@@ -195,6 +261,7 @@ func (s *sink) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.last = counts{Seq: s.last.Seq}
+	s.summary = summaries{}
 }
 
 // errNoExport is returned when no export arrived in time.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 )
@@ -106,5 +107,38 @@ func TestSink(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("garbage: %s", resp.Status)
+	}
+}
+
+// TestSinkSummaries: the sink counts the summary records of repeats in the
+// logs it is sent, and adds up their tcp_drop.repeats; drop records are
+// not summaries, and a new collector starts from none.
+func TestSinkSummaries(t *testing.T) {
+	s, err := startSink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	req := plogotlp.NewExportRequest()
+	records := req.Logs().ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	records.AppendEmpty().Attributes().PutStr(attrReason, "NO_SOCKET") // a drop record
+	for _, n := range []int64{1000, 234} {
+		records.AppendEmpty().Attributes().PutInt(attrRepeats, n)
+	}
+	body, err := req.MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(s.URL+"/v1/logs", "application/x-protobuf", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := s.summaries(); got != (summaries{Records: 2, Repeats: 1234}) {
+		t.Errorf("summaries %+v, want 2 records of 1234 repeats", got)
+	}
+	s.reset()
+	if got := s.summaries(); got != (summaries{}) {
+		t.Errorf("after reset: %+v", got)
 	}
 }

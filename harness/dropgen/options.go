@@ -42,14 +42,18 @@ func ParseKind(s string) (Kind, error) {
 // Options says what to send. The zero value means: IPv4 SYNs to port 9,
 // as fast as possible, until the context ends.
 type Options struct {
-	Family   int           // 4 or 6; 0 means 4
-	Port     int           // closed destination port; 0 means DefaultPort
-	Kind     Kind          // SYN (default) or RST
-	Rate     int           // packets per second over all workers; 0 = as fast as possible
-	Duration time.Duration // stop after this long; 0 = no limit
-	Count    int           // stop after this many packet slots; 0 = no limit
-	Workers  int           // sending goroutines, one socket each; 0 means 1
-	Batch    int           // packets per sendmmsg call; 0 means DefaultBatch
+	Family int // 4 or 6; 0 means 4
+	Port   int // closed destination port; 0 means DefaultPort
+	// Firewalled allows a listener on Port: the caller has a firewall rule
+	// drop its SYNs before the listener sees them (the drops are then the
+	// rule's, not TCP's, and Report.Drops does not apply).
+	Firewalled bool
+	Kind       Kind          // SYN (default) or RST
+	Rate       int           // packets per second over all workers; 0 = as fast as possible
+	Duration   time.Duration // stop after this long; 0 = no limit
+	Count      int           // stop after this many packet slots; 0 = no limit
+	Workers    int           // sending goroutines, one socket each; 0 means 1
+	Batch      int           // packets per sendmmsg call; 0 means DefaultBatch
 	// Slack is how late a scheduled packet may be sent (Rate > 0 only).
 	// Later slots are skipped and counted in Report.Behind, so the offered
 	// load never bursts to catch up. 0 means DefaultSlack.

@@ -128,7 +128,7 @@ func openAll(ns *sandbox.Netns, o Options) (fds []int, ports []uint16, err error
 		if err != nil {
 			return err
 		}
-		if busy[uint16(o.Port)] {
+		if busy[uint16(o.Port)] && !o.Firewalled {
 			return fmt.Errorf("dropgen: port %d has a listener in the namespace; pick a closed one", o.Port)
 		}
 		ports = sourcePorts(o.Port, busy)

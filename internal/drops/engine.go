@@ -52,6 +52,10 @@ type Outputs struct {
 	// more at Stop, with the listeners of the last poll (nil when not
 	// watched).
 	Counts func(c Counts, ls []Listener, now time.Time)
+	// Repeats gets, at each collection that found some, the interval's
+	// repeats by key (Options.LogRecordsPerKey); with Drops, the drops'
+	// records and these account for every drop sent or repeated.
+	Repeats func([]Repeat)
 }
 
 // readBatch is how many events are read from the ring at most at once.
@@ -122,7 +126,7 @@ func (e *Engine) Start(out Outputs) {
 			go e.resolveOwners()
 		}
 	}
-	if out.Counts != nil {
+	if out.Counts != nil || out.Repeats != nil {
 		e.tickers.Add(1)
 		go e.collectCounts()
 	}
@@ -157,7 +161,7 @@ func (e *Engine) Stop() error {
 				e.pollListenQueues(pollEverything)
 				e.src.Listeners.Close()
 			}
-			if e.out.Counts != nil {
+			if e.out.Counts != nil || e.out.Repeats != nil {
 				e.collect(time.Now())
 			}
 		}
@@ -175,7 +179,9 @@ func closeOwners(o Owners) error {
 	return nil
 }
 
-// collectCounts hands out the counts every collection interval.
+// collectCounts hands out the counts every collection interval. A
+// collection that runs late (a tick it missed is dropped) says by how much
+// in Counts.Delay.
 func (e *Engine) collectCounts() {
 	defer e.tickers.Done()
 	ticker := time.NewTicker(e.opts.CollectionInterval)
@@ -184,20 +190,36 @@ func (e *Engine) collectCounts() {
 		select {
 		case <-e.stopTicker:
 			return
-		case now := <-ticker.C:
-			e.refreshListeners()
-			e.collect(now)
+		case due := <-ticker.C:
+			e.collect(due)
 		}
 	}
 }
 
-// collect hands out the counts as they are now.
-func (e *Engine) collect(now time.Time) {
+// collect takes the kernel's counts first, so that they are as of the
+// collection's time whatever comes after, then hands them out: the
+// interval's repeats, and the counts with the listeners, refreshed if the
+// listen-queue loop answers within refreshWait.
+func (e *Engine) collect(due time.Time) {
 	c, err := e.src.Kernel.TakeCounts()
+	now := time.Now()
 	if err != nil {
 		e.log.Error("tcp_drop: reading the kernel's counts", zap.Error(err))
 		return
 	}
 	c.Filtered += e.overflowsOut.Load()
-	e.out.Counts(e.tally.Add(c, now), e.watchedListeners(), now)
+	counts := e.tally.Add(c, now)
+	counts.Delay = max(0, now.Sub(due))
+	if e.out.Repeats != nil && len(counts.Repeats) > 0 {
+		e.out.Repeats(counts.Repeats)
+	}
+	if e.out.Counts != nil {
+		e.refreshListeners(e.refreshWait())
+		e.out.Counts(counts, e.watchedListeners(), now)
+	}
 }
+
+// refreshWait is how long a collection waits for the listen-queue loop,
+// which may be held up by a slow logs pipeline (its overflow records):
+// half an interval, then the queue gauges of the last poll go out.
+func (e *Engine) refreshWait() time.Duration { return e.opts.CollectionInterval / 2 }

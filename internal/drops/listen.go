@@ -90,18 +90,23 @@ func (e *Engine) watchListenQueues() {
 }
 
 // refreshListeners has the listen-queue loop refresh the listeners, and
-// waits for it, so that a collection hands out current queue gauges.
-func (e *Engine) refreshListeners() {
+// waits for it up to wait, so that a collection hands out current queue
+// gauges, or those of the last poll when the loop is held up.
+func (e *Engine) refreshListeners(wait time.Duration) {
 	if e.src.Listeners == nil {
 		return
 	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	done := make(chan struct{})
 	select {
 	case e.refreshes <- done:
 		select {
 		case <-done:
+		case <-timer.C:
 		case <-e.stopTicker:
 		}
+	case <-timer.C:
 	case <-e.stopTicker:
 	}
 }

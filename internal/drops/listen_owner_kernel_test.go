@@ -117,6 +117,7 @@ func startEngine(t *testing.T, rec *dropRecorder) *Engine {
 	t.Helper()
 	opts := DefaultOptions()
 	opts.FlushInterval = 10 * time.Millisecond
+	opts.LogRecordsPerKey = 0 // every drop handed out
 	opts.CollectionInterval = MinCollectionInterval
 	e, err := Open(opts, false, zaptest.NewLogger(t))
 	if err != nil {

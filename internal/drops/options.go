@@ -43,6 +43,13 @@ type Options struct {
 	// above it are counted in Counts.Shed; the counts stay exact. 0 means
 	// no limit.
 	MaxLogRecordsPerSecond int `mapstructure:"max_log_records_per_second"`
+	// LogRecordsPerKey is how many drops of each count key (socket, reason,
+	// location, TCP state, the filters' verdict), on each CPU, in each
+	// collection interval become log records; the later ones, repeats, are
+	// only counted, and the collection hands each key's number out as a
+	// Repeat (Outputs.Repeats). 0: every drop, up to
+	// MaxLogRecordsPerSecond, which stays the ceiling.
+	LogRecordsPerKey int `mapstructure:"log_records_per_key"`
 	// ResolveOwners names the process that owns each drop's socket, by
 	// reading /proc/<pid>/fd (see internal/owners).
 	ResolveOwners bool `mapstructure:"resolve_owners"`
@@ -100,11 +107,17 @@ func DefaultOptions() Options {
 		MaxCounters:            probe.DefaultMaxCounters,
 		SeriesExpiry:           15 * time.Minute,
 		MaxLogRecordsPerSecond: 200_000,
+		LogRecordsPerKey:       DefaultLogRecordsPerKey,
 		ResolveOwners:          true,
 		ListenQueues:           ListenQueues{Enabled: true, PollInterval: time.Second},
 		Logs:                   LogFilters{ExcludeReasons: slices.Clone(DefaultExcludeReasons)},
 	}
 }
+
+// DefaultLogRecordsPerKey keeps a flood's records to a few per key and
+// interval, the rest in one summary record (docs/cost.md: measured, a flood
+// then costs the dropping CPUs what counting does).
+const DefaultLogRecordsPerKey = 10
 
 // The allowed ranges, named in every error of Check.
 const (
@@ -117,6 +130,7 @@ const (
 	MinSeriesExpiry           = time.Second
 	MaxSeriesExpiry           = 30 * 24 * time.Hour
 	MaxMaxLogRecordsPerSecond = 100_000_000
+	MaxLogRecordsPerKey       = 1_000_000
 	MinListenPollInterval     = 100 * time.Millisecond
 	MaxListenPollInterval     = time.Minute
 )
@@ -152,6 +166,9 @@ func (o Options) Check() error {
 	if o.MaxLogRecordsPerSecond < 0 || o.MaxLogRecordsPerSecond > MaxMaxLogRecordsPerSecond {
 		errs = append(errs, fmt.Errorf("max_log_records_per_second: %d is outside 0..%d; 0 means no limit", o.MaxLogRecordsPerSecond, MaxMaxLogRecordsPerSecond))
 	}
+	if o.LogRecordsPerKey < 0 || o.LogRecordsPerKey > MaxLogRecordsPerKey {
+		errs = append(errs, fmt.Errorf("log_records_per_key: %d is outside 0..%d; 0 means no limit", o.LogRecordsPerKey, MaxLogRecordsPerKey))
+	}
 	if o.ListenQueues.Enabled && (o.ListenQueues.PollInterval < MinListenPollInterval || o.ListenQueues.PollInterval > MaxListenPollInterval) {
 		errs = append(errs, fmt.Errorf("listen_queues::poll_interval: %v is outside %v..%v", o.ListenQueues.PollInterval, MinListenPollInterval, MaxListenPollInterval))
 	}
@@ -171,6 +188,7 @@ func (o Options) probeOptions(countOnly, matchListeners bool) probe.Options {
 		FlushInterval:          o.FlushInterval,
 		MaxCounters:            o.MaxCounters,
 		MaxLogRecordsPerSecond: o.MaxLogRecordsPerSecond,
+		LogRecordsPerKey:       o.LogRecordsPerKey,
 		CountOnly:              countOnly,
 		MatchListeners:         matchListeners,
 		SocketBirths:           o.ResolveOwners,

@@ -38,6 +38,7 @@ func TestOwnersNamedUnderLoad(t *testing.T) {
 	roottest.Require(t)
 	opts := DefaultOptions()
 	opts.FlushInterval = 10 * time.Millisecond
+	opts.LogRecordsPerKey = 0 // every drop handed out
 	e, err := Open(opts, false, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)

@@ -39,10 +39,15 @@ type Count struct {
 // Counts are cumulative: the kernel's exact counts since the program was
 // loaded, with the listen-queue overflows the watcher found (reason
 // TCP_LISTEN_OVERFLOW), and the kernel's counts of what it could not
-// count or send (see probe.Counts).
+// count or send (see probe.Counts). Repeats are not: they are this
+// collection's, the interval's repeats by key (Repeated sums them all).
 type Counts struct {
-	ByKey                                   []Count
-	Uncounted, Lost, Shed, Filtered, Missed uint64
+	ByKey                                             []Count
+	Uncounted, Lost, Shed, Filtered, Repeated, Missed uint64
+	Repeats                                           []Repeat
+	// Delay is how long after the collection was due the kernel's counts
+	// were taken: a collection held up shows here, not as a stale point.
+	Delay time.Duration
 }
 
 // Tally keeps the cumulative counts: it adds each batch of counts the
@@ -111,10 +116,17 @@ func (t *Tally) Add(c probe.Counts, now time.Time) Counts {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	taken := time.Now() // after the counts were taken: every socket in them existed before
+	out := Counts{Uncounted: c.Uncounted, Lost: c.Lost, Shed: c.Shed, Filtered: c.Filtered, Repeated: c.Repeated, Missed: c.Missed,
+		ByKey: make([]Count, 0, len(t.totals))}
 	for _, kc := range c.ByKey {
-		t.grow(keyOf(t.owner(kc.SocketInode, taken), t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location), kc.State.String()), kc.Packets, now)
+		owner := t.owner(kc.SocketInode, taken)
+		reason, function, state := t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location), kc.State.String()
+		t.grow(keyOf(owner, reason, function, state), kc.Packets, now)
+		if kc.Repeats > 0 {
+			out.Repeats = append(out.Repeats, Repeat{Owner: owner, SocketInode: kc.SocketInode, Reason: reason, Function: function,
+				Location: t.names.Location(kc.Location), State: state, Repeats: kc.Repeats, Since: t.lastAdd, Until: now})
+		}
 	}
-	out := Counts{Uncounted: c.Uncounted, Lost: c.Lost, Shed: c.Shed, Filtered: c.Filtered, Missed: c.Missed, ByKey: make([]Count, 0, len(t.totals))}
 	for k, s := range t.totals {
 		if t.expiry > 0 && now.Sub(s.changed) >= t.expiry {
 			delete(t.totals, k)

@@ -46,8 +46,11 @@ import (
 // wakeup=per-event wakes the reader whenever the ring goes from empty to
 // non-empty, as the kernel does by default; wakeup=batched is the probe's.
 // limit=200k/s sheds events above that rate in the kernel (shed), as the
-// collector does by default. excluded has the log filters leave out every
-// drop of the flood: it must cost what count-only does.
+// collector did before records per key. excluded has the log filters leave
+// out every drop of the flood: it must cost what count-only does.
+// per-key=N sends the first N drops of each key on each CPU, and counts the
+// rest as repeats (repeated), under the 200k/s limit: per-key=10 is the
+// collector's default.
 func BenchmarkFlood(b *testing.B) {
 	roottest.Require(b)
 	ns := sandbox.NewForTest(b)
@@ -63,6 +66,10 @@ func BenchmarkFlood(b *testing.B) {
 		{"wakeup=batched", true, Options{}},
 		{"wakeup=per-event", true, Options{WakeupBytes: 1}},
 		{"limit=200k/s", true, Options{MaxLogRecordsPerSecond: 200000}},
+		{"per-key=1", true, Options{MaxLogRecordsPerSecond: 200000, LogRecordsPerKey: 1}},
+		{"per-key=10", true, Options{MaxLogRecordsPerSecond: 200000, LogRecordsPerKey: 10}},
+		{"per-key=100", true, Options{MaxLogRecordsPerSecond: 200000, LogRecordsPerKey: 100}},
+		{"per-key=1000", true, Options{MaxLogRecordsPerSecond: 200000, LogRecordsPerKey: 1000}},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			alone, err := dropgen.Run(context.Background(), ns, dropgen.Options{Count: b.N})
@@ -107,6 +114,9 @@ func BenchmarkFlood(b *testing.B) {
 			b.ReportMetric(float64(counts.Lost), "lost")
 			if mode.opts.MaxLogRecordsPerSecond > 0 {
 				b.ReportMetric(float64(counts.Shed), "shed")
+			}
+			if mode.opts.LogRecordsPerKey > 0 {
+				b.ReportMetric(float64(counts.Repeated), "repeated")
 			}
 			if mode.name == "excluded" {
 				b.ReportMetric(float64(counts.Filtered), "filtered")
@@ -173,7 +183,7 @@ func waitDrained(b *testing.B, p *Probe, rd *benchReader) Counts {
 			counts.add(taken)
 		}
 		total := totalPackets(counts)
-		if rd == nil || rd.read.Load()+counts.Lost+counts.Shed+counts.Filtered >= total+counts.Uncounted {
+		if rd == nil || rd.read.Load()+counts.Lost+counts.Shed+counts.Filtered+counts.Repeated >= total+counts.Uncounted {
 			return counts
 		}
 		if time.Now().After(deadline) {
@@ -238,7 +248,10 @@ func requireFloorRan(b *testing.B, floor *tcpCheckFloorObjects) {
 // (count-only, excluded, excluded, count-only: a steady drift of a shared
 // machine's speed cancels out), and reports its cost against count-only's
 // (x-count-only). An excluded drop must cost no more than a counted one
-// without an event: near 1.
+// without an event: near 1. per-key=10 (the collector's default: the
+// flood's drops past 10 per key and CPU are repeats) and tcp-check-only
+// (bpf/tcp_check_floor.c, the floor) are measured against count-only the
+// same way.
 func BenchmarkProgramCost(b *testing.B) {
 	roottest.Require(b)
 	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
@@ -253,21 +266,53 @@ func BenchmarkProgramCost(b *testing.B) {
 	}{
 		{"count-only", Options{CountOnly: true}},
 		{"excluded", Options{Filter: excludeEverything(b)}},
+		{"per-key=10", Options{LogRecordsPerKey: 10, MaxLogRecordsPerSecond: 200000}},
+		{"tcp-check-only", Options{}},
 		{"every-event", Options{}},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
-			if mode.name != "excluded" {
-				b.ReportMetric(programCost(b, ns, mode.opts, b.N), "bpf-ns/call")
+			cost := func() float64 { return programCost(b, ns, mode.opts, b.N) }
+			switch mode.name {
+			case "count-only", "every-event":
+				b.ReportMetric(cost(), "bpf-ns/call")
 				return
+			case "tcp-check-only":
+				cost = func() float64 { return floorCost(b, ns, b.N) }
 			}
 			countOnly := Options{CountOnly: true}
 			co := programCost(b, ns, countOnly, b.N)
-			ex := programCost(b, ns, mode.opts, b.N) + programCost(b, ns, mode.opts, b.N)
+			c := cost() + cost()
 			co += programCost(b, ns, countOnly, b.N)
-			b.ReportMetric(ex/2, "bpf-ns/call")
-			b.ReportMetric(ex/co, "x-count-only")
+			b.ReportMetric(c/2, "bpf-ns/call")
+			b.ReportMetric(c/co, "x-count-only")
 		})
 	}
+}
+
+// floorCost floods n SYNs with bpf/tcp_check_floor.c attached and returns
+// its mean run time per call, in ns: what telling TCP from the rest costs.
+func floorCost(b *testing.B, ns *sandbox.Netns, n int) float64 {
+	var objs tcpCheckFloorObjects
+	if err := loadTcpCheckFloorObjects(&objs, nil); err != nil {
+		b.Fatal(err)
+	}
+	defer objs.Close()
+	l, err := link.AttachTracing(link.TracingOptions{Program: objs.TcpCheckFloor})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := dropgen.Run(context.Background(), ns, dropgen.Options{Count: n}); err != nil {
+		b.Fatal(err)
+	}
+	s, err := objs.TcpCheckFloor.Stats()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if s.RunCount == 0 {
+		b.Fatal("the floor never ran")
+	}
+	return float64(s.Runtime.Nanoseconds()) / float64(s.RunCount)
 }
 
 // excludeEverything is a filter that sends none of the flood's drops: every

@@ -30,8 +30,11 @@ type Probe struct {
 	// countingInB: the program counts into TcpdropCountsB (TakeCounts).
 	countingInB bool
 	// filtered is the drops the filters kept from the ring since Open, as
-	// TakeCounts found them in the count maps.
-	filtered uint64
+	// TakeCounts found them in the count maps; repeated, the repeats
+	// (Options.LogRecordsPerKey).
+	filtered, repeated uint64
+	// perKey is Options.LogRecordsPerKey, 0 when no event is sent at all.
+	perKey uint64
 
 	// listenProg and listenLink: the listen-state program, attached
 	// (listen_state.go); nil when not needed, or listenStateErr says why not.
@@ -81,6 +84,9 @@ func Open(opts Options) (*Probe, error) {
 	}
 
 	p := &Probe{flush: opts.FlushInterval, closed: make(chan struct{})}
+	if !opts.CountOnly {
+		p.perKey = uint64(opts.LogRecordsPerKey)
+	}
 	if err := spec.LoadAndAssign(&p.objs, nil); err != nil {
 		return nil, explainLoadError(err)
 	}
@@ -127,6 +133,9 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	}
 	if err := s.MaxEventsPerSec.Set(uint64(opts.MaxLogRecordsPerSecond)); err != nil {
 		return fmt.Errorf("tcp_drop: setting max_log_records_per_second (max_events_per_sec in bpf/tcpdrop.c): %w", err)
+	}
+	if err := s.RecordsPerKey.Set(uint64(opts.LogRecordsPerKey)); err != nil {
+		return fmt.Errorf("tcp_drop: setting log_records_per_key (records_per_key in bpf/tcpdrop.c): %w", err)
 	}
 	if err := s.SkipReason.Set(opts.SkipReason); err != nil {
 		return fmt.Errorf("tcp_drop: setting skip_reason: %w", err)

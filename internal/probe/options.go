@@ -44,6 +44,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxLogRecordsPerSecond < 0 {
 		return o, fmt.Errorf("tcp_drop: max_log_records_per_second %d must not be negative", o.MaxLogRecordsPerSecond)
 	}
+	if o.LogRecordsPerKey < 0 {
+		return o, fmt.Errorf("tcp_drop: log_records_per_key %d must not be negative", o.LogRecordsPerKey)
+	}
 	if o.MaxCounters == 0 {
 		o.MaxCounters = DefaultMaxCounters
 	}

@@ -32,6 +32,11 @@ type Options struct {
 	// flood costs only the counting; events above it are counted in
 	// Counts.Shed. The counts stay exact. 0 means no limit.
 	MaxLogRecordsPerSecond int
+	// LogRecordsPerKey is how many drops of each count key (socket, reason,
+	// location, state, the filters' verdict), on each CPU, between two
+	// TakeCounts are sent as events; the later ones are repeats, only
+	// counted (Count.Repeats). 0 means no limit.
+	LogRecordsPerKey int
 	// CountOnly keeps the exact counts but sends no events: for a collector
 	// with a metrics pipeline and no logs pipeline.
 	CountOnly bool
@@ -82,6 +87,10 @@ type Counts struct {
 	// Filtered is the number of events not sent because Filter excludes
 	// them. They are still in ByKey.
 	Filtered uint64
+	// Repeated is the number of drops not sent as events because their key
+	// had sent LogRecordsPerKey already (the sum of every Count.Repeats
+	// since Open). They are still in ByKey.
+	Repeated uint64
 	// Missed is the kernel's count of kfree_skb calls the program did not
 	// run for, because a BPF program was already running on that CPU. It
 	// includes drops of other protocols, which the program would have
@@ -100,4 +109,9 @@ type Count struct {
 	State    TCPState
 	Location uint64
 	Packets  uint64
+	// Repeats are the packets of this key sent as no event because the
+	// key had sent LogRecordsPerKey on their CPU (Options.LogRecordsPerKey).
+	Repeats uint64
+	// Filtered: the log filters kept these packets from the ring.
+	Filtered bool
 }

@@ -261,7 +261,7 @@ func packetsOfSocket(c Counts, ino uint64) uint64 {
 // cumulative already.
 func (c *Counts) add(taken Counts) {
 	c.ByKey = append(c.ByKey, taken.ByKey...)
-	c.Uncounted, c.Lost, c.Shed, c.Filtered, c.Missed = taken.Uncounted, taken.Lost, taken.Shed, taken.Filtered, taken.Missed
+	c.Uncounted, c.Lost, c.Shed, c.Filtered, c.Repeated, c.Missed = taken.Uncounted, taken.Lost, taken.Shed, taken.Filtered, taken.Repeated, taken.Missed
 }
 
 func totalPackets(c Counts) uint64 {

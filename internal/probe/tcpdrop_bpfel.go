@@ -35,6 +35,12 @@ type tcpdropCountKey struct {
 	Pad       uint8
 }
 
+type tcpdropCountSlot struct {
+	_       structs.HostLayout
+	Key     tcpdropCountKey
+	Packets uint64
+}
+
 type tcpdropDropEvent struct {
 	_         structs.HostLayout
 	TimeNs    uint64
@@ -98,6 +104,9 @@ const (
 	tcpdropMapTcpdropEvents             = "tcpdrop_events"
 	tcpdropMapTcpdropListenerSocks      = "tcpdrop_listener_socks"
 	tcpdropMapTcpdropListeners          = "tcpdrop_listeners"
+	tcpdropMapTcpdropSlots              = "tcpdrop_slots"
+	tcpdropMapTcpdropSlotsA             = "tcpdrop_slots_a"
+	tcpdropMapTcpdropSlotsB             = "tcpdrop_slots_b"
 	tcpdropMapTcpdropStats              = "tcpdrop_stats"
 	tcpdropMapTcpdropWindow             = "tcpdrop_window"
 	tcpdropProgTcpdropKfree             = "tcpdrop_kfree"
@@ -112,6 +121,7 @@ const (
 	tcpdropVarPortSet                   = "port_set"
 	tcpdropVarReasonFilter              = "reason_filter"
 	tcpdropVarReasonSet                 = "reason_set"
+	tcpdropVarRecordsPerKey             = "records_per_key"
 	tcpdropVarSkipQueueFull             = "skip_queue_full"
 	tcpdropVarSkipReason                = "skip_reason"
 	tcpdropVarWakeupBytes               = "wakeup_bytes"
@@ -174,6 +184,9 @@ type tcpdropMapSpecs struct {
 	TcpdropEvents        *ebpf.MapSpec `ebpf:"tcpdrop_events"`
 	TcpdropListenerSocks *ebpf.MapSpec `ebpf:"tcpdrop_listener_socks"`
 	TcpdropListeners     *ebpf.MapSpec `ebpf:"tcpdrop_listeners"`
+	TcpdropSlots         *ebpf.MapSpec `ebpf:"tcpdrop_slots"`
+	TcpdropSlotsA        *ebpf.MapSpec `ebpf:"tcpdrop_slots_a"`
+	TcpdropSlotsB        *ebpf.MapSpec `ebpf:"tcpdrop_slots_b"`
 	TcpdropStats         *ebpf.MapSpec `ebpf:"tcpdrop_stats"`
 	TcpdropWindow        *ebpf.MapSpec `ebpf:"tcpdrop_window"`
 }
@@ -192,6 +205,7 @@ type tcpdropVariableSpecs struct {
 	PortSet                 *ebpf.VariableSpec `ebpf:"port_set"`
 	ReasonFilter            *ebpf.VariableSpec `ebpf:"reason_filter"`
 	ReasonSet               *ebpf.VariableSpec `ebpf:"reason_set"`
+	RecordsPerKey           *ebpf.VariableSpec `ebpf:"records_per_key"`
 	SkipQueueFull           *ebpf.VariableSpec `ebpf:"skip_queue_full"`
 	SkipReason              *ebpf.VariableSpec `ebpf:"skip_reason"`
 	WakeupBytes             *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
@@ -224,6 +238,9 @@ type tcpdropMaps struct {
 	TcpdropEvents        *ebpf.Map `ebpf:"tcpdrop_events"`
 	TcpdropListenerSocks *ebpf.Map `ebpf:"tcpdrop_listener_socks"`
 	TcpdropListeners     *ebpf.Map `ebpf:"tcpdrop_listeners"`
+	TcpdropSlots         *ebpf.Map `ebpf:"tcpdrop_slots"`
+	TcpdropSlotsA        *ebpf.Map `ebpf:"tcpdrop_slots_a"`
+	TcpdropSlotsB        *ebpf.Map `ebpf:"tcpdrop_slots_b"`
 	TcpdropStats         *ebpf.Map `ebpf:"tcpdrop_stats"`
 	TcpdropWindow        *ebpf.Map `ebpf:"tcpdrop_window"`
 }
@@ -237,6 +254,9 @@ func (m *tcpdropMaps) Close() error {
 		m.TcpdropEvents,
 		m.TcpdropListenerSocks,
 		m.TcpdropListeners,
+		m.TcpdropSlots,
+		m.TcpdropSlotsA,
+		m.TcpdropSlotsB,
 		m.TcpdropStats,
 		m.TcpdropWindow,
 	)
@@ -256,6 +276,7 @@ type tcpdropVariables struct {
 	PortSet                 *ebpf.Variable `ebpf:"port_set"`
 	ReasonFilter            *ebpf.Variable `ebpf:"reason_filter"`
 	ReasonSet               *ebpf.Variable `ebpf:"reason_set"`
+	RecordsPerKey           *ebpf.Variable `ebpf:"records_per_key"`
 	SkipQueueFull           *ebpf.Variable `ebpf:"skip_queue_full"`
 	SkipReason              *ebpf.Variable `ebpf:"skip_reason"`
 	WakeupBytes             *ebpf.Variable `ebpf:"wakeup_bytes"`

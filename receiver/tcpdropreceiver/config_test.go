@@ -102,6 +102,8 @@ func TestConfigRejects(t *testing.T) {
 		{func(c *Config) { c.MaxCounters = 0 }, []string{"max_counters", "1..1048576"}},
 		{func(c *Config) { c.MaxCounters = 1 << 21 }, []string{"max_counters", "1..1048576"}},
 		{func(c *Config) { c.MaxLogRecordsPerSecond = -1 }, []string{"max_log_records_per_second", "0..100000000"}},
+		{func(c *Config) { c.LogRecordsPerKey = -1 }, []string{"log_records_per_key", "0..1000000"}},
+		{func(c *Config) { c.LogRecordsPerKey = 2_000_000 }, []string{"log_records_per_key", "0..1000000"}},
 		{func(c *Config) { c.ListenQueues.PollInterval = 0 }, []string{"listen_queues::poll_interval", "100ms..1m0s"}},
 		{func(c *Config) { c.ListenQueues.PollInterval = time.Hour }, []string{"listen_queues::poll_interval", "100ms..1m0s"}},
 		{func(c *Config) { c.Logs.Ports = []int{80, 0} }, []string{"logs::ports", "0 is not a TCP port (1..65535)"}},

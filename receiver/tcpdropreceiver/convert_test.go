@@ -6,6 +6,7 @@ package tcpdropreceiver
 
 import (
 	"flag"
+	"fmt"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -173,7 +174,7 @@ func fixtureCounts() probe.Counts {
 			{SocketInode: serverSocket, Reason: 12, HasReason: true, State: 1, Location: inNfHookSlow, Packets: 9},
 			{SocketInode: unknownSocket, Reason: 3, HasReason: true, State: 8, Location: inTCPv4Rcv, Packets: 1},
 		},
-		Uncounted: 2, Lost: 3, Shed: 4, Filtered: 6, Missed: 5,
+		Uncounted: 2, Lost: 3, Shed: 4, Filtered: 6, Repeated: 7, Missed: 5,
 	}
 }
 
@@ -281,13 +282,18 @@ func TestMetricsGolden(t *testing.T) {
 }
 
 // TestMetricsTimestamps: every sum starts when counting began and is
-// stamped with the collection time.
+// stamped with the collection time (the one gauge, the collection's
+// delay, only stamped).
 func TestMetricsTimestamps(t *testing.T) {
 	now := dropTime.Add(10 * time.Second)
 	md := newTestMetricsConverter(t).convert(fixtureCounts(), nil, now)
 	metrics := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
-	require.Equal(t, 6, metrics.Len())
+	require.Equal(t, 8, metrics.Len())
 	for i := 0; i < metrics.Len(); i++ {
+		if metrics.At(i).Type() == pmetric.MetricTypeGauge {
+			require.Equal(t, now, metrics.At(i).Gauge().DataPoints().At(0).Timestamp().AsTime(), metrics.At(i).Name())
+			continue
+		}
 		points := metrics.At(i).Sum().DataPoints()
 		require.Positive(t, points.Len())
 		for j := 0; j < points.Len(); j++ {
@@ -392,4 +398,32 @@ func TestExpiredSeriesRestartTheirPoint(t *testing.T) {
 	if v, start := point(m.convert(nf(999, 1), nil, at(50))); v != 5 || start != pcommon.NewTimestampFromTime(at(20)) {
 		t.Fatalf("then: %d since %v, want 5 since the collection at 20s", v, start.AsTime())
 	}
+}
+
+// TestRepeatLogsGolden: the repeats of a collection, found by the engine's
+// tally in the kernel's counts, become one summary record per key, under
+// the key's owner, with the interval since the collection before.
+func TestRepeatLogsGolden(t *testing.T) {
+	tally := drops.NewTally(loadFixtureNames(t), testOwners, 0)
+	tally.Add(probe.Counts{}, dropTime)
+	c := fixtureCounts()
+	c.ByKey[0].Repeats = 8 // nc's closed port
+	c.ByKey[2].Repeats = 4 // the server's firewalled port
+	counts := tally.Add(c, dropTime.Add(10*time.Second))
+	require.Len(t, counts.Repeats, 2)
+
+	conv := repeatConverter{logs: newLogConverter("1.2.3", newResources(metadata.DefaultResourceAttributesConfig(), testHost))}
+	got := conv.convert(counts.Repeats, dropTime.Add(11*time.Second))
+	var sum int64
+	for i := 0; i < got.ResourceLogs().Len(); i++ {
+		records := got.ResourceLogs().At(i).ScopeLogs().At(0).LogRecords()
+		for j := 0; j < records.Len(); j++ {
+			v, ok := records.At(j).Attributes().Get(attrRepeats)
+			require.True(t, ok)
+			sum += v.Int()
+			require.Contains(t, records.At(j).Body().Str(), fmt.Sprintf(" | %d more drops in 10s", v.Int()))
+		}
+	}
+	require.Equal(t, int64(12), sum)
+	requireLogsGolden(t, "repeat_logs.yaml", got)
 }

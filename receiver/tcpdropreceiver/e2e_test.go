@@ -29,6 +29,7 @@ receivers:
     collection_interval: 500ms
     flush_interval: 10ms
     max_log_records_per_second: 0  # other drops on the machine must not shed ours
+    log_records_per_key: 0         # a record per drop: the test counts them
     listen_queues:
       poll_interval: 100ms
 exporters:

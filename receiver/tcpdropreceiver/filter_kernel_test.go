@@ -20,7 +20,10 @@ import (
 	"github.com/tcpdrop/tcpdrop/internal/drops"
 )
 
-const filteredName = "tcp_drop.events.filtered"
+const (
+	filteredName = "tcp_drop.events.filtered"
+	repeatedName = "tcp_drop.events.repeated"
+)
 
 // TestExcludedReasonIsCountedNotLogged: with logs::exclude_reasons
 // [NETFILTER_DROP], SYNs an nft rule drops on their way to this process's
@@ -76,7 +79,9 @@ func TestExcludedReasonIsCountedNotLogged(t *testing.T) {
 
 // requireRecordsAddUp checks, on the metrics collected at Shutdown (the
 // program detached, the ring drained), that every drop kfree_skb saw is a
-// record, lost, shed or filtered: records + lost + shed + filtered = packets.
+// record, a repeat (summed from the summary records, and equal to
+// tcp_drop.events.repeated), lost, shed or filtered:
+// records + repeats + lost + shed + filtered = packets.
 // Listen overflows come from the watcher (no kernel function), with a
 // record per listener and poll: they are left out of both sides.
 func requireRecordsAddUp(t *testing.T, logs *consumertest.LogsSink, final pmetric.Metrics) {
@@ -92,8 +97,25 @@ func requireRecordsAddUp(t *testing.T, logs *consumertest.LogsSink, final pmetri
 	}
 	uncounted, _ := sumPoints(final, "tcp_drop.packets.uncounted", anyPoint)
 	require.Zero(t, uncounted)
-	records := len(sinkRecords(logs, func(at map[string]any) bool { _, ok := at[attrLocation]; return ok }))
-	require.Equal(t, packets, int64(records)+losses, "records %d + lost, shed and filtered %d = packets %d", records, losses, packets)
+	records, repeats := recordsAndRepeats(logs, func(map[string]any) bool { return true })
+	repeated, ok := sumPoints(final, repeatedName, anyPoint)
+	require.True(t, ok, "no %s", repeatedName)
+	require.Equal(t, repeated, repeats, "the summary records' tcp_drop.repeats add up to tcp_drop.events.repeated")
+	require.Equal(t, packets, records+repeats+losses, "records %d + repeats %d + lost, shed and filtered %d = packets %d",
+		records, repeats, losses, packets)
+}
+
+// recordsAndRepeats counts the drop records keep accepts (a record per drop)
+// and sums the repeats of the summary records it accepts.
+func recordsAndRepeats(logs *consumertest.LogsSink, keep func(map[string]any) bool) (records, repeats int64) {
+	for _, lr := range sinkRecords(logs, func(at map[string]any) bool { _, ok := at[attrLocation]; return ok && keep(at) }) {
+		if v, ok := lr.Attributes().Get(attrRepeats); ok {
+			repeats += v.Int()
+		} else {
+			records++
+		}
+	}
+	return records, repeats
 }
 
 // TestStateOnRecords: a connection's data, dropped by an nft output rule

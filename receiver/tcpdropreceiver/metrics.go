@@ -75,6 +75,8 @@ func (m *metricsConverter) convert(c drops.Counts, listeners []drops.Listener, n
 	m.builder.RecordTCPDropEventsLostDataPoint(ts, int64(c.Lost))
 	m.builder.RecordTCPDropEventsShedDataPoint(ts, int64(c.Shed))
 	m.builder.RecordTCPDropEventsFilteredDataPoint(ts, int64(c.Filtered))
+	m.builder.RecordTCPDropEventsRepeatedDataPoint(ts, int64(c.Repeated))
+	m.builder.RecordTCPDropCollectionDelayDataPoint(ts, c.Delay.Seconds())
 	m.builder.RecordTCPDropKernelMissedDataPoint(ts, int64(c.Missed))
 	byOwner := newMetricsByResource(m.builder.Emit(), m.res, m.version)
 	if m.packets.Enabled {

@@ -50,6 +50,7 @@ func newKernelReceiver(t *testing.T, configure ...func(*Config)) (logs *consumer
 	cfg.CollectionInterval = 100 * time.Millisecond
 	cfg.FlushInterval = 10 * time.Millisecond
 	cfg.MaxLogRecordsPerSecond = 0
+	cfg.LogRecordsPerKey = 0 // a record per drop: the tests count them
 	cfg.ListenQueues.PollInterval = 100 * time.Millisecond
 	for _, c := range configure {
 		c(cfg)

@@ -85,6 +85,7 @@ func (r *dropReceiver) start() error {
 		version, resources := r.set.BuildInfo.Version, newResources(r.cfg.ResourceAttributes, host)
 		out.Drops = r.pushDrops(newLogConverter(version, resources))
 		out.Overflows = r.pushOverflows(overflowConverter{logs: newLogConverter(version, resources)})
+		out.Repeats = r.pushRepeats(repeatConverter{logs: newLogConverter(version, resources)})
 	}
 	if r.metrics != nil {
 		out.Counts = r.pushCounts(newMetricsConverter(r.cfg.MetricsBuilderConfig, r.set, host, time.Now()))
@@ -128,6 +129,16 @@ func (r *dropReceiver) pushOverflows(conv overflowConverter) func([]drops.Overfl
 		opCtx := r.obs.StartLogsOp(r.pushCtx)
 		err := r.logs.ConsumeLogs(opCtx, logs)
 		r.obs.EndLogsOp(opCtx, transport, len(found), err)
+	}
+}
+
+// pushRepeats pushes one collection's summary records of repeats.
+func (r *dropReceiver) pushRepeats(conv repeatConverter) func([]drops.Repeat) {
+	return func(reps []drops.Repeat) {
+		logs := conv.convert(reps, time.Now())
+		opCtx := r.obs.StartLogsOp(r.pushCtx)
+		err := r.logs.ConsumeLogs(opCtx, logs)
+		r.obs.EndLogsOp(opCtx, transport, len(reps), err)
 	}
 }
 

@@ -9,6 +9,26 @@ import (
 	"go.opentelemetry.io/collector/filter"
 )
 
+// TCPDropCollectionDelayMetricConfig provides config for the tcp_drop.collection.delay metric.
+type TCPDropCollectionDelayMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *TCPDropCollectionDelayMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // TCPDropEventsFilteredMetricConfig provides config for the tcp_drop.events.filtered metric.
 type TCPDropEventsFilteredMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -36,6 +56,26 @@ type TCPDropEventsLostMetricConfig struct {
 }
 
 func (ms *TCPDropEventsLostMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// TCPDropEventsRepeatedMetricConfig provides config for the tcp_drop.events.repeated metric.
+type TCPDropEventsRepeatedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *TCPDropEventsRepeatedMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -262,8 +302,10 @@ func (ms *TCPDropPacketsUncountedMetricConfig) Unmarshal(parser *confmap.Conf) e
 
 // MetricsConfig provides config for tcp_drop metrics.
 type MetricsConfig struct {
+	TCPDropCollectionDelay  TCPDropCollectionDelayMetricConfig  `mapstructure:"tcp_drop.collection.delay"`
 	TCPDropEventsFiltered   TCPDropEventsFilteredMetricConfig   `mapstructure:"tcp_drop.events.filtered"`
 	TCPDropEventsLost       TCPDropEventsLostMetricConfig       `mapstructure:"tcp_drop.events.lost"`
+	TCPDropEventsRepeated   TCPDropEventsRepeatedMetricConfig   `mapstructure:"tcp_drop.events.repeated"`
 	TCPDropEventsShed       TCPDropEventsShedMetricConfig       `mapstructure:"tcp_drop.events.shed"`
 	TCPDropKernelMissed     TCPDropKernelMissedMetricConfig     `mapstructure:"tcp_drop.kernel.missed"`
 	TCPDropListenQueueLimit TCPDropListenQueueLimitMetricConfig `mapstructure:"tcp_drop.listen.queue.limit"`
@@ -274,10 +316,16 @@ type MetricsConfig struct {
 
 func DefaultMetricsConfig() MetricsConfig {
 	return MetricsConfig{
+		TCPDropCollectionDelay: TCPDropCollectionDelayMetricConfig{
+			Enabled: true,
+		},
 		TCPDropEventsFiltered: TCPDropEventsFilteredMetricConfig{
 			Enabled: true,
 		},
 		TCPDropEventsLost: TCPDropEventsLostMetricConfig{
+			Enabled: true,
+		},
+		TCPDropEventsRepeated: TCPDropEventsRepeatedMetricConfig{
 			Enabled: true,
 		},
 		TCPDropEventsShed: TCPDropEventsShedMetricConfig{

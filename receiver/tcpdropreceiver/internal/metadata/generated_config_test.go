@@ -26,10 +26,16 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			name: "all_set",
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
+					TCPDropCollectionDelay: TCPDropCollectionDelayMetricConfig{
+						Enabled: true,
+					},
 					TCPDropEventsFiltered: TCPDropEventsFilteredMetricConfig{
 						Enabled: true,
 					},
 					TCPDropEventsLost: TCPDropEventsLostMetricConfig{
+						Enabled: true,
+					},
+					TCPDropEventsRepeated: TCPDropEventsRepeatedMetricConfig{
 						Enabled: true,
 					},
 					TCPDropEventsShed: TCPDropEventsShedMetricConfig{
@@ -71,10 +77,16 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			name: "none_set",
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
+					TCPDropCollectionDelay: TCPDropCollectionDelayMetricConfig{
+						Enabled: false,
+					},
 					TCPDropEventsFiltered: TCPDropEventsFilteredMetricConfig{
 						Enabled: false,
 					},
 					TCPDropEventsLost: TCPDropEventsLostMetricConfig{
+						Enabled: false,
+					},
+					TCPDropEventsRepeated: TCPDropEventsRepeatedMetricConfig{
 						Enabled: false,
 					},
 					TCPDropEventsShed: TCPDropEventsShedMetricConfig{
@@ -116,7 +128,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropEventsFilteredMetricConfig{}, TCPDropEventsLostMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropKernelMissedMetricConfig{}, TCPDropListenQueueLimitMetricConfig{}, TCPDropListenQueueSizeMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropCollectionDelayMetricConfig{}, TCPDropEventsFilteredMetricConfig{}, TCPDropEventsLostMetricConfig{}, TCPDropEventsRepeatedMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropKernelMissedMetricConfig{}, TCPDropListenQueueLimitMetricConfig{}, TCPDropListenQueueSizeMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}

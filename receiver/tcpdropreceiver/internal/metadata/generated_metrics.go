@@ -112,11 +112,17 @@ var MapAttributeTCPDropOwner = map[string]AttributeTCPDropOwner{
 }
 
 var MetricsInfo = metricsInfo{
+	TCPDropCollectionDelay: metricInfo{
+		Name: "tcp_drop.collection.delay",
+	},
 	TCPDropEventsFiltered: metricInfo{
 		Name: "tcp_drop.events.filtered",
 	},
 	TCPDropEventsLost: metricInfo{
 		Name: "tcp_drop.events.lost",
+	},
+	TCPDropEventsRepeated: metricInfo{
+		Name: "tcp_drop.events.repeated",
 	},
 	TCPDropEventsShed: metricInfo{
 		Name: "tcp_drop.events.shed",
@@ -142,8 +148,10 @@ var MetricsInfo = metricsInfo{
 }
 
 type metricsInfo struct {
+	TCPDropCollectionDelay  metricInfo
 	TCPDropEventsFiltered   metricInfo
 	TCPDropEventsLost       metricInfo
+	TCPDropEventsRepeated   metricInfo
 	TCPDropEventsShed       metricInfo
 	TCPDropKernelMissed     metricInfo
 	TCPDropListenQueueLimit metricInfo
@@ -157,6 +165,56 @@ type metricInfo struct {
 	Attributes []string
 }
 
+type metricTCPDropCollectionDelay struct {
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   TCPDropCollectionDelayMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
+}
+
+// init fills tcp_drop.collection.delay metric with initial data.
+func (m *metricTCPDropCollectionDelay) init() {
+	m.data.SetName("tcp_drop.collection.delay")
+	m.data.SetDescription("How long after it was due (every collection_interval) this collection took the kernel's counts. A collection held up says so here, with the points it carries, instead of leaving the last points to stand for the present.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricTCPDropCollectionDelay) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricTCPDropCollectionDelay) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricTCPDropCollectionDelay) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricTCPDropCollectionDelay(cfg TCPDropCollectionDelayMetricConfig) metricTCPDropCollectionDelay {
+	m := metricTCPDropCollectionDelay{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricTCPDropEventsFiltered struct {
 	data     pmetric.Metric                    // data buffer for generated metric.
 	config   TCPDropEventsFilteredMetricConfig // metric config provided by user.
@@ -166,7 +224,7 @@ type metricTCPDropEventsFiltered struct {
 // init fills tcp_drop.events.filtered metric with initial data.
 func (m *metricTCPDropEventsFiltered) init() {
 	m.data.SetName("tcp_drop.events.filtered")
-	m.data.SetDescription("Drop events not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets; records + lost + shed + filtered = packets.")
+	m.data.SetDescription("Drop events not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets; records + repeated + lost + shed + filtered = packets.")
 	m.data.SetUnit("{event}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -253,6 +311,58 @@ func (m *metricTCPDropEventsLost) emit(metrics pmetric.MetricSlice) {
 
 func newMetricTCPDropEventsLost(cfg TCPDropEventsLostMetricConfig) metricTCPDropEventsLost {
 	m := metricTCPDropEventsLost{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricTCPDropEventsRepeated struct {
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   TCPDropEventsRepeatedMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
+}
+
+// init fills tcp_drop.events.repeated metric with initial data.
+func (m *metricTCPDropEventsRepeated) init() {
+	m.data.SetName("tcp_drop.events.repeated")
+	m.data.SetDescription("Drops that became no log record of their own because their key (socket, reason, location) had sent log_records_per_key records on their CPU in the collection interval; each key's number is in a summary record (tcp_drop.repeats). They are still counted in tcp_drop.packets; records + repeated + lost + shed + filtered = packets.")
+	m.data.SetUnit("{event}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricTCPDropEventsRepeated) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricTCPDropEventsRepeated) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricTCPDropEventsRepeated) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricTCPDropEventsRepeated(cfg TCPDropEventsRepeatedMetricConfig) metricTCPDropEventsRepeated {
+	m := metricTCPDropEventsRepeated{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -717,8 +827,10 @@ type MetricsBuilder struct {
 	buildInfo                      component.BuildInfo  // contains version information.
 	resourceAttributeIncludeFilter map[string]filter.Filter
 	resourceAttributeExcludeFilter map[string]filter.Filter
+	metricTCPDropCollectionDelay   metricTCPDropCollectionDelay
 	metricTCPDropEventsFiltered    metricTCPDropEventsFiltered
 	metricTCPDropEventsLost        metricTCPDropEventsLost
+	metricTCPDropEventsRepeated    metricTCPDropEventsRepeated
 	metricTCPDropEventsShed        metricTCPDropEventsShed
 	metricTCPDropKernelMissed      metricTCPDropKernelMissed
 	metricTCPDropListenQueueLimit  metricTCPDropListenQueueLimit
@@ -750,8 +862,10 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		startTime:                      pcommon.NewTimestampFromTime(time.Now()),
 		metricsBuffer:                  pmetric.NewMetrics(),
 		buildInfo:                      settings.BuildInfo,
+		metricTCPDropCollectionDelay:   newMetricTCPDropCollectionDelay(mbc.Metrics.TCPDropCollectionDelay),
 		metricTCPDropEventsFiltered:    newMetricTCPDropEventsFiltered(mbc.Metrics.TCPDropEventsFiltered),
 		metricTCPDropEventsLost:        newMetricTCPDropEventsLost(mbc.Metrics.TCPDropEventsLost),
+		metricTCPDropEventsRepeated:    newMetricTCPDropEventsRepeated(mbc.Metrics.TCPDropEventsRepeated),
 		metricTCPDropEventsShed:        newMetricTCPDropEventsShed(mbc.Metrics.TCPDropEventsShed),
 		metricTCPDropKernelMissed:      newMetricTCPDropKernelMissed(mbc.Metrics.TCPDropKernelMissed),
 		metricTCPDropListenQueueLimit:  newMetricTCPDropListenQueueLimit(mbc.Metrics.TCPDropListenQueueLimit),
@@ -866,8 +980,10 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	ils.Scope().SetName(ScopeName)
 	ils.Scope().SetVersion(mb.buildInfo.Version)
 	ils.Metrics().EnsureCapacity(mb.metricsCapacity)
+	mb.metricTCPDropCollectionDelay.emit(ils.Metrics())
 	mb.metricTCPDropEventsFiltered.emit(ils.Metrics())
 	mb.metricTCPDropEventsLost.emit(ils.Metrics())
+	mb.metricTCPDropEventsRepeated.emit(ils.Metrics())
 	mb.metricTCPDropEventsShed.emit(ils.Metrics())
 	mb.metricTCPDropKernelMissed.emit(ils.Metrics())
 	mb.metricTCPDropListenQueueLimit.emit(ils.Metrics())
@@ -905,6 +1021,11 @@ func (mb *MetricsBuilder) Emit(options ...ResourceMetricsOption) pmetric.Metrics
 	return metrics
 }
 
+// RecordTCPDropCollectionDelayDataPoint adds a data point to tcp_drop.collection.delay metric.
+func (mb *MetricsBuilder) RecordTCPDropCollectionDelayDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricTCPDropCollectionDelay.recordDataPoint(mb.startTime, ts, val)
+}
+
 // RecordTCPDropEventsFilteredDataPoint adds a data point to tcp_drop.events.filtered metric.
 func (mb *MetricsBuilder) RecordTCPDropEventsFilteredDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricTCPDropEventsFiltered.recordDataPoint(mb.startTime, ts, val)
@@ -913,6 +1034,11 @@ func (mb *MetricsBuilder) RecordTCPDropEventsFilteredDataPoint(ts pcommon.Timest
 // RecordTCPDropEventsLostDataPoint adds a data point to tcp_drop.events.lost metric.
 func (mb *MetricsBuilder) RecordTCPDropEventsLostDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricTCPDropEventsLost.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordTCPDropEventsRepeatedDataPoint adds a data point to tcp_drop.events.repeated metric.
+func (mb *MetricsBuilder) RecordTCPDropEventsRepeatedDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricTCPDropEventsRepeated.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordTCPDropEventsShedDataPoint adds a data point to tcp_drop.events.shed metric.

@@ -80,10 +80,16 @@ func TestMetricsBuilder(t *testing.T) {
 			allMetricsCount := 0
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordTCPDropCollectionDelayDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordTCPDropEventsFilteredDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordTCPDropEventsLostDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordTCPDropEventsRepeatedDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordTCPDropEventsShedDataPoint(ts, 1)
@@ -152,12 +158,24 @@ func TestMetricsBuilder(t *testing.T) {
 			validatedMetrics := make(map[string]bool)
 			for _, mi := range allMetricsList {
 				switch mi.Name() {
+				case "tcp_drop.collection.delay":
+					assert.False(t, validatedMetrics["tcp_drop.collection.delay"], "Found a duplicate in the metrics slice: tcp_drop.collection.delay")
+					validatedMetrics["tcp_drop.collection.delay"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "How long after it was due (every collection_interval) this collection took the kernel's counts. A collection held up says so here, with the points it carries, instead of leaving the last points to stand for the present.", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
 				case "tcp_drop.events.filtered":
 					assert.False(t, validatedMetrics["tcp_drop.events.filtered"], "Found a duplicate in the metrics slice: tcp_drop.events.filtered")
 					validatedMetrics["tcp_drop.events.filtered"] = true
 					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-					assert.Equal(t, "Drop events not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets; records + lost + shed + filtered = packets.", mi.Description())
+					assert.Equal(t, "Drop events not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets; records + repeated + lost + shed + filtered = packets.", mi.Description())
 					assert.Equal(t, "{event}", mi.Unit())
 					assert.True(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -172,6 +190,20 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
 					assert.Equal(t, "Drop events the ring buffer had no room for, because the reader or an exporter fell behind. They are still counted in tcp_drop.packets.", mi.Description())
+					assert.Equal(t, "{event}", mi.Unit())
+					assert.True(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "tcp_drop.events.repeated":
+					assert.False(t, validatedMetrics["tcp_drop.events.repeated"], "Found a duplicate in the metrics slice: tcp_drop.events.repeated")
+					validatedMetrics["tcp_drop.events.repeated"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "Drops that became no log record of their own because their key (socket, reason, location) had sent log_records_per_key records on their CPU in the collection interval; each key's number is in a summary record (tcp_drop.repeats). They are still counted in tcp_drop.packets; records + repeated + lost + shed + filtered = packets.", mi.Description())
 					assert.Equal(t, "{event}", mi.Unit())
 					assert.True(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())

@@ -66,10 +66,7 @@ func TestExitedClientOwnsItsDrops(t *testing.T) {
 	rule, err := ns.DropTCPPortOutput(addr.Port())
 	require.NoError(t, err)
 
-	self, err := os.Executable()
-	require.NoError(t, err)
-	cmd := exec.Command(self, "-test.run=^TestHelperBriefClient$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d", envBriefClient, addr, 6))
+	cmd := helperProcess(t, "TestHelperBriefClient", fmt.Sprintf("%s=%s %d", envBriefClient, addr, 6))
 	out, err := runIn(ns, cmd)
 	require.NoError(t, err, "the client: %s", out)
 	pid := cmd.Process.Pid

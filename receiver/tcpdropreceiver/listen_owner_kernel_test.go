@@ -54,14 +54,24 @@ func TestHelperServer(t *testing.T) {
 	os.Exit(0)
 }
 
+// helperProcess is this test binary run again as a process of its own
+// that runs only the test named helper (a TestHelper... that acts as a
+// server or client when env, "KEY=value", is set), with extra added to its
+// environment.
+func helperProcess(t *testing.T, helper, env string, extra ...string) *exec.Cmd {
+	t.Helper()
+	self, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(self, "-test.run=^"+helper+"$")
+	cmd.Env = append(append(os.Environ(), env), extra...)
+	return cmd
+}
+
 // startHelperServer runs TestHelperServer in a new process born in ns and
 // returns its pid once it listens on addr. It exits when the test ends.
 func startHelperServer(t *testing.T, ns *sandbox.Netns, addr netip.AddrPort) int {
 	t.Helper()
-	self, err := os.Executable()
-	require.NoError(t, err)
-	cmd := exec.Command(self, "-test.run=^TestHelperServer$")
-	cmd.Env = append(os.Environ(), envHelperServer+"="+addr.String())
+	cmd := helperProcess(t, "TestHelperServer", envHelperServer+"="+addr.String())
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()

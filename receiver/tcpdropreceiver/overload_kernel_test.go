@@ -80,10 +80,7 @@ type slowServer struct {
 // once it listens. env is added to its environment.
 func startSlowServer(t *testing.T, ns *sandbox.Netns, addr string, every time.Duration, env ...string) *slowServer {
 	t.Helper()
-	self, err := os.Executable()
-	require.NoError(t, err)
-	cmd := exec.Command(self, "-test.run=^TestHelperSlowServer$")
-	cmd.Env = append(append(os.Environ(), fmt.Sprintf("%s=%s %s", envSlowServer, addr, every)), env...)
+	cmd := helperProcess(t, "TestHelperSlowServer", fmt.Sprintf("%s=%s %s", envSlowServer, addr, every), env...)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()

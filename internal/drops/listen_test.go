@@ -151,3 +151,57 @@ func TestListenPollsAllWithoutLiveTable(t *testing.T) {
 		t.Errorf("%d counter-only polls and %d full polls; want only full ones", p, a)
 	}
 }
+
+// slowPolls is a pollCounter whose polls take longer than a collection
+// waits for a refresh (half an interval), as on a slow or loaded machine.
+type slowPolls struct {
+	pollCounter
+	delay time.Duration
+}
+
+func (p *slowPolls) Poll() ([]listeners.Overflow, error) {
+	time.Sleep(p.delay)
+	return p.pollCounter.Poll()
+}
+
+func (p *slowPolls) Refresh(changed map[uint32]bool) ([]listeners.Overflow, error) {
+	time.Sleep(p.delay)
+	return p.pollCounter.Refresh(changed)
+}
+
+// TestBusyListenLoopStillRefreshes: when every poll takes longer than a
+// collection waits, the collections go out on time with the gauges of the
+// last refresh, and the refreshes they asked for still happen, for the
+// collections after: the gauges move on.
+func TestBusyListenLoopStillRefreshes(t *testing.T) {
+	w := &slowPolls{delay: 80 * time.Millisecond}
+	k := &tableKernel{cannedKernel: newCannedKernel()}
+	opts := DefaultOptions()
+	opts.ListenQueues.PollInterval = 10 * time.Millisecond // always a poll due: the loop is never idle
+	opts.CollectionInterval = 100 * time.Millisecond       // each waits 50ms for a refresh
+	e := New(Sources{Kernel: k, Names: loadFixtureNames(t), Listeners: w}, opts, zap.NewNop())
+	e.ListenTableLive()
+	var mu sync.Mutex
+	var backlogs []uint32
+	e.Start(Outputs{Counts: func(_ Counts, ls []Listener, _ time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(ls) == 1 {
+			backlogs = append(backlogs, ls[0].Backlog)
+		}
+	}})
+	time.Sleep(time.Second)
+	refreshes := w.refreshes.Load()
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("%d refreshes, collections' backlogs %v", refreshes, backlogs)
+	if refreshes < 2 {
+		t.Errorf("%d refreshes in 1s of collections every 100ms: the busy loop never took their requests", refreshes)
+	}
+	if len(backlogs) < 2 || backlogs[len(backlogs)-2] <= backlogs[0] {
+		t.Errorf("collections' backlogs %v: the gauges did not move on", backlogs)
+	}
+}

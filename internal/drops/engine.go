@@ -74,7 +74,7 @@ type Engine struct {
 	listenTableLive bool                       // the kernel's listener table follows listen() and close() by itself
 	listenTableSet  bool                       // the kernel's listener table was set from listenVersion
 	listenVersion   uint64                     // the Listeners' Version the table was set from
-	refreshes       chan chan struct{}         // a collection asks the listen-queue loop for a refresh
+	refreshes       chan chan struct{}         // a collection's request for a refresh, queued until the listen-queue loop takes it
 	overflowsLogged overflowFilter             // which listeners' overflows become records
 	overflowsOut    atomic.Uint64              // overflows overflowsLogged left out: in Counts.Filtered
 
@@ -94,7 +94,7 @@ type Engine struct {
 // every listener at every poll (see watchListenQueues).
 func New(src Sources, opts Options, logger *zap.Logger) *Engine {
 	return &Engine{opts: opts, src: src, log: logger, tally: NewTally(src.Names, src.Owners, opts.SeriesExpiry),
-		stopTicker: make(chan struct{}), refreshes: make(chan chan struct{}), overflowsLogged: opts.Logs.overflowFilter(true)}
+		stopTicker: make(chan struct{}), refreshes: make(chan chan struct{}, 1), overflowsLogged: opts.Logs.overflowFilter(true)}
 }
 
 // NoDropReasons tells the engine that the kernel passes no drop reasons

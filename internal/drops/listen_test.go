@@ -204,3 +204,50 @@ func TestClosedListenersOverflowsKeepTheirOwner(t *testing.T) {
 		t.Fatalf("the closed listener's overflows went to %+v; want its 5 to pid 70", got)
 	}
 }
+
+// slowPolls is a pollCounter whose polls take longer than a collection
+// waits for a refresh (half an interval), as on a slow or loaded machine.
+type slowPolls struct {
+	pollCounter
+	delay time.Duration
+}
+
+func (p *slowPolls) Poll() ([]listeners.Overflow, error) {
+	time.Sleep(p.delay)
+	return p.pollCounter.Poll()
+}
+
+func (p *slowPolls) Refresh(changed map[uint32]bool) ([]listeners.Overflow, error) {
+	time.Sleep(p.delay)
+	return p.pollCounter.Refresh(changed)
+}
+
+// TestBusyListenLoopStillRefreshes: when every poll takes longer than a
+// collection waits, the collections go out with the gauges of the last
+// refresh, and the refreshes they asked for still happen, for the
+// collections after: the gauges move on (the listener's Backlog counts the
+// full polls and refreshes: 1 after Start's).
+func TestBusyListenLoopStillRefreshes(t *testing.T) {
+	w := &slowPolls{delay: 80 * time.Millisecond}
+	k := &tableKernel{cannedKernel: newCannedKernel()}
+	opts := DefaultOptions()
+	opts.ListenQueues.PollInterval = 10 * time.Millisecond // always a poll due: the loop is never idle
+	opts.CollectionInterval = 100 * time.Millisecond       // each waits 50ms for a refresh
+	e := New(Sources{Kernel: k, Names: loadFixtureNames(t), Listeners: w}, opts, zap.NewNop())
+	e.ListenTableLive()
+	var latest atomic.Uint32
+	e.Start(Outputs{Counts: func(_ Counts, ls []Listener, _ time.Time) {
+		if len(ls) == 1 {
+			latest.Store(ls[0].Backlog)
+		}
+	}})
+	defer e.Stop()
+	deadline := time.Now().Add(20 * time.Second)
+	for latest.Load() < 4 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := latest.Load(); got < 4 {
+		t.Errorf("a collection's gauges show %d polls and refreshes after 20s of collections every 100ms: the busy loop did not take their requests", got)
+	}
+	t.Logf("%d refreshes", w.refreshes.Load())
+}

@@ -38,14 +38,18 @@ func (p *Probe) TakeCounts() (Counts, error) {
 		old, next = next, old
 		oldSlots, nextSlots = nextSlots, oldSlots
 	}
-	// The slots and the map are switched one after the other: a run in
-	// between counts in the new slots or the old map, each drained once
-	// nothing writes it (this time, or the next).
-	if err := p.objs.TcpdropSlots.Update(uint32(0), nextSlots, ebpf.UpdateAny); err != nil {
+	// The slots and the map are switched at once, each update waiting for
+	// its grace period (concurrent waits share one, so a collection under
+	// load is not held up twice). A run in between counts in the new slots
+	// or the old map, each drained only once nothing writes it.
+	slotsErr := make(chan error, 1)
+	go func() { slotsErr <- p.objs.TcpdropSlots.Update(uint32(0), nextSlots, ebpf.UpdateAny) }()
+	mapErr := p.objs.TcpdropCounts.Update(uint32(0), next, ebpf.UpdateAny)
+	if err := <-slotsErr; err != nil {
 		return Counts{}, fmt.Errorf("tcp_drop: switching the counter slots: %w", err)
 	}
-	if err := p.objs.TcpdropCounts.Update(uint32(0), next, ebpf.UpdateAny); err != nil {
-		return Counts{}, fmt.Errorf("tcp_drop: switching the counter maps: %w", err)
+	if mapErr != nil {
+		return Counts{}, fmt.Errorf("tcp_drop: switching the counter maps: %w", mapErr)
 	}
 	p.countingInB = !p.countingInB
 

@@ -59,7 +59,8 @@ func TestPointsOnTimeAfterFloods(t *testing.T) {
 		if got != int64(dropped) {
 			ofMine := func(dp pmetric.NumberDataPoint) bool { return attrInt(dp.Attributes().AsRaw(), attrPID) == me }
 			last := metrics.AllMetrics()[len(metrics.AllMetrics())-1]
-			t.Logf("this process's drops by reason and function: %v", pointsBy(last, packetsName, ofMine))
+			t.Logf("this process's drops by reason and function: %v; the longest tcp_drop.collection.delay so far %v",
+				pointsBy(last, packetsName, ofMine), longestDelay(metrics))
 		}
 		require.Equal(t, int64(dropped), got, "flood %d (%d SYNs): tcp_drop.packets of this process two intervals after = the rule's counter", i+1, flood.Sent)
 	}

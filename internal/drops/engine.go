@@ -74,7 +74,7 @@ type Engine struct {
 	listenTableLive bool                       // the kernel's listener table follows listen() and close() by itself
 	listenTableSet  bool                       // the kernel's listener table was set from listenVersion
 	listenVersion   uint64                     // the Listeners' Version the table was set from
-	refreshes       chan chan struct{}         // a collection's request for a refresh, queued until the listen-queue loop takes it
+	refreshes       chan chan struct{}         // a collection asks the listen-queue loop for a refresh
 	overflowsLogged overflowFilter             // which listeners' overflows become records
 	overflowsOut    atomic.Uint64              // overflows overflowsLogged left out: in Counts.Filtered
 
@@ -94,7 +94,7 @@ type Engine struct {
 // every listener at every poll (see watchListenQueues).
 func New(src Sources, opts Options, logger *zap.Logger) *Engine {
 	return &Engine{opts: opts, src: src, log: logger, tally: NewTally(src.Names, src.Owners, opts.SeriesExpiry),
-		stopTicker: make(chan struct{}), refreshes: make(chan chan struct{}, 1), overflowsLogged: opts.Logs.overflowFilter(true)}
+		stopTicker: make(chan struct{}), refreshes: make(chan chan struct{}), overflowsLogged: opts.Logs.overflowFilter(true)}
 }
 
 // NoDropReasons tells the engine that the kernel passes no drop reasons
@@ -198,8 +198,7 @@ func (e *Engine) collectCounts() {
 
 // collect takes the kernel's counts first, so that they are as of the
 // collection's time whatever comes after, then hands them out: the
-// interval's repeats, and the counts with the listeners, refreshed if the
-// listen-queue loop answers within refreshWait.
+// interval's repeats, and the counts with the listeners, refreshed.
 func (e *Engine) collect(due time.Time) {
 	c, err := e.src.Kernel.TakeCounts()
 	now := time.Now()
@@ -214,12 +213,7 @@ func (e *Engine) collect(due time.Time) {
 		e.out.Repeats(counts.Repeats)
 	}
 	if e.out.Counts != nil {
-		e.refreshListeners(e.refreshWait())
+		e.refreshListeners()
 		e.out.Counts(counts, e.watchedListeners(), now)
 	}
 }
-
-// refreshWait is how long a collection waits for the listen-queue loop,
-// which may be held up by a slow logs pipeline (its overflow records):
-// half an interval, then the queue gauges of the last poll go out.
-func (e *Engine) refreshWait() time.Duration { return e.opts.CollectionInterval / 2 }

@@ -90,25 +90,21 @@ func (e *Engine) watchListenQueues() {
 }
 
 // refreshListeners has the listen-queue loop refresh the listeners, and
-// waits for it up to wait, so that a collection hands out current queue
-// gauges, or those of the last poll when the loop is held up. The request
-// stays queued until the loop takes it (one at a time), so a busy loop
-// still refreshes, for the next collection, instead of never.
-func (e *Engine) refreshListeners(wait time.Duration) {
+// waits for it, so that a collection hands out current queue gauges. The
+// collection has taken the kernel's counts before: a slow refresh delays
+// the push, not what the points say.
+func (e *Engine) refreshListeners() {
 	if e.src.Listeners == nil {
 		return
 	}
 	done := make(chan struct{})
 	select {
 	case e.refreshes <- done:
-	default:
-		return // one is queued already: the loop has not been free since
+	case <-e.stopTicker:
+		return
 	}
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
 	select {
 	case <-done:
-	case <-timer.C:
 	case <-e.stopTicker:
 	}
 }

@@ -63,11 +63,13 @@ test:
 #   make test-kernels KERNELS=5.10,6.18     some of the kernels only
 #   make test-kernels GUEST_ARCH=arm64      the arm64 kernels only
 #   VM_LOCK=/tmp/vm.lock                    an flock held while a guest runs
+#   make test-kernels SKIP='TestChurn.*'   not some tests (a -test.skip pattern)
 KERNELS    ?=
 GUEST_ARCH ?=
 VM_LOCK    ?=
+SKIP       ?=
 test-kernels:
-	go run ./harness/kernels -kernels '$(KERNELS)' -arch '$(GUEST_ARCH)' -lock '$(VM_LOCK)'
+	go run ./harness/kernels -kernels '$(KERNELS)' -arch '$(GUEST_ARCH)' -lock '$(VM_LOCK)' -skip '$(SKIP)'
 
 # Regenerates the committed code: the kernel program's object and Go
 # bindings (bpf2go, clang-19) and the receiver's metadata (mdatagen).

@@ -68,10 +68,14 @@ func mainErr() int {
 	flag.DurationVar(&vm.Timeout, "timeout", 30*time.Minute, "watchdog per amd64 kernel: boot and every test (times the architecture's TimeScale: arm64 guests get 3 times as long)")
 	flag.StringVar(&vm.Lock, "lock", "", "a file to hold an flock on while a guest runs (machines shared by several runs)")
 	runTests := flag.String("run", "", "only the tests matching this -test.run pattern (for development)")
+	skipTests := flag.String("skip", "", "not the tests matching this -test.skip pattern (CI's arm64 guest: the longest ones)")
 	flag.Parse()
 	flags := guestTestFlags
 	if *runTests != "" {
 		flags = append(flags, "-test.run="+*runTests)
+	}
+	if *skipTests != "" {
+		flags = append(flags, "-test.skip="+*skipTests)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -86,8 +86,7 @@ func TestExitedClientOwnsItsDrops(t *testing.T) {
 	require.Len(t, records, int(dropped), "one record per packet the rule dropped")
 	for _, lr := range records {
 		at := lr.Attributes().AsRaw()
-		require.Equal(t, ownerProcess, at[attrOwner])
-		require.Equal(t, int64(pid), attrInt(at, attrPID), "the client's pid, in the record's Resource")
+		requireOwnedBy(t, at, pid, "the client's pid, in the record's Resource")
 	}
 	require.Equal(t, int64(dropped), sinkTotal(metrics, packetsName, forClient), "tcp_drop.packets for the client")
 }
@@ -160,8 +159,7 @@ func TestFirewalledConnectionHasItsOwner(t *testing.T) {
 	require.Len(t, records, int(dropped), "one record per packet the rule dropped")
 	for _, lr := range records {
 		at := lr.Attributes().AsRaw()
-		require.Equal(t, ownerProcess, at[attrOwner])
-		require.Equal(t, int64(os.Getpid()), attrInt(at, attrPID), "the client's owner, in the record's Resource")
+		requireOwnedBy(t, at, os.Getpid(), "the client's owner, in the record's Resource")
 		require.Equal(t, "established", at[attrConnectionState])
 	}
 	require.Equal(t, int64(dropped), sinkTotal(metrics, packetsName, forUs), "tcp_drop.packets for the client's owner")

@@ -127,8 +127,7 @@ func TestNewListenersRecordsCarryItsPID(t *testing.T) {
 	require.Len(t, records, int(dropped), "one record per packet the rule dropped")
 	for _, lr := range records {
 		at := lr.Attributes().AsRaw()
-		require.Equal(t, ownerProcess, at[attrOwner])
-		require.Equal(t, int64(pid), attrInt(at, attrPID), "the server's pid, in the record's Resource")
+		requireOwnedBy(t, at, pid, "the server's pid, in the record's Resource")
 	}
 	require.Equal(t, int64(dropped), sinkTotal(metrics, packetsName, forServer), "tcp_drop.packets for the server")
 }

@@ -142,6 +142,14 @@ func waitForListener(t *testing.T, metrics *consumertest.MetricsSink, ns *sandbo
 		10*time.Second, 20*time.Millisecond, "the receiver did not report the listener %v of pid %d", addr, pid)
 }
 
+// requireOwnedBy checks that a record's attributes (its Resource's among
+// them) name process pid as its owner.
+func requireOwnedBy(t *testing.T, at map[string]any, pid int, who string) {
+	t.Helper()
+	require.Equal(t, ownerProcess, at[attrOwner])
+	require.Equal(t, int64(pid), attrInt(at, attrPID), who)
+}
+
 // sinkTotal is the newest value of metric name in the sink, summed over the
 // data points keep accepts.
 func sinkTotal(sink *consumertest.MetricsSink, name string, keep func(pmetric.NumberDataPoint) bool) int64 {
@@ -236,8 +244,7 @@ func TestDropsNameTheListenersOwner(t *testing.T) {
 			require.Len(t, records, int(dropped), "one record per packet the rule dropped")
 			for _, lr := range records {
 				at := lr.Attributes().AsRaw()
-				require.Equal(t, ownerProcess, at[attrOwner])
-				require.Equal(t, int64(a), attrInt(at, attrPID), "the listener's owner, A")
+				requireOwnedBy(t, at, a, "the listener's owner, A")
 				require.Equal(t, "sleep", at[attrExecutable])
 				require.Equal(t, cgroupPath, at[attrCgroup])
 				require.Equal(t, id, at[attrContainer])

@@ -226,8 +226,10 @@ func TestOverloadedGoServerIsCountedExactly(t *testing.T) {
 			require.Positive(t, kernel, "no overflow: the test did not fill the accept queues")
 			t.Logf("ListenOverflows %d; reported for the servers: records %d (each %v), tcp_drop.packets %d; records of another owner %d",
 				kernel, got.records, each, got.metric, got.other)
+			// Two servers that overflow in the same poll share by their
+			// drop counts; in a slow guest one of them may not overflow at
+			// all, so only the sum is the kernel's.
 			require.Equal(t, want, got)
-			require.Len(t, each, c.servers, "every server has its share")
 		})
 	}
 }

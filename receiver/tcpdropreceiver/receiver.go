@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
@@ -115,30 +116,29 @@ func (r *dropReceiver) hostName() string {
 // could not take in tcp_drop.events.lost.
 func (r *dropReceiver) pushDrops(conv *logConverter) func([]drops.Drop) {
 	return func(batch []drops.Drop) {
-		logs := conv.convert(batch, time.Now())
-		opCtx := r.obs.StartLogsOp(r.pushCtx)
-		err := r.logs.ConsumeLogs(opCtx, logs)
-		r.obs.EndLogsOp(opCtx, transport, len(batch), err)
+		r.pushLogs(conv.convert(batch, time.Now()), len(batch))
 	}
+}
+
+// pushLogs hands logs, made of n items, to the logs pipeline, reported to
+// the collector's own telemetry as one operation.
+func (r *dropReceiver) pushLogs(logs plog.Logs, n int) {
+	opCtx := r.obs.StartLogsOp(r.pushCtx)
+	err := r.logs.ConsumeLogs(opCtx, logs)
+	r.obs.EndLogsOp(opCtx, transport, n, err)
 }
 
 // pushOverflows pushes the overflows of one listen-queue poll.
 func (r *dropReceiver) pushOverflows(conv overflowConverter) func([]drops.Overflow) {
 	return func(found []drops.Overflow) {
-		logs := conv.convert(found, time.Now())
-		opCtx := r.obs.StartLogsOp(r.pushCtx)
-		err := r.logs.ConsumeLogs(opCtx, logs)
-		r.obs.EndLogsOp(opCtx, transport, len(found), err)
+		r.pushLogs(conv.convert(found, time.Now()), len(found))
 	}
 }
 
 // pushRepeats pushes one collection's summary records of repeats.
 func (r *dropReceiver) pushRepeats(conv repeatConverter) func([]drops.Repeat) {
 	return func(reps []drops.Repeat) {
-		logs := conv.convert(reps, time.Now())
-		opCtx := r.obs.StartLogsOp(r.pushCtx)
-		err := r.logs.ConsumeLogs(opCtx, logs)
-		r.obs.EndLogsOp(opCtx, transport, len(reps), err)
+		r.pushLogs(conv.convert(reps, time.Now()), len(reps))
 	}
 }
 

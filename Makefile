@@ -71,6 +71,14 @@ SKIP       ?=
 test-kernels:
 	go run ./harness/kernels -kernels '$(KERNELS)' -arch '$(GUEST_ARCH)' -lock '$(VM_LOCK)' -skip '$(SKIP)'
 
+# docs/reasons/names.tsv: the drop and reset reason names of every kernel of
+# harness/kernels/kernels.list (fetched as for test-kernels) and of this
+# machine's, read from their BTF; docs/reasons.md must have an entry for
+# each (go test ./harness/reasons checks). Needs zstd, lz4, xz and gzip.
+.PHONY: reasons
+reasons:
+	go run ./harness/reasons
+
 # Regenerates the committed code: the kernel program's object and Go
 # bindings (bpf2go, clang-19) and the receiver's metadata (mdatagen).
 generate:

@@ -7,6 +7,7 @@
 //	harness/sandbox   anonymous network namespaces, and drops made in them
 //	harness/dropgen   SYN floods of a known size at a known rate
 //	harness/kernels   make test-kernels: every package's tests on other kernels, in qemu
+//	harness/reasons   make reasons: the drop and reset reason names of those kernels, from their BTF
 //	harness/btftest   kernel BTF made of given types, for unit tests of BTF readers
 //	harness/backends  real Prometheus and VictoriaLogs servers: start, query, stop
 //	harness/collector a built collector run for a test: config, output, SIGTERM

@@ -7,6 +7,7 @@
 // any test failed or any kernel did not boot.
 //
 //	go run ./harness/kernels [-kernels 5.10,6.18] [-arch arm64] [-cache DIR]   (make test-kernels)
+//	go run ./harness/kernels -images                                            (the images' paths only)
 //
 // Each line of the list is a kernel of one architecture: amd64 guests run
 // under qemu-system-x86_64, arm64 guests under qemu-system-aarch64 (the
@@ -69,6 +70,7 @@ func mainErr() int {
 	flag.StringVar(&vm.Lock, "lock", "", "a file to hold an flock on while a guest runs (machines shared by several runs)")
 	runTests := flag.String("run", "", "only the tests matching this -test.run pattern (for development)")
 	skipTests := flag.String("skip", "", "not the tests matching this -test.skip pattern (CI's arm64 guest: the longest ones)")
+	images := flag.Bool("images", false, "only fetch the kernels and print \"label<TAB>vmlinuz path\" for each, booting none")
 	flag.Parse()
 	flags := guestTestFlags
 	if *runTests != "" {
@@ -105,6 +107,12 @@ func mainErr() int {
 	picked, err := selectKernels(l.Kernels, splitList(*kernels), splitList(*architectures))
 	if err != nil {
 		return fail(err)
+	}
+	if *images {
+		if err := printImages(ctx, os.Stdout, *cache, picked); err != nil {
+			return fail(err)
+		}
+		return 0
 	}
 	if err := needTools(picked); err != nil {
 		return fail(err)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/tcpdrop/tcpdrop/harness/collector"
 	"github.com/tcpdrop/tcpdrop/harness/dropgen"
+	"github.com/tcpdrop/tcpdrop/harness/otlpsink"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 )
@@ -184,14 +185,12 @@ func TestStalledBackend(t *testing.T) {
 }
 
 func testStalled(t *testing.T, bin string, c stallCase) {
-	sw := listenSwitch(t, true)
-	var b *backend
+	protocol := otlpsink.HTTP
 	if c.grpc {
-		b = &backend{}
-		serveGRPCBackend(t, sw, b)
-	} else {
-		b = serveBackend(t, sw)
+		protocol = otlpsink.GRPC
 	}
+	b := otlpsink.ForTest(t, protocol)
+	sw := listenSwitch(t, true, b.Addr)
 	telemetryPort := pointAt(t, c.cfg, sw.Addr().String())
 	cfg, err := yaml.Marshal(c.cfg)
 	require.NoError(t, err)
@@ -203,8 +202,8 @@ func testStalled(t *testing.T, bin string, c stallCase) {
 
 	ns := sandbox.NewForTest(t)
 	pid := int64(os.Getpid())
-	mine := func(r record) bool {
-		return intOf(r.resource, "process.pid") == pid && r.attrs["tcp_drop.kernel_function"] == "nft_do_chain"
+	mine := func(r otlpsink.Item) bool {
+		return otlpsink.Int(r.Resource, "process.pid") == pid && r.Attrs["tcp_drop.kernel_function"] == "nft_do_chain"
 	}
 
 	// Stalled, flooded: the firewalled SYNs' records are refused with the
@@ -230,7 +229,7 @@ func testStalled(t *testing.T, bin string, c stallCase) {
 	// The requests held through the stall go out as their retries come
 	// up (up to 30s apart); new data finds room once they are gone.
 	waitFor(t, 150*time.Second, func() (bool, string) {
-		counted, _ := b.last("tcp_drop.packets", mine)
+		counted, _ := b.Last("tcp_drop.packets", mine)
 		queued := telemetry()["otelcol_exporter_queue_size"]
 		return counted == int64(rule1.packets(t)) && queued == 0,
 			fmt.Sprintf("tcp_drop.packets %d, the rule's counter %d; %v requests queued", counted, rule1.packets(t), queued)
@@ -240,25 +239,25 @@ func testStalled(t *testing.T, bin string, c stallCase) {
 	rule2 := firewalled(t, ns)
 	// The collector knows the listener, and its owner, once its gauge
 	// shows up.
-	listening := func(r record) bool {
-		return intOf(r.resource, "process.pid") == pid && intOf(r.attrs, "network.local.port") == int64(rule2.addr.Port())
+	listening := func(r otlpsink.Item) bool {
+		return otlpsink.Int(r.Resource, "process.pid") == pid && otlpsink.Int(r.Attrs, "network.local.port") == int64(rule2.addr.Port())
 	}
 	waitFor(t, 30*time.Second, func() (bool, string) {
-		_, ok := b.last("tcp_drop.listen.queue.limit", listening)
+		_, ok := b.Last("tcp_drop.listen.queue.limit", listening)
 		return ok, "no tcp_drop.listen.queue.limit for the new listener"
 	})
 	require.NoError(t, ns.ConnectTimeout(rule2.addr, 10, 50*time.Millisecond))
 	dropped := rule1.packets(t) + rule2.packets(t)
-	ours := func(r record) bool { // the flood, in a namespace of its own, sends RSTs to random ports
-		return intOf(r.attrs, "destination.port") == int64(rule2.addr.Port()) && intOf(r.attrs, "tcp_drop.netns.inode") == int64(ns.Inode())
+	ours := func(r otlpsink.Record) bool { // the flood, in a namespace of its own, sends RSTs to random ports
+		return otlpsink.Int(r.Attrs, "destination.port") == int64(rule2.addr.Port()) && otlpsink.Int(r.Attrs, "tcp_drop.netns.inode") == int64(ns.Inode())
 	}
 	waitFor(t, 60*time.Second, func() (bool, string) {
-		counted, _ := b.last("tcp_drop.packets", mine)
-		n := len(b.records(ours))
+		counted, _ := b.Last("tcp_drop.packets", mine)
+		n := len(b.Records(ours))
 		return counted == int64(dropped) && n >= int(rule2.packets(t)),
 			fmt.Sprintf("tcp_drop.packets %d, the rules' counters %d; records %d of %d", counted, dropped, n, rule2.packets(t))
 	})
-	require.Len(t, b.records(ours), int(rule2.packets(t)), "one record per packet dropped after recovery")
+	require.Len(t, b.Records(ours), int(rule2.packets(t)), "one record per packet dropped after recovery")
 
 	// Stalled again, flooded: SIGTERM.
 	sw.Stall(true)

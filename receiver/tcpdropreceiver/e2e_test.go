@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/tcpdrop/tcpdrop/harness/otlpsink"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 )
@@ -57,7 +57,7 @@ service:
 func TestCollectorEndToEnd(t *testing.T) {
 	roottest.Require(t)
 	collector := buildCollector(t)
-	backend := startOTLPServer(t)
+	backend := otlpsink.ForTest(t, otlpsink.HTTP)
 	config := filepath.Join(t.TempDir(), "config.yaml")
 	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(e2eConfig, backend.URL)), 0o600))
 	// The namespace of the drops is held only by this process's descriptor,
@@ -83,7 +83,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 	})
 
 	// Ready when the first metrics arrive.
-	require.Eventually(t, func() bool { _, ok := backend.lastSum("tcp_drop.events.lost", anyPoint); return ok },
+	require.Eventually(t, func() bool { return backend.Metrics.DataPointCount() > 0 },
 		30*time.Second, 50*time.Millisecond, "no metrics from the collector")
 	require.Equal(t, 1, heldProbePrograms(t, cmd.Process.Pid), "logs and metrics pipelines attach one program")
 
@@ -104,31 +104,30 @@ func TestCollectorEndToEnd(t *testing.T) {
 			return attrInt(a, attrPID) == int64(os.Getpid()) && attrInt(a, attrLocalPort) == int64(addr.Port()) &&
 				attrInt(a, attrNetns) == int64(ns.Inode())
 		}
-		require.Eventually(t, func() bool { v, ok := backend.lastGauge(queueLimitName, listening); return ok && v == 16 },
+		require.Eventually(t, func() bool { return sinkTotal(backend.Metrics, queueLimitName, listening) == 16 },
 			30*time.Second, 50*time.Millisecond, "no tcp_drop.listen.queue.limit for the listener")
 
 		mine := func(dp pmetric.NumberDataPoint) bool {
 			a := dp.Attributes().AsRaw()
 			return attrInt(a, attrPID) == int64(os.Getpid()) && a[attrReason] == nfDrop
 		}
-		before, _ := backend.lastSum("tcp_drop.packets", mine)
+		before := sinkTotal(backend.Metrics, packetsName, mine)
 		require.NoError(t, ns.ConnectTimeout(addr, tc.count, 50*time.Millisecond))
 		dropped, err := rule.Packets()
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, dropped, uint64(tc.count), "the rule dropped every SYN")
 
-		ours := func(lr plog.LogRecord) bool {
-			a := lr.Attributes().AsRaw()
+		ours := func(a map[string]any) bool {
 			return attrInt(a, attrNetns) == int64(ns.Inode()) && attrInt(a, attrDstPort) == int64(addr.Port())
 		}
 		grown := func() bool {
-			now, _ := backend.lastSum("tcp_drop.packets", mine)
-			return len(backend.logRecords(ours)) >= int(dropped) && now-before >= int64(dropped)
+			now := sinkTotal(backend.Metrics, packetsName, mine)
+			return len(sinkRecords(backend.Logs, ours)) >= int(dropped) && now-before >= int64(dropped)
 		}
 		require.Eventually(t, grown, 30*time.Second, 50*time.Millisecond, "drops did not arrive")
 		time.Sleep(time.Second) // two collections more: any extra would show
 
-		records := backend.logRecords(ours)
+		records := sinkRecords(backend.Logs, ours)
 		require.Len(t, records, int(dropped), "one log record per packet the rule dropped")
 		for _, lr := range records {
 			a := lr.Attributes().AsRaw()
@@ -143,13 +142,13 @@ func TestCollectorEndToEnd(t *testing.T) {
 		// attributes; the Resource names the node too.
 		host, err := os.Hostname()
 		require.NoError(t, err)
-		for _, r := range backend.placedRecords(ours) {
-			require.Equal(t, int64(os.Getpid()), attrInt(r.resource, attrPID), "the Resource names the owner")
-			require.Equal(t, host, r.resource[attrHost])
-			require.NotContains(t, r.attrs, attrPID)
-			require.Equal(t, ownerProcess, r.attrs[attrOwner])
+		for _, r := range otlpsink.Records(backend.Logs.AllLogs(), func(r otlpsink.Record) bool { return ours(r.All()) }) {
+			require.Equal(t, int64(os.Getpid()), attrInt(r.Resource, attrPID), "the Resource names the owner")
+			require.Equal(t, host, r.Resource[attrHost])
+			require.NotContains(t, r.Attrs, attrPID)
+			require.Equal(t, ownerProcess, r.Attrs[attrOwner])
 		}
-		after, _ := backend.lastSum("tcp_drop.packets", mine)
+		after := sinkTotal(backend.Metrics, packetsName, mine)
 		require.Equal(t, int64(dropped), after-before, "tcp_drop.packets grew by the packets the rule dropped")
 	}
 

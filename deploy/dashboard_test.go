@@ -53,11 +53,10 @@ func TestBackendsDashboard(t *testing.T) {
 	root := repoRoot(t)
 	dash, err := grafana.Load(filepath.Join(root, "deploy", "grafana", "tcp_drop.json"))
 	require.NoError(t, err)
-	run(t, root, nil, "make", "build")
 
 	prom := backends.PrometheusForTest(t, bins.Prometheus, filepath.Join(root, "deploy", "prometheus", "prometheus.yml"))
 	start := time.Now()
-	otelcol := collector.ForTest(t, filepath.Join(root, "_build", "otelcol-tcpdrop"), []byte(fmt.Sprintf(dashboardCollectorConfig, prom.OTLPMetricsURL())))
+	otelcol := collector.ForTest(t, collector.BinaryForTest(t), []byte(fmt.Sprintf(dashboardCollectorConfig, prom.OTLPMetricsURL())))
 	waitFor(t, 60*time.Second, func() (bool, string) {
 		s, err := prom.Query("tcp_drop_events_lost_total")
 		return err == nil && len(s) > 0, fmt.Sprintf("no tcp_drop_events_lost_total in Prometheus yet (%v)", err)

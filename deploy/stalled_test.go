@@ -176,9 +176,7 @@ func TestStalledBackend(t *testing.T) {
 		// exporters' behaviour, which no kernel changes; make test runs it.
 		t.Skip("the host's test: the exporters' behaviour behind a stalled backend does not depend on the kernel")
 	}
-	root := repoRoot(t)
-	run(t, root, nil, "make", "build")
-	bin := filepath.Join(root, "_build", "otelcol-tcpdrop")
+	bin := collector.BinaryForTest(t)
 	for _, c := range stallCases(t) {
 		t.Run(c.name, func(t *testing.T) { testStalled(t, bin, c) })
 	}

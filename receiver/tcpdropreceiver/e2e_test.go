@@ -6,7 +6,6 @@ package tcpdropreceiver
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/tcpdrop/tcpdrop/harness/collector"
 	"github.com/tcpdrop/tcpdrop/harness/otlpsink"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
@@ -168,22 +168,13 @@ func attrInt(attrs map[string]any, key string) int64 {
 	return v
 }
 
-// buildCollector builds _build/otelcol-tcpdrop with ocb through the
-// Makefile, which rebuilds only when a source changed, and checks the
-// versions ocb resolved. TCPDROP_COLLECTOR names a collector built
-// beforehand instead, for machines without a Go toolchain (the guests of
-// make test-kernels).
+// buildCollector is the collector the tests run (harness/collector's
+// Binary), with the versions ocb resolved checked when it built it.
 func buildCollector(t *testing.T) string {
 	t.Helper()
-	if bin := os.Getenv("TCPDROP_COLLECTOR"); bin != "" {
-		return bin
+	bin := collector.BinaryForTest(t)
+	if os.Getenv(collector.EnvBinary) == "" {
+		checkDistributionVersions(t, filepath.Join(filepath.Dir(bin), "go.mod"))
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "make", "-C", root, "build").CombinedOutput()
-	require.NoErrorf(t, err, "make build:\n%s", out)
-	checkDistributionVersions(t, filepath.Join(root, "_build", "go.mod"))
-	return filepath.Join(root, "_build", "otelcol-tcpdrop")
+	return bin
 }

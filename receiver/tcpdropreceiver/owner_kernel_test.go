@@ -9,11 +9,9 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -67,32 +65,6 @@ func newKernelReceiver(t *testing.T, configure ...func(*Config)) (logs *consumer
 	}
 	t.Cleanup(shutdown)
 	return logs, metrics, start, shutdown
-}
-
-// listenInChild opens a listener in ns and hands it to a new process
-// (sleep), started inside cgroupDir if not "", which becomes its only
-// owner. It returns the process and the listener's address.
-func listenInChild(t *testing.T, ns *sandbox.Netns, addr string, backlog int, cgroupDir string) (*exec.Cmd, netip.AddrPort) {
-	t.Helper()
-	fd, err := ns.Listen(netip.MustParseAddrPort(addr), backlog)
-	require.NoError(t, err)
-	local, err := sandbox.LocalAddr(fd)
-	require.NoError(t, err)
-	f := os.NewFile(uintptr(fd), "listener")
-	defer f.Close() // the child keeps its copy
-
-	cmd := exec.Command("sleep", "120")
-	cmd.ExtraFiles = []*os.File{f}
-	if cgroupDir != "" {
-		cg, err := unix.Open(cgroupDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		require.NoError(t, err)
-		defer unix.Close(cg)
-		// clone3(CLONE_INTO_CGROUP): the child starts in the group.
-		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg}
-	}
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return cmd, local
 }
 
 // firewalledListener opens a listener in ns, held by this process until
@@ -214,7 +186,7 @@ func TestDropsNameTheListenersOwner(t *testing.T) {
 			if strings.HasPrefix(listen, "[") && !ns.HasIPv6() {
 				t.Skip("no IPv6 in this kernel")
 			}
-			owner, addr := listenInChild(t, ns, listen, 16, dir)
+			owner, addr := ns.ListenInChildForTest(t, listen, 16, dir)
 			dst := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), addr.Port())
 			rule, err := ns.DropTCPPort(addr.Port())
 			require.NoError(t, err)
@@ -271,7 +243,7 @@ func TestListenOverflowsAreExact(t *testing.T) {
 			if strings.HasPrefix(listen, "[") && !ns.HasIPv6() {
 				t.Skip("no IPv6 in this kernel")
 			}
-			server, addr := listenInChild(t, ns, listen, 1, "")
+			server, addr := ns.ListenInChildForTest(t, listen, 1, "")
 			a := server.Process.Pid
 			logs, metrics, _ := startKernelReceiver(t)
 			waitForListener(t, metrics, ns, addr, a, 1)

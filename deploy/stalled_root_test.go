@@ -208,7 +208,10 @@ func testStalled(t *testing.T, bin string, c stallCase) {
 	// rest, their count is kept.
 	rule1 := firewalled(t, ns)
 	flood := startFlood(t, 20*time.Second)
-	time.Sleep(3 * time.Second) // the listener polled, its owner known
+	// The listener polled, its owner known: the stalled backend shows
+	// nothing, so no condition can be watched: 3s is three polls at the
+	// default poll_interval.
+	time.Sleep(3 * time.Second)
 	require.NoError(t, ns.ConnectTimeout(rule1.addr, 20, 50*time.Millisecond))
 	report := flood.wait(t)
 	t.Logf("flood: %v", report)
@@ -260,7 +263,7 @@ func testStalled(t *testing.T, bin string, c stallCase) {
 	// Stalled again, flooded: SIGTERM.
 	sw.Stall(true)
 	flood = startFlood(t, 30*time.Second)
-	time.Sleep(8 * time.Second)
+	time.Sleep(8 * time.Second) // the queues fill under the flood: what SIGTERM must cope with
 	exitWithin := cmp.Or(c.exitWithin, maxExitTime)
 	exit, exitErr := otelcol.Stop(exitWithin + 20*time.Second)
 	require.NotErrorIs(t, exitErr, collector.ErrTimeout, "the collector did not exit within %v of SIGTERM", exitWithin+20*time.Second)

@@ -211,7 +211,7 @@ func TestCollectorInContainer(t *testing.T) {
 
 	// The collector knows the listener, and its owner, once its gauge is
 	// under the server's Resource.
-	listening := func(r otlpsink.Item) bool {
+	listening := func(r otlpsink.Point) bool {
 		return isServer(r.Resource) && otlpsink.Int(r.Attrs, "network.local.port") == serverPort && otlpsink.Int(r.Attrs, "tcp_drop.netns.inode") == int64(ns.Inode())
 	}
 	require.Eventually(t, func() bool { _, ok := backend.Last("tcp_drop.listen.queue.limit", listening); return ok },
@@ -229,7 +229,7 @@ func TestCollectorInContainer(t *testing.T) {
 	ours := func(r otlpsink.Record) bool {
 		return otlpsink.Int(r.Attrs, "tcp_drop.netns.inode") == int64(ns.Inode()) && otlpsink.Int(r.Attrs, "destination.port") == serverPort
 	}
-	serverDrops := func(r otlpsink.Item) bool {
+	serverDrops := func(r otlpsink.Point) bool {
 		return isServer(r.Resource) && r.Attrs["tcp_drop.reason"] == "NETFILTER_DROP"
 	}
 	require.Eventually(t, func() bool {

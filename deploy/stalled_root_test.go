@@ -200,7 +200,7 @@ func testStalled(t *testing.T, bin string, c stallCase) {
 
 	ns := sandbox.NewForTest(t)
 	pid := int64(os.Getpid())
-	mine := func(r otlpsink.Item) bool {
+	mine := func(r otlpsink.Point) bool {
 		return otlpsink.Int(r.Resource, "process.pid") == pid && r.Attrs["tcp_drop.kernel_function"] == "nft_do_chain"
 	}
 
@@ -240,7 +240,7 @@ func testStalled(t *testing.T, bin string, c stallCase) {
 	rule2 := firewalled(t, ns)
 	// The collector knows the listener, and its owner, once its gauge
 	// shows up.
-	listening := func(r otlpsink.Item) bool {
+	listening := func(r otlpsink.Point) bool {
 		return otlpsink.Int(r.Resource, "process.pid") == pid && otlpsink.Int(r.Attrs, "network.local.port") == int64(rule2.addr.Port())
 	}
 	waitFor(t, 30*time.Second, func() (bool, string) {

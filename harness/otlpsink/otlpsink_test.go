@@ -75,11 +75,14 @@ func TestHTTP(t *testing.T) {
 	require.Equal(t, int64(7), Int(records[0].Resource, "process.pid"), "the Resource's attributes")
 	require.Equal(t, map[string]any{"process.pid": int64(7), "destination.port": int64(9)}, records[0].All())
 	require.Equal(t, "Drop", records[0].Body().Str())
+	merged := records[0].Merged()
+	require.Equal(t, map[string]any{"process.pid": int64(7), "destination.port": int64(9)}, merged.Attributes().AsRaw())
+	require.Equal(t, "Drop", merged.Body().Str())
 
-	v, ok := s.Last("tcp_drop.packets", func(it Item) bool { return it.Attrs["tcp_drop.reason"] == "NO_SOCKET" })
+	v, ok := s.Last("tcp_drop.packets", func(p Point) bool { return p.Attrs["tcp_drop.reason"] == "NO_SOCKET" })
 	require.True(t, ok)
 	require.Equal(t, int64(5), v, "the newest export's value")
-	_, ok = s.Last("tcp_drop.packets", func(Item) bool { return false })
+	_, ok = s.Last("tcp_drop.packets", func(Point) bool { return false })
 	require.False(t, ok)
 }
 

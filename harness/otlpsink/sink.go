@@ -4,6 +4,7 @@ package otlpsink
 
 import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
@@ -53,6 +54,39 @@ func Int(attrs map[string]any, key string) int64 {
 type Record struct {
 	Item
 	plog.LogRecord
+	res pcommon.Resource
+}
+
+// Merged is a copy of the record with its Resource's attributes added to
+// its own: what a test asks of a record, wherever the layout puts each
+// attribute.
+func (r Record) Merged() plog.LogRecord {
+	out := plog.NewLogRecord()
+	r.LogRecord.CopyTo(out)
+	addResource(r.res, out.Attributes())
+	return out
+}
+
+// Point is a data point received, with its Resource.
+type Point struct {
+	Item
+	pmetric.NumberDataPoint
+	res pcommon.Resource
+}
+
+// Merged is Record.Merged for a data point.
+func (p Point) Merged() pmetric.NumberDataPoint {
+	out := pmetric.NewNumberDataPoint()
+	p.NumberDataPoint.CopyTo(out)
+	addResource(p.res, out.Attributes())
+	return out
+}
+
+func addResource(res pcommon.Resource, attrs pcommon.Map) {
+	res.Attributes().Range(func(k string, v pcommon.Value) bool {
+		v.CopyTo(attrs.PutEmpty(k))
+		return true
+	})
 }
 
 // Records returns every log record received that keep accepts.
@@ -61,7 +95,7 @@ func (s *Sink) Records(keep func(Record) bool) []Record {
 }
 
 // Last is LastOf the metrics received.
-func (s *Sink) Last(name string, keep func(Item) bool) (int64, bool) {
+func (s *Sink) Last(name string, keep func(Point) bool) (int64, bool) {
 	return LastOf(s.Metrics.AllMetrics(), name, keep)
 }
 
@@ -75,7 +109,7 @@ func Records(exports []plog.Logs, keep func(Record) bool) []Record {
 			for j := 0; j < rl.ScopeLogs().Len(); j++ {
 				lrs := rl.ScopeLogs().At(j).LogRecords()
 				for k := 0; k < lrs.Len(); k++ {
-					r := Record{Item{res, lrs.At(k).Attributes().AsRaw()}, lrs.At(k)}
+					r := Record{Item{res, lrs.At(k).Attributes().AsRaw()}, lrs.At(k), rl.Resource()}
 					if keep(r) {
 						out = append(out, r)
 					}
@@ -90,7 +124,7 @@ func Records(exports []plog.Logs, keep func(Record) bool) []Record {
 // gauge), summed over the data points keep accepts, and whether any export
 // had such a point. Exports older than the newest that has one do not
 // count: each holds the whole of a cumulative sum or a gauge.
-func LastOf(exports []pmetric.Metrics, name string, keep func(Item) bool) (value int64, found bool) {
+func LastOf(exports []pmetric.Metrics, name string, keep func(Point) bool) (value int64, found bool) {
 	for _, md := range exports {
 		if v, ok := sumOf(md, name, keep); ok {
 			value, found = v, true
@@ -99,7 +133,7 @@ func LastOf(exports []pmetric.Metrics, name string, keep func(Item) bool) (value
 	return value, found
 }
 
-func sumOf(md pmetric.Metrics, name string, keep func(Item) bool) (total int64, ok bool) {
+func sumOf(md pmetric.Metrics, name string, keep func(Point) bool) (total int64, ok bool) {
 	for i := 0; i < md.ResourceMetrics().Len(); i++ {
 		rm := md.ResourceMetrics().At(i)
 		var res map[string]any
@@ -123,7 +157,7 @@ func sumOf(md pmetric.Metrics, name string, keep func(Item) bool) (total int64, 
 					res = rm.Resource().Attributes().AsRaw()
 				}
 				for p := 0; p < points.Len(); p++ {
-					if keep(Item{res, points.At(p).Attributes().AsRaw()}) {
+					if keep(Point{Item{res, points.At(p).Attributes().AsRaw()}, points.At(p), rm.Resource()}) {
 						total += points.At(p).IntValue()
 						ok = true
 					}

@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"golang.org/x/sys/unix"
 
+	"github.com/tcpdrop/tcpdrop/harness/otlpsink"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 	"github.com/tcpdrop/tcpdrop/internal/dropreason"
@@ -138,17 +139,8 @@ func sinkTotal(sink *consumertest.MetricsSink, name string, keep func(pmetric.Nu
 // Resource's attributes among its own.
 func sinkRecords(sink *consumertest.LogsSink, keep func(a map[string]any) bool) []plog.LogRecord {
 	var out []plog.LogRecord
-	for _, ld := range sink.AllLogs() {
-		for i := 0; i < ld.ResourceLogs().Len(); i++ {
-			for j := 0; j < ld.ResourceLogs().At(i).ScopeLogs().Len(); j++ {
-				records := ld.ResourceLogs().At(i).ScopeLogs().At(j).LogRecords()
-				for k := 0; k < records.Len(); k++ {
-					if lr := withResourceRecord(ld.ResourceLogs().At(i).Resource(), records.At(k)); keep(lr.Attributes().AsRaw()) {
-						out = append(out, lr)
-					}
-				}
-			}
-		}
+	for _, r := range otlpsink.Records(sink.AllLogs(), func(r otlpsink.Record) bool { return keep(r.All()) }) {
+		out = append(out, r.Merged())
 	}
 	return out
 }

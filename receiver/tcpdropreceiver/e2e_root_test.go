@@ -5,12 +5,9 @@
 package tcpdropreceiver
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,10 +53,8 @@ service:
 // by exactly that many.
 func TestCollectorEndToEnd(t *testing.T) {
 	roottest.Require(t)
-	collector := buildCollector(t)
+	bin := buildCollector(t)
 	backend := otlpsink.ForTest(t, otlpsink.HTTP)
-	config := filepath.Join(t.TempDir(), "config.yaml")
-	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(e2eConfig, backend.URL)), 0o600))
 	// The namespace of the drops is held only by this process's descriptor,
 	// which the collector finds by a scan of every process's descriptors:
 	// its first poll makes one, the next comes after 1000 times the last
@@ -69,23 +64,12 @@ func TestCollectorEndToEnd(t *testing.T) {
 	// scan of 136 ms there), beyond the wait below.
 	ns := sandbox.NewForTest(t)
 
-	var output bytes.Buffer
-	cmd := exec.Command(collector, "--config", config)
-	cmd.Stdout, cmd.Stderr = &output, &output
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("collector output:\n%s", output.String())
-		}
-	})
+	otelcol := collector.ForTest(t, bin, []byte(fmt.Sprintf(e2eConfig, backend.URL)))
 
 	// Ready when the first metrics arrive.
 	require.Eventually(t, func() bool { return backend.Metrics.DataPointCount() > 0 },
 		30*time.Second, 50*time.Millisecond, "no metrics from the collector")
-	require.Equal(t, 1, heldProbePrograms(t, cmd.Process.Pid), "logs and metrics pipelines attach one program")
+	require.Equal(t, 1, heldProbePrograms(t, otelcol.Pid), "logs and metrics pipelines attach one program")
 
 	nfDrop := reasonOnThisKernel(t, "NETFILTER_DROP")
 	for _, tc := range []struct {
@@ -152,13 +136,9 @@ func TestCollectorEndToEnd(t *testing.T) {
 		require.Equal(t, int64(dropped), after-before, "tcp_drop.packets grew by the packets the rule dropped")
 	}
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		require.NoError(t, err, "the collector exits cleanly on SIGTERM")
-	case <-time.After(20 * time.Second):
-		t.Fatal("the collector did not exit within 20s of SIGTERM")
-	}
+	_, err := otelcol.Stop(20 * time.Second)
+	require.NotErrorIs(t, err, collector.ErrTimeout, "the collector did not exit within 20s of SIGTERM")
+	require.NoError(t, err, "the collector exits cleanly on SIGTERM")
 }
 
 func anyPoint(pmetric.NumberDataPoint) bool { return true }

@@ -14,6 +14,7 @@
 //	harness/otlpsink  the OTLP backend tests, the bench and the soak export to (core's otlpreceiver)
 //	harness/fixture   drop reasons and kernel symbols from committed files, for golden tests
 //	harness/testreport  make test's summary: go test's output, then every skip with its reason
+//	harness/testenv.sh  make test's setup: installs and starts what the tests need, says what it cannot
 //	harness/grafana   the Grafana dashboard's panels and queries, and its vmui rendering
 //	harness/dashpicture  make dashboard-picture: README's picture of the dashboard on real data
 //	harness/hostload  a busy host (namespaces, listeners, sockets, processes) and the engine's cost on it

@@ -36,10 +36,10 @@ if [ "$(id -u)" = 0 ]; then
 			>/tmp/tcpdrop-dockerd.log 2>&1 &
 		for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
 	fi
-	docker info >/dev/null 2>&1 || missing+=("no docker daemon: the container tests skip")
+	docker info >/dev/null 2>&1 || missing+=("docker info does not answer: the container tests skip")
 else
-	missing+=("not root: the kernel tests skip, and nothing is installed (run 'sudo make test')")
-	docker info >/dev/null 2>&1 || missing+=("no docker daemon: the container tests skip")
+	missing+=("not root: the kernel tests skip and no package is installed (run 'sudo make test')")
+	docker info >/dev/null 2>&1 || missing+=("docker info does not answer: the container tests skip")
 fi
 
 # deploy/manifests_test.go: kubeconform, and the Kubernetes API's OpenAPI

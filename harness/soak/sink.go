@@ -38,15 +38,18 @@ type sink struct {
 	url    string
 	server *otlpsink.Server
 
-	mu      sync.Mutex
-	exports int
-	byTime  map[pcommon.Timestamp]*collection
+	exported  chan struct{} // closed at the first export
+	firstOnce sync.Once
+
+	mu     sync.Mutex
+	byTime map[pcommon.Timestamp]*collection
 }
 
 func startSink() (*sink, error) {
-	s := &sink{byTime: map[pcommon.Timestamp]*collection{}}
+	s := &sink{exported: make(chan struct{}), byTime: map[pcommon.Timestamp]*collection{}}
 	metrics, err := consumer.NewMetrics(func(_ context.Context, md pmetric.Metrics) error {
 		s.add(md)
+		s.firstOnce.Do(func() { close(s.exported) })
 		return nil
 	})
 	if err != nil {
@@ -65,7 +68,6 @@ func (s *sink) close() { _ = s.server.Close() }
 func (s *sink) add(md pmetric.Metrics) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.exports++
 	of := func(ts pcommon.Timestamp) *collection {
 		c := s.byTime[ts]
 		if c == nil {
@@ -143,13 +145,10 @@ func (s *sink) last() collection {
 // waitExport waits for the collector's first export of its metrics: the
 // kernel program is attached and the pipeline runs.
 func (s *sink) waitExport(bound time.Duration) error {
-	for deadline := time.Now().Add(bound); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		s.mu.Lock()
-		n := s.exports
-		s.mu.Unlock()
-		if n > 0 {
-			return nil
-		}
+	select {
+	case <-s.exported:
+		return nil
+	case <-time.After(bound):
+		return fmt.Errorf("no metrics from the collector within %v", bound)
 	}
-	return fmt.Errorf("no metrics from the collector within %v", bound)
 }

@@ -48,8 +48,15 @@ $(OCB):
 
 # -p 1: kfree_skb is machine-wide, so packages that make drops run one at
 # a time and count only their own.
-test:
-	go test -p 1 -count=1 ./...
+# harness/testenv.sh installs and starts what the tests need and it can
+# (as root: nftables, bpftrace, docker and dockerd; kubeconform), and says
+# what it cannot; the real backends are installed as `make backends` does,
+# so the tests of deploy/ that use them run too: the same suite as CI.
+# harness/testreport prints what plain go test would, then every skipped
+# test with its reason.
+test: backends
+	@harness/testenv.sh
+	@bash -o pipefail -c '$(BACKEND_ENV) go test -p 1 -count=1 -json ./... | go run ./harness/testreport'
 
 # Every package's tests on other kernels and architectures: each kernel of
 # harness/kernels/kernels.list (Debian packages, amd64 and arm64, fetched

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tcpdrop/tcpdrop/harness/collector"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 )
 
@@ -136,8 +137,7 @@ func dig(v any, keys ...string) any {
 // collector (otelcol-tcpdrop validate), as is the image's example config.
 func TestCollectorConfigsValidate(t *testing.T) {
 	root := repoRoot(t)
-	run(t, root, nil, "make", "build")
-	collector := filepath.Join(root, "_build", "otelcol-tcpdrop")
+	bin := collector.BinaryForTest(t)
 	dir := t.TempDir()
 	configs := map[string][]byte{}
 	for _, f := range []string{"10-agent-configmap.yaml", "20-gateway-configmap.yaml"} {
@@ -158,7 +158,7 @@ func TestCollectorConfigsValidate(t *testing.T) {
 	for name, cfg := range configs {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".config.yaml")
 		require.NoError(t, os.WriteFile(path, cfg, 0o644))
-		cmd := exec.Command(collector, "validate", "--config", path)
+		cmd := exec.Command(bin, "validate", "--config", path)
 		cmd.Env = append(os.Environ(), "POD_IP=127.0.0.1", "MY_POD_IP=127.0.0.1")
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "%s is not a valid configuration:\n%s", name, out)

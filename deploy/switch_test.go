@@ -3,40 +3,33 @@
 package deploy
 
 import (
-	"context"
 	"io"
 	"net"
 	"sync"
 	"testing"
-
-	"google.golang.org/grpc"
-	_ "google.golang.org/grpc/encoding/gzip" // the exporters compress by default
-
-	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
-	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 )
 
-// switchListener is a backend's listening socket that can stop answering:
-// while stalled it accepts connections, reads what they send and never
-// writes a byte back; otherwise it hands them to the server behind it.
-// Switching closes every connection it handed out, so the client
-// reconnects and finds the new behaviour.
+// switchListener is a backend's address that can stop answering: while
+// stalled it accepts connections, reads what they send and never writes a
+// byte back; otherwise it joins them to the backend behind it. Switching
+// closes every connection it accepted, so the client reconnects and finds
+// the new behaviour.
 type switchListener struct {
 	net.Listener
-	ready chan net.Conn
+	backend string // the address it forwards to when answering
 
 	mu      sync.Mutex
 	stalled bool
-	conns   map[net.Conn]bool
+	conns   map[net.Conn]bool // accepted, and their forwarding connections
 }
 
-func listenSwitch(t *testing.T, stalled bool) *switchListener {
+func listenSwitch(t *testing.T, stalled bool, backend string) *switchListener {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &switchListener{Listener: l, ready: make(chan net.Conn), stalled: stalled, conns: map[net.Conn]bool{}}
+	s := &switchListener{Listener: l, backend: backend, stalled: stalled, conns: map[net.Conn]bool{}}
 	go s.acceptLoop()
 	t.Cleanup(func() {
 		l.Close()
@@ -46,7 +39,6 @@ func listenSwitch(t *testing.T, stalled bool) *switchListener {
 }
 
 func (s *switchListener) acceptLoop() {
-	defer close(s.ready)
 	for {
 		c, err := s.Listener.Accept()
 		if err != nil {
@@ -60,22 +52,27 @@ func (s *switchListener) acceptLoop() {
 			go io.Copy(io.Discard, c)
 			continue
 		}
-		s.ready <- c
+		go s.forward(c)
 	}
 }
 
-// Accept is what the server behind it sees: only connections made while
-// it answers.
-func (s *switchListener) Accept() (net.Conn, error) {
-	c, ok := <-s.ready
-	if !ok {
-		return nil, net.ErrClosed
+// forward joins c to a new connection to the backend until either ends.
+func (s *switchListener) forward(c net.Conn) {
+	b, err := net.Dial("tcp", s.backend)
+	if err != nil {
+		c.Close()
+		return
 	}
-	return c, nil
+	s.mu.Lock()
+	s.conns[b] = true
+	s.mu.Unlock()
+	go func() {
+		io.Copy(b, c)
+		b.Close()
+	}()
+	io.Copy(c, b)
+	c.Close()
 }
-
-// Close closes the socket: the server behind it is done.
-func (s *switchListener) Close() error { return s.Listener.Close() }
 
 // Stall makes the backend stop answering (true) or answer again (false).
 func (s *switchListener) Stall(stalled bool) {
@@ -86,33 +83,4 @@ func (s *switchListener) Stall(stalled bool) {
 		c.Close()
 	}
 	clear(s.conns)
-}
-
-// serveGRPCBackend serves OTLP/gRPC on l until the test ends, into b.
-func serveGRPCBackend(t *testing.T, l net.Listener, b *backend) {
-	srv := grpc.NewServer()
-	plogotlp.RegisterGRPCServer(srv, &grpcLogs{b: b})
-	pmetricotlp.RegisterGRPCServer(srv, &grpcMetrics{b: b})
-	go srv.Serve(l)
-	t.Cleanup(srv.Stop)
-}
-
-type grpcLogs struct {
-	plogotlp.UnimplementedGRPCServer
-	b *backend
-}
-
-func (g grpcLogs) Export(_ context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
-	g.b.addLogs(req.Logs())
-	return plogotlp.NewExportResponse(), nil
-}
-
-type grpcMetrics struct {
-	pmetricotlp.UnimplementedGRPCServer
-	b *backend
-}
-
-func (g grpcMetrics) Export(_ context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
-	g.b.addMetrics(req.Metrics())
-	return pmetricotlp.NewExportResponse(), nil
 }

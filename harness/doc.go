@@ -10,7 +10,11 @@
 //	harness/reasons   make reasons: the drop and reset reason names of those kernels, from their BTF
 //	harness/btftest   kernel BTF made of given types, for unit tests of BTF readers
 //	harness/backends  real Prometheus and VictoriaLogs servers: start, query, stop
-//	harness/collector a built collector run for a test: config, output, SIGTERM
+//	harness/collector the collector for tests: built once (make build), run with a config, SIGTERM
+//	harness/otlpsink  the OTLP backend tests, the bench and the soak export to (core's otlpreceiver)
+//	harness/fixture   drop reasons and kernel symbols from committed files, for golden tests
+//	harness/testreport  make test's summary: go test's output, then every skip with its reason
+//	harness/testenv.sh  make test's setup: installs and starts what the tests need, says what it cannot
 //	harness/grafana   the Grafana dashboard's panels and queries, and its vmui rendering
 //	harness/dashpicture  make dashboard-picture: README's picture of the dashboard on real data
 //	harness/hostload  a busy host (namespaces, listeners, sockets, processes) and the engine's cost on it

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	otelcol "github.com/tcpdrop/tcpdrop/harness/collector"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 )
 
@@ -20,22 +21,6 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(b), "\n"))
 	return len(b), nil
-}
-
-// buildBound is how long `make build` may take: ocb compiles the whole
-// collector, about 2 minutes cold on 2 cores.
-const buildBound = 20 * time.Minute
-
-// buildCollector runs `make build` in the repository (a no-op when nothing
-// changed) and returns the binary's path.
-func buildCollector(t *testing.T, root string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), buildBound)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, "make", "-C", root, "build").CombinedOutput(); err != nil {
-		t.Fatalf("make build: %v\n%s", err, out)
-	}
-	return filepath.Join(root, "_build", "otelcol-tcpdrop")
 }
 
 // TestBenchEndToEnd runs a very short bench and compare (1 round, 0.5 s,
@@ -48,7 +33,7 @@ func buildCollector(t *testing.T, root string) string {
 func TestBenchEndToEnd(t *testing.T) {
 	roottest.Require(t)
 	root := filepath.Join("..", "..")
-	bin := buildCollector(t, root)
+	bin := otelcol.BinaryForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	for _, compare := range []bool{false, true} {

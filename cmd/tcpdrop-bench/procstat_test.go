@@ -51,7 +51,7 @@ func TestSampleProcSelf(t *testing.T) {
 	}
 	for end := time.Now().Add(30 * time.Millisecond); time.Now().Before(end); {
 	}
-	time.Sleep(10 * time.Millisecond)
+	time.Sleep(10 * time.Millisecond) // wall time passes with no CPU time: what the sample tells apart
 	after, err := sampleProc(os.Getpid())
 	if err != nil {
 		t.Fatal(err)

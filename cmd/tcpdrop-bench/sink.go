@@ -3,20 +3,18 @@
 package main
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+
+	"github.com/tcpdrop/tcpdrop/harness/otlpsink"
 )
 
 // The receiver's metrics the bench reads.
@@ -75,7 +73,7 @@ func causeOf(dp pmetric.NumberDataPoint) string {
 // records a mode sends it, the summary records of repeats.
 type sink struct {
 	URL string
-	srv *http.Server
+	srv *otlpsink.Server
 
 	mu      sync.Mutex
 	last    counts
@@ -90,50 +88,29 @@ type summaries struct {
 }
 
 func startSink() (*sink, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s := &sink{arrived: make(chan struct{})}
+	logs, err := consumer.NewLogs(s.consumeLogs)
 	if err != nil {
+		return nil, err
+	}
+	metrics, err := consumer.NewMetrics(s.consumeMetrics)
+	if err != nil {
+		return nil, err
+	}
+	if s.srv, err = otlpsink.Start(otlpsink.HTTP, logs, metrics); err != nil {
 		return nil, fmt.Errorf("OTLP sink: %w", err)
 	}
-	s := &sink{URL: "http://" + ln.Addr().String(), arrived: make(chan struct{})}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/metrics", s.handleMetrics)
-	mux.HandleFunc("POST /v1/logs", s.handleLogs)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go s.srv.Serve(ln)
+	s.URL = s.srv.URL
 	return s, nil
 }
 
 func (s *sink) Close() error { return s.srv.Close() }
 
-// readBody reads a request's body, gzipped or not.
-func readBody(r *http.Request) ([]byte, error) {
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			return nil, err
-		}
-		defer zr.Close()
-		body = zr
-	}
-	return io.ReadAll(io.LimitReader(body, 64<<20))
-}
-
-// handleLogs counts the summary records of repeats (those with
+// consumeLogs counts the summary records of repeats (those with
 // tcp_drop.repeats) and adds up their repeats.
-func (s *sink) handleLogs(w http.ResponseWriter, r *http.Request) {
-	data, err := readBody(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	req := plogotlp.NewExportRequest()
-	if err := req.UnmarshalProto(data); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
+func (s *sink) consumeLogs(_ context.Context, ld plog.Logs) error {
 	var got summaries
-	rls := req.Logs().ResourceLogs()
+	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		sls := rls.At(i).ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
@@ -150,13 +127,7 @@ func (s *sink) handleLogs(w http.ResponseWriter, r *http.Request) {
 	s.summary.Records += got.Records
 	s.summary.Repeats += got.Repeats
 	s.mu.Unlock()
-	resp, err := plogotlp.NewExportResponse().MarshalProto()
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	w.Write(resp)
+	return nil
 }
 
 // summaries returns the summary records received so far.
@@ -166,18 +137,8 @@ func (s *sink) summaries() summaries {
 	return s.summary
 }
 
-func (s *sink) handleMetrics(w http.ResponseWriter, r *http.Request) {
-	data, err := readBody(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	req := pmetricotlp.NewExportRequest()
-	if err := req.UnmarshalProto(data); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if c, ok := readCounts(req.Metrics()); ok {
+func (s *sink) consumeMetrics(_ context.Context, md pmetric.Metrics) error {
+	if c, ok := readCounts(md); ok {
 		s.mu.Lock()
 		c.Seq = s.last.Seq + 1
 		s.last = c
@@ -185,13 +146,7 @@ func (s *sink) handleMetrics(w http.ResponseWriter, r *http.Request) {
 		s.arrived = make(chan struct{})
 		s.mu.Unlock()
 	}
-	resp, err := pmetricotlp.NewExportResponse().MarshalProto()
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	w.Write(resp)
+	return nil
 }
 
 // readCounts picks the receiver's sums out of an export; ok is false when

@@ -46,3 +46,17 @@ func TestStopTimesOut(t *testing.T) {
 	require.ErrorIs(t, err, ErrTimeout)
 	p.Kill() // what the cleanup does too; twice is fine
 }
+
+func TestRootHoldsTheManifest(t *testing.T) {
+	root, err := Root()
+	require.NoError(t, err)
+	require.FileExists(t, root+"/builder-config.yaml")
+	require.FileExists(t, root+"/go.mod")
+}
+
+func TestBinaryFromEnv(t *testing.T) {
+	t.Setenv(EnvBinary, "/opt/otelcol-tcpdrop")
+	bin, err := Binary()
+	require.NoError(t, err)
+	require.Equal(t, "/opt/otelcol-tcpdrop", bin, "a collector built beforehand, not make build")
+}

@@ -3,16 +3,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+
+	"github.com/tcpdrop/tcpdrop/harness/otlpsink"
 )
 
 // The receiver's metrics the soak reads.
@@ -36,50 +36,38 @@ type collection struct {
 // newest collections said.
 type sink struct {
 	url    string
-	server *http.Server
+	server *otlpsink.Server
 
-	mu      sync.Mutex
-	exports int
-	byTime  map[pcommon.Timestamp]*collection
+	exported  chan struct{} // closed at the first export
+	firstOnce sync.Once
+
+	mu     sync.Mutex
+	byTime map[pcommon.Timestamp]*collection
 }
 
 func startSink() (*sink, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	s := &sink{exported: make(chan struct{}), byTime: map[pcommon.Timestamp]*collection{}}
+	metrics, err := consumer.NewMetrics(func(_ context.Context, md pmetric.Metrics) error {
+		s.add(md)
+		s.firstOnce.Do(func() { close(s.exported) })
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	s := &sink{url: "http://" + l.Addr().String(), byTime: map[pcommon.Timestamp]*collection{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/v1/metrics", s.serve)
-	s.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.server.Serve(l) }()
+	if s.server, err = otlpsink.Start(otlpsink.HTTP, nil, metrics); err != nil {
+		return nil, err
+	}
+	s.url = s.server.URL
 	return s, nil
 }
 
 func (s *sink) close() { _ = s.server.Close() }
 
-func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 256<<20))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	req := pmetricotlp.NewExportRequest()
-	if err := req.UnmarshalProto(body); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	s.add(req.Metrics())
-	resp, _ := pmetricotlp.NewExportResponse().MarshalProto()
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(resp)
-}
-
 // add counts an export's points by their timestamp.
 func (s *sink) add(md pmetric.Metrics) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.exports++
 	of := func(ts pcommon.Timestamp) *collection {
 		c := s.byTime[ts]
 		if c == nil {
@@ -157,13 +145,10 @@ func (s *sink) last() collection {
 // waitExport waits for the collector's first export of its metrics: the
 // kernel program is attached and the pipeline runs.
 func (s *sink) waitExport(bound time.Duration) error {
-	for deadline := time.Now().Add(bound); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		s.mu.Lock()
-		n := s.exports
-		s.mu.Unlock()
-		if n > 0 {
-			return nil
-		}
+	select {
+	case <-s.exported:
+		return nil
+	case <-time.After(bound):
+		return fmt.Errorf("no metrics from the collector within %v", bound)
 	}
-	return fmt.Errorf("no metrics from the collector within %v", bound)
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/tcpdrop/tcpdrop/internal/owners"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
+
+	"github.com/tcpdrop/tcpdrop/harness/fixture"
 )
 
 // TestRepeatsWithoutMetrics: with a logs pipeline alone (Drops and Repeats,
@@ -27,7 +29,7 @@ func TestRepeatsWithoutMetrics(t *testing.T) {
 	opts := DefaultOptions()
 	opts.CollectionInterval = MinCollectionInterval
 	server := owners.Owner{PID: 4321, Comm: "server"}
-	e := New(Sources{Kernel: k, Names: loadFixtureNames(t), Owners: tableOwners{777: server}}, opts, zap.NewNop())
+	e := New(Sources{Kernel: k, Names: fixture.LoadNames(t, NotAvailable), Owners: tableOwners{777: server}}, opts, zap.NewNop())
 	var mu sync.Mutex
 	var got []Repeat
 	e.Start(Outputs{Drops: func([]Drop) {}, Repeats: func(r []Repeat) { mu.Lock(); got = append(got, r...); mu.Unlock() }})
@@ -75,7 +77,7 @@ func TestLateCollectionSaysSo(t *testing.T) {
 	k := &slowKernel{cannedKernel: newCannedKernel(), late: late}
 	opts := DefaultOptions()
 	opts.CollectionInterval = MinCollectionInterval
-	e := New(Sources{Kernel: k, Names: loadFixtureNames(t)}, opts, zap.NewNop())
+	e := New(Sources{Kernel: k, Names: fixture.LoadNames(t, NotAvailable)}, opts, zap.NewNop())
 	delays := make(chan time.Duration, 100)
 	e.Start(Outputs{Counts: func(c Counts, _ []Listener, _ time.Time) {
 		select {

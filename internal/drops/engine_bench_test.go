@@ -12,6 +12,8 @@ import (
 
 	"github.com/tcpdrop/tcpdrop/internal/owners"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
+
+	"github.com/tcpdrop/tcpdrop/harness/fixture"
 )
 
 // sleepyOwners answers every lookup after a pause, as a slow /proc would,
@@ -49,7 +51,7 @@ func BenchmarkEngineDrops(b *testing.B) {
 			for left := b.N; left > 0; left -= readBatch {
 				k.batches <- template[:min(left, readBatch)]
 			}
-			e := New(Sources{Kernel: k, Names: loadFixtureNames(b), Owners: mode.owners}, DefaultOptions(), zap.NewNop())
+			e := New(Sources{Kernel: k, Names: fixture.LoadNames(b, NotAvailable), Owners: mode.owners}, DefaultOptions(), zap.NewNop())
 			done := make(chan struct{})
 			seen := 0
 			b.ReportAllocs()

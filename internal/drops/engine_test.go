@@ -6,7 +6,6 @@ package drops
 
 import (
 	"net/netip"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,9 +13,10 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/tcpdrop/tcpdrop/internal/kallsyms"
 	"github.com/tcpdrop/tcpdrop/internal/owners"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
+
+	"github.com/tcpdrop/tcpdrop/harness/fixture"
 )
 
 // cannedKernel hands out the batches of events it is given, then waits
@@ -36,23 +36,34 @@ func newCannedKernel() *cannedKernel {
 	return &cannedKernel{batches: make(chan []probe.Event, 1024), closed: make(chan struct{})}
 }
 
+// ReadBatch hands out a waiting batch first, as a ring with records in it
+// does: a select over a batch and an expired timer picks either, and two
+// empty reads while detached end the engine's reading with a batch left.
 func (k *cannedKernel) ReadBatch(evs []probe.Event) (int, error) {
-	wait := 10 * time.Millisecond
+	select {
+	case b := <-k.batches:
+		return k.hand(evs, b), nil
+	default:
+	}
 	if k.detached.Load() {
-		wait = 0
+		return 0, nil
 	}
 	select {
 	case b := <-k.batches:
-		k.taken.Add(1)
-		if len(k.batches) == 0 {
-			k.emptied.Store(time.Now().UnixNano())
-		}
-		return copy(evs, b), nil
+		return k.hand(evs, b), nil
 	case <-k.closed:
 		return 0, probe.ErrClosed
-	case <-time.After(wait):
+	case <-time.After(10 * time.Millisecond):
 		return 0, nil
 	}
+}
+
+func (k *cannedKernel) hand(evs, b []probe.Event) int {
+	k.taken.Add(1)
+	if len(k.batches) == 0 {
+		k.emptied.Store(time.Now().UnixNano())
+	}
+	return copy(evs, b)
 }
 
 // TakeCounts hands the canned counts over once, as the kernel empties its
@@ -69,26 +80,6 @@ func (k *cannedKernel) SetListeners(map[probe.ListenerAddr]uint64) error { retur
 func (k *cannedKernel) ListenersChangedIn() (map[uint32]bool, error)     { return nil, nil }
 func (k *cannedKernel) Detach() error                                    { k.detached.Store(true); return nil }
 func (k *cannedKernel) Close() error                                     { k.once.Do(func() { close(k.closed) }); return nil }
-
-// fixtureNames names with the kallsyms fixture, and reasons by number.
-type fixtureNames struct{ syms *kallsyms.Symbolizer }
-
-func (f fixtureNames) Reason(raw uint32, known bool) string {
-	if !known {
-		return NotAvailable
-	}
-	return map[uint32]string{3: "NO_SOCKET", 12: "NETFILTER_DROP"}[raw]
-}
-func (f fixtureNames) Location(addr uint64) string { return f.syms.Location(addr) }
-func (f fixtureNames) Function(addr uint64) string { return f.syms.Function(addr) }
-
-func loadFixtureNames(t testing.TB) fixtureNames {
-	syms, err := kallsyms.LoadFile(filepath.Join("..", "..", "testdata", "kallsyms.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fixtureNames{syms}
-}
 
 // Addresses inside functions of the kallsyms fixture.
 const (
@@ -162,7 +153,7 @@ func TestEngineAlone(t *testing.T) {
 	}, Lost: 1}
 	server := owners.Owner{PID: 4321, Comm: "server"}
 	opts := DefaultOptions()
-	e := New(Sources{Kernel: k, Names: loadFixtureNames(t), Owners: tableOwners{777: server}}, opts, zap.NewNop())
+	e := New(Sources{Kernel: k, Names: fixture.LoadNames(t, NotAvailable), Owners: tableOwners{777: server}}, opts, zap.NewNop())
 	var sink dropSink
 	var last Counts
 	e.Start(Outputs{Drops: sink.take, Counts: func(c Counts, _ []Listener, _ time.Time) { last = c }})
@@ -243,7 +234,7 @@ func TestSlowOwnersDoNotHoldTheRingUp(t *testing.T) {
 		k.batches <- eventsOf(readBatch, uint64(1+i*readBatch))
 	}
 	slow := &slowOwners{release: make(chan struct{}), known: map[uint64]owners.Owner{}}
-	e := New(Sources{Kernel: k, Names: loadFixtureNames(t), Owners: slow}, DefaultOptions(), zap.NewNop())
+	e := New(Sources{Kernel: k, Names: fixture.LoadNames(t, NotAvailable), Owners: slow}, DefaultOptions(), zap.NewNop())
 	var sink dropSink
 	e.Start(Outputs{Drops: sink.take})
 	released := false

@@ -15,6 +15,8 @@ import (
 	"github.com/tcpdrop/tcpdrop/internal/listeners"
 	"github.com/tcpdrop/tcpdrop/internal/owners"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
+
+	"github.com/tcpdrop/tcpdrop/harness/fixture"
 )
 
 // pollCounter is a listen-queue watcher that counts how it is polled. Its
@@ -82,7 +84,7 @@ func TestListenPollsDumpOnlyWhenNeeded(t *testing.T) {
 	opts := DefaultOptions()
 	opts.ListenQueues.PollInterval = 10 * time.Millisecond
 	opts.CollectionInterval = 100 * time.Millisecond
-	e := New(Sources{Kernel: k, Names: loadFixtureNames(t), Listeners: w}, opts, zap.NewNop())
+	e := New(Sources{Kernel: k, Names: fixture.LoadNames(t, NotAvailable), Listeners: w}, opts, zap.NewNop())
 	e.ListenTableLive()
 	var mu sync.Mutex
 	var backlogs []uint32
@@ -142,7 +144,7 @@ func TestListenPollsAllWithoutLiveTable(t *testing.T) {
 	w := &pollCounter{}
 	opts := DefaultOptions()
 	opts.ListenQueues.PollInterval = 10 * time.Millisecond
-	e := New(Sources{Kernel: newCannedKernel(), Names: loadFixtureNames(t), Listeners: w}, opts, zap.NewNop())
+	e := New(Sources{Kernel: newCannedKernel(), Names: fixture.LoadNames(t, NotAvailable), Listeners: w}, opts, zap.NewNop())
 	e.Start(Outputs{})
 	time.Sleep(200 * time.Millisecond)
 	if err := e.Stop(); err != nil {
@@ -192,7 +194,7 @@ func (c *closingWatcher) Version() uint64 { return uint64(c.polls.Load()) }
 // owner as the poll that last listed it found it.
 func TestClosedListenersOverflowsKeepTheirOwner(t *testing.T) {
 	w, o := &closingWatcher{}, &goneOwners{}
-	e := New(Sources{Kernel: &tableKernel{cannedKernel: newCannedKernel()}, Names: loadFixtureNames(t), Owners: o, Listeners: w},
+	e := New(Sources{Kernel: &tableKernel{cannedKernel: newCannedKernel()}, Names: fixture.LoadNames(t, NotAvailable), Owners: o, Listeners: w},
 		DefaultOptions(), zap.NewNop())
 	e.ListenTableLive()
 	var got []Overflow

@@ -10,6 +10,8 @@ import (
 
 	"github.com/tcpdrop/tcpdrop/internal/owners"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
+
+	"github.com/tcpdrop/tcpdrop/harness/fixture"
 )
 
 // TestSeriesExpiry: the series of an owner whose socket stops dropping (it
@@ -20,7 +22,7 @@ func TestSeriesExpiry(t *testing.T) {
 	const expiry = 30 * time.Second
 	server := owners.Owner{PID: 4321, Comm: "server"}
 	worker := owners.Owner{PID: 99, Comm: "worker"}
-	tally := NewTally(loadFixtureNames(t), tableOwners{777: server, 888: worker}, expiry)
+	tally := NewTally(fixture.LoadNames(t, NotAvailable), tableOwners{777: server, 888: worker}, expiry)
 	drops := func(ino, n uint64) probe.Count {
 		return probe.Count{SocketInode: ino, Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: n}
 	}
@@ -72,7 +74,7 @@ func (c *countingOwners) Lookup(ino uint64, seen time.Time) (owners.Owner, bool)
 // come and go, the owners remembered are at most those of two collections.
 func TestTallyRemembersOwnersOfSocketsThatKeepDropping(t *testing.T) {
 	own := &countingOwners{tableOwners: tableOwners{777: {PID: 1}, 888: {PID: 2}}, lookups: map[uint64]int{}}
-	tally := NewTally(loadFixtureNames(t), own, 0)
+	tally := NewTally(fixture.LoadNames(t, NotAvailable), own, 0)
 	drop := func(ino uint64) probe.Count {
 		return probe.Count{SocketInode: ino, Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1}
 	}

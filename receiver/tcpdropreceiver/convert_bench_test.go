@@ -12,6 +12,8 @@ import (
 	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
+
+	"github.com/tcpdrop/tcpdrop/harness/fixture"
 )
 
 // benchEvents is one read batch of distinct drops, as a flood makes them.
@@ -28,7 +30,7 @@ func benchEvents() []probe.Event {
 // BenchmarkConvertLogs: drop events to log records, per event: the
 // engine's naming and (cached) owners, then the receiver's mapping.
 func BenchmarkConvertLogs(b *testing.B) {
-	namer := drops.NewNamer(loadFixtureNames(b))
+	namer := drops.NewNamer(fixture.LoadNames(b, notAvailable))
 	conv := newLogConverter("bench", newResources(metadata.DefaultResourceAttributesConfig(), testHost))
 	events := benchEvents()
 	batch := make([]drops.Drop, 0, len(events))

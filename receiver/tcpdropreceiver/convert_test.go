@@ -22,11 +22,12 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/tcpdrop/tcpdrop/internal/drops"
-	"github.com/tcpdrop/tcpdrop/internal/kallsyms"
 	"github.com/tcpdrop/tcpdrop/internal/listeners"
 	"github.com/tcpdrop/tcpdrop/internal/owners"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
+
+	"github.com/tcpdrop/tcpdrop/harness/fixture"
 )
 
 // -update rewrites the golden files from what the code produces; review
@@ -36,30 +37,6 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // testHost is host.name in the converters' Resources, so that the golden
 // files do not depend on this machine.
 const testHost = "node-1"
-
-// fixtureNames names reasons as a kernel would and resolves locations with
-// the kallsyms fixture, so the golden files do not depend on this machine.
-type fixtureNames struct{ syms *kallsyms.Symbolizer }
-
-var fixtureReasons = map[uint32]string{2: "NOT_SPECIFIED", 3: "NO_SOCKET", 12: "NETFILTER_DROP"}
-
-func (f fixtureNames) Reason(raw uint32, known bool) string {
-	if !known {
-		return notAvailable
-	}
-	if name, ok := fixtureReasons[raw]; ok {
-		return name
-	}
-	return "UNKNOWN"
-}
-func (f fixtureNames) Location(addr uint64) string { return f.syms.Location(addr) }
-func (f fixtureNames) Function(addr uint64) string { return f.syms.Function(addr) }
-
-func loadFixtureNames(t testing.TB) fixtureNames {
-	syms, err := kallsyms.LoadFile(filepath.Join("..", "..", "testdata", "kallsyms.txt"))
-	require.NoError(t, err)
-	return fixtureNames{syms}
-}
 
 // Addresses inside functions of the kallsyms fixture.
 const (
@@ -129,7 +106,7 @@ func fixtureEvents() []probe.Event {
 // nameDrops gives events their owners and names as the engine does, with
 // the fixtures.
 func nameDrops(t testing.TB, events []probe.Event) []drops.Drop {
-	namer := drops.NewNamer(loadFixtureNames(t))
+	namer := drops.NewNamer(fixture.LoadNames(t, notAvailable))
 	out := make([]drops.Drop, len(events))
 	for i := range events {
 		out[i] = namer.Drop(&events[i], drops.Attribute(testOwners, events[i].SocketInode, time.Now()))
@@ -193,7 +170,7 @@ func (m testMetrics) convert(c probe.Counts, ls []drops.Listener, now time.Time)
 
 func newTestMetrics(t testing.TB, lookup drops.Owners, cfg metadata.MetricsBuilderConfig) testMetrics {
 	return testMetrics{
-		tally: drops.NewTally(loadFixtureNames(t), lookup, 0),
+		tally: drops.NewTally(fixture.LoadNames(t, notAvailable), lookup, 0),
 		conv:  newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), testHost, dropTime),
 	}
 }
@@ -370,7 +347,7 @@ func TestExpiredSeriesRestartTheirPoint(t *testing.T) {
 	}
 	lookup := fixtureOwners{serverSocket: testOwners[serverSocket], 999: {PID: 55, Comm: "client"}}
 	m := testMetrics{
-		tally: drops.NewTally(loadFixtureNames(t), lookup, 30*time.Second),
+		tally: drops.NewTally(fixture.LoadNames(t, notAvailable), lookup, 30*time.Second),
 		conv:  newMetricsConverter(cfg, receivertest.NewNopSettings(metadata.Type), testHost, dropTime),
 	}
 	nf := func(ino, n uint64) probe.Counts {
@@ -404,7 +381,7 @@ func TestExpiredSeriesRestartTheirPoint(t *testing.T) {
 // tally in the kernel's counts, become one summary record per key, under
 // the key's owner, with the interval since the collection before.
 func TestRepeatLogsGolden(t *testing.T) {
-	tally := drops.NewTally(loadFixtureNames(t), testOwners, 0)
+	tally := drops.NewTally(fixture.LoadNames(t, notAvailable), testOwners, 0)
 	tally.Add(probe.Counts{}, dropTime)
 	c := fixtureCounts()
 	c.ByKey[0].Repeats = 8 // nc's closed port

@@ -22,6 +22,8 @@ import (
 	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
+
+	"github.com/tcpdrop/tcpdrop/harness/fixture"
 )
 
 // fakeSource hands out canned batches of events, then waits like the
@@ -115,7 +117,7 @@ func TestOneProbeServesBothPipelines(t *testing.T) {
 	lr.open = func(opts drops.Options, countOnly bool, logger *zap.Logger) (*drops.Engine, error) {
 		opens++
 		require.False(t, countOnly, "a logs pipeline needs events")
-		return drops.New(drops.Sources{Kernel: src, Names: loadFixtureNames(t)}, opts, logger), nil
+		return drops.New(drops.Sources{Kernel: src, Names: fixture.LoadNames(t, notAvailable)}, opts, logger), nil
 	}
 	host := componenttest.NewNopHost()
 	require.NoError(t, lr.Start(context.Background(), host))
@@ -140,7 +142,7 @@ func TestMetricsOnlyCountsWithoutEvents(t *testing.T) {
 	var countOnly bool
 	r.open = func(opts drops.Options, co bool, logger *zap.Logger) (*drops.Engine, error) {
 		countOnly = co
-		return drops.New(drops.Sources{Kernel: newFakeSource(probe.Counts{}), Names: loadFixtureNames(t)}, opts, logger), nil
+		return drops.New(drops.Sources{Kernel: newFakeSource(probe.Counts{}), Names: fixture.LoadNames(t, notAvailable)}, opts, logger), nil
 	}
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
 	require.True(t, countOnly, "without a logs pipeline the kernel sends no events")
@@ -183,7 +185,7 @@ func TestSlowConsumerDoesNotBlockShutdown(t *testing.T) {
 	pushed := make(chan struct{})
 	r.logs = blockingLogs{pushed: pushed, once: new(sync.Once)}
 	r.open = func(opts drops.Options, _ bool, logger *zap.Logger) (*drops.Engine, error) {
-		return drops.New(drops.Sources{Kernel: newFakeSource(probe.Counts{}, fixtureEvents()), Names: loadFixtureNames(t)}, opts, logger), nil
+		return drops.New(drops.Sources{Kernel: newFakeSource(probe.Counts{}, fixtureEvents()), Names: fixture.LoadNames(t, notAvailable)}, opts, logger), nil
 	}
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
 	<-pushed
@@ -218,7 +220,7 @@ func TestReadErrorIsLoggedAndReadingGoesOn(t *testing.T) {
 	sink := new(consumertest.LogsSink)
 	r.logs = sink
 	r.open = func(opts drops.Options, _ bool, logger *zap.Logger) (*drops.Engine, error) {
-		return drops.New(drops.Sources{Kernel: &failingSource{fakeSource: newFakeSource(probe.Counts{}, fixtureEvents())}, Names: loadFixtureNames(t)}, opts, logger), nil
+		return drops.New(drops.Sources{Kernel: &failingSource{fakeSource: newFakeSource(probe.Counts{}, fixtureEvents())}, Names: fixture.LoadNames(t, notAvailable)}, opts, logger), nil
 	}
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
 	require.Eventually(t, func() bool { return sink.LogRecordCount() == 3 }, 10*time.Second, time.Millisecond)

@@ -17,6 +17,8 @@ import (
 	"github.com/tcpdrop/tcpdrop/internal/owners"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
+
+	"github.com/tcpdrop/tcpdrop/harness/fixture"
 )
 
 // Three owners: two processes of one container (web and its sidecar), one
@@ -66,7 +68,7 @@ func ownerResource(o owners.Owner) map[string]any {
 // known owner share the Resource without process attributes.
 func TestLogsOneResourcePerOwner(t *testing.T) {
 	events, want := groupingEvents()
-	namer := drops.NewNamer(loadFixtureNames(t))
+	namer := drops.NewNamer(fixture.LoadNames(t, notAvailable))
 	batch := make([]drops.Drop, len(events))
 	for i := range events {
 		batch[i] = namer.Drop(&events[i], drops.Attribute(groupingOwners, events[i].SocketInode, time.Now()))
@@ -188,7 +190,7 @@ func TestSwitchedOffResourceAttributesMerge(t *testing.T) {
 
 	// Logs: the same owners share a Resource.
 	events, _ := groupingEvents()
-	namer := drops.NewNamer(loadFixtureNames(t))
+	namer := drops.NewNamer(fixture.LoadNames(t, notAvailable))
 	batch := make([]drops.Drop, len(events))
 	for i := range events {
 		batch[i] = namer.Drop(&events[i], drops.Attribute(groupingOwners, events[i].SocketInode, time.Now()))

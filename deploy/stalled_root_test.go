@@ -23,6 +23,7 @@ import (
 
 	"github.com/tcpdrop/tcpdrop/harness/collector"
 	"github.com/tcpdrop/tcpdrop/harness/dropgen"
+	"github.com/tcpdrop/tcpdrop/harness/otlpsink"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 )
@@ -175,23 +176,19 @@ func TestStalledBackend(t *testing.T) {
 		// exporters' behaviour, which no kernel changes; make test runs it.
 		t.Skip("the host's test: the exporters' behaviour behind a stalled backend does not depend on the kernel")
 	}
-	root := repoRoot(t)
-	run(t, root, nil, "make", "build")
-	bin := filepath.Join(root, "_build", "otelcol-tcpdrop")
+	bin := collector.BinaryForTest(t)
 	for _, c := range stallCases(t) {
 		t.Run(c.name, func(t *testing.T) { testStalled(t, bin, c) })
 	}
 }
 
 func testStalled(t *testing.T, bin string, c stallCase) {
-	sw := listenSwitch(t, true)
-	var b *backend
+	protocol := otlpsink.HTTP
 	if c.grpc {
-		b = &backend{}
-		serveGRPCBackend(t, sw, b)
-	} else {
-		b = serveBackend(t, sw)
+		protocol = otlpsink.GRPC
 	}
+	b := otlpsink.ForTest(t, protocol)
+	sw := listenSwitch(t, true, b.Addr)
 	telemetryPort := pointAt(t, c.cfg, sw.Addr().String())
 	cfg, err := yaml.Marshal(c.cfg)
 	require.NoError(t, err)
@@ -203,15 +200,18 @@ func testStalled(t *testing.T, bin string, c stallCase) {
 
 	ns := sandbox.NewForTest(t)
 	pid := int64(os.Getpid())
-	mine := func(r record) bool {
-		return intOf(r.resource, "process.pid") == pid && r.attrs["tcp_drop.kernel_function"] == "nft_do_chain"
+	mine := func(r otlpsink.Point) bool {
+		return otlpsink.Int(r.Resource, "process.pid") == pid && r.Attrs["tcp_drop.kernel_function"] == "nft_do_chain"
 	}
 
 	// Stalled, flooded: the firewalled SYNs' records are refused with the
 	// rest, their count is kept.
 	rule1 := firewalled(t, ns)
 	flood := startFlood(t, 20*time.Second)
-	time.Sleep(3 * time.Second) // the listener polled, its owner known
+	// The listener polled, its owner known: the stalled backend shows
+	// nothing, so no condition can be watched: 3s is three polls at the
+	// default poll_interval.
+	time.Sleep(3 * time.Second)
 	require.NoError(t, ns.ConnectTimeout(rule1.addr, 20, 50*time.Millisecond))
 	report := flood.wait(t)
 	t.Logf("flood: %v", report)
@@ -230,7 +230,7 @@ func testStalled(t *testing.T, bin string, c stallCase) {
 	// The requests held through the stall go out as their retries come
 	// up (up to 30s apart); new data finds room once they are gone.
 	waitFor(t, 150*time.Second, func() (bool, string) {
-		counted, _ := b.last("tcp_drop.packets", mine)
+		counted, _ := b.Last("tcp_drop.packets", mine)
 		queued := telemetry()["otelcol_exporter_queue_size"]
 		return counted == int64(rule1.packets(t)) && queued == 0,
 			fmt.Sprintf("tcp_drop.packets %d, the rule's counter %d; %v requests queued", counted, rule1.packets(t), queued)
@@ -240,30 +240,30 @@ func testStalled(t *testing.T, bin string, c stallCase) {
 	rule2 := firewalled(t, ns)
 	// The collector knows the listener, and its owner, once its gauge
 	// shows up.
-	listening := func(r record) bool {
-		return intOf(r.resource, "process.pid") == pid && intOf(r.attrs, "network.local.port") == int64(rule2.addr.Port())
+	listening := func(r otlpsink.Point) bool {
+		return otlpsink.Int(r.Resource, "process.pid") == pid && otlpsink.Int(r.Attrs, "network.local.port") == int64(rule2.addr.Port())
 	}
 	waitFor(t, 30*time.Second, func() (bool, string) {
-		_, ok := b.last("tcp_drop.listen.queue.limit", listening)
+		_, ok := b.Last("tcp_drop.listen.queue.limit", listening)
 		return ok, "no tcp_drop.listen.queue.limit for the new listener"
 	})
 	require.NoError(t, ns.ConnectTimeout(rule2.addr, 10, 50*time.Millisecond))
 	dropped := rule1.packets(t) + rule2.packets(t)
-	ours := func(r record) bool { // the flood, in a namespace of its own, sends RSTs to random ports
-		return intOf(r.attrs, "destination.port") == int64(rule2.addr.Port()) && intOf(r.attrs, "tcp_drop.netns.inode") == int64(ns.Inode())
+	ours := func(r otlpsink.Record) bool { // the flood, in a namespace of its own, sends RSTs to random ports
+		return otlpsink.Int(r.Attrs, "destination.port") == int64(rule2.addr.Port()) && otlpsink.Int(r.Attrs, "tcp_drop.netns.inode") == int64(ns.Inode())
 	}
 	waitFor(t, 60*time.Second, func() (bool, string) {
-		counted, _ := b.last("tcp_drop.packets", mine)
-		n := len(b.records(ours))
+		counted, _ := b.Last("tcp_drop.packets", mine)
+		n := len(b.Records(ours))
 		return counted == int64(dropped) && n >= int(rule2.packets(t)),
 			fmt.Sprintf("tcp_drop.packets %d, the rules' counters %d; records %d of %d", counted, dropped, n, rule2.packets(t))
 	})
-	require.Len(t, b.records(ours), int(rule2.packets(t)), "one record per packet dropped after recovery")
+	require.Len(t, b.Records(ours), int(rule2.packets(t)), "one record per packet dropped after recovery")
 
 	// Stalled again, flooded: SIGTERM.
 	sw.Stall(true)
 	flood = startFlood(t, 30*time.Second)
-	time.Sleep(8 * time.Second)
+	time.Sleep(8 * time.Second) // the queues fill under the flood: what SIGTERM must cope with
 	exitWithin := cmp.Or(c.exitWithin, maxExitTime)
 	exit, exitErr := otelcol.Stop(exitWithin + 20*time.Second)
 	require.NotErrorIs(t, exitErr, collector.ErrTimeout, "the collector did not exit within %v of SIGTERM", exitWithin+20*time.Second)

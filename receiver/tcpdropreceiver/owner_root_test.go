@@ -9,11 +9,9 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +23,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"golang.org/x/sys/unix"
 
+	"github.com/tcpdrop/tcpdrop/harness/otlpsink"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 	"github.com/tcpdrop/tcpdrop/internal/dropreason"
@@ -67,32 +66,6 @@ func newKernelReceiver(t *testing.T, configure ...func(*Config)) (logs *consumer
 	}
 	t.Cleanup(shutdown)
 	return logs, metrics, start, shutdown
-}
-
-// listenInChild opens a listener in ns and hands it to a new process
-// (sleep), started inside cgroupDir if not "", which becomes its only
-// owner. It returns the process and the listener's address.
-func listenInChild(t *testing.T, ns *sandbox.Netns, addr string, backlog int, cgroupDir string) (*exec.Cmd, netip.AddrPort) {
-	t.Helper()
-	fd, err := ns.Listen(netip.MustParseAddrPort(addr), backlog)
-	require.NoError(t, err)
-	local, err := sandbox.LocalAddr(fd)
-	require.NoError(t, err)
-	f := os.NewFile(uintptr(fd), "listener")
-	defer f.Close() // the child keeps its copy
-
-	cmd := exec.Command("sleep", "120")
-	cmd.ExtraFiles = []*os.File{f}
-	if cgroupDir != "" {
-		cg, err := unix.Open(cgroupDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		require.NoError(t, err)
-		defer unix.Close(cg)
-		// clone3(CLONE_INTO_CGROUP): the child starts in the group.
-		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg}
-	}
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return cmd, local
 }
 
 // firewalledListener opens a listener in ns, held by this process until
@@ -166,17 +139,8 @@ func sinkTotal(sink *consumertest.MetricsSink, name string, keep func(pmetric.Nu
 // Resource's attributes among its own.
 func sinkRecords(sink *consumertest.LogsSink, keep func(a map[string]any) bool) []plog.LogRecord {
 	var out []plog.LogRecord
-	for _, ld := range sink.AllLogs() {
-		for i := 0; i < ld.ResourceLogs().Len(); i++ {
-			for j := 0; j < ld.ResourceLogs().At(i).ScopeLogs().Len(); j++ {
-				records := ld.ResourceLogs().At(i).ScopeLogs().At(j).LogRecords()
-				for k := 0; k < records.Len(); k++ {
-					if lr := withResourceRecord(ld.ResourceLogs().At(i).Resource(), records.At(k)); keep(lr.Attributes().AsRaw()) {
-						out = append(out, lr)
-					}
-				}
-			}
-		}
+	for _, r := range otlpsink.Records(sink.AllLogs(), func(r otlpsink.Record) bool { return keep(r.All()) }) {
+		out = append(out, r.Merged())
 	}
 	return out
 }
@@ -214,7 +178,7 @@ func TestDropsNameTheListenersOwner(t *testing.T) {
 			if strings.HasPrefix(listen, "[") && !ns.HasIPv6() {
 				t.Skip("no IPv6 in this kernel")
 			}
-			owner, addr := listenInChild(t, ns, listen, 16, dir)
+			owner, addr := ns.ListenInChildForTest(t, listen, 16, dir)
 			dst := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), addr.Port())
 			rule, err := ns.DropTCPPort(addr.Port())
 			require.NoError(t, err)
@@ -271,7 +235,7 @@ func TestListenOverflowsAreExact(t *testing.T) {
 			if strings.HasPrefix(listen, "[") && !ns.HasIPv6() {
 				t.Skip("no IPv6 in this kernel")
 			}
-			server, addr := listenInChild(t, ns, listen, 1, "")
+			server, addr := ns.ListenInChildForTest(t, listen, 1, "")
 			a := server.Process.Pid
 			logs, metrics, _ := startKernelReceiver(t)
 			waitForListener(t, metrics, ns, addr, a, 1)

@@ -5,9 +5,6 @@
 package drops
 
 import (
-	"net/netip"
-	"os"
-	"os/exec"
 	"slices"
 	"sync"
 	"testing"
@@ -53,7 +50,7 @@ func TestOwnersNamedUnderLoad(t *testing.T) {
 	// a scan made while this process still held it too would name this
 	// process (the lower pid) until the next scan.
 	ns := sandbox.NewForTest(t)
-	child, addr := listenInChild(t, ns)
+	child, addr := ns.ListenInChildForTest(t, "127.0.0.1:0", 16, "")
 	rule, err := ns.DropTCPPort(addr.Port())
 	if err != nil {
 		t.Fatal(err)
@@ -113,29 +110,6 @@ func TestOwnersNamedUnderLoad(t *testing.T) {
 	t.Logf("%d drops in %v, all named; drop to hand-out: median %v, p99 %v, max %v (first drop's %v); resolver: %d scans (kernel %v) taking %v, longest %v, %d rate-limited",
 		len(hs), time.Since(start).Round(time.Millisecond), lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1], hs[0].at.Sub(hs[0].event.Time),
 		s.Scans, s.Kernel, s.ScanTime, s.LongestScan, s.RateLimited)
-}
-
-// listenInChild opens a listener in ns and hands it to a new process
-// (sleep), which becomes its only holder.
-func listenInChild(t *testing.T, ns *sandbox.Netns) (*exec.Cmd, netip.AddrPort) {
-	t.Helper()
-	fd, err := ns.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := sandbox.LocalAddr(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := os.NewFile(uintptr(fd), "listener")
-	defer f.Close() // the child keeps its copy
-	cmd := exec.Command("sleep", "120")
-	cmd.ExtraFiles = []*os.File{f}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return cmd, addr
 }
 
 // waitUntil polls cond until it holds, or fails the test after limit.

@@ -5,20 +5,17 @@
 package tcpdropreceiver
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/tcpdrop/tcpdrop/harness/collector"
+	"github.com/tcpdrop/tcpdrop/harness/otlpsink"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 )
@@ -56,10 +53,8 @@ service:
 // by exactly that many.
 func TestCollectorEndToEnd(t *testing.T) {
 	roottest.Require(t)
-	collector := buildCollector(t)
-	backend := startOTLPServer(t)
-	config := filepath.Join(t.TempDir(), "config.yaml")
-	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(e2eConfig, backend.URL)), 0o600))
+	bin := buildCollector(t)
+	backend := otlpsink.ForTest(t, otlpsink.HTTP)
 	// The namespace of the drops is held only by this process's descriptor,
 	// which the collector finds by a scan of every process's descriptors:
 	// its first poll makes one, the next comes after 1000 times the last
@@ -69,23 +64,12 @@ func TestCollectorEndToEnd(t *testing.T) {
 	// scan of 136 ms there), beyond the wait below.
 	ns := sandbox.NewForTest(t)
 
-	var output bytes.Buffer
-	cmd := exec.Command(collector, "--config", config)
-	cmd.Stdout, cmd.Stderr = &output, &output
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("collector output:\n%s", output.String())
-		}
-	})
+	otelcol := collector.ForTest(t, bin, []byte(fmt.Sprintf(e2eConfig, backend.URL)))
 
 	// Ready when the first metrics arrive.
-	require.Eventually(t, func() bool { _, ok := backend.lastSum("tcp_drop.events.lost", anyPoint); return ok },
+	require.Eventually(t, func() bool { return backend.Metrics.DataPointCount() > 0 },
 		30*time.Second, 50*time.Millisecond, "no metrics from the collector")
-	require.Equal(t, 1, heldProbePrograms(t, cmd.Process.Pid), "logs and metrics pipelines attach one program")
+	require.Equal(t, 1, heldProbePrograms(t, otelcol.Pid), "logs and metrics pipelines attach one program")
 
 	nfDrop := reasonOnThisKernel(t, "NETFILTER_DROP")
 	for _, tc := range []struct {
@@ -104,31 +88,30 @@ func TestCollectorEndToEnd(t *testing.T) {
 			return attrInt(a, attrPID) == int64(os.Getpid()) && attrInt(a, attrLocalPort) == int64(addr.Port()) &&
 				attrInt(a, attrNetns) == int64(ns.Inode())
 		}
-		require.Eventually(t, func() bool { v, ok := backend.lastGauge(queueLimitName, listening); return ok && v == 16 },
+		require.Eventually(t, func() bool { return sinkTotal(backend.Metrics, queueLimitName, listening) == 16 },
 			30*time.Second, 50*time.Millisecond, "no tcp_drop.listen.queue.limit for the listener")
 
 		mine := func(dp pmetric.NumberDataPoint) bool {
 			a := dp.Attributes().AsRaw()
 			return attrInt(a, attrPID) == int64(os.Getpid()) && a[attrReason] == nfDrop
 		}
-		before, _ := backend.lastSum("tcp_drop.packets", mine)
+		before := sinkTotal(backend.Metrics, packetsName, mine)
 		require.NoError(t, ns.ConnectTimeout(addr, tc.count, 50*time.Millisecond))
 		dropped, err := rule.Packets()
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, dropped, uint64(tc.count), "the rule dropped every SYN")
 
-		ours := func(lr plog.LogRecord) bool {
-			a := lr.Attributes().AsRaw()
+		ours := func(a map[string]any) bool {
 			return attrInt(a, attrNetns) == int64(ns.Inode()) && attrInt(a, attrDstPort) == int64(addr.Port())
 		}
 		grown := func() bool {
-			now, _ := backend.lastSum("tcp_drop.packets", mine)
-			return len(backend.logRecords(ours)) >= int(dropped) && now-before >= int64(dropped)
+			now := sinkTotal(backend.Metrics, packetsName, mine)
+			return len(sinkRecords(backend.Logs, ours)) >= int(dropped) && now-before >= int64(dropped)
 		}
 		require.Eventually(t, grown, 30*time.Second, 50*time.Millisecond, "drops did not arrive")
 		time.Sleep(time.Second) // two collections more: any extra would show
 
-		records := backend.logRecords(ours)
+		records := sinkRecords(backend.Logs, ours)
 		require.Len(t, records, int(dropped), "one log record per packet the rule dropped")
 		for _, lr := range records {
 			a := lr.Attributes().AsRaw()
@@ -143,23 +126,19 @@ func TestCollectorEndToEnd(t *testing.T) {
 		// attributes; the Resource names the node too.
 		host, err := os.Hostname()
 		require.NoError(t, err)
-		for _, r := range backend.placedRecords(ours) {
-			require.Equal(t, int64(os.Getpid()), attrInt(r.resource, attrPID), "the Resource names the owner")
-			require.Equal(t, host, r.resource[attrHost])
-			require.NotContains(t, r.attrs, attrPID)
-			require.Equal(t, ownerProcess, r.attrs[attrOwner])
+		for _, r := range otlpsink.Records(backend.Logs.AllLogs(), func(r otlpsink.Record) bool { return ours(r.All()) }) {
+			require.Equal(t, int64(os.Getpid()), attrInt(r.Resource, attrPID), "the Resource names the owner")
+			require.Equal(t, host, r.Resource[attrHost])
+			require.NotContains(t, r.Attrs, attrPID)
+			require.Equal(t, ownerProcess, r.Attrs[attrOwner])
 		}
-		after, _ := backend.lastSum("tcp_drop.packets", mine)
+		after := sinkTotal(backend.Metrics, packetsName, mine)
 		require.Equal(t, int64(dropped), after-before, "tcp_drop.packets grew by the packets the rule dropped")
 	}
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		require.NoError(t, err, "the collector exits cleanly on SIGTERM")
-	case <-time.After(20 * time.Second):
-		t.Fatal("the collector did not exit within 20s of SIGTERM")
-	}
+	_, err := otelcol.Stop(20 * time.Second)
+	require.NotErrorIs(t, err, collector.ErrTimeout, "the collector did not exit within 20s of SIGTERM")
+	require.NoError(t, err, "the collector exits cleanly on SIGTERM")
 }
 
 func anyPoint(pmetric.NumberDataPoint) bool { return true }
@@ -169,22 +148,13 @@ func attrInt(attrs map[string]any, key string) int64 {
 	return v
 }
 
-// buildCollector builds _build/otelcol-tcpdrop with ocb through the
-// Makefile, which rebuilds only when a source changed, and checks the
-// versions ocb resolved. TCPDROP_COLLECTOR names a collector built
-// beforehand instead, for machines without a Go toolchain (the guests of
-// make test-kernels).
+// buildCollector is the collector the tests run (harness/collector's
+// Binary), with the versions ocb resolved checked when it built it.
 func buildCollector(t *testing.T) string {
 	t.Helper()
-	if bin := os.Getenv("TCPDROP_COLLECTOR"); bin != "" {
-		return bin
+	bin := collector.BinaryForTest(t)
+	if os.Getenv(collector.EnvBinary) == "" {
+		checkDistributionVersions(t, filepath.Join(filepath.Dir(bin), "go.mod"))
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "make", "-C", root, "build").CombinedOutput()
-	require.NoErrorf(t, err, "make build:\n%s", out)
-	checkDistributionVersions(t, filepath.Join(root, "_build", "go.mod"))
-	return filepath.Join(root, "_build", "otelcol-tcpdrop")
+	return bin
 }

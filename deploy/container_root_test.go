@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tcpdrop/tcpdrop/harness/otlpsink"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 )
@@ -170,7 +171,7 @@ func TestCollectorInContainer(t *testing.T) {
 	require.Len(t, serverID, 64)
 	t.Logf("server container %s, pid %d", serverID, serverPID)
 
-	backend := startBackend(t)
+	backend := otlpsink.ForTest(t, otlpsink.HTTP)
 	healthPort := freePort(t)
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config.yaml")
@@ -206,14 +207,14 @@ func TestCollectorInContainer(t *testing.T) {
 	ns, err := sandbox.Open(fmt.Sprintf("/proc/%d/ns/net", serverPID))
 	require.NoError(t, err)
 	defer ns.Close()
-	isServer := func(res map[string]any) bool { return intOf(res, "process.pid") == int64(serverPID) }
+	isServer := func(res map[string]any) bool { return otlpsink.Int(res, "process.pid") == int64(serverPID) }
 
 	// The collector knows the listener, and its owner, once its gauge is
 	// under the server's Resource.
-	listening := func(r record) bool {
-		return isServer(r.resource) && intOf(r.attrs, "network.local.port") == serverPort && intOf(r.attrs, "tcp_drop.netns.inode") == int64(ns.Inode())
+	listening := func(r otlpsink.Point) bool {
+		return isServer(r.Resource) && otlpsink.Int(r.Attrs, "network.local.port") == serverPort && otlpsink.Int(r.Attrs, "tcp_drop.netns.inode") == int64(ns.Inode())
 	}
-	require.Eventually(t, func() bool { _, ok := backend.last("tcp_drop.listen.queue.limit", listening); return ok },
+	require.Eventually(t, func() bool { _, ok := backend.Last("tcp_drop.listen.queue.limit", listening); return ok },
 		30*time.Second, 100*time.Millisecond, "no listen-queue gauge for the server's listener")
 
 	rule, err := ns.DropTCPPort(serverPort)
@@ -225,33 +226,35 @@ func TestCollectorInContainer(t *testing.T) {
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, dropped, uint64(syns), "the rule dropped every SYN")
 
-	ours := func(r record) bool {
-		return intOf(r.attrs, "tcp_drop.netns.inode") == int64(ns.Inode()) && intOf(r.attrs, "destination.port") == serverPort
+	ours := func(r otlpsink.Record) bool {
+		return otlpsink.Int(r.Attrs, "tcp_drop.netns.inode") == int64(ns.Inode()) && otlpsink.Int(r.Attrs, "destination.port") == serverPort
 	}
-	serverDrops := func(r record) bool { return isServer(r.resource) && r.attrs["tcp_drop.reason"] == "NETFILTER_DROP" }
+	serverDrops := func(r otlpsink.Point) bool {
+		return isServer(r.Resource) && r.Attrs["tcp_drop.reason"] == "NETFILTER_DROP"
+	}
 	require.Eventually(t, func() bool {
-		n, _ := backend.last("tcp_drop.packets", serverDrops)
-		return len(backend.records(ours)) >= int(dropped) && n >= int64(dropped)
+		n, _ := backend.Last("tcp_drop.packets", serverDrops)
+		return len(backend.Records(ours)) >= int(dropped) && n >= int64(dropped)
 	}, 30*time.Second, 100*time.Millisecond, "the drops did not arrive")
 	time.Sleep(time.Second) // two collections more: any extra would show
 
 	hostCgroup, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", serverPID))
 	require.NoError(t, err)
-	records := backend.records(ours)
+	records := backend.Records(ours)
 	require.Len(t, records, int(dropped), "one record per packet the rule dropped")
 	host, err := os.Hostname()
 	require.NoError(t, err)
 	for _, r := range records {
-		require.Equal(t, host, r.resource["host.name"], "the node's hostname, not the container's")
-		require.Equal(t, int64(serverPID), intOf(r.resource, "process.pid"), "the server's process, as the host numbers it")
-		require.Equal(t, serverID, r.resource["container.id"], "the container id docker reports")
-		require.Equal(t, "tcpdrop-listene", r.resource["process.executable.name"])
-		require.Contains(t, string(hostCgroup), "::"+r.resource["process.linux.cgroup"].(string)+"\n", "the cgroup as the host names it")
-		require.Equal(t, "NETFILTER_DROP", r.attrs["tcp_drop.reason"])
-		require.Equal(t, "process", r.attrs["tcp_drop.owner"])
-		require.Equal(t, "SYN", r.attrs["tcp_drop.tcp_flags"])
+		require.Equal(t, host, r.Resource["host.name"], "the node's hostname, not the container's")
+		require.Equal(t, int64(serverPID), otlpsink.Int(r.Resource, "process.pid"), "the server's process, as the host numbers it")
+		require.Equal(t, serverID, r.Resource["container.id"], "the container id docker reports")
+		require.Equal(t, "tcpdrop-listene", r.Resource["process.executable.name"])
+		require.Contains(t, string(hostCgroup), "::"+r.Resource["process.linux.cgroup"].(string)+"\n", "the cgroup as the host names it")
+		require.Equal(t, "NETFILTER_DROP", r.Attrs["tcp_drop.reason"])
+		require.Equal(t, "process", r.Attrs["tcp_drop.owner"])
+		require.Equal(t, "SYN", r.Attrs["tcp_drop.tcp_flags"])
 	}
-	packets, _ := backend.last("tcp_drop.packets", serverDrops)
+	packets, _ := backend.Last("tcp_drop.packets", serverDrops)
 	require.Equal(t, int64(dropped), packets, "tcp_drop.packets for the server's Resource equals the nft counter")
 	t.Logf("nft counter %d, records %d (all under pid %d, container %s), tcp_drop.packets %d", dropped, len(records), serverPID, serverID[:12], packets)
 

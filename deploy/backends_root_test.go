@@ -84,7 +84,6 @@ func TestBackends(t *testing.T) {
 		}
 	}
 	root := repoRoot(t)
-	run(t, root, nil, "make", "build")
 
 	prom := backends.PrometheusForTest(t, bins.Prometheus, filepath.Join(root, "deploy", "prometheus", "prometheus.yml"))
 	logs := backends.VictoriaLogsForTest(t, bins.VictoriaLogs)
@@ -99,7 +98,7 @@ func TestBackends(t *testing.T) {
 	// not at the next scan of every process's descriptors.
 	sandbox.NewForTest(t)
 	config := backendsConfig(t, prom.OTLPMetricsURL(), logs.OTLPLogsURL(), b.scrapePort)
-	otelcol := collector.ForTest(t, filepath.Join(root, "_build", "otelcol-tcpdrop"), config)
+	otelcol := collector.ForTest(t, collector.BinaryForTest(t), config)
 	waitFor(t, 60*time.Second, func() (bool, string) {
 		_, ok := b.promValue(t, `tcp_drop_events_lost_total{`+b.node+`}`)
 		return ok, "no tcp_drop_events_lost_total for host.name " + host + " in Prometheus"

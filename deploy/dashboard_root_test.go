@@ -53,11 +53,10 @@ func TestBackendsDashboard(t *testing.T) {
 	root := repoRoot(t)
 	dash, err := grafana.Load(filepath.Join(root, "deploy", "grafana", "tcp_drop.json"))
 	require.NoError(t, err)
-	run(t, root, nil, "make", "build")
 
 	prom := backends.PrometheusForTest(t, bins.Prometheus, filepath.Join(root, "deploy", "prometheus", "prometheus.yml"))
 	start := time.Now()
-	otelcol := collector.ForTest(t, filepath.Join(root, "_build", "otelcol-tcpdrop"), []byte(fmt.Sprintf(dashboardCollectorConfig, prom.OTLPMetricsURL())))
+	otelcol := collector.ForTest(t, collector.BinaryForTest(t), []byte(fmt.Sprintf(dashboardCollectorConfig, prom.OTLPMetricsURL())))
 	waitFor(t, 60*time.Second, func() (bool, string) {
 		s, err := prom.Query("tcp_drop_events_lost_total")
 		return err == nil && len(s) > 0, fmt.Sprintf("no tcp_drop_events_lost_total in Prometheus yet (%v)", err)
@@ -69,7 +68,7 @@ func TestBackendsDashboard(t *testing.T) {
 	require.NoError(t, ns.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), 5)) // drops no process owns
 	rule := firewalled(t, ns)
 	require.NoError(t, ns.ConnectTimeout(rule.addr, 7, 50*time.Millisecond))
-	overflowing := overflowingListener(t, ns)
+	overflowing := overflowingListener(t, prom, ns)
 	netstat, err := ns.Netstat()
 	require.NoError(t, err)
 	overflows := netstat["TcpExt:ListenOverflows"]
@@ -167,18 +166,25 @@ service:
 // overflowingListener listens in ns, as this process, with a backlog of 1
 // and accepts nothing; connects fill its queue and overflow it, and their
 // SYNs, retransmitted once, overflow it again, until they give up.
-func overflowingListener(t *testing.T, ns *sandbox.Netns) netip.AddrPort {
+func overflowingListener(t *testing.T, prom *backends.Prometheus, ns *sandbox.Netns) netip.AddrPort {
 	fd, err := ns.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 1)
 	require.NoError(t, err)
 	t.Cleanup(func() { syscall.Close(fd) })
 	addr, err := sandbox.LocalAddr(fd)
 	require.NoError(t, err)
-	// The collector names the owner of a listener it has seen.
-	time.Sleep(2 * time.Second)
+	// The collector names the owner of a listener it has seen: once its
+	// queue limit is in Prometheus under this process.
+	limit := fmt.Sprintf(`tcp_drop_listen_queue_limit{process_pid="%d",network_local_port="%d",tcp_drop_netns_inode="%d"}`,
+		os.Getpid(), addr.Port(), ns.Inode())
+	waitFor(t, 30*time.Second, func() (bool, string) {
+		s, err := prom.Query(limit)
+		return err == nil && len(s) > 0, fmt.Sprintf("not in Prometheus: %s (%v)", limit, err)
+	})
 	fds, err := ns.StartConnects(addr, 8)
 	require.NoError(t, err)
 	// TCP_SYNCNT 1: a SYN is retransmitted once, after 1s, then the
 	// connect fails after another 2s; the kernel's count is then final.
+	// Time is the condition: the kernel's retransmission timers.
 	time.Sleep(4 * time.Second)
 	for _, fd := range fds {
 		unix.Close(fd)

@@ -104,17 +104,17 @@ func DefaultOptions() Options {
 		MaxCounters:            probe.DefaultMaxCounters,
 		SeriesExpiry:           15 * time.Minute,
 		MaxLogRecordsPerSecond: 200_000,
-		LogRecordsPerKey:       DefaultLogRecordsPerKey,
+		LogRecordsPerKey:       defaultLogRecordsPerKey,
 		ResolveOwners:          true,
 		ListenQueues:           ListenQueues{Enabled: true, PollInterval: time.Second},
 		Logs:                   LogFilters{ExcludeReasons: slices.Clone(DefaultExcludeReasons)},
 	}
 }
 
-// DefaultLogRecordsPerKey keeps a flood's records to a few per key and
+// defaultLogRecordsPerKey keeps a flood's records to a few per key and
 // interval, the rest in one summary record (docs/cost.md: measured, a flood
 // then costs the dropping CPUs what counting does).
-const DefaultLogRecordsPerKey = 10
+const defaultLogRecordsPerKey = 10
 
 // probeOptions are the kernel program's options for o.
 func (o Options) probeOptions(countOnly, matchListeners bool) probe.Options {

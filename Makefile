@@ -26,6 +26,7 @@ run:
 		exit 1; \
 	fi
 	@$(MAKE) --no-print-directory build
+	@echo "otelcol-tcpdrop: a line per drop, the counts every 10s; Ctrl-C stops. Make drops from another terminal: curl -s localhost:9"
 	$(COLLECTOR) --config $(CONFIG)
 
 build: $(COLLECTOR)

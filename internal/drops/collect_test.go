@@ -27,7 +27,7 @@ func TestRepeatsWithoutMetrics(t *testing.T) {
 		{Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 4}, // no repeats: no summary
 	}, Repeated: 15}
 	opts := DefaultOptions()
-	opts.CollectionInterval = MinCollectionInterval
+	opts.CollectionInterval = 100 * time.Millisecond
 	server := owners.Owner{PID: 4321, Comm: "server"}
 	e := New(Sources{Kernel: k, Names: fixture.LoadNames(t, NotAvailable), Owners: tableOwners{777: server}}, opts, zap.NewNop())
 	var mu sync.Mutex
@@ -76,7 +76,7 @@ func TestLateCollectionSaysSo(t *testing.T) {
 	const late = 300 * time.Millisecond
 	k := &slowKernel{cannedKernel: newCannedKernel(), late: late}
 	opts := DefaultOptions()
-	opts.CollectionInterval = MinCollectionInterval
+	opts.CollectionInterval = 100 * time.Millisecond
 	e := New(Sources{Kernel: k, Names: fixture.LoadNames(t, NotAvailable)}, opts, zap.NewNop())
 	delays := make(chan time.Duration, 100)
 	e.Start(Outputs{Counts: func(c Counts, _ []Listener, _ time.Time) {

@@ -13,7 +13,7 @@
 // Where each job is:
 //
 //	engine.go          Engine: Open (open.go: the running kernel) or New (given sources), Start, Stop; the counts' loop
-//	options.go         Options: one per configuration key, their defaults and ranges
+//	options.go         Options: the engine's settings and their defaults
 //	reasons.go         the reason policy: what the kernel program leaves to the watcher
 //	read.go            the ring's reading loop
 //	deliver.go         owners for each batch, off the ring's path, then Outputs.Drops

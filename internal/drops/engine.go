@@ -29,13 +29,23 @@ type Kernel interface {
 	Close() error
 }
 
-// Sources is everything the engine reads: the kernel program, the names of
-// the running kernel, and the host's processes and listening sockets.
+// Sources is everything the engine reads: the kernel program and what it
+// can do, the names of the running kernel, and the host's processes and
+// listening sockets.
 type Sources struct {
-	Kernel    Kernel
-	Names     Names
-	Owners    Owners    // nil: owners are not resolved
-	Listeners Listeners // nil: listen queues are not watched
+	Kernel Kernel
+	// ListenTableLive: the kernel program keeps its listener table current
+	// by itself (probe.Probe.ListenStateErr is nil), so that the
+	// listen-queue polls dump listeners only where overflows are to be
+	// attributed, and at collections.
+	ListenTableLive bool
+	// NoDropReasons: the kernel passes no drop reasons (before 5.17); the
+	// log filters' reasons then leave out no listen-queue overflow either,
+	// as they leave out none of the program's drops.
+	NoDropReasons bool
+	Names         Names
+	Owners        Owners    // nil: owners are not resolved
+	Listeners     Listeners // nil: listen queues are not watched
 }
 
 // Outputs receive what the engine finds, each from one goroutine at a
@@ -71,7 +81,7 @@ type Engine struct {
 
 	watched         atomic.Pointer[[]Listener] // the listeners of the last poll that read them all or saw them change
 	lastListenErr   string                     // the last error of a listen-queue poll, logged once
-	listenTableLive bool                       // the kernel's listener table follows listen() and close() by itself
+	listenTableLive bool                       // Sources.ListenTableLive
 	listenTableSet  bool                       // the kernel's listener table was set from listenVersion
 	listenVersion   uint64                     // the Listeners' Version the table was set from
 	refreshes       chan chan struct{}         // a collection asks the listen-queue loop for a refresh
@@ -91,23 +101,13 @@ type Engine struct {
 
 // New returns an engine reading src with opts; Start starts it. The
 // listen-queue polls keep the kernel's listener table current, dumping
-// every listener at every poll (see watchListenQueues).
+// every listener at every poll unless src.ListenTableLive (see
+// watchListenQueues).
 func New(src Sources, opts Options, logger *zap.Logger) *Engine {
 	return &Engine{opts: opts, src: src, log: logger, tally: NewTally(src.Names, src.Owners, opts.SeriesExpiry),
-		stopTicker: make(chan struct{}), refreshes: make(chan chan struct{}), overflowsLogged: opts.Logs.overflowFilter(true)}
+		stopTicker: make(chan struct{}), refreshes: make(chan chan struct{}),
+		listenTableLive: src.ListenTableLive, overflowsLogged: opts.Logs.overflowFilter(!src.NoDropReasons)}
 }
-
-// NoDropReasons tells the engine that the kernel passes no drop reasons
-// (before 5.17): the log filters' reasons then leave out no listen-queue
-// overflow either, as they leave out none of the program's drops. Call it
-// before Start.
-func (e *Engine) NoDropReasons() { e.overflowsLogged = e.opts.Logs.overflowFilter(false) }
-
-// ListenTableLive tells the engine that the kernel program keeps its
-// listener table current by itself (probe.Probe.ListenStateErr is nil), so
-// that the listen-queue polls dump listeners only where overflows are to
-// be attributed, and at collections. Call it before Start.
-func (e *Engine) ListenTableLive() { e.listenTableLive = true }
 
 // Start starts the loops that feed out: reading the ring (for Drops),
 // collecting the counts (for Counts), and, when listen queues are watched,

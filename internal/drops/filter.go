@@ -22,7 +22,7 @@ import (
 func (l LogFilters) probeFilter(reasons *dropreason.Table, warn func(string)) (probe.Filter, error) {
 	f := probe.Filter{}
 	for _, p := range l.Ports {
-		f.Ports = append(f.Ports, uint16(p)) // Check keeps them in 1..65535
+		f.Ports = append(f.Ports, uint16(p)) // the receiver's Config keeps them in 1..65535
 	}
 	excluded, missingEx, err := reasons.Resolve("logs::exclude_reasons", l.ExcludeReasons)
 	if err != nil {

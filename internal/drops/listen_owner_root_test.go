@@ -118,7 +118,7 @@ func startEngine(t *testing.T, rec *dropRecorder) *Engine {
 	opts := DefaultOptions()
 	opts.FlushInterval = 10 * time.Millisecond
 	opts.LogRecordsPerKey = 0 // every drop handed out
-	opts.CollectionInterval = MinCollectionInterval
+	opts.CollectionInterval = 100 * time.Millisecond
 	e, err := Open(opts, false, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatalf("Open: %v", err)

@@ -84,8 +84,7 @@ func TestListenPollsDumpOnlyWhenNeeded(t *testing.T) {
 	opts := DefaultOptions()
 	opts.ListenQueues.PollInterval = 10 * time.Millisecond
 	opts.CollectionInterval = 100 * time.Millisecond
-	e := New(Sources{Kernel: k, Names: fixture.LoadNames(t, NotAvailable), Listeners: w}, opts, zap.NewNop())
-	e.ListenTableLive()
+	e := New(Sources{Kernel: k, ListenTableLive: true, Names: fixture.LoadNames(t, NotAvailable), Listeners: w}, opts, zap.NewNop())
 	var mu sync.Mutex
 	var backlogs []uint32
 	e.Start(Outputs{Counts: func(_ Counts, ls []Listener, _ time.Time) {
@@ -194,9 +193,8 @@ func (c *closingWatcher) Version() uint64 { return uint64(c.polls.Load()) }
 // owner as the poll that last listed it found it.
 func TestClosedListenersOverflowsKeepTheirOwner(t *testing.T) {
 	w, o := &closingWatcher{}, &goneOwners{}
-	e := New(Sources{Kernel: &tableKernel{cannedKernel: newCannedKernel()}, Names: fixture.LoadNames(t, NotAvailable), Owners: o, Listeners: w},
+	e := New(Sources{Kernel: &tableKernel{cannedKernel: newCannedKernel()}, ListenTableLive: true, Names: fixture.LoadNames(t, NotAvailable), Owners: o, Listeners: w},
 		DefaultOptions(), zap.NewNop())
-	e.ListenTableLive()
 	var got []Overflow
 	e.out.Overflows = func(os []Overflow) { got = append(got, os...) }
 	e.pollListenQueues(pollEverything) // lists listener 7, owned by pid 70

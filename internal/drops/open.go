@@ -58,7 +58,8 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 		symbols = nil // a nil Symbolizer reports hex addresses
 	}
 	symbols.WarnIfRestricted(func(msg string) { logger.Warn(msg) })
-	src := Sources{Kernel: p, Names: runningKernel{reasons: reasons, symbols: symbols}}
+	src := Sources{Kernel: p, ListenTableLive: listenErr == nil, NoDropReasons: !reasons.Available(),
+		Names: runningKernel{reasons: reasons, symbols: symbols}}
 	if opts.ResolveOwners {
 		r := owners.NewResolver("/proc")
 		if err := r.CgroupNamespaceErr(); err != nil {
@@ -80,14 +81,7 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 		}
 		src.Listeners = listeners.NewWatcher("/proc", closed)
 	}
-	e := New(src, opts, logger)
-	if listenErr == nil {
-		e.ListenTableLive()
-	}
-	if !reasons.Available() {
-		e.NoDropReasons()
-	}
-	return e, nil
+	return New(src, opts, logger), nil
 }
 
 // closedListeners is the kernel's record of the listeners that stopped

@@ -64,10 +64,7 @@ type Probe struct {
 // Open loads the kernel program, attaches it to kfree_skb and starts
 // counting. The caller must Close the probe.
 func Open(opts Options) (*Probe, error) {
-	opts, err := opts.withDefaults()
-	if err != nil {
-		return nil, err
-	}
+	opts = opts.withDefaults()
 	if err := checkKernel(); err != nil {
 		return nil, err
 	}
@@ -199,20 +196,6 @@ func (p *Probe) Close() error {
 		p.closeErr = errors.Join(errs...)
 	})
 	return p.closeErr
-}
-
-// ProgramID returns the kernel's ID of the attached program, for tests and
-// diagnostics (bpftool prog show id N).
-func (p *Probe) ProgramID() (ebpf.ProgramID, error) {
-	info, err := p.objs.TcpdropKfree.Info()
-	if err != nil {
-		return 0, err
-	}
-	id, ok := info.ID()
-	if !ok {
-		return 0, errors.New("tcp_drop: the kernel does not report program IDs")
-	}
-	return id, nil
 }
 
 func boolByte(b bool) uint8 {

@@ -2,11 +2,7 @@
 
 package probe
 
-import (
-	"fmt"
-	"os"
-	"time"
-)
+import "time"
 
 // The kernel program's defaults, taken by a zero Options field. They are
 // the collector's defaults too (internal/drops.DefaultOptions): each is
@@ -18,40 +14,20 @@ const (
 	DefaultMaxCounters    = 16384
 )
 
-// withDefaults fills in zero fields and checks what the kernel itself
-// requires (the ranges a user may set are internal/drops.Options'). The
-// errors name the options as the collector's configuration does.
-func (o Options) withDefaults() (Options, error) {
+// withDefaults fills in the zero fields and takes the others as given:
+// the receiver's Config is where the ranges a user may set are checked.
+func (o Options) withDefaults() Options {
 	if o.RingBufferSize == 0 {
 		o.RingBufferSize = DefaultRingBufferSize
-	}
-	page := os.Getpagesize()
-	if o.RingBufferSize < page || o.RingBufferSize&(o.RingBufferSize-1) != 0 {
-		return o, fmt.Errorf("tcp_drop: ring_buffer_size %d must be a power of two and at least the page size (%d)", o.RingBufferSize, page)
 	}
 	if o.WakeupBytes == 0 {
 		o.WakeupBytes = o.RingBufferSize / 16
 	}
-	if o.WakeupBytes < 0 || o.WakeupBytes > o.RingBufferSize {
-		return o, fmt.Errorf("tcp_drop: wakeup_bytes %d must be between 1 and the ring buffer size (%d)", o.WakeupBytes, o.RingBufferSize)
-	}
 	if o.FlushInterval == 0 {
 		o.FlushInterval = DefaultFlushInterval
-	}
-	if o.FlushInterval < 0 {
-		return o, fmt.Errorf("tcp_drop: flush_interval %v must be positive", o.FlushInterval)
-	}
-	if o.MaxLogRecordsPerSecond < 0 {
-		return o, fmt.Errorf("tcp_drop: max_log_records_per_second %d must not be negative", o.MaxLogRecordsPerSecond)
-	}
-	if o.LogRecordsPerKey < 0 {
-		return o, fmt.Errorf("tcp_drop: log_records_per_key %d must not be negative", o.LogRecordsPerKey)
 	}
 	if o.MaxCounters == 0 {
 		o.MaxCounters = DefaultMaxCounters
 	}
-	if o.MaxCounters < 0 {
-		return o, fmt.Errorf("tcp_drop: max_counters %d must be positive", o.MaxCounters)
-	}
-	return o, nil
+	return o
 }

@@ -342,9 +342,13 @@ func TestCountOnly(t *testing.T) {
 // maps remains in the kernel, and Close can be called again.
 func TestCloseReleasesEverything(t *testing.T) {
 	p := openProbe(t, Options{})
-	progID, err := p.ProgramID()
+	progInfo, err := p.objs.TcpdropKfree.Info()
 	if err != nil {
 		t.Fatal(err)
+	}
+	progID, ok := progInfo.ID()
+	if !ok {
+		t.Fatal("the kernel does not report program IDs")
 	}
 	linkInfo, err := p.link.Info()
 	if err != nil {

@@ -5,6 +5,7 @@ package tcpdropreceiver
 import (
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +54,7 @@ func TestLoadConfig(t *testing.T) {
 			c.ResolveOwners = false
 			c.KernelStack = true
 			c.ListenQueues = ListenQueuesConfig{Enabled: false, PollInterval: 5 * time.Second}
-			c.Logs = drops.LogFilters{
+			c.Logs = LogsConfig{
 				ExcludeReasons: []string{"QUEUE_PURGE", "TCP_OLD_DATA", "TCP_CLOSE"},
 				IncludeReasons: []string{"NETFILTER_DROP", "NO_SOCKET"},
 				Ports:          []int{80, 443},
@@ -85,7 +86,7 @@ func TestLoadConfig(t *testing.T) {
 // TestConfigRejects: every bad value is rejected by an error that names the
 // key and the allowed range.
 func TestConfigRejects(t *testing.T) {
-	ringRange := fmt.Sprintf("power of two from %d (the page size) to 1073741824", drops.MinRingBufferSize())
+	ringRange := fmt.Sprintf("power of two from %d (the page size) to 1073741824", minRingBufferSize())
 	for _, tc := range []struct {
 		change func(*Config)
 		want   []string
@@ -101,7 +102,11 @@ func TestConfigRejects(t *testing.T) {
 		{func(c *Config) { c.FlushInterval = time.Minute }, []string{"flush_interval", "1ms..10s"}},
 		{func(c *Config) { c.MaxCounters = 0 }, []string{"max_counters", "1..1048576"}},
 		{func(c *Config) { c.MaxCounters = 1 << 21 }, []string{"max_counters", "1..1048576"}},
+		{func(c *Config) { c.SeriesExpiry = -time.Second }, []string{"series_expiry", "-1s is outside 1s..720h0m0s; 0 means never"}},
+		{func(c *Config) { c.SeriesExpiry = time.Millisecond }, []string{"series_expiry", "1ms is outside 1s..720h0m0s"}},
+		{func(c *Config) { c.SeriesExpiry = 31 * 24 * time.Hour }, []string{"series_expiry", "1s..720h0m0s"}},
 		{func(c *Config) { c.MaxLogRecordsPerSecond = -1 }, []string{"max_log_records_per_second", "0..100000000"}},
+		{func(c *Config) { c.MaxLogRecordsPerSecond = 200_000_000 }, []string{"max_log_records_per_second", "200000000 is outside 0..100000000; 0 means no limit"}},
 		{func(c *Config) { c.LogRecordsPerKey = -1 }, []string{"log_records_per_key", "0..1000000"}},
 		{func(c *Config) { c.LogRecordsPerKey = 2_000_000 }, []string{"log_records_per_key", "0..1000000"}},
 		{func(c *Config) { c.ListenQueues.PollInterval = 0 }, []string{"listen_queues::poll_interval", "100ms..1m0s"}},
@@ -116,6 +121,47 @@ func TestConfigRejects(t *testing.T) {
 		for _, w := range tc.want {
 			require.Truef(t, strings.Contains(err.Error(), w), "error %q does not mention %q", err, w)
 		}
+	}
+}
+
+// TestConfigTakesTheRangesEdges: each range's ends, and the 0s that mean
+// something, are valid.
+func TestConfigTakesTheRangesEdges(t *testing.T) {
+	for _, change := range []func(*Config){
+		func(c *Config) { c.CollectionInterval = minCollectionInterval },
+		func(c *Config) { c.CollectionInterval = maxCollectionInterval },
+		func(c *Config) { c.RingBufferSize = minRingBufferSize() },
+		func(c *Config) { c.RingBufferSize = maxRingBufferSize },
+		func(c *Config) { c.WakeupBytes = c.RingBufferSize },
+		func(c *Config) { c.SeriesExpiry = 0 },
+		func(c *Config) { c.SeriesExpiry = minSeriesExpiry },
+		func(c *Config) { c.SeriesExpiry = maxSeriesExpiry },
+		func(c *Config) { c.MaxLogRecordsPerSecond, c.LogRecordsPerKey = 0, 0 },
+		func(c *Config) { c.ListenQueues = ListenQueuesConfig{Enabled: false, PollInterval: 0} },
+		func(c *Config) { c.Logs.Ports = []int{1, 65535} },
+	} {
+		cfg := createDefaultConfig()
+		change(cfg)
+		require.NoError(t, cfg.Validate())
+	}
+}
+
+// TestEngineGetsEveryKey: the defaults are the engine's, and every key
+// reaches the engine's option of the same name as set.
+func TestEngineGetsEveryKey(t *testing.T) {
+	require.Equal(t, drops.DefaultOptions(), createDefaultConfig().engineOptions())
+
+	cfg := createDefaultConfig()
+	cfg.KernelStack = true
+	cfg.WakeupBytes = 4096
+	cfg.Logs = LogsConfig{ExcludeReasons: []string{"TCP_CLOSE"}, IncludeReasons: []string{"NO_SOCKET"}, Ports: []int{80}}
+	opts := reflect.ValueOf(cfg.engineOptions())
+	for i := range opts.NumField() {
+		name := opts.Type().Field(i).Name
+		require.Falsef(t, opts.Field(i).IsZero(), "drops.Options.%s is not set from the config", name)
+		// The nested structs differ in type, not in fields: compare them printed.
+		want := fmt.Sprintf("%+v", reflect.ValueOf(*cfg).FieldByName(name))
+		require.Equalf(t, want, fmt.Sprintf("%+v", opts.Field(i)), "drops.Options.%s", name)
 	}
 }
 

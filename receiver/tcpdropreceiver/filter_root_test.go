@@ -17,7 +17,6 @@ import (
 
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
-	"github.com/tcpdrop/tcpdrop/internal/drops"
 )
 
 const (
@@ -181,11 +180,11 @@ func TestFilteredOverflowsAreCountedNotLogged(t *testing.T) {
 	byReason := reasonOnThisKernel(t, "NO_SOCKET") != notAvailable
 	for _, tc := range []struct {
 		name   string
-		logs   drops.LogFilters
+		logs   LogsConfig
 		logged bool // the server's overflows are still logged
 	}{
-		{"exclude_reasons", drops.LogFilters{ExcludeReasons: []string{listenOverflowReason}}, !byReason},
-		{"ports", drops.LogFilters{Ports: []int{1}}, false},
+		{"exclude_reasons", LogsConfig{ExcludeReasons: []string{listenOverflowReason}}, !byReason},
+		{"ports", LogsConfig{Ports: []int{1}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ns := sandbox.NewForTest(t)

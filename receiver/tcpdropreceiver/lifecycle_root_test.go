@@ -17,7 +17,6 @@ import (
 
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
-	"github.com/tcpdrop/tcpdrop/internal/drops"
 )
 
 // TestLifecycleWithTheKernel: the generated lifecycle test, with the real
@@ -45,8 +44,8 @@ func TestLifecycleWithTheKernel(t *testing.T) {
 func TestShutdownDeliversEverything(t *testing.T) {
 	roottest.Require(t)
 	cfg := createDefaultConfig()
-	cfg.FlushInterval = 10 * time.Second                 // the events wait in the ring
-	cfg.CollectionInterval = drops.MaxCollectionInterval // no collection before Shutdown
+	cfg.FlushInterval = 10 * time.Second           // the events wait in the ring
+	cfg.CollectionInterval = maxCollectionInterval // no collection before Shutdown
 	logs, metrics := new(consumertest.LogsSink), new(consumertest.MetricsSink)
 	lr, mr := createBoth(t, cfg, logs, metrics)
 	host := componenttest.NewNopHost()

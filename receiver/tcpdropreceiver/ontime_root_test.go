@@ -36,7 +36,7 @@ func TestPointsOnTimeAfterFloods(t *testing.T) {
 	_, metrics, _ := startKernelReceiver(t, func(cfg *Config) {
 		cfg.CollectionInterval = interval
 		cfg.FlushInterval = drops.DefaultOptions().FlushInterval
-		cfg.LogRecordsPerKey = drops.DefaultLogRecordsPerKey
+		cfg.LogRecordsPerKey = drops.DefaultOptions().LogRecordsPerKey
 		cfg.MaxLogRecordsPerSecond = drops.DefaultOptions().MaxLogRecordsPerSecond
 		cfg.ListenQueues.PollInterval = drops.DefaultOptions().ListenQueues.PollInterval
 	})

@@ -73,7 +73,7 @@ func (r *dropReceiver) Start(_ context.Context, _ component.Host) error {
 }
 
 func (r *dropReceiver) start() error {
-	engine, err := r.open(r.cfg.Options, r.logs == nil, r.set.Logger)
+	engine, err := r.open(r.cfg.engineOptions(), r.logs == nil, r.set.Logger)
 	if err != nil {
 		return err
 	}

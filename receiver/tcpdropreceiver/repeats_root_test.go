@@ -40,7 +40,7 @@ func TestRepeatsAddUpUnderFlood(t *testing.T) {
 	logged, loggedIno, loggedRule := firewalledSocket(t, ns)
 	quiet, quietIno, quietRule := firewalledSocket(t, ns)
 	const interval = time.Second
-	perKey := drops.DefaultLogRecordsPerKey
+	perKey := drops.DefaultOptions().LogRecordsPerKey
 	logs, metrics, shutdown := startKernelReceiver(t, func(cfg *Config) {
 		cfg.LogRecordsPerKey = perKey
 		cfg.MaxLogRecordsPerSecond = drops.DefaultOptions().MaxLogRecordsPerSecond

@@ -57,7 +57,7 @@ func (s *switchListener) acceptLoop() {
 		stalled := s.stalled
 		s.mu.Unlock()
 		if stalled {
-			go io.Copy(io.Discard, c)
+			go func() { _, _ = io.Copy(io.Discard, c) }() // read and never answered
 			continue
 		}
 		s.ready <- c
@@ -93,7 +93,7 @@ func serveGRPCBackend(t *testing.T, l net.Listener, b *backend) {
 	srv := grpc.NewServer()
 	plogotlp.RegisterGRPCServer(srv, &grpcLogs{b: b})
 	pmetricotlp.RegisterGRPCServer(srv, &grpcMetrics{b: b})
-	go srv.Serve(l)
+	go func() { _ = srv.Serve(l) }() // returns when Stop closes l
 	t.Cleanup(srv.Stop)
 }
 

@@ -2,6 +2,7 @@
 #   sudo make run    build the collector and run it with otelcol-config.example.yaml
 #   sudo make test   every test, including those that load the eBPF program
 #   make image       the container image otelcol-tcpdrop:latest, amd64 and arm64 (needs docker); deploy/ runs it
+#   make lint        golangci-lint (.golangci.yml) and the go mod tidy check
 
 OCB_VERSION   := v0.165.0
 COLLECTOR     := _build/otelcol-tcpdrop
@@ -101,6 +102,21 @@ check-generated: generate
 
 clean:
 	rm -rf _build
+
+# The linters of .golangci.yml (golangci-lint, pinned here), and go.mod and
+# go.sum as `go mod tidy` leaves them. `make lint-tools` installs the
+# pinned golangci-lint into $$(go env GOPATH)/bin.
+GOLANGCI_LINT_VERSION := v2.15.0
+.PHONY: lint lint-tools
+
+lint:
+	@golangci-lint version 2>/dev/null | grep -q 'version $(GOLANGCI_LINT_VERSION:v%=%) ' || \
+		{ echo "make lint: needs golangci-lint $(GOLANGCI_LINT_VERSION): run 'make lint-tools'"; exit 1; }
+	golangci-lint run ./...
+	@go mod tidy -diff || { echo "go.mod or go.sum is not tidy: run 'go mod tidy' and commit"; exit 1; }
+
+lint-tools:
+	go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
 # The cost of watching drops under a SYN flood, in one run (as root): the
 # flood alone, with the TCP-check floor, with the collector (count-only, its

@@ -92,7 +92,7 @@ func TestBackendsDashboard(t *testing.T) {
 	// nft_do_chain; the collector reports it.
 	dropTotals := panelQuery(t, dash, panelDropTotals, values)
 	overflowTotals := panelQuery(t, dash, panelOverflowTotals, values)
-	nftReason := fmt.Sprintf(`sum by (tcp_drop_reason) (tcp_drop_packets_total{process_pid="%s", tcp_drop_kernel_function="nft_do_chain"})`, pid)
+	nftReason := fmt.Sprintf(`sum by (tcp_drop_reason) (tcp_drop_packets_total{process_pid=%q, tcp_drop_kernel_function="nft_do_chain"})`, pid)
 	waitFor(t, 60*time.Second, func() (bool, string) {
 		reasons, err := prom.Query(nftReason)
 		if err != nil || len(reasons) != 1 {

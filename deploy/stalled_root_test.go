@@ -194,7 +194,7 @@ func testStalled(t *testing.T, bin string, c stallCase) {
 	require.NoError(t, err)
 	otelcol := collector.ForTest(t, bin, cfg, c.env...)
 	rss := watchRSS(otelcol.Pid)
-	telemetry := func() map[string]float64 { return scrape(t, telemetryPort) }
+	telemetry := func() map[string]float64 { return scrape(telemetryPort) }
 	require.Eventually(t, func() bool { return telemetry() != nil }, 30*time.Second, 100*time.Millisecond,
 		"the collector's own metrics did not come up")
 
@@ -364,7 +364,7 @@ func (w *rssWatch) peak() int64 {
 // scrape reads the collector's own metrics, summed by name over their
 // labels, with Prometheus' _total suffix taken off; nil if they cannot
 // be read.
-func scrape(t *testing.T, port int) map[string]float64 {
+func scrape(port int) map[string]float64 {
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
 	if err != nil {
 		return nil

@@ -49,7 +49,7 @@ func (s *switchListener) acceptLoop() {
 		stalled := s.stalled
 		s.mu.Unlock()
 		if stalled {
-			go io.Copy(io.Discard, c)
+			go func() { _, _ = io.Copy(io.Discard, c) }() // read and never answered
 			continue
 		}
 		go s.forward(c)

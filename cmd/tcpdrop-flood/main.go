@@ -28,9 +28,8 @@ func main() {
 
 // config is the command line, parsed.
 type config struct {
-	opts    dropgen.Options
-	json    bool
-	timeout time.Duration
+	opts dropgen.Options
+	json bool
 }
 
 func parse(args []string, stderr io.Writer) (config, error) {

@@ -102,7 +102,7 @@ func (p *process) waitReady(path string) error {
 	for {
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s exited before it was ready (%v):\n%s", p.name, p.err, p.logTail())
+			return fmt.Errorf("%s exited before it was ready (%w):\n%s", p.name, p.err, p.logTail())
 		default:
 		}
 		if !listening {
@@ -152,7 +152,7 @@ func (p *process) stop() error {
 	select {
 	case <-p.done:
 		if p.err != nil {
-			errs = append(errs, fmt.Errorf("%s exited with %v after SIGTERM:\n%s", p.name, p.err, p.logTail()))
+			errs = append(errs, fmt.Errorf("%s exited with %w after SIGTERM:\n%s", p.name, p.err, p.logTail()))
 		}
 	case <-time.After(stopTimeout):
 		errs = append(errs, fmt.Errorf("%s did not exit within %v of SIGTERM: killed", p.name, stopTimeout))
@@ -181,7 +181,7 @@ func (p *process) leftovers() error {
 		return nil
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	return fmt.Errorf("%s: processes of its group %d were still running (killed): %v", p.name, p.cmd.Process.Pid, err)
+	return fmt.Errorf("%s: processes of its group %d were still running (killed): %w", p.name, p.cmd.Process.Pid, err)
 }
 
 // logTail is the end of the process's output, for errors.

@@ -59,8 +59,9 @@ func main() {
 	flag.IntVar(&o.maxBytes, "max-bytes", 300_000, "a picture larger than this is an error (README keeps it small)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, o); err != nil {
+	err := run(ctx, o)
+	stop()
+	if err != nil {
 		log.Fatal("dashpicture: ", err)
 	}
 }
@@ -134,7 +135,7 @@ func run(ctx context.Context, o options) (err error) {
 	for _, who := range []string{webName, apiName} {
 		s, err := vm.Query(fmt.Sprintf(`tcp_drop_packets_total{process_executable_name=%q}`, who))
 		if err != nil || len(s) == 0 {
-			return fmt.Errorf("no drops of %s in VictoriaMetrics (%v)", who, err)
+			return fmt.Errorf("no drops of %s in VictoriaMetrics (%w)", who, err)
 		}
 	}
 	span := time.Since(began).Round(time.Minute) + time.Minute

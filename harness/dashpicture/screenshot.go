@@ -90,7 +90,7 @@ func crop(in, out string) error {
 		y = end
 	}
 	const margin = 16
-	cut := image.Image(img)
+	cut := img
 	if length > 2*margin {
 		cut = without(img, start+margin, start+length-margin)
 	}

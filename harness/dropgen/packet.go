@@ -72,10 +72,7 @@ func newPacker(family int, dport uint16, kind Kind, ports []uint16, bad bool) *p
 	return p
 }
 
-// size is the length of every packet.
-func (p *packer) size() int { return len(p.tmpl) }
-
-// write fills buf (len p.size(), already a copy of tmpl) as packet number g.
+// write fills buf (len(p.tmpl), already a copy of tmpl) as packet number g.
 // Only the fields that vary are written, so the copy is made once per buffer.
 func (p *packer) write(buf []byte, g uint64) {
 	sport := p.ports[g%uint64(len(p.ports))]

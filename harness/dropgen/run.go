@@ -174,7 +174,8 @@ func settle(ns *sandbox.Netns, before Counters, wantSegs uint64) (Counters, erro
 			return c, nil
 		}
 		if c == last {
-			if still++; still == 3 {
+			still++
+			if still == 3 {
 				return c, nil
 			}
 		} else {

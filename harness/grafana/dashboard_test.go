@@ -74,9 +74,9 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseRejects(t *testing.T) {
-	replaceLast := func(s, old, new string) string {
+	replaceLast := func(s, old, with string) string {
 		i := strings.LastIndex(s, old)
-		return s[:i] + new + s[i+len(old):]
+		return s[:i] + with + s[i+len(old):]
 	}
 	const ds = `"uid": "${datasource}"`
 	for name, in := range map[string]string{

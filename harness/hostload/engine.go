@@ -121,8 +121,8 @@ func startEngine(binary string) (*engineProc, error) {
 	p := &engineProc{cmd: cmd, in: in, out: bufio.NewReader(out)}
 	line, err := p.out.ReadString('\n')
 	if err != nil || line != "ready\n" {
-		p.stop()
-		return nil, fmt.Errorf("hostload: engine %s did not start (%q, %v)", binary, line, err)
+		_ = p.stop() // it did not start: how it ends adds nothing
+		return nil, fmt.Errorf("hostload: engine %s did not start (%q, %w)", binary, line, err)
 	}
 	return p, nil
 }
@@ -137,7 +137,8 @@ func (p *engineProc) sample() (engineSample, error) {
 	if err != nil {
 		return s, fmt.Errorf("hostload: engine: %w", err)
 	}
-	return s, json.Unmarshal(line, &s)
+	err = json.Unmarshal(line, &s) // before s is returned: the order of a return's operands is unspecified
+	return s, err
 }
 
 // stop ends the engine and waits for it.

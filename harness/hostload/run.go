@@ -74,7 +74,7 @@ func measureOne(h *Host, e Engine, cfg Config) (Result, error) {
 	if err != nil {
 		return r, err
 	}
-	defer p.stop()
+	defer func() { _ = p.stop() }() // the samples are taken: how the engine ends changes none
 	time.Sleep(cfg.Warmup)
 	idle, _, err := window(p, cfg.Window)
 	if err != nil {

@@ -84,18 +84,16 @@ func (a apt) packages(ctx context.Context, p pkg) ([]pkg, error) {
 		show, err := run(ctx, "", nil, "apt-cache", append(a.options(), "show", q.apt())...)
 		if err != nil {
 			served, _ := run(ctx, "", nil, "apt-cache", append(a.options(), "madison", q.Name+":"+q.Arch)...)
-			return nil, fmt.Errorf("%s does not serve %s %s for %s (%v); it serves:\n%s", p.Suite, q.Name, q.Version, q.Arch, err, served)
+			return nil, fmt.Errorf("%s does not serve %s %s for %s (%w); it serves:\n%s", p.Suite, q.Name, q.Version, q.Arch, err, served)
 		}
 		out = append(out, q)
-		for _, d := range exactDepends(show, q.Suite, q.Arch) {
-			todo = append(todo, d)
-		}
+		todo = append(todo, exactDepends(show, q.Suite, q.Arch)...)
 	}
 	return out, nil
 }
 
 // kernelDep matches a Depends entry on a kernel package at an exact version.
-var kernelDep = regexp.MustCompile(`^(linux-(?:image|binary|modules)-[0-9][^ ]*) \(= ([^)]+)\)$`)
+var kernelDep = regexp.MustCompile(`^(linux-(?:image|binary|modules)-\d[^ ]*) \(= ([^)]+)\)$`)
 
 // exactDepends reads the Depends line of apt-cache show's first record and
 // returns the kernel packages it names at an exact version (of the same

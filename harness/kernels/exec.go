@@ -29,15 +29,15 @@ func run(ctx context.Context, dir string, env []string, name string, args ...str
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(stderr.String(), 3000))
+		return stdout.String(), fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, tail(stderr.String(), 3000))
 	}
 	return stdout.String(), nil
 }
 
-func tail(s string, max int) string {
+func tail(s string, limit int) string {
 	s = strings.TrimSpace(s)
-	if len(s) > max {
-		s = "..." + s[len(s)-max:]
+	if len(s) > limit {
+		s = "..." + s[len(s)-limit:]
 	}
 	return s
 }

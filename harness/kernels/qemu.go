@@ -93,13 +93,16 @@ func bootKernel(ctx context.Context, o vmOptions, k kernel, initrd, logs string)
 			return b, nil
 		}
 		keep := filepath.Join(logs, fmt.Sprintf("console.attempt%d.log", b.Attempts))
-		os.Rename(filepath.Join(logs, "console.log"), keep)
+		if err := os.Rename(filepath.Join(logs, "console.log"), keep); err != nil {
+			keep = filepath.Join(logs, "console.log") // the next attempt writes over it
+		}
 		logf("%s: the guest did not reach /init (%s); its console is in %s", k.label(), problem, keep)
 		if b.Accel == "kvm" && o.Accel == "auto" {
 			b.Accel = "tcg" // kvm may not run this kernel here: not a retry
 			continue
 		}
-		if retries++; retries > 1 {
+		retries++
+		if retries > 1 {
 			b.Problem = fmt.Sprintf("did not boot in %d attempts: %s", b.Attempts, problem)
 			b.Wall = time.Since(t0)
 			return b, nil
@@ -155,13 +158,13 @@ func runGuest(ctx context.Context, o vmOptions, accel string, k kernel, initrd, 
 				why = fmt.Sprintf("the watchdog stopped the guest after %s", o.Timeout)
 			}
 			if why != "" {
-				cmd.Process.Kill()
-				<-exited
+				_ = cmd.Process.Kill()
+				<-exited //nolint:errcheck // killed: its status says only that
 				return booted, why, nil
 			}
 		case <-ctx.Done():
-			cmd.Process.Kill()
-			<-exited
+			_ = cmd.Process.Kill()
+			<-exited //nolint:errcheck // killed: its status says only that
 			return false, "", ctx.Err()
 		}
 	}

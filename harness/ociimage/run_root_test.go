@@ -87,7 +87,7 @@ func TestImageAttaches(t *testing.T) {
 	go func() { exited <- cmd.Wait() }()
 	defer func() {
 		_ = cmd.Process.Kill()
-		<-exited
+		<-exited //nolint:errcheck // killed: its status says only that
 		if t.Failed() {
 			t.Logf("the collector's output:\n%s", out.String())
 		}

@@ -18,9 +18,9 @@ import (
 func NetFile(name string) string { return "/proc/thread-self/net/" + name }
 
 // ReadFile reads a whole file into buf (grown as needed, nil to allocate)
-// and fails if it reaches max bytes: procfs files have no size to stat,
+// and fails if it reaches limit bytes: procfs files have no size to stat,
 // and a broken one must not fill memory.
-func ReadFile(path string, buf []byte, max int) ([]byte, error) {
+func ReadFile(path string, buf []byte, limit int) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -28,13 +28,13 @@ func ReadFile(path string, buf []byte, max int) ([]byte, error) {
 	defer f.Close()
 	b := buf[:0]
 	for {
-		if len(b) >= max {
-			return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
+		if len(b) >= limit {
+			return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
 		}
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)] // grow
 		}
-		n, err := f.Read(b[len(b):min(cap(b), max)])
+		n, err := f.Read(b[len(b):min(cap(b), limit)])
 		b = b[:len(b)+n]
 		if err == io.EOF || (err == nil && n == 0) {
 			return b, nil
@@ -47,17 +47,17 @@ func ReadFile(path string, buf []byte, max int) ([]byte, error) {
 
 // ReadFD reads an open procfs file again from its start, into buf (grown
 // as needed), with pread: a file kept open reads fresh values each time,
-// without a path lookup. It fails if the file reaches max bytes.
-func ReadFD(fd int, buf []byte, max int) ([]byte, error) {
+// without a path lookup. It fails if the file reaches limit bytes.
+func ReadFD(fd int, buf []byte, limit int) ([]byte, error) {
 	b := buf[:0]
 	for {
-		if len(b) >= max {
-			return nil, fmt.Errorf("procfs: file of fd %d larger than %d bytes", fd, max)
+		if len(b) >= limit {
+			return nil, fmt.Errorf("procfs: file of fd %d larger than %d bytes", fd, limit)
 		}
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)] // grow
 		}
-		n, err := unix.Pread(fd, b[len(b):min(cap(b), max)], int64(len(b)))
+		n, err := unix.Pread(fd, b[len(b):min(cap(b), limit)], int64(len(b)))
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}

@@ -4,6 +4,7 @@ package procfs
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -47,8 +48,8 @@ func TestParseNetstat(t *testing.T) {
 	if m, err := counters(t, ""); err != nil || len(m) != 0 {
 		t.Errorf("empty: %v, %v", m, err)
 	}
-	stop := ParseNetstat([]byte("Ip: A B\nIp: 1 2\n"), func(g, n, v []byte) error { return os.ErrInvalid })
-	if stop != os.ErrInvalid {
+	stop := ParseNetstat([]byte("Ip: A B\nIp: 1 2\n"), func(_, _, _ []byte) error { return os.ErrInvalid })
+	if !errors.Is(stop, os.ErrInvalid) {
 		t.Errorf("fn's error: got %v", stop)
 	}
 }
@@ -57,7 +58,7 @@ func TestParseNetstatAllocs(t *testing.T) {
 	b := []byte("TcpExt: SyncookiesSent ListenOverflows ListenDrops\nTcpExt: 1 18 20\nIpExt: InNoRoutes\nIpExt: 0\n")
 	var sum int
 	n := testing.AllocsPerRun(100, func() {
-		_ = ParseNetstat(b, func(g, n, v []byte) error { sum += len(v); return nil })
+		_ = ParseNetstat(b, func(_, _, v []byte) error { sum += len(v); return nil })
 	})
 	if n != 0 {
 		t.Errorf("ParseNetstat allocates %v times per file", n)
@@ -88,7 +89,7 @@ func TestNetFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := 0
-		if err := ParseNetstat(b, func(g, nm, v []byte) error { n++; return nil }); err != nil || n < 10 {
+		if err := ParseNetstat(b, func(_, _, _ []byte) error { n++; return nil }); err != nil || n < 10 {
 			t.Errorf("%s: %d counters, %v", name, n, err)
 		}
 	}

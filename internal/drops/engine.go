@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/tcpdrop/tcpdrop/internal/listeners"
 	"github.com/tcpdrop/tcpdrop/internal/probe"
 )
 
@@ -131,7 +132,7 @@ func (e *Engine) Start(out Outputs) {
 		go e.collectCounts()
 	}
 	if e.src.Listeners != nil {
-		e.pollListenQueues(pollEverything)
+		e.pollListenQueues(listeners.PollEverything)
 		e.tickers.Add(1)
 		go e.watchListenQueues()
 	}
@@ -158,7 +159,7 @@ func (e *Engine) Stop() error {
 			close(e.stopTicker)
 			e.tickers.Wait()
 			if e.src.Listeners != nil {
-				e.pollListenQueues(pollEverything)
+				e.pollListenQueues(listeners.PollEverything)
 				e.src.Listeners.Close()
 			}
 			if e.out.Counts != nil || e.out.Repeats != nil {

@@ -15,13 +15,11 @@ import (
 // Listeners is what the engine needs of the listen-queue watcher
 // (listeners.Watcher); tests give it fixtures.
 type Listeners interface {
-	// Poll reads the overflow counters of every namespace, and dumps the
-	// listeners only where they moved; PollAll dumps every namespace;
-	// Refresh dumps where listeners may have changed since their last
-	// dump, changed naming where sockets started or stopped listening.
-	Poll() ([]listeners.Overflow, error)
-	PollAll() ([]listeners.Overflow, error)
-	Refresh(changed map[uint32]bool) ([]listeners.Overflow, error)
+	// Poll reads the overflow counters of every namespace and dumps the
+	// listeners mode asks for (listeners.Mode); changed, for a
+	// listeners.PollRefresh, are the namespaces where sockets started or
+	// stopped listening.
+	Poll(mode listeners.Mode, changed map[uint32]bool) ([]listeners.Overflow, error)
 	Listeners() []listeners.Listener
 	// Version grows when the set of listening sockets changes.
 	Version() uint64
@@ -43,16 +41,6 @@ type Overflow struct {
 	Owner Owner
 }
 
-// listenPoll says what a listen-queue poll reads besides every
-// namespace's overflow counters.
-type listenPoll int
-
-const (
-	pollCounters   listenPoll = iota // the listeners where the counters moved
-	pollRefresh                      // and where listeners may have changed: current queue gauges
-	pollEverything                   // and every listener
-)
-
 // watchListenQueues polls the listen queues every poll interval: their
 // overflow counters, cheaply, and the listeners of the namespaces whose
 // counters moved. Listeners are refreshed when a collection asks for their
@@ -70,19 +58,19 @@ func (e *Engine) watchListenQueues() {
 		case <-e.stopTicker:
 			return
 		case done := <-e.refreshes:
-			e.pollListenQueues(pollRefresh)
+			e.pollListenQueues(listeners.PollRefresh)
 			lastRefresh = time.Now()
 			close(done)
 		case now := <-ticker.C:
-			mode := pollCounters
+			mode := listeners.PollCounters
 			switch {
 			case !e.listenTableLive:
-				mode = pollEverything
+				mode = listeners.PollEverything
 			case e.out.Counts == nil && now.Sub(lastRefresh) >= e.opts.CollectionInterval:
-				mode = pollRefresh
+				mode = listeners.PollRefresh
 			}
 			e.pollListenQueues(mode)
-			if mode != pollCounters {
+			if mode != listeners.PollCounters {
 				lastRefresh = now
 			}
 		}
@@ -115,7 +103,7 @@ func (e *Engine) refreshListeners() {
 // their addresses when they changed, so that packets dropped on their way
 // to a listener are attributed to its owner. Owners are looked up here,
 // off the ring's path.
-func (e *Engine) pollListenQueues(mode listenPoll) {
+func (e *Engine) pollListenQueues(mode listeners.Mode) {
 	overflows, err := e.pollListeners(mode)
 	polled := time.Now() // every listener of the poll existed then
 	if err != nil {
@@ -134,7 +122,7 @@ func (e *Engine) pollListenQueues(mode listenPoll) {
 	before := e.watchedListeners()
 	version := e.src.Listeners.Version()
 	changed := !e.listenTableSet || version != e.listenVersion
-	if mode != pollCounters || changed {
+	if mode != listeners.PollCounters || changed {
 		ls := e.src.Listeners.Listeners()
 		watched := make([]Listener, len(ls))
 		for i, l := range ls {
@@ -194,21 +182,18 @@ func lastOwner(ls []Listener, inode uint64, otherwise Owner) Owner {
 // the kernel where sockets started or stopped listening since the table
 // was last set, which it knows only with a live table; else, or if that
 // fails, every listener is dumped.
-func (e *Engine) pollListeners(mode listenPoll) ([]listeners.Overflow, error) {
-	switch mode {
-	case pollCounters:
-		return e.src.Listeners.Poll()
-	case pollRefresh:
-		if !e.listenTableLive {
-			break
-		}
+func (e *Engine) pollListeners(mode listeners.Mode) ([]listeners.Overflow, error) {
+	if mode != listeners.PollRefresh {
+		return e.src.Listeners.Poll(mode, nil)
+	}
+	if e.listenTableLive {
 		changed, err := e.src.Kernel.ListenersChangedIn()
 		if err == nil {
-			return e.src.Listeners.Refresh(changed)
+			return e.src.Listeners.Poll(mode, changed)
 		}
 		e.log.Debug("tcp_drop: reading the kernel's listener table; dumping every listener", zap.Error(err))
 	}
-	return e.src.Listeners.PollAll()
+	return e.src.Listeners.Poll(listeners.PollEverything, nil)
 }
 
 // watchedListeners returns the listeners of the last poll (nil if none).

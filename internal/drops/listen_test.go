@@ -19,10 +19,11 @@ import (
 	"github.com/tcpdrop/tcpdrop/harness/fixture"
 )
 
-// pollCounter is a listen-queue watcher that counts how it is polled. Its
-// one listener's Backlog is the number of PollAll and Refresh calls so far,
-// so a collection shows which one its gauges come from; its Version grows
-// at every fifth Poll. It keeps the changed namespaces of each Refresh.
+// pollCounter is a listen-queue watcher that counts its polls by mode. Its
+// one listener's Backlog is the number of PollEverything and PollRefresh
+// polls so far, so a collection shows which one its gauges come from; its
+// Version grows at every fifth PollCounters. It keeps the changed
+// namespaces of each PollRefresh.
 type pollCounter struct {
 	polls, all, refreshes atomic.Int64
 	closed                atomic.Bool
@@ -30,21 +31,18 @@ type pollCounter struct {
 	changed               []map[uint32]bool
 }
 
-func (p *pollCounter) Poll() ([]listeners.Overflow, error) {
-	p.polls.Add(1)
-	return nil, nil
-}
-
-func (p *pollCounter) PollAll() ([]listeners.Overflow, error) {
-	p.all.Add(1)
-	return nil, nil
-}
-
-func (p *pollCounter) Refresh(changed map[uint32]bool) ([]listeners.Overflow, error) {
-	p.mu.Lock()
-	p.changed = append(p.changed, changed)
-	p.mu.Unlock()
-	p.refreshes.Add(1)
+func (p *pollCounter) Poll(mode listeners.Mode, changed map[uint32]bool) ([]listeners.Overflow, error) {
+	switch mode {
+	case listeners.PollCounters:
+		p.polls.Add(1)
+	case listeners.PollRefresh:
+		p.mu.Lock()
+		p.changed = append(p.changed, changed)
+		p.mu.Unlock()
+		p.refreshes.Add(1)
+	case listeners.PollEverything:
+		p.all.Add(1)
+	}
 	return nil, nil
 }
 
@@ -74,9 +72,9 @@ func (k *tableKernel) SetListeners(map[probe.ListenerAddr]uint64) error {
 
 // TestListenPollsDumpOnlyWhenNeeded: with a listener table the kernel keeps
 // current, the polls between collections only read counters (Poll), every
-// collection first refreshes the listeners (Refresh, with the namespaces
-// the kernel says changed) and hands out the gauges of that refresh, all
-// are dumped (PollAll) only at Start and Stop, and the kernel's table is
+// collection first refreshes the listeners (PollRefresh, with the
+// namespaces the kernel says changed) and hands out the gauges of that
+// refresh, all are dumped (PollEverything) only at Start and Stop, and the kernel's table is
 // set only when the listeners changed. At Stop the watcher is closed.
 func TestListenPollsDumpOnlyWhenNeeded(t *testing.T) {
 	w := &pollCounter{}
@@ -166,13 +164,16 @@ func (g *goneOwners) Cached(inode uint64) (owners.Owner, bool) {
 	return owners.Owner{PID: 70, Comm: "server"}, true
 }
 
-// closingWatcher lists listener 7 until its first Poll (after a PollAll),
-// which finds it closed with 5 overflows since.
+// closingWatcher lists listener 7 until its first PollCounters (after a
+// PollEverything), which finds it closed with 5 overflows since.
 type closingWatcher struct {
 	pollCounter
 }
 
-func (c *closingWatcher) Poll() ([]listeners.Overflow, error) {
+func (c *closingWatcher) Poll(mode listeners.Mode, changed map[uint32]bool) ([]listeners.Overflow, error) {
+	if mode != listeners.PollCounters {
+		return c.pollCounter.Poll(mode, changed)
+	}
 	if c.polls.Add(1) != 1 {
 		return nil, nil
 	}
@@ -197,9 +198,9 @@ func TestClosedListenersOverflowsKeepTheirOwner(t *testing.T) {
 		DefaultOptions(), zap.NewNop())
 	var got []Overflow
 	e.out.Overflows = func(os []Overflow) { got = append(got, os...) }
-	e.pollListenQueues(pollEverything) // lists listener 7, owned by pid 70
-	o.forget.Store(true)               // killed
-	e.pollListenQueues(pollCounters)   // its last overflows
+	e.pollListenQueues(listeners.PollEverything) // lists listener 7, owned by pid 70
+	o.forget.Store(true)                         // killed
+	e.pollListenQueues(listeners.PollCounters)   // its last overflows
 	if len(got) != 1 || got[0].Owner.Status != OwnerProcess || got[0].Owner.Process.PID != 70 || got[0].Overflows != 5 {
 		t.Fatalf("the closed listener's overflows went to %+v; want its 5 to pid 70", got)
 	}

@@ -29,10 +29,10 @@ func BenchmarkPoll(b *testing.B) {
 			}
 			w := NewWatcher("/proc", nil)
 			b.Cleanup(w.Close)
-			_, _ = w.Poll() // includes the first descriptor scan
+			_, _ = w.Poll(PollCounters, nil) // includes the first descriptor scan
 			b.ReportAllocs()
 			for b.Loop() {
-				_, _ = w.Poll()
+				_, _ = w.Poll(PollCounters, nil)
 			}
 			s := w.Stats()
 			b.ReportMetric(float64(s.Namespaces), "netns")

@@ -34,7 +34,7 @@ func (w *Watcher) keepListening(paths map[uint32]string) map[uint32]bool {
 		if _, ok := paths[ino]; ok || len(st.listeners) == 0 {
 			continue
 		}
-		if h := w.handles[ino]; h != nil && h.cookie == st.cookie {
+		if h := w.handles.open[ino]; h != nil && h.cookie == st.cookie {
 			if kept == nil {
 				kept = map[uint32]bool{}
 			}

@@ -20,7 +20,7 @@ const maxNamespaces = 4096
 // pidNamespaces remembers the network namespace of every process, so that
 // a Poll looks only at the processes that are new since the last one: a
 // process that changes namespace later (setns, unshare) is seen at the
-// next look at all of them (PollAll).
+// next look at all of them (PollRefresh, PollEverything).
 type pidNamespaces struct {
 	of   map[int32]uint32 // pid -> network namespace inode
 	list []int32          // the processes of the last find, sorted
@@ -50,10 +50,11 @@ func (p *pidNamespaces) find(procRoot string, into map[uint32]string, all bool) 
 
 // fdNamespaces finds network namespaces that are held open by a descriptor
 // (readlink gives "net:[N]") of one of pids, rather than entered by a
-// process: test sandboxes, `ip netns` helpers, container runtimes between
-// steps. It returns the pids that hold one. It costs one readlink per open
-// descriptor of those processes, so Watcher scans all of them rarely; of
-// this process's own, it skips those ownFD says (may be nil).
+// process: `ip netns` helpers, container runtimes between steps, programs
+// that create namespaces without entering them. It returns the pids that
+// hold one. It costs one readlink per open descriptor of those processes,
+// so a discovery scans all of them rarely; of this process's own, it skips
+// those ownFD says (may be nil).
 func fdNamespaces(procRoot string, pids []int32, into map[uint32]string, ownFD func(fd int) bool) (holders []int32) {
 	self := int32(os.Getpid())
 	for _, pid := range pids {

@@ -50,14 +50,14 @@
 //
 // # Which namespaces
 //
-// Every distinct /proc/<pid>/ns/net (a Poll looks only at the processes
-// new since the last one, PollAll and Refresh at all of them), every
+// Every distinct /proc/<pid>/ns/net (a PollCounters looks only at the
+// processes new since the last Poll, the other modes at all of them), every
 // bind-mounted one (/run/netns; the mount table is reread when poll(2) says
 // it changed), and those only held open by a descriptor (found by a scan of
 // /proc/*/fd, run at most once a second and at most 0.1% of the time; in
 // between the processes that held one are rescanned, within the same share
-// of the time):
-// listeners in containers, `ip netns` namespaces and test sandboxes alike.
+// of the time): listeners in containers, `ip netns` namespaces and
+// namespaces a runtime holds without entering alike.
 // Entering another namespace needs CAP_SYS_ADMIN; without it only the
 // Watcher's own namespace is read, and the others are reported as errors.
 //
@@ -68,10 +68,10 @@
 // then reads every namespace's device counters, its netstat only if they
 // moved (no packet, no overflow), and dumps its listeners only if the
 // overflow counters moved. A dump walks the listening hash of the whole
-// host, so dumping every namespace costs N × N: PollAll, which does, runs
-// at the start and at the end. At each collection, for the queue gauges,
-// Refresh dumps only the namespaces whose listeners may have changed since
-// their last dump: devices moved, a queue not empty, sockets that started
-// or stopped listening (the kernel's listener table says where). On an idle
-// host that is none.
+// host, so dumping every namespace costs N × N: PollEverything, which does,
+// runs at the start and at the end. At each collection, for the queue
+// gauges, PollRefresh dumps only the namespaces whose listeners may have
+// changed since their last dump: devices moved, a queue not empty, sockets
+// that started or stopped listening (the kernel's listener table says
+// where). On an idle host that is none.
 package listeners

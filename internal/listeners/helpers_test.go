@@ -74,7 +74,7 @@ func find(ls []Listener, addr netip.AddrPort) (Listener, bool) {
 // Poll reads them; that is not this test's failure).
 func pollLog(t *testing.T, w *Watcher) []Overflow {
 	t.Helper()
-	o, err := w.Poll()
+	o, err := w.Poll(PollCounters, nil)
 	if err != nil {
 		t.Logf("Poll: %v", err)
 	}

@@ -48,11 +48,8 @@ const maxConsistencyTries = 3
 // counters read just before: equal after the dump, one dump is enough.
 func (h *nsHandle) snapshot(sc *scratch, before *nsCounters) (snapshot, error) {
 	s := snapshot{netns: h.netns, cookie: h.cookie}
-	if len(sc.recv) < recvBufSize {
-		sc.recv = make([]byte, recvBufSize)
-	}
 	for try := 1; ; try++ {
-		if err := s.dump(h.diag, sc.recv); err != nil {
+		if err := s.dump(h.diag, sc.recvBuf()); err != nil {
 			return s, err
 		}
 		after, err := h.counters(sc)
@@ -95,6 +92,14 @@ type scratch struct {
 	recv []byte // netlink replies
 	file []byte // /proc/net/netstat
 	dev  []byte // /proc/net/dev
+}
+
+// recvBuf is the buffer for netlink replies, made at the first use.
+func (sc *scratch) recvBuf() []byte {
+	if len(sc.recv) < recvBufSize {
+		sc.recv = make([]byte, recvBufSize)
+	}
+	return sc.recv
 }
 
 // maxNetstat bounds the netstat file read (about 3 KiB on 6.18).

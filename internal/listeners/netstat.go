@@ -17,6 +17,12 @@ type nsCounters struct {
 	ListenDrops     uint64 // TcpExt:ListenDrops: every tcp_listendrop(), overflows included
 }
 
+// wentBackFrom tells whether a counter is lower than in prev: the kernel
+// never lowers them, so these are another namespace's (or theirs restarted).
+func (c nsCounters) wentBackFrom(prev nsCounters) bool {
+	return c.ListenOverflows < prev.ListenOverflows || c.ListenDrops < prev.ListenDrops
+}
+
 // parseNetstat reads TcpExt:ListenOverflows and TcpExt:ListenDrops from the
 // text of /proc/net/netstat. It runs once per namespace per Poll, so it
 // allocates nothing.

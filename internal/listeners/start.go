@@ -23,10 +23,9 @@ var start struct {
 // existed at the mark, gone before the first Poll, whose inode a new one
 // took, makes the new one count from the first Poll.)
 func MarkStart() {
-	w := &Watcher{procRoot: "/proc", fdNS: map[uint32]string{}, mounts: mountWatch{fd: -1}}
-	w.polls = 1 // a first discovery: every process, every descriptor
-	paths := w.discover(true)
-	w.mounts.close()
+	d := newDiscovery("/proc") // a first find: every process, every descriptor
+	paths := d.find(true, nil)
+	d.close()
 	existing := make(map[uint32]bool, len(paths))
 	for ino := range paths {
 		existing[ino] = true

@@ -171,11 +171,11 @@ func TestQuietAfterTwoStillReads(t *testing.T) {
 	}
 }
 
-// TestRefreshDumpsWhatMayHaveChanged: Refresh dumps a namespace's listeners
+// TestRefreshDumpsWhatMayHaveChanged: PollRefresh dumps a namespace's listeners
 // only where they may have changed since its last dump. A second listen()
 // with another backlog changes a queue's limit and nothing else (no packet,
 // no state change), so it shows whether a namespace was dumped: not while
-// the sandbox is quiet, yes when Refresh is told the sandbox changed, when
+// the sandbox is quiet, yes when PollRefresh is told the sandbox changed, when
 // its devices moved (a connection waits in the queue), and when its queue
 // was not empty at the last dump (accept() emptied it without a packet).
 func TestRefreshDumpsWhatMayHaveChanged(t *testing.T) {
@@ -197,8 +197,8 @@ func TestRefreshDumpsWhatMayHaveChanged(t *testing.T) {
 	}
 	refresh := func(changed map[uint32]bool) Listener {
 		t.Helper()
-		if _, err := w.Refresh(changed); err != nil {
-			t.Logf("Refresh: %v", err) // other namespaces of the machine
+		if _, err := w.Poll(PollRefresh, changed); err != nil {
+			t.Logf("PollRefresh: %v", err) // other namespaces of the machine
 		}
 		return mine()
 	}

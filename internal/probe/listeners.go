@@ -5,7 +5,6 @@ package probe
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 
 	"github.com/cilium/ebpf"
 )
@@ -20,49 +19,11 @@ const MaxListeners = 65536
 // About 100 bytes each, allocated at load.
 const MaxConns = 1 << 16
 
-// ListenerAddr is a listening socket as the kernel program looks it up: by
-// network namespace, address and port. The kernel program looks for the
-// packet's destination address first, then for the unspecified address of
-// its family (0.0.0.0 or ::), which stands for a socket bound to any
-// address. IPv4-mapped IPv6 addresses are taken as IPv4.
-type ListenerAddr struct {
-	Netns uint32 // network namespace inode
-	Addr  netip.AddrPort
-}
-
-// key is the kernel program's key for l.
-func (l ListenerAddr) key() tcpdropListenerKey {
-	addr := l.Addr.Addr().Unmap()
-	k := tcpdropListenerKey{Netns: l.Netns, Port: l.Addr.Port(), Family: 6}
-	if addr.Is4() {
-		k.Family = 4
-	}
-	copy(k.Addr[:], addr.AsSlice())
-	return k
-}
-
-// AddListener puts a listening socket into a listener table under la,
-// written as the kernel program keys it (an IPv4-mapped IPv6 address as
-// IPv4). Of the sockets that share an address (SO_REUSEPORT, or one address
-// written two ways) the table keeps the lowest inode: the same one every
-// time. This is the only place that choice is made.
-func AddListener(table map[ListenerAddr]uint64, la ListenerAddr, ino uint64) {
-	la = la.canonical()
-	if old, ok := table[la]; !ok || ino < old {
-		table[la] = ino
-	}
-}
-
-// canonical is l as the kernel program keys it: one spelling per key.
-func (l ListenerAddr) canonical() ListenerAddr {
-	return ListenerAddr{Netns: l.Netns, Addr: netip.AddrPortFrom(l.Addr.Addr().Unmap().WithZone(""), l.Addr.Port())}
-}
-
 // SetListeners replaces the kernel program's listener table (see
-// Options.MatchListeners) with the given sockets: address -> socket inode;
-// of two that are one address to the kernel (IPv4, and IPv4-mapped IPv6),
-// the lower inode (AddListener). It writes only what changed since the previous call.
-// Not safe for concurrent use with itself.
+// Options.MatchListeners and ListenerTable) with the given sockets: address
+// -> socket inode; of two that are one address to the kernel (IPv4, and
+// IPv4-mapped IPv6), the lower inode. It writes only what changed since
+// the previous call. Not safe for concurrent use with itself.
 func (p *Probe) SetListeners(listeners map[ListenerAddr]uint64) error {
 	select {
 	case <-p.closed:
@@ -72,7 +33,7 @@ func (p *Probe) SetListeners(listeners map[ListenerAddr]uint64) error {
 	// By the kernel's key: two ways of writing one address are one entry.
 	table := make(map[ListenerAddr]uint64, len(listeners))
 	for la, ino := range listeners {
-		AddListener(table, la, ino)
+		addListener(table, la, ino)
 	}
 	want := make(map[tcpdropListenerKey]uint64, len(table))
 	for la, ino := range table {

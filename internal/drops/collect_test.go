@@ -26,7 +26,7 @@ func TestRepeatsWithoutMetrics(t *testing.T) {
 	}, Repeated: 15}
 	opts := DefaultOptions()
 	opts.CollectionInterval = MinCollectionInterval
-	server := owners.Owner{PID: 4321, Comm: "server"}
+	server := owners.Process{PID: 4321, Comm: "server"}
 	e := New(Sources{Kernel: k, Names: loadFixtureNames(t), Owners: tableOwners{777: server}}, opts, zap.NewNop())
 	var mu sync.Mutex
 	var got []Repeat

@@ -71,14 +71,24 @@ const (
 )
 
 // fixtureOwners resolves socket inodes from a table.
-type fixtureOwners map[uint64]owners.Owner
+type fixtureOwners map[uint64]owners.Process
 
-func (f fixtureOwners) Lookup(inode uint64, _ time.Time) (owners.Owner, bool) {
+func (f fixtureOwners) Lookup(inode uint64, _ time.Time) (owners.Process, bool) {
 	o, ok := f[inode]
 	return o, ok
 }
 
-func (f fixtureOwners) Cached(inode uint64) (owners.Owner, bool) { return f.Lookup(inode, time.Time{}) }
+func (f fixtureOwners) Cached(inode uint64) (owners.Process, bool) {
+	return f.Lookup(inode, time.Time{})
+}
+
+// The values of tcp_drop.owner as records carry them: strings, so that
+// they compare equal to an attribute's value.
+const (
+	ownerProcess = string(drops.OwnerProcess)
+	ownerNone    = string(drops.OwnerNone)
+	ownerUnknown = string(drops.OwnerUnknown)
+)
 
 const (
 	serverSocket  = 777 // owned by the server in a container
@@ -132,7 +142,7 @@ func nameDrops(t testing.TB, events []probe.Event) []drops.Drop {
 	namer := drops.NewNamer(loadFixtureNames(t))
 	out := make([]drops.Drop, len(events))
 	for i := range events {
-		out[i] = namer.Drop(&events[i], drops.Attribute(testOwners, events[i].SocketInode, time.Now()))
+		out[i] = namer.Drop(&events[i], drops.FindOwner(testOwners, events[i].SocketInode, time.Now()))
 	}
 	return out
 }
@@ -211,9 +221,9 @@ func newTestMetricsConverter(t testing.TB, attrs ...metadata.TCPDropPacketsMetri
 func fixtureListeners() []drops.Listener {
 	return []drops.Listener{
 		{Listener: listeners.Listener{Netns: 4026532000, Addr: netip.MustParseAddrPort("[::]:8080"), Inode: serverSocket, Backlog: 128, MaxBacklog: 128},
-			Owner: drops.Attribute(testOwners, serverSocket, time.Now())},
+			Owner: drops.FindOwner(testOwners, serverSocket, time.Now())},
 		{Listener: listeners.Listener{Netns: 4026531840, Addr: netip.MustParseAddrPort("127.0.0.1:5432"), Inode: unknownSocket, Backlog: 0, MaxBacklog: 4096},
-			Owner: drops.Attribute(testOwners, unknownSocket, time.Now())},
+			Owner: drops.FindOwner(testOwners, unknownSocket, time.Now())},
 	}
 }
 

@@ -53,9 +53,6 @@ const (
 
 // Attribute values that come from the engine.
 const (
-	ownerProcess         = drops.OwnerProcess // tcp_drop.owner: process.pid names the socket's owner
-	ownerNone            = drops.OwnerNone    // tcp_drop.owner: no socket a process holds
-	ownerUnknown         = drops.OwnerUnknown // tcp_drop.owner: a socket whose process was not found
 	listenOverflowReason = drops.ListenOverflowReason
 	notAvailable         = drops.NotAvailable // tcp_drop.reason on kernels that pass none
 )
@@ -125,7 +122,7 @@ func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon
 
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(logAttributeCount)
-	attrs.PutStr(attrOwner, d.Owner.Status)
+	attrs.PutStr(attrOwner, string(d.Owner.Status))
 	if d.SocketInode != 0 {
 		attrs.PutInt(attrSocketInode, int64(d.SocketInode))
 	}
@@ -164,12 +161,12 @@ func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon
 // appendOwner writes "1234 (nginx)", or what is known instead.
 func appendOwner(b []byte, who drops.Owner) []byte {
 	switch who.Status {
-	case ownerProcess:
+	case drops.OwnerProcess:
 		b = strconv.AppendInt(b, int64(who.Process.PID), 10)
 		b = append(b, " ("...)
 		b = append(b, who.Process.Comm...)
 		return append(b, ')')
-	case ownerNone:
+	case drops.OwnerNone:
 		return append(b, "- (no owner)"...)
 	default:
 		return append(b, "? (owner unknown)"...)

@@ -89,8 +89,9 @@ func (m *metricsConverter) convert(c drops.Counts, listeners []drops.Listener, n
 // packetKey is what a tcp_drop.packets data point is kept by: its
 // Resource and its attributes, those switched off left zero.
 type packetKey struct {
-	res                            resourceKey
-	owner, reason, function, state string
+	res                     resourceKey
+	owner                   drops.OwnerStatus
+	reason, function, state string
 }
 
 // appendPackets adds tcp_drop.packets. Counts that share the kept
@@ -149,7 +150,7 @@ func (m *metricsConverter) appendPackets(byOwner *metricsByResource, counts []dr
 		dp.SetIntValue(int64(totals[k]))
 		attrs := dp.Attributes()
 		if k.owner != "" {
-			attrs.PutStr(attrOwner, k.owner)
+			attrs.PutStr(attrOwner, string(k.owner))
 		}
 		if k.reason != "" {
 			attrs.PutStr(attrReason, k.reason)
@@ -166,9 +167,9 @@ func (m *metricsConverter) appendPackets(byOwner *metricsByResource, counts []dr
 // kept is the key of k's data point, with only the attributes the
 // configuration keeps, the others left zero so their counts add up.
 func (m *metricsConverter) kept(k drops.CountKey) packetKey {
-	out := packetKey{res: m.res.ofCount(k)}
+	out := packetKey{res: m.res.ofOwner(k.Owner)}
 	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropOwner] {
-		out.owner = k.Owner
+		out.owner = k.Status
 	}
 	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason] {
 		out.reason = k.Reason

@@ -38,21 +38,14 @@ func newResources(cfg metadata.ResourceAttributesConfig, host string) resources 
 	return resources{cfg: cfg, host: host}
 }
 
-// ofOwner is the key of an owner's Resource.
+// ofOwner is the key of an owner's Resource: a drop's, a listener's,
+// a count's.
 func (r resources) ofOwner(o drops.Owner) resourceKey {
 	if o.Status != drops.OwnerProcess {
 		return resourceKey{}
 	}
 	p := o.Process
 	return r.kept(resourceKey{pid: p.PID, comm: p.Comm, cgroup: p.CgroupPath, container: p.ContainerID, podUID: p.PodUID})
-}
-
-// ofCount is the key of the Resource of a count's owner.
-func (r resources) ofCount(k drops.CountKey) resourceKey {
-	if k.Owner != drops.OwnerProcess {
-		return resourceKey{}
-	}
-	return r.kept(resourceKey{pid: k.PID, comm: k.Comm, cgroup: k.Cgroup, container: k.Container, podUID: k.PodUID})
 }
 
 // kept is k without the attributes switched off.

@@ -16,20 +16,12 @@ import (
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
 
-// tcp_drop.packets as metadata.yaml defines it (a test holds the two
-// together). The generated builder would aggregate data points with a scan
-// per point, quadratic in the number of keys, so this metric is built here.
-const (
-	packetsName        = "tcp_drop.packets"
-	packetsUnit        = "{packet}"
-	packetsDescription = "TCP packets the kernel dropped, counted exactly in the kernel, even when events are lost or shed."
-)
-
 // metricsConverter turns the engine's cumulative counts into cumulative
 // sums, and the listeners' queues into gauges, under one Resource per
 // owner. It does no I/O.
 type metricsConverter struct {
 	builder *metadata.MetricsBuilder // the sums without attributes
+	owned   ownerMetrics             // the metrics under owners' Resources
 	packets metadata.TCPDropPacketsMetricConfig
 	keep    map[metadata.TCPDropPacketsMetricAttributeKey]bool
 	queues  queueGauges
@@ -56,11 +48,13 @@ func newMetricsConverter(cfg metadata.MetricsBuilderConfig, set receiver.Setting
 		keep[k] = true
 	}
 	ts := pcommon.NewTimestampFromTime(start)
+	owned := newOwnerMetrics(set)
 	return &metricsConverter{
 		builder: metadata.NewMetricsBuilder(cfg, set, metadata.WithStartTime(ts)),
+		owned:   owned,
 		packets: cfg.Metrics.TCPDropPackets,
 		keep:    keep,
-		queues:  newQueueGauges(cfg),
+		queues:  newQueueGauges(cfg, owned),
 		res:     newResources(cfg.ResourceAttributes, host),
 		version: set.BuildInfo.Version,
 		start:   ts,
@@ -130,19 +124,12 @@ func (m *metricsConverter) appendPackets(byOwner *metricsByResource, counts []dr
 	}
 	m.lastTS = ts
 
-	points := map[resourceKey]pmetric.NumberDataPointSlice{}
+	byRes := map[resourceKey]pmetric.NumberDataPointSlice{}
 	for _, k := range order {
-		ps, ok := points[k.res]
+		ps, ok := byRes[k.res]
 		if !ok {
-			metric := byOwner.metrics(k.res).AppendEmpty()
-			metric.SetName(packetsName)
-			metric.SetUnit(packetsUnit)
-			metric.SetDescription(packetsDescription)
-			sum := metric.SetEmptySum()
-			sum.SetIsMonotonic(true)
-			sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-			ps = sum.DataPoints()
-			points[k.res] = ps
+			ps = appendMetric(m.owned.packets, byOwner.metrics(k.res))
+			byRes[k.res] = ps
 		}
 		dp := ps.AppendEmpty()
 		dp.SetStartTimestamp(starts[k])

@@ -17,7 +17,9 @@ import (
 )
 
 // Log record attribute keys. Semantic conventions where they exist; the
-// rest under the receiver's own prefix.
+// rest under the receiver's own prefix. Each kind of record is an event of
+// metadata.yaml that lists its attributes, so documentation.md says what
+// is emitted; records_reference_test.go holds the two together.
 const (
 	attrReason          = "tcp_drop.reason"
 	attrFunction        = "tcp_drop.kernel_function"

@@ -67,6 +67,7 @@ const (
 type logConverter struct {
 	version string // the collector's, as the metrics' scope carries it
 	res     resources
+	rb      *metadata.ResourceBuilder // res's, for this converter
 	addrs   map[netip.Addr]string
 	line    []byte
 
@@ -78,7 +79,7 @@ type logConverter struct {
 const maxCached = 4096
 
 func newLogConverter(version string, res resources) *logConverter {
-	return &logConverter{version: version, res: res, addrs: map[netip.Addr]string{}, groups: map[resourceKey]plog.LogRecordSlice{}}
+	return &logConverter{version: version, res: res, rb: res.newBuilder(), addrs: map[netip.Addr]string{}, groups: map[resourceKey]plog.LogRecordSlice{}}
 }
 
 // begin starts a new plog.Logs.
@@ -95,7 +96,7 @@ func (c *logConverter) recordsOf(owner drops.Owner) plog.LogRecordSlice {
 		return records
 	}
 	rl := c.logs.ResourceLogs().AppendEmpty()
-	c.res.fill(k, rl.Resource())
+	c.res.fill(c.rb, k, rl.Resource())
 	scope := rl.ScopeLogs().AppendEmpty()
 	scope.Scope().SetName(metadata.ScopeName)
 	scope.Scope().SetVersion(c.version)

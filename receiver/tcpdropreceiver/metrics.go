@@ -26,6 +26,7 @@ type metricsConverter struct {
 	keep    map[metadata.TCPDropPacketsMetricAttributeKey]bool
 	queues  queueGauges
 	res     resources
+	rb      *metadata.ResourceBuilder // res's, for this converter
 	version string
 	start   pcommon.Timestamp // when counting began
 
@@ -49,13 +50,15 @@ func newMetricsConverter(cfg metadata.MetricsBuilderConfig, set receiver.Setting
 	}
 	ts := pcommon.NewTimestampFromTime(start)
 	owned := newOwnerMetrics(set)
+	res := newResources(cfg.ResourceAttributes, host)
 	return &metricsConverter{
 		builder: metadata.NewMetricsBuilder(cfg, set, metadata.WithStartTime(ts)),
 		owned:   owned,
 		packets: cfg.Metrics.TCPDropPackets,
 		keep:    keep,
 		queues:  newQueueGauges(cfg, owned),
-		res:     newResources(cfg.ResourceAttributes, host),
+		res:     res,
+		rb:      res.newBuilder(),
 		version: set.BuildInfo.Version,
 		start:   ts,
 	}
@@ -72,7 +75,7 @@ func (m *metricsConverter) convert(c drops.Counts, listeners []drops.Listener, n
 	m.builder.RecordTCPDropEventsRepeatedDataPoint(ts, int64(c.Repeated))
 	m.builder.RecordTCPDropCollectionDelayDataPoint(ts, c.Delay.Seconds())
 	m.builder.RecordTCPDropKernelMissedDataPoint(ts, int64(c.Missed))
-	byOwner := newMetricsByResource(m.builder.Emit(), m.res, m.version)
+	byOwner := newMetricsByResource(m.builder.Emit(), &m.res, m.rb, m.version)
 	if m.packets.Enabled {
 		m.appendPackets(byOwner, c.ByKey, ts)
 	}
@@ -175,16 +178,17 @@ func (m *metricsConverter) kept(k drops.CountKey) packetKey {
 // owner, are under the Resource without one.
 type metricsByResource struct {
 	md      pmetric.Metrics
-	res     resources
+	res     *resources // the converter's: a copy would copy its configuration
+	rb      *metadata.ResourceBuilder
 	version string
 	byKey   map[resourceKey]pmetric.MetricSlice
 }
 
-func newMetricsByResource(md pmetric.Metrics, res resources, version string) *metricsByResource {
-	b := &metricsByResource{md: md, res: res, version: version, byKey: map[resourceKey]pmetric.MetricSlice{}}
+func newMetricsByResource(md pmetric.Metrics, res *resources, rb *metadata.ResourceBuilder, version string) *metricsByResource {
+	b := &metricsByResource{md: md, res: res, rb: rb, version: version, byKey: map[resourceKey]pmetric.MetricSlice{}}
 	if md.ResourceMetrics().Len() > 0 {
 		rm := md.ResourceMetrics().At(0)
-		res.fill(resourceKey{}, rm.Resource())
+		res.fill(rb, resourceKey{}, rm.Resource())
 		b.byKey[resourceKey{}] = rm.ScopeMetrics().At(0).Metrics()
 	}
 	return b
@@ -197,7 +201,7 @@ func (b *metricsByResource) metrics(k resourceKey) pmetric.MetricSlice {
 		return ms
 	}
 	rm := b.md.ResourceMetrics().AppendEmpty()
-	b.res.fill(k, rm.Resource())
+	b.res.fill(b.rb, k, rm.Resource())
 	scope := rm.ScopeMetrics().AppendEmpty()
 	scope.Scope().SetName(metadata.ScopeName)
 	scope.Scope().SetVersion(b.version)

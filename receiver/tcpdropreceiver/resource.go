@@ -68,10 +68,16 @@ func (r resources) kept(k resourceKey) resourceKey {
 	return k
 }
 
-// fill sets k's attributes, and host.name, on res; values not known are
-// left out.
-func (r resources) fill(k resourceKey, res pcommon.Resource) {
-	rb := metadata.NewResourceBuilder(r.cfg)
+// newBuilder makes the builder fill uses. A builder is not safe for
+// concurrent use: each converter has its own, made once, since the
+// builder holds a copy of the whole configuration.
+func (r resources) newBuilder() *metadata.ResourceBuilder {
+	return metadata.NewResourceBuilder(r.cfg)
+}
+
+// fill sets k's attributes, and host.name, on res, with rb (newBuilder);
+// values not known are left out.
+func (r resources) fill(rb *metadata.ResourceBuilder, k resourceKey, res pcommon.Resource) {
 	if r.host != "" {
 		rb.SetHostName(r.host)
 	}

@@ -40,7 +40,7 @@ func newResources(cfg metadata.ResourceAttributesConfig, host string) resources 
 
 // ofOwner is the key of an owner's Resource: a drop's, a listener's,
 // a count's.
-func (r resources) ofOwner(o drops.Owner) resourceKey {
+func (r *resources) ofOwner(o drops.Owner) resourceKey {
 	if o.Status != drops.OwnerProcess {
 		return resourceKey{}
 	}
@@ -49,7 +49,7 @@ func (r resources) ofOwner(o drops.Owner) resourceKey {
 }
 
 // kept is k without the attributes switched off.
-func (r resources) kept(k resourceKey) resourceKey {
+func (r *resources) kept(k resourceKey) resourceKey {
 	if !r.cfg.ProcessPid.Enabled {
 		k.pid = 0
 	}
@@ -71,13 +71,13 @@ func (r resources) kept(k resourceKey) resourceKey {
 // newBuilder makes the builder fill uses. A builder is not safe for
 // concurrent use: each converter has its own, made once, since the
 // builder holds a copy of the whole configuration.
-func (r resources) newBuilder() *metadata.ResourceBuilder {
+func (r *resources) newBuilder() *metadata.ResourceBuilder {
 	return metadata.NewResourceBuilder(r.cfg)
 }
 
 // fill sets k's attributes, and host.name, on res, with rb (newBuilder);
 // values not known are left out.
-func (r resources) fill(rb *metadata.ResourceBuilder, k resourceKey, res pcommon.Resource) {
+func (r *resources) fill(rb *metadata.ResourceBuilder, k resourceKey, res pcommon.Resource) {
 	if r.host != "" {
 		rb.SetHostName(r.host)
 	}

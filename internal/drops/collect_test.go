@@ -28,7 +28,7 @@ func TestRepeatsWithoutMetrics(t *testing.T) {
 	}, Repeated: 15}
 	opts := DefaultOptions()
 	opts.CollectionInterval = 100 * time.Millisecond
-	server := owners.Owner{PID: 4321, Comm: "server"}
+	server := owners.Process{PID: 4321, Comm: "server"}
 	e := New(Sources{Kernel: k, Names: fixture.LoadNames(t, NotAvailable), Owners: tableOwners{777: server}}, opts, zap.NewNop())
 	var mu sync.Mutex
 	var got []Repeat

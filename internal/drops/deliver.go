@@ -88,7 +88,7 @@ func (p *dropPipe) freeBatch() *batch {
 type ownerJob struct {
 	inodes    []uint64
 	seen      time.Time // the batch's read: every socket in it existed then
-	found     map[uint64]owners.Owner
+	found     map[uint64]owners.Process
 	done      chan struct{}
 	abandoned atomic.Bool
 }
@@ -129,7 +129,7 @@ func (e *Engine) ownersOf(b *batch) {
 			}
 			b.owners[i] = Owner{Status: OwnerUnknown}
 			if job == nil {
-				job = &ownerJob{seen: b.readAt, found: map[uint64]owners.Owner{}, done: make(chan struct{})}
+				job = &ownerJob{seen: b.readAt, found: map[uint64]owners.Process{}, done: make(chan struct{})}
 			}
 			job.inodes = append(job.inodes, ino) // repeats cost the resolver a map lookup
 		}

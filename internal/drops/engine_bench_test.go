@@ -20,11 +20,11 @@ import (
 // and knows nothing in advance.
 type sleepyOwners time.Duration
 
-func (s sleepyOwners) Lookup(uint64, time.Time) (owners.Owner, bool) {
+func (s sleepyOwners) Lookup(uint64, time.Time) (owners.Process, bool) {
 	time.Sleep(time.Duration(s))
-	return owners.Owner{}, false
+	return owners.Process{}, false
 }
-func (s sleepyOwners) Cached(uint64) (owners.Owner, bool) { return owners.Owner{}, false }
+func (s sleepyOwners) Cached(uint64) (owners.Process, bool) { return owners.Process{}, false }
 
 // BenchmarkEngineDrops: drops from a canned ring through the engine alone
 // (reading, owners, names) to an Output that only counts them, per drop;
@@ -35,7 +35,7 @@ func (s sleepyOwners) Cached(uint64) (owners.Owner, bool) { return owners.Owner{
 func BenchmarkEngineDrops(b *testing.B) {
 	known := tableOwners{}
 	for ino := uint64(1); ino <= readBatch; ino++ {
-		known[ino] = owners.Owner{PID: int(ino), Comm: "server"}
+		known[ino] = owners.Process{PID: int(ino), Comm: "server"}
 	}
 	for _, mode := range []struct {
 		name   string

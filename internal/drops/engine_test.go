@@ -102,13 +102,13 @@ func eventsOf(n int, first uint64) []probe.Event {
 }
 
 // tableOwners knows the owners of a table of sockets.
-type tableOwners map[uint64]owners.Owner
+type tableOwners map[uint64]owners.Process
 
-func (t tableOwners) Lookup(ino uint64, _ time.Time) (owners.Owner, bool) {
+func (t tableOwners) Lookup(ino uint64, _ time.Time) (owners.Process, bool) {
 	o, ok := t[ino]
 	return o, ok
 }
-func (t tableOwners) Cached(ino uint64) (owners.Owner, bool) { o, ok := t[ino]; return o, ok }
+func (t tableOwners) Cached(ino uint64) (owners.Process, bool) { o, ok := t[ino]; return o, ok }
 
 // dropSink keeps what Outputs.Drops gets, copied.
 type dropSink struct {
@@ -151,7 +151,7 @@ func TestEngineAlone(t *testing.T) {
 		{SocketInode: 777, Reason: 3, HasReason: true, Location: inTCPv4Rcv + 4, Packets: 3}, // the same function: one key
 		{Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: 1},
 	}, Lost: 1}
-	server := owners.Owner{PID: 4321, Comm: "server"}
+	server := owners.Process{PID: 4321, Comm: "server"}
 	opts := DefaultOptions()
 	e := New(Sources{Kernel: k, Names: fixture.LoadNames(t, NotAvailable), Owners: tableOwners{777: server}}, opts, zap.NewNop())
 	var sink dropSink
@@ -179,8 +179,8 @@ func TestEngineAlone(t *testing.T) {
 		t.Errorf("second drop: %+v", d)
 	}
 	want := map[CountKey]uint64{
-		{Owner: OwnerProcess, PID: 4321, Comm: "server", Reason: "NO_SOCKET", Function: "tcp_v4_rcv"}: 5,
-		{Owner: OwnerNone, Reason: "NO_SOCKET", Function: "tcp_v4_rcv"}:                               1,
+		{Owner: Owner{Status: OwnerProcess, Process: server}, Reason: "NO_SOCKET", Function: "tcp_v4_rcv"}: 5,
+		{Owner: Owner{Status: OwnerNone}, Reason: "NO_SOCKET", Function: "tcp_v4_rcv"}:                     1,
 	}
 	if len(last.ByKey) != len(want) || last.Lost != 1 {
 		t.Fatalf("final counts %+v, want %v and 1 lost", last, want)
@@ -199,22 +199,22 @@ type slowOwners struct {
 	lookups atomic.Int64
 	first   atomic.Uint64 // the socket looked up first
 	mu      sync.Mutex
-	known   map[uint64]owners.Owner
+	known   map[uint64]owners.Process
 }
 
-func (s *slowOwners) Lookup(ino uint64, _ time.Time) (owners.Owner, bool) {
+func (s *slowOwners) Lookup(ino uint64, _ time.Time) (owners.Process, bool) {
 	if s.lookups.Add(1) == 1 {
 		s.first.Store(ino)
 	}
 	<-s.release
-	o := owners.Owner{PID: int(ino), Comm: "late"}
+	o := owners.Process{PID: int(ino), Comm: "late"}
 	s.mu.Lock()
 	s.known[ino] = o
 	s.mu.Unlock()
 	return o, true
 }
 
-func (s *slowOwners) Cached(ino uint64) (owners.Owner, bool) {
+func (s *slowOwners) Cached(ino uint64) (owners.Process, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.known[ino]
@@ -233,7 +233,7 @@ func TestSlowOwnersDoNotHoldTheRingUp(t *testing.T) {
 	for i := range batches {
 		k.batches <- eventsOf(readBatch, uint64(1+i*readBatch))
 	}
-	slow := &slowOwners{release: make(chan struct{}), known: map[uint64]owners.Owner{}}
+	slow := &slowOwners{release: make(chan struct{}), known: map[uint64]owners.Process{}}
 	e := New(Sources{Kernel: k, Names: fixture.LoadNames(t, NotAvailable), Owners: slow}, DefaultOptions(), zap.NewNop())
 	var sink dropSink
 	e.Start(Outputs{Drops: sink.take})

@@ -129,7 +129,7 @@ func (e *Engine) pollListenQueues(mode listeners.Mode) {
 			// A listener whose owner was not found is not looked for
 			// again at every poll: the resolver remembers it (with a
 			// backoff), and answers at once.
-			watched[i] = Listener{Listener: l, Owner: Attribute(e.src.Owners, l.Inode, polled)}
+			watched[i] = Listener{Listener: l, Owner: FindOwner(e.src.Owners, l.Inode, polled)}
 		}
 		e.watched.Store(&watched)
 		if changed {
@@ -146,7 +146,7 @@ func (e *Engine) pollListenQueues(mode listeners.Mode) {
 		if o.Overflows == 0 {
 			continue
 		}
-		ov := Overflow{Overflow: o, Owner: Attribute(e.src.Owners, o.Inode, polled)}
+		ov := Overflow{Overflow: o, Owner: FindOwner(e.src.Owners, o.Inode, polled)}
 		if ov.Owner.Status == OwnerUnknown && o.Closed {
 			// Its process is gone (killed with its server): the owner as
 			// the last poll that listed the listener found it.

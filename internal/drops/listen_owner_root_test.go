@@ -83,7 +83,7 @@ func (r *dropRecorder) packetsOf(pid int) uint64 {
 	defer r.mu.Unlock()
 	var n uint64
 	for _, c := range r.counts.ByKey {
-		if c.Owner == OwnerProcess && c.PID == pid {
+		if c.Status == OwnerProcess && c.Process.PID == pid {
 			n += c.Packets
 		}
 	}

@@ -156,12 +156,12 @@ func TestListenPollsAllWithoutLiveTable(t *testing.T) {
 // was killed, and a scan since forgot it.
 type goneOwners struct{ forget atomic.Bool }
 
-func (g *goneOwners) Lookup(inode uint64, _ time.Time) (owners.Owner, bool) { return g.Cached(inode) }
-func (g *goneOwners) Cached(inode uint64) (owners.Owner, bool) {
+func (g *goneOwners) Lookup(inode uint64, _ time.Time) (owners.Process, bool) { return g.Cached(inode) }
+func (g *goneOwners) Cached(inode uint64) (owners.Process, bool) {
 	if inode != 7 || g.forget.Load() {
-		return owners.Owner{}, false
+		return owners.Process{}, false
 	}
-	return owners.Owner{PID: 70, Comm: "server"}, true
+	return owners.Process{PID: 70, Comm: "server"}, true
 }
 
 // closingWatcher lists listener 7 until its first PollCounters (after a

@@ -10,17 +10,21 @@ import (
 	"github.com/tcpdrop/tcpdrop/internal/owners"
 )
 
-// The values of Owner.Status: whether a drop's owner is known.
+// OwnerStatus says whether a drop's owner is known: the value of
+// tcp_drop.owner.
+type OwnerStatus string
+
+// The values of Owner.Status.
 const (
-	OwnerProcess = "process" // Owner.Process names the socket's owner
-	OwnerNone    = "none"    // no socket a process holds: closed port, time-wait, orphaned, or a packet dropped before it met a socket that matched no listener
-	OwnerUnknown = "unknown" // a socket, but no process found holding it (closed since, or owners not resolved)
+	OwnerProcess OwnerStatus = "process" // Owner.Process names the socket's owner
+	OwnerNone    OwnerStatus = "none"    // no socket a process holds: closed port, time-wait, orphaned, or a packet dropped before it met a socket that matched no listener
+	OwnerUnknown OwnerStatus = "unknown" // a socket, but no process found holding it (closed since, or owners not resolved)
 )
 
-// Owner is who a drop belongs to.
+// Owner is who a drop belongs to: a process, or why there is none.
 type Owner struct {
-	Status  string       // one of the Owner* values
-	Process owners.Owner // when Status is OwnerProcess
+	Status  OwnerStatus
+	Process owners.Process // when Status is OwnerProcess; else zero
 }
 
 // Owners finds the process holding a socket, by the socket's inode
@@ -29,24 +33,24 @@ type Owners interface {
 	// Lookup may wait for a scan (up to a second). seen is a time the
 	// socket was known to exist (its drop was read, its listener listed):
 	// a scan started after it answers for the socket, found or not.
-	Lookup(inode uint64, seen time.Time) (owners.Owner, bool)
+	Lookup(inode uint64, seen time.Time) (owners.Process, bool)
 	// Cached answers from what is known, and never waits.
-	Cached(inode uint64) (owners.Owner, bool)
+	Cached(inode uint64) (owners.Process, bool)
 }
 
-// Attribute finds the owner of the socket with the given inode, known to
+// FindOwner finds the owner of the socket with the given inode, known to
 // exist at seen (see Owners.Lookup); lookup may be nil (owners are not
 // resolved). It may wait for a scan.
-func Attribute(lookup Owners, inode uint64, seen time.Time) Owner {
+func FindOwner(lookup Owners, inode uint64, seen time.Time) Owner {
 	if inode == 0 {
 		return Owner{Status: OwnerNone}
 	}
 	if lookup == nil {
 		return Owner{Status: OwnerUnknown}
 	}
-	o, ok := lookup.Lookup(inode, seen)
+	p, ok := lookup.Lookup(inode, seen)
 	if !ok {
 		return Owner{Status: OwnerUnknown}
 	}
-	return Owner{Status: OwnerProcess, Process: o}
+	return Owner{Status: OwnerProcess, Process: p}
 }

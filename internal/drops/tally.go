@@ -15,15 +15,10 @@ import (
 // drops metric. The receiver sums over the ones its configuration leaves
 // out.
 type CountKey struct {
-	Owner     string // Owner.Status
-	PID       int    // the owner's, when Owner is OwnerProcess; else 0
-	Comm      string // the owner's name, likewise
-	Cgroup    string // the owner's cgroup path, likewise
-	Container string // the owner's container id, likewise
-	PodUID    string // the owner's Kubernetes pod uid, likewise
-	Reason    string
-	Function  string // "" for listen-queue overflows
-	State     string // the socket's TCP state (probe.TCPState.String); "" without one
+	Owner    // the socket's owner when the drops were added
+	Reason   string
+	Function string // "" for listen-queue overflows
+	State    string // the socket's TCP state (probe.TCPState.String); "" without one
 }
 
 // Count is the number of TCP packets dropped with one key since Start.
@@ -91,7 +86,7 @@ func NewTally(names Names, owners Owners, expiry time.Duration) *Tally {
 
 // AddOverflows counts n listen-queue overflows of a listener of owner's.
 func (t *Tally) AddOverflows(owner Owner, n uint64) {
-	k := keyOf(owner, ListenOverflowReason, "", "listen")
+	k := CountKey{Owner: owner, Reason: ListenOverflowReason, State: "listen"}
 	t.mu.Lock()
 	t.grow(k, n, time.Now())
 	t.mu.Unlock()
@@ -121,7 +116,7 @@ func (t *Tally) Add(c probe.Counts, now time.Time) Counts {
 	for _, kc := range c.ByKey {
 		owner := t.owner(kc.SocketInode, taken)
 		reason, function, state := t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location), kc.State.String()
-		t.grow(keyOf(owner, reason, function, state), kc.Packets, now)
+		t.grow(CountKey{Owner: owner, Reason: reason, Function: function, State: state}, kc.Packets, now)
 		if kc.Repeats > 0 {
 			out.Repeats = append(out.Repeats, Repeat{Owner: owner, SocketInode: kc.SocketInode, Reason: reason, Function: function,
 				Location: t.names.Location(kc.Location), State: state, Repeats: kc.Repeats, Since: t.lastAdd, Until: now})
@@ -148,18 +143,8 @@ func (t *Tally) owner(inode uint64, seen time.Time) Owner {
 		return o
 	}
 	if o, ok = t.prevByInode[inode]; !ok {
-		o = Attribute(t.owners, inode, seen)
+		o = FindOwner(t.owners, inode, seen)
 	}
 	t.byInode[inode] = o
 	return o
-}
-
-// keyOf is the key of drops of owner's.
-func keyOf(owner Owner, reason, function, state string) CountKey {
-	k := CountKey{Owner: owner.Status, Reason: reason, Function: function, State: state}
-	if owner.Status == OwnerProcess {
-		p := owner.Process
-		k.PID, k.Comm, k.Cgroup, k.Container, k.PodUID = p.PID, p.Comm, p.CgroupPath, p.ContainerID, p.PodUID
-	}
-	return k
 }

@@ -20,15 +20,15 @@ import (
 // back after it expired starts from zero, from the collection before.
 func TestSeriesExpiry(t *testing.T) {
 	const expiry = 30 * time.Second
-	server := owners.Owner{PID: 4321, Comm: "server"}
-	worker := owners.Owner{PID: 99, Comm: "worker"}
+	server := owners.Process{PID: 4321, Comm: "server"}
+	worker := owners.Process{PID: 99, Comm: "worker"}
 	tally := NewTally(fixture.LoadNames(t, NotAvailable), tableOwners{777: server, 888: worker}, expiry)
 	drops := func(ino, n uint64) probe.Count {
 		return probe.Count{SocketInode: ino, Reason: 3, HasReason: true, Location: inTCPv4Rcv, Packets: n}
 	}
 	of := func(c Counts, pid int) (Count, bool) {
 		for _, k := range c.ByKey {
-			if k.Owner == OwnerProcess && k.PID == pid {
+			if k.Status == OwnerProcess && k.Process.PID == pid {
 				return k, true
 			}
 		}
@@ -63,7 +63,7 @@ type countingOwners struct {
 	lookups map[uint64]int
 }
 
-func (c *countingOwners) Lookup(ino uint64, seen time.Time) (owners.Owner, bool) {
+func (c *countingOwners) Lookup(ino uint64, seen time.Time) (owners.Process, bool) {
 	c.lookups[ino]++
 	return c.tableOwners.Lookup(ino, seen)
 }

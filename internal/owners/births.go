@@ -17,18 +17,18 @@ func (r *Resolver) UseBirths(b Births) { r.births = b }
 // born is the owner of a socket by its birth: the process as /proc shows it
 // now if it is still there (and still the same process: its name), else its
 // pid and name as the kernel recorded them.
-func (r *Resolver) born(inode uint64) (Owner, bool) {
+func (r *Resolver) born(inode uint64) (Process, bool) {
 	if r.births == nil {
-		return Owner{}, false
+		return Process{}, false
 	}
 	pid, comm, ok := r.births(inode)
 	if !ok {
-		return Owner{}, false
+		return Process{}, false
 	}
 	r.fromBirth.Add(1)
 	var buf [4 << 10]byte
 	if o := readProcess(r.procRoot, r.roots, int32(pid), buf[:]); o.Comm == comm {
 		return o, true
 	}
-	return Owner{PID: pid, Comm: comm}, true
+	return Process{PID: pid, Comm: comm}, true
 }

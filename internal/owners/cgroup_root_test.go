@@ -138,7 +138,7 @@ func TestLookupChildInCgroup(t *testing.T) {
 
 	r := NewResolver("/proc")
 	got, ok := r.Lookup(ino, time.Now())
-	want := Owner{PID: cmd.Process.Pid, Comm: comm(filepath.Base(exe)), CgroupPath: path.Join(root, name), ContainerID: id}
+	want := Process{PID: cmd.Process.Pid, Comm: comm(filepath.Base(exe)), CgroupPath: path.Join(root, name), ContainerID: id}
 	if !ok || got != want {
 		t.Fatalf("Lookup(%d) = %+v, %v; want %+v", ino, got, ok, want)
 	}

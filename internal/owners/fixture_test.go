@@ -20,17 +20,17 @@ func TestLookupFixture(t *testing.T) {
 	r := NewResolver(fixture)
 	cases := []struct {
 		inode uint64
-		want  Owner
+		want  Process
 	}{
 		// Held by 42, 100 and 101: the lowest pid, compared as numbers.
-		{5001, Owner{PID: 42, Comm: "sshd", CgroupPath: "/system.slice/ssh.service"}},
-		{5002, Owner{PID: 100, Comm: "nginx", CgroupPath: "/system.slice/docker-" + id1 + ".scope", ContainerID: id1}},
-		{5003, Owner{PID: 101, Comm: "nginx", CgroupPath: "/system.slice/docker-" + id1 + ".scope", ContainerID: id1}},
-		{5004, Owner{PID: 42, Comm: "sshd", CgroupPath: "/system.slice/ssh.service"}},
+		{5001, Process{PID: 42, Comm: "sshd", CgroupPath: "/system.slice/ssh.service"}},
+		{5002, Process{PID: 100, Comm: "nginx", CgroupPath: "/system.slice/docker-" + id1 + ".scope", ContainerID: id1}},
+		{5003, Process{PID: 101, Comm: "nginx", CgroupPath: "/system.slice/docker-" + id1 + ".scope", ContainerID: id1}},
+		{5004, Process{PID: 42, Comm: "sshd", CgroupPath: "/system.slice/ssh.service"}},
 		// No comm or cgroup file: the pid alone.
-		{5005, Owner{PID: 7}},
+		{5005, Process{PID: 7}},
 		// Container visible only in the v1 hierarchies.
-		{5006, Owner{PID: 300, Comm: "containerd-shim", CgroupPath: "/", ContainerID: id2}},
+		{5006, Process{PID: 300, Comm: "containerd-shim", CgroupPath: "/", ContainerID: id2}},
 	}
 	for _, c := range cases {
 		got, ok := r.Lookup(c.inode, time.Now())

@@ -56,7 +56,7 @@ type namespaceReport struct {
 	Raw   string      // the owner's /proc/<pid>/cgroup v2 line, as this namespace shows it
 	Roots cgroupRoots // the namespace's roots, as the resolver learned them
 	Err   string      // CgroupNamespaceErr
-	Owner Owner
+	Owner Process
 	Found bool
 }
 

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// Owner is the process holding a socket.
-type Owner struct {
+// Process is the process holding a socket: its owner.
+type Process struct {
 	PID         int
 	Comm        string // /proc/<pid>/comm: the name, at most 15 bytes
 	CgroupPath  string // cgroup v2 path, as in /proc/<pid>/cgroup's "0::" line, from the host's cgroup root (see namespaceRoots)
@@ -54,7 +54,7 @@ type Resolver struct {
 // snapshot is an immutable result of scans: lookups read it without locks.
 type snapshot struct {
 	sockets map[uint64]int32
-	procs   map[int32]*Owner
+	procs   map[int32]*Process
 }
 
 // Stats tells what a Resolver has done, and what it cost.
@@ -143,9 +143,9 @@ func (r *Resolver) Close() error {
 // A cached answer can be stale: a socket closed since the last scan still
 // resolves to its last owner until a scan forgets it, and the process's
 // name and cgroup are those read at that scan.
-func (r *Resolver) Lookup(inode uint64, seen time.Time) (Owner, bool) {
+func (r *Resolver) Lookup(inode uint64, seen time.Time) (Process, bool) {
 	if inode == 0 {
-		return Owner{}, false
+		return Process{}, false
 	}
 	if o, ok := r.snap.Load().get(inode); ok {
 		return o, true
@@ -187,9 +187,9 @@ func (r *Resolver) Lookup(inode uint64, seen time.Time) (Owner, bool) {
 // Cached returns the owner of the socket with inode number inode if the
 // last scan found it, without ever scanning: for a caller that must not
 // wait (Lookup may).
-func (r *Resolver) Cached(inode uint64) (Owner, bool) {
+func (r *Resolver) Cached(inode uint64) (Process, bool) {
 	if inode == 0 {
-		return Owner{}, false
+		return Process{}, false
 	}
 	if o, ok := r.snap.Load().get(inode); ok {
 		return o, true
@@ -215,15 +215,15 @@ func (r *Resolver) Stats() Stats {
 	return s
 }
 
-func (s *snapshot) get(inode uint64) (Owner, bool) {
+func (s *snapshot) get(inode uint64) (Process, bool) {
 	pid, ok := s.sockets[inode]
 	if !ok {
-		return Owner{}, false
+		return Process{}, false
 	}
 	if p := s.procs[pid]; p != nil {
 		return *p, true
 	}
-	return Owner{PID: int(pid)}, true
+	return Process{PID: int(pid)}, true
 }
 
 // scan finds the sockets, from the kernel or from /proc, and replaces the
@@ -244,7 +244,7 @@ func (r *Resolver) scan() bool {
 			}
 		}
 	}
-	procs := make(map[int32]*Owner)
+	procs := make(map[int32]*Process)
 	buf := make([]byte, 16<<10)
 	for _, pid := range res.sockets {
 		if _, ok := procs[pid]; ok {

@@ -58,8 +58,8 @@ func scanSockets(procRoot string, from int32, deadline time.Time, maxEntries int
 // readProcess reads the name and cgroup of pid, using buf for the files;
 // roots rebases cgroup paths (see namespaceRoots).
 // Files that cannot be read (the process exited) leave their fields empty.
-func readProcess(procRoot string, roots cgroupRoots, pid int32, buf []byte) Owner {
-	o := Owner{PID: int(pid)}
+func readProcess(procRoot string, roots cgroupRoots, pid int32, buf []byte) Process {
+	o := Process{PID: int(pid)}
 	dir := procfs.PIDDir(procRoot, pid)
 	if b, err := readSmall(dir+"/comm", buf); err == nil {
 		o.Comm = string(bytes.TrimRight(b, "\n"))

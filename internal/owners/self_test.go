@@ -48,7 +48,7 @@ func TestLookupSelf(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := parseCgroup(cg, nil)
-	want := Owner{PID: os.Getpid(), Comm: string(bytes.TrimSpace(comm)), CgroupPath: info.Path,
+	want := Process{PID: os.Getpid(), Comm: string(bytes.TrimSpace(comm)), CgroupPath: info.Path,
 		ContainerID: info.ContainerID, PodUID: info.PodUID}
 	r := NewResolver("/proc")
 	// This test runs on the host, root or not: its cgroup paths are the

@@ -40,7 +40,7 @@ func BenchmarkConvertLogs(b *testing.B) {
 	for done := 0; done < b.N; done += len(events) {
 		batch = batch[:0]
 		for i := range events[:min(len(events), b.N-done)] {
-			batch = append(batch, namer.Drop(&events[i], drops.Attribute(testOwners, events[i].SocketInode, time.Now())))
+			batch = append(batch, namer.Drop(&events[i], drops.FindOwner(testOwners, events[i].SocketInode, time.Now())))
 		}
 		conv.convert(batch, now)
 		namer.Reset()

@@ -48,7 +48,7 @@ func (c overflowConverter) record(o *drops.Overflow, lr plog.LogRecord, ts pcomm
 	lr.Body().SetStr(overflowBody(o))
 
 	attrs := lr.Attributes()
-	attrs.PutStr(attrOwner, o.Owner.Status)
+	attrs.PutStr(attrOwner, string(o.Owner.Status))
 	if o.Inode != 0 {
 		attrs.PutInt(attrSocketInode, int64(o.Inode))
 	}

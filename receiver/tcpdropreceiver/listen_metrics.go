@@ -12,33 +12,22 @@ import (
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
 
-// The listen-queue gauges as metadata.yaml defines them. They are built
-// here, not by the generated builder, so that each listener's point sits
-// under its owner's Resource.
-const (
-	queueSizeName         = "tcp_drop.listen.queue.size"
-	queueSizeDescription  = "Connections waiting in a listening socket's accept queue, as last read (every listen_queues::poll_interval). At tcp_drop.listen.queue.limit, new connections overflow."
-	queueLimitName        = "tcp_drop.listen.queue.limit"
-	queueLimitDescription = "The accept queue's limit of a listening socket (listen()'s backlog, capped by net.core.somaxconn)."
-	queueUnit             = "{connection}"
-)
-
 // queueGauge is one of the two gauges, with the attributes it keeps.
 type queueGauge struct {
-	name, description string
-	enabled           bool
-	keep              map[string]bool
-	value             func(l *drops.Listener) int64
+	metric  pmetric.Metric // the generated builder's, without points
+	enabled bool
+	keep    map[string]bool
+	value   func(l *drops.Listener) int64
 }
 
 type queueGauges [2]queueGauge
 
-func newQueueGauges(cfg metadata.MetricsBuilderConfig) queueGauges {
+func newQueueGauges(cfg metadata.MetricsBuilderConfig, owned ownerMetrics) queueGauges {
 	size, limit := cfg.Metrics.TCPDropListenQueueSize, cfg.Metrics.TCPDropListenQueueLimit
 	g := queueGauges{
-		{name: queueSizeName, description: queueSizeDescription, enabled: size.Enabled, keep: map[string]bool{},
+		{metric: owned.queueSize, enabled: size.Enabled, keep: map[string]bool{},
 			value: func(l *drops.Listener) int64 { return int64(l.Backlog) }},
-		{name: queueLimitName, description: queueLimitDescription, enabled: limit.Enabled, keep: map[string]bool{},
+		{metric: owned.queueLimit, enabled: limit.Enabled, keep: map[string]bool{},
 			value: func(l *drops.Listener) int64 { return int64(l.MaxBacklog) }},
 	}
 	for _, k := range size.EnabledAttributes {
@@ -60,18 +49,14 @@ func (g *queueGauges) append(byOwner *metricsByResource, ls []drops.Listener, st
 		if !q.enabled {
 			continue
 		}
-		points := map[resourceKey]pmetric.NumberDataPointSlice{}
+		byRes := map[resourceKey]pmetric.NumberDataPointSlice{}
 		for i := range ls {
 			l := &ls[i]
 			k := byOwner.res.ofOwner(l.Owner)
-			ps, ok := points[k]
+			ps, ok := byRes[k]
 			if !ok {
-				metric := byOwner.metrics(k).AppendEmpty()
-				metric.SetName(q.name)
-				metric.SetUnit(queueUnit)
-				metric.SetDescription(q.description)
-				ps = metric.SetEmptyGauge().DataPoints()
-				points[k] = ps
+				ps = appendMetric(q.metric, byOwner.metrics(k))
+				byRes[k] = ps
 			}
 			dp := ps.AppendEmpty()
 			dp.SetStartTimestamp(start)

@@ -17,7 +17,9 @@ import (
 )
 
 // Log record attribute keys. Semantic conventions where they exist; the
-// rest under the receiver's own prefix.
+// rest under the receiver's own prefix. Each kind of record is an event of
+// metadata.yaml that lists its attributes, so documentation.md says what
+// is emitted; records_reference_test.go holds the two together.
 const (
 	attrReason          = "tcp_drop.reason"
 	attrFunction        = "tcp_drop.kernel_function"
@@ -53,9 +55,6 @@ const (
 
 // Attribute values that come from the engine.
 const (
-	ownerProcess         = drops.OwnerProcess // tcp_drop.owner: process.pid names the socket's owner
-	ownerNone            = drops.OwnerNone    // tcp_drop.owner: no socket a process holds
-	ownerUnknown         = drops.OwnerUnknown // tcp_drop.owner: a socket whose process was not found
 	listenOverflowReason = drops.ListenOverflowReason
 	notAvailable         = drops.NotAvailable // tcp_drop.reason on kernels that pass none
 )
@@ -68,6 +67,7 @@ const (
 type logConverter struct {
 	version string // the collector's, as the metrics' scope carries it
 	res     resources
+	rb      *metadata.ResourceBuilder // res's, for this converter
 	addrs   map[netip.Addr]string
 	line    []byte
 
@@ -79,7 +79,7 @@ type logConverter struct {
 const maxCached = 4096
 
 func newLogConverter(version string, res resources) *logConverter {
-	return &logConverter{version: version, res: res, addrs: map[netip.Addr]string{}, groups: map[resourceKey]plog.LogRecordSlice{}}
+	return &logConverter{version: version, res: res, rb: res.newBuilder(), addrs: map[netip.Addr]string{}, groups: map[resourceKey]plog.LogRecordSlice{}}
 }
 
 // begin starts a new plog.Logs.
@@ -96,7 +96,7 @@ func (c *logConverter) recordsOf(owner drops.Owner) plog.LogRecordSlice {
 		return records
 	}
 	rl := c.logs.ResourceLogs().AppendEmpty()
-	c.res.fill(k, rl.Resource())
+	c.res.fill(c.rb, k, rl.Resource())
 	scope := rl.ScopeLogs().AppendEmpty()
 	scope.Scope().SetName(metadata.ScopeName)
 	scope.Scope().SetVersion(c.version)
@@ -125,7 +125,7 @@ func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon
 
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(logAttributeCount)
-	attrs.PutStr(attrOwner, d.Owner.Status)
+	attrs.PutStr(attrOwner, string(d.Owner.Status))
 	if d.SocketInode != 0 {
 		attrs.PutInt(attrSocketInode, int64(d.SocketInode))
 	}
@@ -164,12 +164,12 @@ func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon
 // appendOwner writes "1234 (nginx)", or what is known instead.
 func appendOwner(b []byte, who drops.Owner) []byte {
 	switch who.Status {
-	case ownerProcess:
+	case drops.OwnerProcess:
 		b = strconv.AppendInt(b, int64(who.Process.PID), 10)
 		b = append(b, " ("...)
 		b = append(b, who.Process.Comm...)
 		return append(b, ')')
-	case ownerNone:
+	case drops.OwnerNone:
 		return append(b, "- (no owner)"...)
 	default:
 		return append(b, "? (owner unknown)"...)

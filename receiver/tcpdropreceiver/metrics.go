@@ -16,24 +16,17 @@ import (
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
 
-// tcp_drop.packets as metadata.yaml defines it (a test holds the two
-// together). The generated builder would aggregate data points with a scan
-// per point, quadratic in the number of keys, so this metric is built here.
-const (
-	packetsName        = "tcp_drop.packets"
-	packetsUnit        = "{packet}"
-	packetsDescription = "TCP packets the kernel dropped, counted exactly in the kernel, even when events are lost or shed."
-)
-
 // metricsConverter turns the engine's cumulative counts into cumulative
 // sums, and the listeners' queues into gauges, under one Resource per
 // owner. It does no I/O.
 type metricsConverter struct {
 	builder *metadata.MetricsBuilder // the sums without attributes
+	owned   ownerMetrics             // the metrics under owners' Resources
 	packets metadata.TCPDropPacketsMetricConfig
 	keep    map[metadata.TCPDropPacketsMetricAttributeKey]bool
 	queues  queueGauges
 	res     resources
+	rb      *metadata.ResourceBuilder // res's, for this converter
 	version string
 	start   pcommon.Timestamp // when counting began
 
@@ -56,12 +49,16 @@ func newMetricsConverter(cfg metadata.MetricsBuilderConfig, set receiver.Setting
 		keep[k] = true
 	}
 	ts := pcommon.NewTimestampFromTime(start)
+	owned := newOwnerMetrics(set)
+	res := newResources(cfg.ResourceAttributes, host)
 	return &metricsConverter{
 		builder: metadata.NewMetricsBuilder(cfg, set, metadata.WithStartTime(ts)),
+		owned:   owned,
 		packets: cfg.Metrics.TCPDropPackets,
 		keep:    keep,
-		queues:  newQueueGauges(cfg),
-		res:     newResources(cfg.ResourceAttributes, host),
+		queues:  newQueueGauges(cfg, owned),
+		res:     res,
+		rb:      res.newBuilder(),
 		version: set.BuildInfo.Version,
 		start:   ts,
 	}
@@ -78,7 +75,7 @@ func (m *metricsConverter) convert(c drops.Counts, listeners []drops.Listener, n
 	m.builder.RecordTCPDropEventsRepeatedDataPoint(ts, int64(c.Repeated))
 	m.builder.RecordTCPDropCollectionDelayDataPoint(ts, c.Delay.Seconds())
 	m.builder.RecordTCPDropKernelMissedDataPoint(ts, int64(c.Missed))
-	byOwner := newMetricsByResource(m.builder.Emit(), m.res, m.version)
+	byOwner := newMetricsByResource(m.builder.Emit(), &m.res, m.rb, m.version)
 	if m.packets.Enabled {
 		m.appendPackets(byOwner, c.ByKey, ts)
 	}
@@ -89,8 +86,9 @@ func (m *metricsConverter) convert(c drops.Counts, listeners []drops.Listener, n
 // packetKey is what a tcp_drop.packets data point is kept by: its
 // Resource and its attributes, those switched off left zero.
 type packetKey struct {
-	res                            resourceKey
-	owner, reason, function, state string
+	res                     resourceKey
+	owner                   drops.OwnerStatus
+	reason, function, state string
 }
 
 // appendPackets adds tcp_drop.packets. Counts that share the kept
@@ -129,19 +127,12 @@ func (m *metricsConverter) appendPackets(byOwner *metricsByResource, counts []dr
 	}
 	m.lastTS = ts
 
-	points := map[resourceKey]pmetric.NumberDataPointSlice{}
+	byRes := map[resourceKey]pmetric.NumberDataPointSlice{}
 	for _, k := range order {
-		ps, ok := points[k.res]
+		ps, ok := byRes[k.res]
 		if !ok {
-			metric := byOwner.metrics(k.res).AppendEmpty()
-			metric.SetName(packetsName)
-			metric.SetUnit(packetsUnit)
-			metric.SetDescription(packetsDescription)
-			sum := metric.SetEmptySum()
-			sum.SetIsMonotonic(true)
-			sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-			ps = sum.DataPoints()
-			points[k.res] = ps
+			ps = appendMetric(m.owned.packets, byOwner.metrics(k.res))
+			byRes[k.res] = ps
 		}
 		dp := ps.AppendEmpty()
 		dp.SetStartTimestamp(starts[k])
@@ -149,7 +140,7 @@ func (m *metricsConverter) appendPackets(byOwner *metricsByResource, counts []dr
 		dp.SetIntValue(int64(totals[k]))
 		attrs := dp.Attributes()
 		if k.owner != "" {
-			attrs.PutStr(attrOwner, k.owner)
+			attrs.PutStr(attrOwner, string(k.owner))
 		}
 		if k.reason != "" {
 			attrs.PutStr(attrReason, k.reason)
@@ -166,9 +157,9 @@ func (m *metricsConverter) appendPackets(byOwner *metricsByResource, counts []dr
 // kept is the key of k's data point, with only the attributes the
 // configuration keeps, the others left zero so their counts add up.
 func (m *metricsConverter) kept(k drops.CountKey) packetKey {
-	out := packetKey{res: m.res.ofCount(k)}
+	out := packetKey{res: m.res.ofOwner(k.Owner)}
 	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropOwner] {
-		out.owner = k.Owner
+		out.owner = k.Status
 	}
 	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason] {
 		out.reason = k.Reason
@@ -187,16 +178,17 @@ func (m *metricsConverter) kept(k drops.CountKey) packetKey {
 // owner, are under the Resource without one.
 type metricsByResource struct {
 	md      pmetric.Metrics
-	res     resources
+	res     *resources // the converter's: a copy would copy its configuration
+	rb      *metadata.ResourceBuilder
 	version string
 	byKey   map[resourceKey]pmetric.MetricSlice
 }
 
-func newMetricsByResource(md pmetric.Metrics, res resources, version string) *metricsByResource {
-	b := &metricsByResource{md: md, res: res, version: version, byKey: map[resourceKey]pmetric.MetricSlice{}}
+func newMetricsByResource(md pmetric.Metrics, res *resources, rb *metadata.ResourceBuilder, version string) *metricsByResource {
+	b := &metricsByResource{md: md, res: res, rb: rb, version: version, byKey: map[resourceKey]pmetric.MetricSlice{}}
 	if md.ResourceMetrics().Len() > 0 {
 		rm := md.ResourceMetrics().At(0)
-		res.fill(resourceKey{}, rm.Resource())
+		res.fill(rb, resourceKey{}, rm.Resource())
 		b.byKey[resourceKey{}] = rm.ScopeMetrics().At(0).Metrics()
 	}
 	return b
@@ -209,7 +201,7 @@ func (b *metricsByResource) metrics(k resourceKey) pmetric.MetricSlice {
 		return ms
 	}
 	rm := b.md.ResourceMetrics().AppendEmpty()
-	b.res.fill(k, rm.Resource())
+	b.res.fill(b.rb, k, rm.Resource())
 	scope := rm.ScopeMetrics().AppendEmpty()
 	scope.Scope().SetName(metadata.ScopeName)
 	scope.Scope().SetVersion(b.version)

@@ -43,7 +43,7 @@ func (c repeatConverter) record(r *drops.Repeat, lr plog.LogRecord, observed pco
 
 	attrs := lr.Attributes()
 	attrs.PutInt(attrRepeats, int64(r.Repeats))
-	attrs.PutStr(attrOwner, r.Owner.Status)
+	attrs.PutStr(attrOwner, string(r.Owner.Status))
 	if r.SocketInode != 0 {
 		attrs.PutInt(attrSocketInode, int64(r.SocketInode))
 	}

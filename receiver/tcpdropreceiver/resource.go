@@ -38,8 +38,9 @@ func newResources(cfg metadata.ResourceAttributesConfig, host string) resources 
 	return resources{cfg: cfg, host: host}
 }
 
-// ofOwner is the key of an owner's Resource.
-func (r resources) ofOwner(o drops.Owner) resourceKey {
+// ofOwner is the key of an owner's Resource: a drop's, a listener's,
+// a count's.
+func (r *resources) ofOwner(o drops.Owner) resourceKey {
 	if o.Status != drops.OwnerProcess {
 		return resourceKey{}
 	}
@@ -47,16 +48,8 @@ func (r resources) ofOwner(o drops.Owner) resourceKey {
 	return r.kept(resourceKey{pid: p.PID, comm: p.Comm, cgroup: p.CgroupPath, container: p.ContainerID, podUID: p.PodUID})
 }
 
-// ofCount is the key of the Resource of a count's owner.
-func (r resources) ofCount(k drops.CountKey) resourceKey {
-	if k.Owner != drops.OwnerProcess {
-		return resourceKey{}
-	}
-	return r.kept(resourceKey{pid: k.PID, comm: k.Comm, cgroup: k.Cgroup, container: k.Container, podUID: k.PodUID})
-}
-
 // kept is k without the attributes switched off.
-func (r resources) kept(k resourceKey) resourceKey {
+func (r *resources) kept(k resourceKey) resourceKey {
 	if !r.cfg.ProcessPid.Enabled {
 		k.pid = 0
 	}
@@ -75,10 +68,16 @@ func (r resources) kept(k resourceKey) resourceKey {
 	return k
 }
 
-// fill sets k's attributes, and host.name, on res; values not known are
-// left out.
-func (r resources) fill(k resourceKey, res pcommon.Resource) {
-	rb := metadata.NewResourceBuilder(r.cfg)
+// newBuilder makes the builder fill uses. A builder is not safe for
+// concurrent use: each converter has its own, made once, since the
+// builder holds a copy of the whole configuration.
+func (r *resources) newBuilder() *metadata.ResourceBuilder {
+	return metadata.NewResourceBuilder(r.cfg)
+}
+
+// fill sets k's attributes, and host.name, on res, with rb (newBuilder);
+// values not known are left out.
+func (r *resources) fill(rb *metadata.ResourceBuilder, k resourceKey, res pcommon.Resource) {
 	if r.host != "" {
 		rb.SetHostName(r.host)
 	}

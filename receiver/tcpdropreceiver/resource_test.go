@@ -52,7 +52,7 @@ func resourceOf(t *testing.T, res pcommon.Resource) map[string]any {
 	return m
 }
 
-func ownerResource(o owners.Owner) map[string]any {
+func ownerResource(o owners.Process) map[string]any {
 	m := map[string]any{attrPID: int64(o.PID), attrExecutable: o.Comm, attrCgroup: o.CgroupPath}
 	if o.ContainerID != "" {
 		m[attrContainer] = o.ContainerID
@@ -71,7 +71,7 @@ func TestLogsOneResourcePerOwner(t *testing.T) {
 	namer := drops.NewNamer(fixture.LoadNames(t, notAvailable))
 	batch := make([]drops.Drop, len(events))
 	for i := range events {
-		batch[i] = namer.Drop(&events[i], drops.Attribute(groupingOwners, events[i].SocketInode, time.Now()))
+		batch[i] = namer.Drop(&events[i], drops.FindOwner(groupingOwners, events[i].SocketInode, time.Now()))
 	}
 	logs := newLogConverter("1.2.3", newResources(metadata.DefaultResourceAttributesConfig(), testHost)).convert(batch, dropTime)
 
@@ -193,7 +193,7 @@ func TestSwitchedOffResourceAttributesMerge(t *testing.T) {
 	namer := drops.NewNamer(fixture.LoadNames(t, notAvailable))
 	batch := make([]drops.Drop, len(events))
 	for i := range events {
-		batch[i] = namer.Drop(&events[i], drops.Attribute(groupingOwners, events[i].SocketInode, time.Now()))
+		batch[i] = namer.Drop(&events[i], drops.FindOwner(groupingOwners, events[i].SocketInode, time.Now()))
 	}
 	logs := newLogConverter("1.2.3", newResources(cfg.ResourceAttributes, testHost)).convert(batch, dropTime)
 	require.Equal(t, 1, logs.ResourceLogs().Len())

@@ -3,18 +3,170 @@
 package metadata
 
 import (
+	"context"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/filter"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/otel/trace"
 )
+
+type eventTCPDropDrop struct {
+	data   plog.LogRecordSlice // data buffer for generated log records.
+	config EventConfig         // event config provided by user.
+}
+
+func (e *eventTCPDropDrop) recordEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropOwnerAttributeValue string, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, tcpDropLocationAttributeValue string, networkTransportAttributeValue string, networkTypeAttributeValue string, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, tcpDropTCPFlagsAttributeValue string, networkConnectionStateAttributeValue string, networkInterfaceNameAttributeValue string, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
+	if !e.config.Enabled {
+		return
+	}
+	dp := e.data.AppendEmpty()
+	dp.SetEventName("tcp_drop.drop")
+	dp.SetTimestamp(timestamp)
+
+	if span := trace.SpanContextFromContext(ctx); span.IsValid() {
+		dp.SetTraceID(pcommon.TraceID(span.TraceID()))
+		dp.SetSpanID(pcommon.SpanID(span.SpanID()))
+	}
+	dp.Attributes().PutStr("tcp_drop.owner", tcpDropOwnerAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.socket.inode", tcpDropSocketInodeAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.context.pid", tcpDropContextPidAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.context.comm", tcpDropContextCommAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.reason", tcpDropReasonAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.kernel_function", tcpDropKernelFunctionAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.location", tcpDropLocationAttributeValue)
+	dp.Attributes().PutStr("network.transport", networkTransportAttributeValue)
+	dp.Attributes().PutStr("network.type", networkTypeAttributeValue)
+	dp.Attributes().PutStr("source.address", sourceAddressAttributeValue)
+	dp.Attributes().PutInt("source.port", sourcePortAttributeValue)
+	dp.Attributes().PutStr("destination.address", destinationAddressAttributeValue)
+	dp.Attributes().PutInt("destination.port", destinationPortAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.tcp_flags", tcpDropTCPFlagsAttributeValue)
+	dp.Attributes().PutStr("network.connection.state", networkConnectionStateAttributeValue)
+	dp.Attributes().PutStr("network.interface.name", networkInterfaceNameAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.netns.inode", tcpDropNetnsInodeAttributeValue)
+	dp.Attributes().PutEmptySlice("tcp_drop.kernel_stack").FromRaw(tcpDropKernelStackAttributeValue)
+
+}
+
+// emit appends recorded event data to a events slice and prepares it for recording another set of log records.
+func (e *eventTCPDropDrop) emit(lrs plog.LogRecordSlice) {
+	if e.config.Enabled && e.data.Len() > 0 {
+		e.data.MoveAndAppendTo(lrs)
+	}
+}
+
+func newEventTCPDropDrop(cfg EventConfig) eventTCPDropDrop {
+	e := eventTCPDropDrop{config: cfg}
+	if cfg.Enabled {
+		e.data = plog.NewLogRecordSlice()
+	}
+	return e
+}
+
+type eventTCPDropListenOverflow struct {
+	data   plog.LogRecordSlice // data buffer for generated log records.
+	config EventConfig         // event config provided by user.
+}
+
+func (e *eventTCPDropListenOverflow) recordEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropOwnerAttributeValue string, tcpDropSocketInodeAttributeValue int64, tcpDropReasonAttributeValue string, tcpDropListenOverflowsAttributeValue int64, tcpDropListenDropsAttributeValue int64, tcpDropListenEstimatedAttributeValue bool, networkTransportAttributeValue string, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropListenQueueSizeAttributeValue int64, tcpDropListenQueueLimitAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
+	if !e.config.Enabled {
+		return
+	}
+	dp := e.data.AppendEmpty()
+	dp.SetEventName("tcp_drop.listen.overflow")
+	dp.SetTimestamp(timestamp)
+
+	if span := trace.SpanContextFromContext(ctx); span.IsValid() {
+		dp.SetTraceID(pcommon.TraceID(span.TraceID()))
+		dp.SetSpanID(pcommon.SpanID(span.SpanID()))
+	}
+	dp.Attributes().PutStr("tcp_drop.owner", tcpDropOwnerAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.socket.inode", tcpDropSocketInodeAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.reason", tcpDropReasonAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.listen.overflows", tcpDropListenOverflowsAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.listen.drops", tcpDropListenDropsAttributeValue)
+	dp.Attributes().PutBool("tcp_drop.listen.estimated", tcpDropListenEstimatedAttributeValue)
+	dp.Attributes().PutStr("network.transport", networkTransportAttributeValue)
+	dp.Attributes().PutStr("network.local.address", networkLocalAddressAttributeValue)
+	dp.Attributes().PutInt("network.local.port", networkLocalPortAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.listen.queue.size", tcpDropListenQueueSizeAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.listen.queue.limit", tcpDropListenQueueLimitAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.netns.inode", tcpDropNetnsInodeAttributeValue)
+
+}
+
+// emit appends recorded event data to a events slice and prepares it for recording another set of log records.
+func (e *eventTCPDropListenOverflow) emit(lrs plog.LogRecordSlice) {
+	if e.config.Enabled && e.data.Len() > 0 {
+		e.data.MoveAndAppendTo(lrs)
+	}
+}
+
+func newEventTCPDropListenOverflow(cfg EventConfig) eventTCPDropListenOverflow {
+	e := eventTCPDropListenOverflow{config: cfg}
+	if cfg.Enabled {
+		e.data = plog.NewLogRecordSlice()
+	}
+	return e
+}
+
+type eventTCPDropRepeats struct {
+	data   plog.LogRecordSlice // data buffer for generated log records.
+	config EventConfig         // event config provided by user.
+}
+
+func (e *eventTCPDropRepeats) recordEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropRepeatsAttributeValue int64, tcpDropOwnerAttributeValue string, tcpDropSocketInodeAttributeValue int64, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, tcpDropLocationAttributeValue string, networkTransportAttributeValue string, networkConnectionStateAttributeValue string) {
+	if !e.config.Enabled {
+		return
+	}
+	dp := e.data.AppendEmpty()
+	dp.SetEventName("tcp_drop.repeats")
+	dp.SetTimestamp(timestamp)
+
+	if span := trace.SpanContextFromContext(ctx); span.IsValid() {
+		dp.SetTraceID(pcommon.TraceID(span.TraceID()))
+		dp.SetSpanID(pcommon.SpanID(span.SpanID()))
+	}
+	dp.Attributes().PutInt("tcp_drop.repeats", tcpDropRepeatsAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.owner", tcpDropOwnerAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.socket.inode", tcpDropSocketInodeAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.reason", tcpDropReasonAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.kernel_function", tcpDropKernelFunctionAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.location", tcpDropLocationAttributeValue)
+	dp.Attributes().PutStr("network.transport", networkTransportAttributeValue)
+	dp.Attributes().PutStr("network.connection.state", networkConnectionStateAttributeValue)
+
+}
+
+// emit appends recorded event data to a events slice and prepares it for recording another set of log records.
+func (e *eventTCPDropRepeats) emit(lrs plog.LogRecordSlice) {
+	if e.config.Enabled && e.data.Len() > 0 {
+		e.data.MoveAndAppendTo(lrs)
+	}
+}
+
+func newEventTCPDropRepeats(cfg EventConfig) eventTCPDropRepeats {
+	e := eventTCPDropRepeats{config: cfg}
+	if cfg.Enabled {
+		e.data = plog.NewLogRecordSlice()
+	}
+	return e
+}
 
 // LogsBuilder provides an interface for scrapers to report logs while taking care of all the transformations
 // required to produce log representation defined in metadata and user config.
 type LogsBuilder struct {
-	logsBuffer       plog.Logs
-	logRecordsBuffer plog.LogRecordSlice
-	buildInfo        component.BuildInfo // contains version information.
+	config                         LogsBuilderConfig // config of the logs builder.
+	logsBuffer                     plog.Logs
+	logRecordsBuffer               plog.LogRecordSlice
+	buildInfo                      component.BuildInfo // contains version information.
+	resourceAttributeIncludeFilter map[string]filter.Filter
+	resourceAttributeExcludeFilter map[string]filter.Filter
+	eventTCPDropDrop               eventTCPDropDrop
+	eventTCPDropListenOverflow     eventTCPDropListenOverflow
+	eventTCPDropRepeats            eventTCPDropRepeats
 }
 
 // LogBuilderOption applies changes to default logs builder.
@@ -22,11 +174,53 @@ type LogBuilderOption interface {
 	apply(*LogsBuilder)
 }
 
-func NewLogsBuilder(settings receiver.Settings) *LogsBuilder {
+func NewLogsBuilder(lbc LogsBuilderConfig, settings receiver.Settings) *LogsBuilder {
 	lb := &LogsBuilder{
-		logsBuffer:       plog.NewLogs(),
-		logRecordsBuffer: plog.NewLogRecordSlice(),
-		buildInfo:        settings.BuildInfo,
+		config:                         lbc,
+		logsBuffer:                     plog.NewLogs(),
+		logRecordsBuffer:               plog.NewLogRecordSlice(),
+		buildInfo:                      settings.BuildInfo,
+		eventTCPDropDrop:               newEventTCPDropDrop(lbc.Events.TCPDropDrop),
+		eventTCPDropListenOverflow:     newEventTCPDropListenOverflow(lbc.Events.TCPDropListenOverflow),
+		eventTCPDropRepeats:            newEventTCPDropRepeats(lbc.Events.TCPDropRepeats),
+		resourceAttributeIncludeFilter: make(map[string]filter.Filter),
+		resourceAttributeExcludeFilter: make(map[string]filter.Filter),
+	}
+	if lbc.ResourceAttributes.ContainerID.EventsInclude != nil {
+		lb.resourceAttributeIncludeFilter["container.id"] = filter.CreateFilter(lbc.ResourceAttributes.ContainerID.EventsInclude)
+	}
+	if lbc.ResourceAttributes.ContainerID.EventsExclude != nil {
+		lb.resourceAttributeExcludeFilter["container.id"] = filter.CreateFilter(lbc.ResourceAttributes.ContainerID.EventsExclude)
+	}
+	if lbc.ResourceAttributes.HostName.EventsInclude != nil {
+		lb.resourceAttributeIncludeFilter["host.name"] = filter.CreateFilter(lbc.ResourceAttributes.HostName.EventsInclude)
+	}
+	if lbc.ResourceAttributes.HostName.EventsExclude != nil {
+		lb.resourceAttributeExcludeFilter["host.name"] = filter.CreateFilter(lbc.ResourceAttributes.HostName.EventsExclude)
+	}
+	if lbc.ResourceAttributes.K8sPodUID.EventsInclude != nil {
+		lb.resourceAttributeIncludeFilter["k8s.pod.uid"] = filter.CreateFilter(lbc.ResourceAttributes.K8sPodUID.EventsInclude)
+	}
+	if lbc.ResourceAttributes.K8sPodUID.EventsExclude != nil {
+		lb.resourceAttributeExcludeFilter["k8s.pod.uid"] = filter.CreateFilter(lbc.ResourceAttributes.K8sPodUID.EventsExclude)
+	}
+	if lbc.ResourceAttributes.ProcessExecutableName.EventsInclude != nil {
+		lb.resourceAttributeIncludeFilter["process.executable.name"] = filter.CreateFilter(lbc.ResourceAttributes.ProcessExecutableName.EventsInclude)
+	}
+	if lbc.ResourceAttributes.ProcessExecutableName.EventsExclude != nil {
+		lb.resourceAttributeExcludeFilter["process.executable.name"] = filter.CreateFilter(lbc.ResourceAttributes.ProcessExecutableName.EventsExclude)
+	}
+	if lbc.ResourceAttributes.ProcessLinuxCgroup.EventsInclude != nil {
+		lb.resourceAttributeIncludeFilter["process.linux.cgroup"] = filter.CreateFilter(lbc.ResourceAttributes.ProcessLinuxCgroup.EventsInclude)
+	}
+	if lbc.ResourceAttributes.ProcessLinuxCgroup.EventsExclude != nil {
+		lb.resourceAttributeExcludeFilter["process.linux.cgroup"] = filter.CreateFilter(lbc.ResourceAttributes.ProcessLinuxCgroup.EventsExclude)
+	}
+	if lbc.ResourceAttributes.ProcessPid.EventsInclude != nil {
+		lb.resourceAttributeIncludeFilter["process.pid"] = filter.CreateFilter(lbc.ResourceAttributes.ProcessPid.EventsInclude)
+	}
+	if lbc.ResourceAttributes.ProcessPid.EventsExclude != nil {
+		lb.resourceAttributeExcludeFilter["process.pid"] = filter.CreateFilter(lbc.ResourceAttributes.ProcessPid.EventsExclude)
 	}
 
 	return lb
@@ -34,7 +228,7 @@ func NewLogsBuilder(settings receiver.Settings) *LogsBuilder {
 
 // NewResourceBuilder returns a new resource builder that should be used to build a resource associated with for the emitted logs.
 func (lb *LogsBuilder) NewResourceBuilder() *ResourceBuilder {
-	return NewResourceBuilder(ResourceAttributesConfig{})
+	return NewResourceBuilder(lb.config.ResourceAttributes)
 }
 
 // ResourceLogsOption applies changes to provided resource logs.
@@ -71,6 +265,9 @@ func (lb *LogsBuilder) EmitForResource(options ...ResourceLogsOption) {
 	ils := rl.ScopeLogs().AppendEmpty()
 	ils.Scope().SetName(ScopeName)
 	ils.Scope().SetVersion(lb.buildInfo.Version)
+	lb.eventTCPDropDrop.emit(ils.LogRecords())
+	lb.eventTCPDropListenOverflow.emit(ils.LogRecords())
+	lb.eventTCPDropRepeats.emit(ils.LogRecords())
 
 	for _, op := range options {
 		op.apply(rl)
@@ -79,6 +276,17 @@ func (lb *LogsBuilder) EmitForResource(options ...ResourceLogsOption) {
 	if lb.logRecordsBuffer.Len() > 0 {
 		lb.logRecordsBuffer.MoveAndAppendTo(ils.LogRecords())
 		lb.logRecordsBuffer = plog.NewLogRecordSlice()
+	}
+
+	for attr, filter := range lb.resourceAttributeIncludeFilter {
+		if val, ok := rl.Resource().Attributes().Get(attr); ok && !filter.Matches(val.AsString()) {
+			return
+		}
+	}
+	for attr, filter := range lb.resourceAttributeExcludeFilter {
+		if val, ok := rl.Resource().Attributes().Get(attr); ok && filter.Matches(val.AsString()) {
+			return
+		}
 	}
 
 	if ils.LogRecords().Len() > 0 {
@@ -94,4 +302,19 @@ func (lb *LogsBuilder) Emit(options ...ResourceLogsOption) plog.Logs {
 	logs := lb.logsBuffer
 	lb.logsBuffer = plog.NewLogs()
 	return logs
+}
+
+// RecordTCPDropDropEvent adds a log record of tcp_drop.drop event.
+func (lb *LogsBuilder) RecordTCPDropDropEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, tcpDropLocationAttributeValue string, networkTransportAttributeValue string, networkTypeAttributeValue AttributeNetworkType, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, tcpDropTCPFlagsAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState, networkInterfaceNameAttributeValue string, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
+	lb.eventTCPDropDrop.recordEvent(ctx, timestamp, tcpDropOwnerAttributeValue.String(), tcpDropSocketInodeAttributeValue, tcpDropContextPidAttributeValue, tcpDropContextCommAttributeValue, tcpDropReasonAttributeValue, tcpDropKernelFunctionAttributeValue, tcpDropLocationAttributeValue, networkTransportAttributeValue, networkTypeAttributeValue.String(), sourceAddressAttributeValue, sourcePortAttributeValue, destinationAddressAttributeValue, destinationPortAttributeValue, tcpDropTCPFlagsAttributeValue, networkConnectionStateAttributeValue.String(), networkInterfaceNameAttributeValue, tcpDropNetnsInodeAttributeValue, tcpDropKernelStackAttributeValue)
+}
+
+// RecordTCPDropListenOverflowEvent adds a log record of tcp_drop.listen.overflow event.
+func (lb *LogsBuilder) RecordTCPDropListenOverflowEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropSocketInodeAttributeValue int64, tcpDropReasonAttributeValue string, tcpDropListenOverflowsAttributeValue int64, tcpDropListenDropsAttributeValue int64, tcpDropListenEstimatedAttributeValue bool, networkTransportAttributeValue string, networkLocalAddressAttributeValue string, networkLocalPortAttributeValue int64, tcpDropListenQueueSizeAttributeValue int64, tcpDropListenQueueLimitAttributeValue int64, tcpDropNetnsInodeAttributeValue int64) {
+	lb.eventTCPDropListenOverflow.recordEvent(ctx, timestamp, tcpDropOwnerAttributeValue.String(), tcpDropSocketInodeAttributeValue, tcpDropReasonAttributeValue, tcpDropListenOverflowsAttributeValue, tcpDropListenDropsAttributeValue, tcpDropListenEstimatedAttributeValue, networkTransportAttributeValue, networkLocalAddressAttributeValue, networkLocalPortAttributeValue, tcpDropListenQueueSizeAttributeValue, tcpDropListenQueueLimitAttributeValue, tcpDropNetnsInodeAttributeValue)
+}
+
+// RecordTCPDropRepeatsEvent adds a log record of tcp_drop.repeats event.
+func (lb *LogsBuilder) RecordTCPDropRepeatsEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropRepeatsAttributeValue int64, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropSocketInodeAttributeValue int64, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, tcpDropLocationAttributeValue string, networkTransportAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState) {
+	lb.eventTCPDropRepeats.recordEvent(ctx, timestamp, tcpDropRepeatsAttributeValue, tcpDropOwnerAttributeValue.String(), tcpDropSocketInodeAttributeValue, tcpDropReasonAttributeValue, tcpDropKernelFunctionAttributeValue, tcpDropLocationAttributeValue, networkTransportAttributeValue, networkConnectionStateAttributeValue.String())
 }

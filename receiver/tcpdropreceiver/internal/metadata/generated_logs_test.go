@@ -3,21 +3,31 @@
 package metadata
 
 import (
+	"context"
 	"github.com/stretchr/testify/assert"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 	"testing"
 	"time"
 )
 
+type eventsTestDataSet int
+
+const (
+	eventTestDataSetDefault eventsTestDataSet = iota
+	eventTestDataSetAll
+	eventTestDataSetNone
+)
+
 func TestLogsBuilderAppendLogRecord(t *testing.T) {
 	observedZapCore, _ := observer.New(zap.WarnLevel)
 	settings := receivertest.NewNopSettings(receivertest.NopType)
 	settings.Logger = zap.New(observedZapCore)
-	lb := NewLogsBuilder(settings)
+	lb := NewLogsBuilder(loadLogsBuilderConfig(t, "all_set"), settings)
 
 	rb := lb.NewResourceBuilder()
 	rb.SetContainerID("container.id-val")
@@ -68,4 +78,235 @@ func TestLogsBuilderAppendLogRecord(t *testing.T) {
 
 	assert.Equal(t, pcommon.ValueTypeStr, sl.LogRecords().At(1).Body().Type())
 	assert.Equal(t, "the second log record", sl.LogRecords().At(1).Body().Str())
+}
+func TestLogsBuilder(t *testing.T) {
+	tests := []struct {
+		name        string
+		eventsSet   eventsTestDataSet
+		resAttrsSet eventsTestDataSet
+		expectEmpty bool
+	}{
+		{
+			name: "default",
+		},
+		{
+			name:        "all_set",
+			eventsSet:   eventTestDataSetAll,
+			resAttrsSet: eventTestDataSetAll,
+		},
+		{
+			name:        "none_set",
+			eventsSet:   eventTestDataSetNone,
+			resAttrsSet: eventTestDataSetNone,
+			expectEmpty: true,
+		},
+		{
+			name:        "filter_set_include",
+			resAttrsSet: eventTestDataSetAll,
+		},
+		{
+			name:        "filter_set_exclude",
+			resAttrsSet: eventTestDataSetAll,
+			expectEmpty: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			timestamp := pcommon.Timestamp(1_000_001_000)
+			traceID := [16]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
+			spanID := [8]byte{0, 1, 2, 3, 4, 5, 6, 7}
+			ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+				TraceID:    trace.TraceID(traceID),
+				SpanID:     trace.SpanID(spanID),
+				TraceFlags: trace.FlagsSampled,
+			}))
+			observedZapCore, observedLogs := observer.New(zap.WarnLevel)
+			settings := receivertest.NewNopSettings(receivertest.NopType)
+			settings.Logger = zap.New(observedZapCore)
+			lb := NewLogsBuilder(loadLogsBuilderConfig(t, tt.name), settings)
+
+			expectedWarnings := 0
+
+			assert.Equal(t, expectedWarnings, observedLogs.Len())
+
+			defaultEventsCount := 0
+			allEventsCount := 0
+			defaultEventsCount++
+			allEventsCount++
+			lb.RecordTCPDropDropEvent(ctx, timestamp, AttributeTCPDropOwnerProcess, 21, 20, "tcp_drop.context.comm-val", "tcp_drop.reason-val", "tcp_drop.kernel_function-val", "tcp_drop.location-val", "network.transport-val", AttributeNetworkTypeIpv4, "source.address-val", 11, "destination.address-val", 16, "tcp_drop.tcp_flags-val", AttributeNetworkConnectionStateClosed, "network.interface.name-val", 20, []any{"tcp_drop.kernel_stack-item1", "tcp_drop.kernel_stack-item2"})
+			defaultEventsCount++
+			allEventsCount++
+			lb.RecordTCPDropListenOverflowEvent(ctx, timestamp, AttributeTCPDropOwnerProcess, 21, "tcp_drop.reason-val", 25, 21, false, "network.transport-val", "network.local.address-val", 18, 26, 27, 20)
+			defaultEventsCount++
+			allEventsCount++
+			lb.RecordTCPDropRepeatsEvent(ctx, timestamp, 16, AttributeTCPDropOwnerProcess, 21, "tcp_drop.reason-val", "tcp_drop.kernel_function-val", "tcp_drop.location-val", "network.transport-val", AttributeNetworkConnectionStateClosed)
+
+			rb := lb.NewResourceBuilder()
+			rb.SetContainerID("container.id-val")
+			rb.SetHostName("host.name-val")
+			rb.SetK8sPodUID("k8s.pod.uid-val")
+			rb.SetProcessExecutableName("process.executable.name-val")
+			rb.SetProcessLinuxCgroup("process.linux.cgroup-val")
+			rb.SetProcessPid(11)
+			res := rb.Emit()
+			logs := lb.Emit(WithLogsResource(res))
+
+			if tt.expectEmpty || ((tt.name == "default" || tt.name == "filter_set_include") && defaultEventsCount == 0) {
+				assert.Equal(t, 0, logs.ResourceLogs().Len())
+				return
+			}
+
+			assert.Equal(t, 1, logs.ResourceLogs().Len())
+			rl := logs.ResourceLogs().At(0)
+			assert.Equal(t, res, rl.Resource())
+			assert.Equal(t, 1, rl.ScopeLogs().Len())
+			lrs := rl.ScopeLogs().At(0).LogRecords()
+			if tt.eventsSet == eventTestDataSetDefault {
+				assert.Equal(t, defaultEventsCount, lrs.Len())
+			}
+			if tt.eventsSet == eventTestDataSetAll {
+				assert.Equal(t, allEventsCount, lrs.Len())
+			}
+			validatedEvents := make(map[string]bool)
+			for i := 0; i < lrs.Len(); i++ {
+				switch lrs.At(i).EventName() {
+				case "tcp_drop.drop":
+					assert.False(t, validatedEvents["tcp_drop.drop"], "Found a duplicate in the events slice: tcp_drop.drop")
+					validatedEvents["tcp_drop.drop"] = true
+					lr := lrs.At(i)
+					assert.Equal(t, timestamp, lr.Timestamp())
+					assert.Equal(t, pcommon.TraceID(traceID), lr.TraceID())
+					assert.Equal(t, pcommon.SpanID(spanID), lr.SpanID())
+					attrVal, ok := lr.Attributes().Get("tcp_drop.owner")
+					assert.True(t, ok)
+					assert.Equal(t, "process", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.socket.inode")
+					assert.True(t, ok)
+					assert.EqualValues(t, 21, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.context.pid")
+					assert.True(t, ok)
+					assert.EqualValues(t, 20, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.context.comm")
+					assert.True(t, ok)
+					assert.Equal(t, "tcp_drop.context.comm-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.reason")
+					assert.True(t, ok)
+					assert.Equal(t, "tcp_drop.reason-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.kernel_function")
+					assert.True(t, ok)
+					assert.Equal(t, "tcp_drop.kernel_function-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.location")
+					assert.True(t, ok)
+					assert.Equal(t, "tcp_drop.location-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("network.transport")
+					assert.True(t, ok)
+					assert.Equal(t, "network.transport-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("network.type")
+					assert.True(t, ok)
+					assert.Equal(t, "ipv4", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("source.address")
+					assert.True(t, ok)
+					assert.Equal(t, "source.address-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("source.port")
+					assert.True(t, ok)
+					assert.EqualValues(t, 11, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("destination.address")
+					assert.True(t, ok)
+					assert.Equal(t, "destination.address-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("destination.port")
+					assert.True(t, ok)
+					assert.EqualValues(t, 16, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.tcp_flags")
+					assert.True(t, ok)
+					assert.Equal(t, "tcp_drop.tcp_flags-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("network.connection.state")
+					assert.True(t, ok)
+					assert.Equal(t, "closed", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("network.interface.name")
+					assert.True(t, ok)
+					assert.Equal(t, "network.interface.name-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.netns.inode")
+					assert.True(t, ok)
+					assert.EqualValues(t, 20, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.kernel_stack")
+					assert.True(t, ok)
+					assert.Equal(t, []any{"tcp_drop.kernel_stack-item1", "tcp_drop.kernel_stack-item2"}, attrVal.Slice().AsRaw())
+				case "tcp_drop.listen.overflow":
+					assert.False(t, validatedEvents["tcp_drop.listen.overflow"], "Found a duplicate in the events slice: tcp_drop.listen.overflow")
+					validatedEvents["tcp_drop.listen.overflow"] = true
+					lr := lrs.At(i)
+					assert.Equal(t, timestamp, lr.Timestamp())
+					assert.Equal(t, pcommon.TraceID(traceID), lr.TraceID())
+					assert.Equal(t, pcommon.SpanID(spanID), lr.SpanID())
+					attrVal, ok := lr.Attributes().Get("tcp_drop.owner")
+					assert.True(t, ok)
+					assert.Equal(t, "process", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.socket.inode")
+					assert.True(t, ok)
+					assert.EqualValues(t, 21, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.reason")
+					assert.True(t, ok)
+					assert.Equal(t, "tcp_drop.reason-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.listen.overflows")
+					assert.True(t, ok)
+					assert.EqualValues(t, 25, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.listen.drops")
+					assert.True(t, ok)
+					assert.EqualValues(t, 21, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.listen.estimated")
+					assert.True(t, ok)
+					assert.False(t, attrVal.Bool())
+					attrVal, ok = lr.Attributes().Get("network.transport")
+					assert.True(t, ok)
+					assert.Equal(t, "network.transport-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("network.local.address")
+					assert.True(t, ok)
+					assert.Equal(t, "network.local.address-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("network.local.port")
+					assert.True(t, ok)
+					assert.EqualValues(t, 18, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.listen.queue.size")
+					assert.True(t, ok)
+					assert.EqualValues(t, 26, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.listen.queue.limit")
+					assert.True(t, ok)
+					assert.EqualValues(t, 27, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.netns.inode")
+					assert.True(t, ok)
+					assert.EqualValues(t, 20, attrVal.Int())
+				case "tcp_drop.repeats":
+					assert.False(t, validatedEvents["tcp_drop.repeats"], "Found a duplicate in the events slice: tcp_drop.repeats")
+					validatedEvents["tcp_drop.repeats"] = true
+					lr := lrs.At(i)
+					assert.Equal(t, timestamp, lr.Timestamp())
+					assert.Equal(t, pcommon.TraceID(traceID), lr.TraceID())
+					assert.Equal(t, pcommon.SpanID(spanID), lr.SpanID())
+					attrVal, ok := lr.Attributes().Get("tcp_drop.repeats")
+					assert.True(t, ok)
+					assert.EqualValues(t, 16, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.owner")
+					assert.True(t, ok)
+					assert.Equal(t, "process", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.socket.inode")
+					assert.True(t, ok)
+					assert.EqualValues(t, 21, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.reason")
+					assert.True(t, ok)
+					assert.Equal(t, "tcp_drop.reason-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.kernel_function")
+					assert.True(t, ok)
+					assert.Equal(t, "tcp_drop.kernel_function-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("tcp_drop.location")
+					assert.True(t, ok)
+					assert.Equal(t, "tcp_drop.location-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("network.transport")
+					assert.True(t, ok)
+					assert.Equal(t, "network.transport-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("network.connection.state")
+					assert.True(t, ok)
+					assert.Equal(t, "closed", attrVal.Str())
+				}
+			}
+		})
+	}
 }

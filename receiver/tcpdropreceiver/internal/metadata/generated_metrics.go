@@ -81,6 +81,32 @@ var MapAttributeNetworkConnectionState = map[string]AttributeNetworkConnectionSt
 	"time_wait":    AttributeNetworkConnectionStateTimeWait,
 }
 
+// AttributeNetworkType specifies the value network.type attribute.
+type AttributeNetworkType int
+
+const (
+	_ AttributeNetworkType = iota
+	AttributeNetworkTypeIpv4
+	AttributeNetworkTypeIpv6
+)
+
+// String returns the string representation of the AttributeNetworkType.
+func (av AttributeNetworkType) String() string {
+	switch av {
+	case AttributeNetworkTypeIpv4:
+		return "ipv4"
+	case AttributeNetworkTypeIpv6:
+		return "ipv6"
+	}
+	return ""
+}
+
+// MapAttributeNetworkType is a helper map of string to AttributeNetworkType attribute value.
+var MapAttributeNetworkType = map[string]AttributeNetworkType{
+	"ipv4": AttributeNetworkTypeIpv4,
+	"ipv6": AttributeNetworkTypeIpv6,
+}
+
 // AttributeTCPDropOwner specifies the value tcp_drop.owner attribute.
 type AttributeTCPDropOwner int
 

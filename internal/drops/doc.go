@@ -17,6 +17,8 @@
 //	reasons.go         the reason policy: what the kernel program leaves to the watcher
 //	read.go            the ring's reading loop
 //	deliver.go         owners for each batch, off the ring's path, then Outputs.Drops
+//	filter.go          the logs filters: the kernel program's bit sets, and the overflows' verdict
+//	repeat.go          Repeat: a key's drops past log_records_per_key in one interval, for its summary record
 //	drop.go, names.go  a Drop and the kernel's names for it
 //	owner.go           Owner: who a drop belongs to
 //	tally.go           Counts: the kernel's counts and the overflows, keyed by owner, reason, function

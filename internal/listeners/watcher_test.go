@@ -63,6 +63,8 @@ func TestOverflowTwoListeners(t *testing.T) {
 	defer w.Close()
 	pollLog(t, w)
 	before := netstat(t, n)
+	var connects []int
+	defer func() { closeAll(connects) }()
 	for _, c := range []struct {
 		addr netip.AddrPort
 		k    int
@@ -71,7 +73,7 @@ func TestOverflowTwoListeners(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer closeAll(fds)
+		connects = append(connects, fds...)
 	}
 	got := waitQuiet(t, w, n, 3500*time.Millisecond, time.Second, 15*time.Second)
 	after := netstat(t, n)

@@ -40,7 +40,7 @@ func listenSwitch(t *testing.T, stalled bool, backend string) *switchListener {
 
 func (s *switchListener) acceptLoop() {
 	for {
-		c, err := s.Listener.Accept()
+		c, err := s.Accept()
 		if err != nil {
 			return
 		}
@@ -66,11 +66,12 @@ func (s *switchListener) forward(c net.Conn) {
 	s.mu.Lock()
 	s.conns[b] = true
 	s.mu.Unlock()
+	// A copy ends when either side closes or fails; then both close.
 	go func() {
-		io.Copy(b, c)
+		_, _ = io.Copy(b, c)
 		b.Close()
 	}()
-	io.Copy(c, b)
+	_, _ = io.Copy(c, b)
 	c.Close()
 }
 

@@ -94,7 +94,7 @@ func startBpftrace(ctx context.Context, bin, dir string, bound time.Duration) (*
 		return nil, err
 	}
 	fail := func(why string) (*bpftraceRun, error) {
-		p.stop(syscall.SIGKILL, 5*time.Second)
+		_ = p.stop(syscall.SIGKILL, 5*time.Second) // it has failed already; why is the error
 		return nil, fmt.Errorf("bpftrace %s; its output:\n%s%s", why, w.text(), p.logTail())
 	}
 	deadline := time.NewTimer(bound)

@@ -21,15 +21,22 @@ func TestBpftraceTotal(t *testing.T) {
 
 func TestOutput(t *testing.T) {
 	w := &output{}
-	w.Write([]byte("Attach"))
-	w.Write([]byte("ing 1 probe...\n@[3]: 1"))
-	w.Write([]byte("0\n"))
+	write(t, w, []byte("Attach"))
+	write(t, w, []byte("ing 1 probe...\n@[3]: 1"))
+	write(t, w, []byte("0\n"))
 	if got := w.text(); got != "Attaching 1 probe...\n@[3]: 10\n" {
 		t.Fatalf("text %q", got)
 	}
-	w.Write(make([]byte, maxOutput))
-	w.Write([]byte("more"))
+	write(t, w, make([]byte, maxOutput))
+	write(t, w, []byte("more"))
 	if n := len(w.text()); n > maxOutput+64 {
 		t.Fatalf("kept %d bytes, cap %d", n, maxOutput)
+	}
+}
+
+func write(t *testing.T, w *output, p []byte) {
+	t.Helper()
+	if _, err := w.Write(p); err != nil {
+		t.Fatal(err)
 	}
 }

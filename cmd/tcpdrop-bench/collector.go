@@ -50,6 +50,14 @@ func (s snapshot) same(o snapshot) bool {
 // errExited ends every wait when the collector exits on its own.
 var errExited = errors.New("the collector exited")
 
+// exitCause is errExited with the collector's exit status and log.
+func exitCause(p *process) error {
+	if p.waitErr == nil {
+		return fmt.Errorf("%w with status 0; its log:\n%s", errExited, p.logTail())
+	}
+	return fmt.Errorf("%w: %w; its log:\n%s", errExited, p.waitErr, p.logTail())
+}
+
 // startCollector writes the mode's configs into dir and starts the
 // collector with them. ctx bounds every later wait on it.
 func startCollector(ctx context.Context, bin, dir string, m mode, s *sink, interval time.Duration, out io.Writer) (*collector, error) {
@@ -81,7 +89,7 @@ func startCollector(ctx context.Context, bin, dir string, m mode, s *sink, inter
 	go func() {
 		select {
 		case <-p.exited:
-			c.cancel(fmt.Errorf("%w: %v; its log:\n%s", errExited, p.waitErr, p.logTail()))
+			c.cancel(exitCause(p))
 		case <-c.ctx.Done():
 		}
 	}()

@@ -98,7 +98,11 @@ func (rn *runner) runCollector(ctx context.Context, dir string, m mode, r *row) 
 	if err != nil {
 		return err
 	}
-	defer closeOut()
+	defer func() {
+		if cerr := closeOut(); cerr != nil && err == nil {
+			err = fmt.Errorf("closing the collector's output: %w", cerr)
+		}
+	}()
 	c, err := startCollector(ctx, rn.collector, dir, m, rn.sink, rn.opts.interval, out)
 	if err != nil {
 		return err
@@ -186,14 +190,14 @@ func (rn *runner) runBpftrace(ctx context.Context, dir string, r *row) error {
 	}
 	before, err := sampleProc(b.proc.pid())
 	if err != nil {
-		b.finish()
-		return err
+		_, berr := b.finish()
+		return errors.Join(err, berr)
 	}
 	fr, ferr := rn.flood(ctx, b.proc.pid())
 	fillFlood(r, fr)
 	after, serr := sampleProc(b.proc.pid())
-	total, err := b.finish()
-	if err = errors.Join(ferr, serr, err); err != nil {
+	total, berr := b.finish()
+	if err := errors.Join(ferr, serr, berr); err != nil {
 		return err
 	}
 	d := after.sub(before)

@@ -68,7 +68,7 @@ func (p *process) stop(sig os.Signal, timeout time.Duration) error {
 		return p.exitError()
 	case <-time.After(timeout):
 	}
-	p.cmd.Process.Kill()
+	_ = p.cmd.Process.Kill() // fails only if it has exited meanwhile, which the wait below sees
 	select {
 	case <-p.exited:
 	case <-time.After(5 * time.Second):
@@ -90,9 +90,9 @@ func (p *process) logTail() string {
 		return ""
 	}
 	data = bytes.TrimSpace(data)
-	const max = 2000
-	if len(data) > max {
-		data = data[len(data)-max:]
+	const maxTail = 2000
+	if len(data) > maxTail {
+		data = data[len(data)-maxTail:]
 	}
 	return strings.TrimSpace(string(data))
 }

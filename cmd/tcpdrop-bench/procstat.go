@@ -49,7 +49,7 @@ func parseStat(data []byte) (utime, stime uint64, err error) {
 
 // procStatus is the part of /proc/<pid>/status the bench uses.
 type procStatus struct {
-	VmHWM     uint64 // bytes
+	PeakRSS   uint64 // VmHWM, bytes
 	Voluntary uint64
 }
 
@@ -67,7 +67,7 @@ func parseStatus(data []byte) (procStatus, error) {
 		scale := uint64(1)
 		switch string(key) {
 		case "VmHWM":
-			dst, scale = &s.VmHWM, 1024
+			dst, scale = &s.PeakRSS, 1024
 		case "voluntary_ctxt_switches":
 			dst, hasSwitches = &s.Voluntary, true
 		default:
@@ -117,7 +117,7 @@ func sampleProc(pid int) (procSample, error) {
 	}
 	s := procSample{
 		CPU:     time.Duration(ut+st) * time.Second / userHZ,
-		PeakRSS: main.VmHWM,
+		PeakRSS: main.PeakRSS,
 	}
 	tasks, err := os.ReadDir(filepath.Join(dir, "task"))
 	if err != nil {

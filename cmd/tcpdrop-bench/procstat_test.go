@@ -4,6 +4,7 @@ package main
 
 import (
 	"os"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -32,7 +33,7 @@ func TestParseStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.VmHWM != 75164*1024 || s.Voluntary != 1234 {
+	if s.PeakRSS != 75164*1024 || s.Voluntary != 1234 {
 		t.Fatalf("%+v", s)
 	}
 	if _, err := parseStatus([]byte("Name:\tx\n")); err == nil {
@@ -50,6 +51,7 @@ func TestSampleProcSelf(t *testing.T) {
 		t.Fatal(err)
 	}
 	for end := time.Now().Add(30 * time.Millisecond); time.Now().Before(end); {
+		runtime.Gosched() // spins on the CPU: no sleep, no system call
 	}
 	time.Sleep(10 * time.Millisecond) // wall time passes with no CPU time: what the sample tells apart
 	after, err := sampleProc(os.Getpid())

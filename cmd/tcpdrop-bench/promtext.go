@@ -112,7 +112,7 @@ func parseLabels(s string) (map[string]string, string, error) {
 
 // scrape fetches a Prometheus endpoint; the caller bounds it with ctx.
 func scrape(ctx context.Context, url string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -48,8 +49,12 @@ func post(t *testing.T, url string, body []byte, gz bool) {
 	if gz {
 		var b bytes.Buffer
 		w := gzip.NewWriter(&b)
-		w.Write(body)
-		w.Close()
+		if _, err := w.Write(body); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
 		body = b.Bytes()
 	}
 	req, _ := http.NewRequest(http.MethodPost, url+"/v1/metrics", bytes.NewReader(body))
@@ -97,7 +102,7 @@ func TestSink(t *testing.T) {
 	}
 	short, cancel2 := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel2()
-	if _, err := s.next(short, 0); err != errNoExport {
+	if _, err := s.next(short, 0); !errors.Is(err, errNoExport) {
 		t.Fatalf("no export: %v", err)
 	}
 	resp, err := http.Post(s.URL+"/v1/metrics", "application/x-protobuf", bytes.NewReader([]byte{0xff, 0xff}))

@@ -77,11 +77,11 @@ func (p *Process) Kill() {
 	<-p.exited
 }
 
-// Log is the end of the collector's output, at most max bytes.
-func (p *Process) Log(max int) string {
+// Log is the end of the collector's output, at most maxBytes bytes.
+func (p *Process) Log(maxBytes int) string {
 	b, _ := os.ReadFile(p.log)
-	if len(b) > max {
-		b = b[len(b)-max:]
+	if len(b) > maxBytes {
+		b = b[len(b)-maxBytes:]
 	}
 	return string(b)
 }

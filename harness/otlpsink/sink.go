@@ -62,7 +62,7 @@ type Record struct {
 // attribute.
 func (r Record) Merged() plog.LogRecord {
 	out := plog.NewLogRecord()
-	r.LogRecord.CopyTo(out)
+	r.CopyTo(out)
 	addResource(r.res, out.Attributes())
 	return out
 }
@@ -77,7 +77,7 @@ type Point struct {
 // Merged is Record.Merged for a data point.
 func (p Point) Merged() pmetric.NumberDataPoint {
 	out := pmetric.NewNumberDataPoint()
-	p.NumberDataPoint.CopyTo(out)
+	p.CopyTo(out)
 	addResource(p.res, out.Attributes())
 	return out
 }

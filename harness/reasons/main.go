@@ -39,8 +39,9 @@ func main() {
 	out := flag.String("out", "docs/reasons/names.tsv", "the data file to write (relative: to the checkout's root)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, *out); err != nil {
+	err := run(ctx, *out)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "reasons:", err)
 		os.Exit(1)
 	}

@@ -32,8 +32,12 @@ func TestImageBTF(t *testing.T) {
 	vmlinux := append(append([]byte("ELF and code "), raw...), " more sections"...)
 	var payload bytes.Buffer
 	zw := gzip.NewWriter(&payload)
-	zw.Write(vmlinux)
-	zw.Close()
+	if _, err := zw.Write(vmlinux); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	stub := []byte("MZ boot stub, no magic here")
 	dir := t.TempDir()
 	for name, image := range map[string][]byte{

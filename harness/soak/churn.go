@@ -52,8 +52,8 @@ type liveNamespace struct {
 }
 
 // run churns until ctx ends, then removes what is left.
-func (c *churn) run(ctx context.Context) error {
-	defer c.retire(time.Now().Add(time.Hour))
+func (c *churn) run(ctx context.Context) (err error) {
+	defer func() { err = errors.Join(err, c.retire(time.Now().Add(time.Hour))) }()
 	tick := time.NewTicker(time.Second / time.Duration(c.clientsPerSec))
 	defer tick.Stop()
 	var lastBorn time.Time
@@ -159,7 +159,10 @@ func (c *churn) startServer(ns *sandbox.Netns) (stop func(), err error) {
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if strings.TrimSpace(line) != "listening" {
 		stop()
-		return nil, fmt.Errorf("the server said %q (%v)", line, err)
+		if err != nil {
+			return nil, fmt.Errorf("the server said %q: %w", line, err)
+		}
+		return nil, fmt.Errorf("the server said %q", line)
 	}
 	return stop, nil
 }

@@ -68,23 +68,34 @@ func server() error {
 // client makes one connect to each of the server's ports, two whose SYNs
 // the output rule drops, and one refused by the closed port, then exits.
 func client() error {
+	// The sockets stay open until the client ends: their SYNs are the drops.
+	var fds []int
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
 	for _, port := range []int{firewalledPort, backlogOnePort, outputPort, outputPort} {
 		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 		if err != nil {
 			return err
 		}
+		fds = append(fds, fd)
 		if err := unix.Connect(fd, &unix.SockaddrInet4{Port: port, Addr: loopback}); err != nil && !errors.Is(err, unix.EINPROGRESS) {
 			return fmt.Errorf("connect to port %d: %w", port, err)
 		}
-		defer unix.Close(fd)
 	}
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
-	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: closedPort, Addr: loopback}); !errors.Is(err, unix.ECONNREFUSED) {
-		return fmt.Errorf("connect to the closed port %d: %v, want ECONNREFUSED", closedPort, err)
+	err = unix.Connect(fd, &unix.SockaddrInet4{Port: closedPort, Addr: loopback})
+	if err == nil {
+		return fmt.Errorf("connect to the closed port %d succeeded, want ECONNREFUSED", closedPort)
+	}
+	if !errors.Is(err, unix.ECONNREFUSED) {
+		return fmt.Errorf("connect to the closed port %d: %w, want ECONNREFUSED", closedPort, err)
 	}
 	return nil
 }

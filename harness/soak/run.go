@@ -31,7 +31,8 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	defer c.stop()
+	// The last line stops it and reports how; this stop is for the early returns.
+	defer func() { _ = c.stop() }()
 	if err := s.waitExport(time.Minute); err != nil {
 		return fmt.Errorf("%w; the collector's log:\n%s", err, c.logTail())
 	}

@@ -45,7 +45,7 @@ func (c *collector) sample(at time.Duration, s *sink, ch *churn) (sample, error)
 func scrapeGauge(url, name string) (uint64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
 	if err != nil {
 		return 0, err
 	}

@@ -102,7 +102,7 @@ func TestParseReplies(t *testing.T) {
 	a := netip.MustParseAddrPort("127.0.0.1:80")
 	rec := diagMsg(unix.AF_INET, a, 7, 0, 1, 9, 2)
 	var got []diagRecord
-	collect := func(flags uint16, p []byte) error {
+	collect := func(_ uint16, p []byte) error {
 		r, err := parseDiagMsg(p)
 		got = append(got, r)
 		return err
@@ -148,7 +148,7 @@ func FuzzParseReplies(f *testing.F) {
 	a := netip.MustParseAddrPort("[::1]:80")
 	f.Add(nlmsg(sockDiagByFamily, unix.NLM_F_MULTI, 1, diagMsg(unix.AF_INET6, a, 1, 0, 1, 1, 1)))
 	f.Add(nlmsg(unix.NLMSG_DONE, 0, 1, make([]byte, 4)))
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Fuzz(func(_ *testing.T, b []byte) {
 		_, _ = parseReplies(b, 1, func(_ uint16, p []byte) error {
 			_, err := parseDiagMsg(p)
 			return err

@@ -20,7 +20,7 @@ type discovery struct {
 }
 
 // Descriptor scans for namespaces cost one readlink per open file on the
-// host: run one at most every fdScanMin, and at most 1/fdScanShare of the
+// host: run one at most every fdScanFloor, and at most 1/fdScanShare of the
 // time (a scan of 30 ms, as on a busy 2-core machine, every 30 s). In
 // between, the Polls rescan only the processes that held a namespace
 // descriptor at the last scan (not the descriptors of the Watcher's own
@@ -32,7 +32,7 @@ type discovery struct {
 // process in its); found late, its overflows still count from its creation
 // (Poll).
 const (
-	fdScanMin   = time.Second
+	fdScanFloor = time.Second
 	fdScanShare = 1000
 )
 
@@ -52,7 +52,7 @@ func (d *discovery) find(all bool, ownFD func(fd int) bool) map[uint32]string {
 	d.mounts.find(d.procRoot, paths)
 	found := map[uint32]string{}
 	switch now := time.Now(); {
-	case now.Sub(d.lastScan) >= max(fdScanMin, fdScanShare*d.scanCost):
+	case now.Sub(d.lastScan) >= max(fdScanFloor, fdScanShare*d.scanCost):
 		d.fdHolders = fdNamespaces(d.procRoot, d.pids.list, found, ownFD)
 		d.lastScan, d.scanCost = time.Now(), time.Since(now)
 		d.lastRescan, d.rescanCost = d.lastScan, 0

@@ -91,10 +91,10 @@ func inodeOf(t *testing.T, fd int) uint64 {
 	return st.Ino
 }
 
-// waitQuiet polls w every 200ms, for at least min and at most max, until the
+// waitQuiet polls w every 200ms, for at least atLeast and at most atMost, until the
 // namespace's ListenOverflows has not moved for quiet, and returns all the
 // overflows seen for netns.
-func waitQuiet(t *testing.T, w *Watcher, n *sandbox.Netns, min, quiet, max time.Duration) []Overflow {
+func waitQuiet(t *testing.T, w *Watcher, n *sandbox.Netns, atLeast, quiet, atMost time.Duration) []Overflow {
 	t.Helper()
 	var all []Overflow
 	start := time.Now()
@@ -110,11 +110,11 @@ func waitQuiet(t *testing.T, w *Watcher, n *sandbox.Netns, min, quiet, max time.
 			last, lastChange = v, time.Now()
 		}
 		el := time.Since(start)
-		if el >= min && time.Since(lastChange) >= quiet {
+		if el >= atLeast && time.Since(lastChange) >= quiet {
 			break
 		}
-		if el > max {
-			t.Fatalf("ListenOverflows still moving after %v", max)
+		if el > atMost {
+			t.Fatalf("ListenOverflows still moving after %v", atMost)
 		}
 	}
 	// One more Poll after the last change, so that nothing is left unread.

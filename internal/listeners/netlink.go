@@ -93,7 +93,8 @@ func (c *diagConn) dumpListeners(family uint8, buf []byte, fn func(diagRecord)) 
 			if err != nil {
 				return err
 			}
-			if records++; records > maxRecords {
+			records++
+			if records > maxRecords {
 				return fmt.Errorf("listeners: more than %d listening sockets", maxRecords)
 			}
 			fn(r)

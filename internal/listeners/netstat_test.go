@@ -31,7 +31,7 @@ func TestParseNetstat(t *testing.T) {
 
 func FuzzParseNetstat(f *testing.F) {
 	f.Add([]byte("TcpExt: ListenOverflows ListenDrops\nTcpExt: 1 2\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Fuzz(func(_ *testing.T, b []byte) {
 		_, _ = parseNetstat(b)
 	})
 }

@@ -5,6 +5,7 @@ package probe
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"testing"
 )
@@ -94,10 +95,10 @@ func TestDecodeStack(t *testing.T) {
 
 func TestDecodeRejects(t *testing.T) {
 	var ev Event
-	if _, err := decodeEvent(make([]byte, eventSize-1), &ev); err != errShortEvent {
+	if _, err := decodeEvent(make([]byte, eventSize-1), &ev); !errors.Is(err, errShortEvent) {
 		t.Fatalf("short record: err %v", err)
 	}
-	if _, err := decodeEvent(encode(t, tcpdropDropEvent{Family: 5}), &ev); err != errFamily {
+	if _, err := decodeEvent(encode(t, tcpdropDropEvent{Family: 5}), &ev); !errors.Is(err, errFamily) {
 		t.Fatalf("family 5: err %v", err)
 	}
 }
@@ -105,7 +106,7 @@ func TestDecodeRejects(t *testing.T) {
 func TestDecodeAllocatesNothing(t *testing.T) {
 	raw := encode(t, tcpdropDropEvent{Family: 6, Sport: 1})
 	var ev Event
-	allocs := testing.AllocsPerRun(100, func() { decodeEvent(raw, &ev) })
+	allocs := testing.AllocsPerRun(100, func() { _, _ = decodeEvent(raw, &ev) })
 	if allocs != 0 {
 		t.Fatalf("decodeEvent allocates %v times per event", allocs)
 	}

@@ -126,7 +126,7 @@ func TestFilterSelectsExactly(t *testing.T) {
 		{"ports A and nft", Filter{Ports: []uint16{portA, nftPort}},
 			func(e *Event) bool { return e.Dst.Port() != portB }, false},
 		{"port B, excluding NO_SOCKET", Filter{Ports: []uint16{portB}, ReasonMode: ExcludedReasons, Reasons: []uint32{noSocket.value}},
-			func(e *Event) bool { return false }, true},
+			func(*Event) bool { return false }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.noBTF && !nfDrop.has {

@@ -150,7 +150,8 @@ func startBenchReader(p *Probe) *benchReader {
 		defer close(r.done)
 		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
 		var start, end unix.Rusage
-		unix.Getrusage(unix.RUSAGE_THREAD, &start)
+		// RUSAGE_THREAD with a valid pointer cannot fail.
+		_ = unix.Getrusage(unix.RUSAGE_THREAD, &start)
 		close(ready)
 		buf := make([]Event, 1024)
 		for {
@@ -160,7 +161,7 @@ func startBenchReader(p *Probe) *benchReader {
 				break
 			}
 		}
-		unix.Getrusage(unix.RUSAGE_THREAD, &end)
+		_ = unix.Getrusage(unix.RUSAGE_THREAD, &end)
 		r.events = r.read.Load()
 		r.cpu = time.Duration(end.Utime.Nano() + end.Stime.Nano() - start.Utime.Nano() - start.Stime.Nano())
 		r.wakeups = end.Nvcsw - start.Nvcsw

@@ -10,9 +10,9 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
+	"golang.org/x/sys/unix"
 
 	"github.com/tcpdrop/tcpdrop/harness/btftest"
-	"golang.org/x/sys/unix"
 )
 
 // TestCheckTracepoint: a kernel whose BTF has no kfree_skb tracepoint is

@@ -7,9 +7,10 @@ import (
 	"net/netip"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
-	"golang.org/x/sys/unix"
 )
 
 // BenchmarkPoll is one Poll of the whole host, with extra namespaces each

@@ -242,7 +242,7 @@ func TestSlowOwnersDoNotHoldTheRingUp(t *testing.T) {
 		if !released {
 			close(slow.release)
 		}
-		e.Stop()
+		_ = e.Stop() // the test has its verdict by then
 	}()
 
 	for deadline := time.Now().Add(30 * time.Second); sink.n.Load() < batches*readBatch; time.Sleep(time.Millisecond) {

@@ -36,7 +36,8 @@ func (e *Engine) readDrops() {
 			return
 		}
 		if n == 0 && err == nil && e.draining.Load() {
-			if empty++; empty == 2 {
+			empty++
+			if empty == 2 {
 				return
 			}
 		}

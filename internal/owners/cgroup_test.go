@@ -87,7 +87,7 @@ func FuzzParseCgroup(f *testing.F) {
 	f.Add([]byte("0::/system.slice/docker-" + id1 + ".scope\n1:name=systemd:/\n"))
 	f.Add([]byte("0::/../../x\n"))
 	roots := cgroupRoots{"0": "/a/b", "1": "/c"}
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Fuzz(func(_ *testing.T, b []byte) {
 		_ = parseCgroup(b, nil)
 		_ = parseCgroup(b, roots)
 	})

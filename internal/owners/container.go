@@ -19,7 +19,7 @@ import "strings"
 // own. Components of a runtime's monitor process (crio-conmon-<id>,
 // libpod-conmon-<id>) are not the container and are skipped.
 func ContainerID(path string) string {
-	for len(path) > 0 {
+	for path != "" {
 		i := strings.LastIndexByte(path, '/')
 		comp := path[i+1:]
 		if i < 0 {

@@ -18,9 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
-	"golang.org/x/sys/unix"
 )
 
 // envNamespaceChild makes the test binary a resolver in a cgroup namespace

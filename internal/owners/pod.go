@@ -23,7 +23,7 @@ import "strings"
 // its manifest). The innermost pod wins.
 func PodUID(path string) string {
 	underKubepods := strings.Contains(path, "kubepods")
-	for len(path) > 0 {
+	for path != "" {
 		i := strings.LastIndexByte(path, '/')
 		comp := path[i+1:]
 		path = path[:max(i, 0)]

@@ -85,7 +85,7 @@ func createDefaultConfig() *Config {
 		ListenQueues:           ListenQueuesConfig(o.ListenQueues),
 		KernelStack:            o.KernelStack,
 		Logs:                   LogsConfig(o.Logs),
-		MetricsBuilderConfig:   metadata.DefaultMetricsBuilderConfig(),
+		MetricsBuilderConfig:   metadata.NewDefaultMetricsBuilderConfig(),
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -119,7 +118,7 @@ func TestConfigRejects(t *testing.T) {
 		err := cfg.Validate()
 		require.Error(t, err)
 		for _, w := range tc.want {
-			require.Truef(t, strings.Contains(err.Error(), w), "error %q does not mention %q", err, w)
+			require.Containsf(t, err.Error(), w, "error %q does not mention %q", err, w)
 		}
 	}
 }

@@ -192,7 +192,7 @@ func newTestMetrics(t testing.TB, lookup drops.Owners, cfg metadata.MetricsBuild
 }
 
 func newTestMetricsConverter(t testing.TB, attrs ...metadata.TCPDropPacketsMetricAttributeKey) testMetrics {
-	cfg := metadata.DefaultMetricsBuilderConfig()
+	cfg := metadata.NewDefaultMetricsBuilderConfig()
 	if attrs != nil {
 		cfg.Metrics.TCPDropPackets.EnabledAttributes = attrs
 	}
@@ -302,7 +302,7 @@ func TestMetricsTimestamps(t *testing.T) {
 // cumulative series goes down.
 func TestMetricsKeepTheFirstOwner(t *testing.T) {
 	owners := fixtureOwners{serverSocket: testOwners[serverSocket]}
-	m := newTestMetrics(t, owners, metadata.DefaultMetricsBuilderConfig())
+	m := newTestMetrics(t, owners, metadata.NewDefaultMetricsBuilderConfig())
 	counts := probe.Counts{ByKey: []probe.Count{
 		{SocketInode: serverSocket, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 3},
 	}}
@@ -329,7 +329,7 @@ func sumOf(md pmetric.Metrics, keep func(map[string]any) bool) int64 {
 // the sum goes down, so the point starts again (a new start time) instead
 // of a cumulative sum that decreases.
 func TestExpiredSeriesRestartTheirPoint(t *testing.T) {
-	cfg := metadata.DefaultMetricsBuilderConfig()
+	cfg := metadata.NewDefaultMetricsBuilderConfig()
 	cfg.Metrics.TCPDropPackets.EnabledAttributes = []metadata.TCPDropPacketsMetricAttributeKey{metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason}
 	for _, a := range []*metadata.ResourceAttributeConfig{&cfg.ResourceAttributes.ProcessPid, &cfg.ResourceAttributes.ProcessExecutableName,
 		&cfg.ResourceAttributes.ProcessLinuxCgroup, &cfg.ResourceAttributes.ContainerID, &cfg.ResourceAttributes.K8sPodUID} {

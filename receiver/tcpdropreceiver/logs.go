@@ -180,7 +180,8 @@ func appendOwner(b []byte, who drops.Owner) []byte {
 // socket's owner first and the task that was on the CPU last:
 // Drop | PID: 1234 (server) | Reason: NETFILTER_DROP | Function: nf_hook_slow+0x9c | 127.0.0.1:40000 -> 127.0.0.1:8080 [SYN] | CPU: 5678 (curl)
 func (c *logConverter) body(d *drops.Drop) string {
-	b := append(c.line[:0], "Drop | PID: "...)
+	b := c.line[:0]
+	b = append(b, "Drop | PID: "...)
 	b = appendOwner(b, d.Owner)
 	b = append(b, " | Reason: "...)
 	b = append(b, d.Reason...)

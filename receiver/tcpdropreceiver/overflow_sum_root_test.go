@@ -5,7 +5,6 @@
 package tcpdropreceiver
 
 import (
-	"fmt"
 	"net/netip"
 	"os"
 	"strings"
@@ -114,9 +113,9 @@ func TestOverflowsAreCountedOnce(t *testing.T) {
 					}
 				}
 				require.Positive(t, got.kernel, "no overflow: the test did not fill the accept queue")
-				require.Equal(t, got.kernel+got.elsewhere, got.packets,
-					fmt.Sprintf("tcp_drop.packets over all reasons = the namespace's ListenOverflows + TCPDeferAcceptDrop (%d) + drops elsewhere, filtered ones included (%d)",
-						got.kernel, got.elsewhere))
+				require.Equalf(t, got.kernel+got.elsewhere, got.packets,
+					"tcp_drop.packets over all reasons = the namespace's ListenOverflows + TCPDeferAcceptDrop (%d) + drops elsewhere, filtered ones included (%d)",
+					got.kernel, got.elsewhere)
 				t.Logf("%v, %s path: %d drops in the namespace, %d elsewhere, %d in tcp_drop.packets", addr, path, got.kernel, got.elsewhere, got.packets)
 			})
 		}

@@ -35,7 +35,7 @@ type ownerMetrics struct {
 }
 
 func newOwnerMetrics(set receiver.Settings) ownerMetrics {
-	cfg := metadata.DefaultMetricsBuilderConfig()
+	cfg := metadata.NewDefaultMetricsBuilderConfig()
 	cfg.Metrics.TCPDropPackets.Enabled = true
 	cfg.Metrics.TCPDropListenQueueSize.Enabled = true
 	cfg.Metrics.TCPDropListenQueueLimit.Enabled = true

@@ -116,7 +116,7 @@ func TestLogsOneResourcePerOwner(t *testing.T) {
 // TestMetricsOneResourcePerOwner: each owner's tcp_drop.packets under its
 // own Resource, the counts without owner with the receiver's other sums.
 func TestMetricsOneResourcePerOwner(t *testing.T) {
-	m := newTestMetrics(t, groupingOwners, metadata.DefaultMetricsBuilderConfig())
+	m := newTestMetrics(t, groupingOwners, metadata.NewDefaultMetricsBuilderConfig())
 	counts := probe.Counts{ByKey: []probe.Count{
 		{SocketInode: 1001, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 5},
 		{SocketInode: 1002, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 7},
@@ -162,7 +162,7 @@ func TestSwitchedOffResourceAttributesMerge(t *testing.T) {
 		{SocketInode: 1002, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 7},
 		{SocketInode: 1003, Reason: 12, HasReason: true, Location: inNfHookSlow, Packets: 2},
 	}}
-	cfg := metadata.DefaultMetricsBuilderConfig()
+	cfg := metadata.NewDefaultMetricsBuilderConfig()
 	cfg.ResourceAttributes.ProcessPid.Enabled = false
 	md := newTestMetrics(t, groupingOwners, cfg).convert(counts, nil, dropTime)
 	var resources []map[string]any

@@ -6,7 +6,6 @@ package tcpdropreceiver
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,7 +50,7 @@ service:
 	out, err := cmd.CombinedOutput()
 
 	var exit *exec.ExitError
-	require.Truef(t, errors.As(err, &exit), "the collector should exit with an error, got %v:\n%s", err, out)
+	require.ErrorAsf(t, err, &exit, "the collector should exit with an error:\n%s", out)
 	require.Contains(t, string(out), "not permitted to load eBPF programs")
 	require.Contains(t, string(out), "setcap cap_bpf,cap_perfmon")
 }

@@ -23,6 +23,9 @@ var rules = []struct {
 	// never the reverse.
 	{"internal/", "internal/drops", []string{"internal/drops"}},
 	{"receiver/", "", []string{"harness/", "cmd/", "testing"}},
+	// The terminal exporter reads pdata only, whatever receiver fed it.
+	// (Not "testing": the collector's exporterhelper imports it.)
+	{"exporter/", "", []string{"internal/", "receiver/", "harness/", "cmd/"}},
 	{"harness/", "", []string{"cmd/"}},
 	// Commands are programs, not tests: no testing package in them.
 	{"cmd/", "", []string{"testing"}},

@@ -17,8 +17,7 @@
  *                bound to any address takes them first, as the kernel
  *                prefers.
  *   shared       of the sockets that share an address (SO_REUSEPORT, or
- *                one address written two ways) the lowest inode owns it;
- *                here the first keeps it until the poll.
+ *                one address written two ways) the lowest inode owns it.
  */
 #ifndef TCPDROP_LISTENER_TABLE_H
 #define TCPDROP_LISTENER_TABLE_H
@@ -96,15 +95,33 @@ static __always_inline int dual_stack(struct sock *sk, struct listener_key *lk)
 	return 1;
 }
 
+/* take_lowest gives lk to the socket ino unless a lower inode holds it. A
+ * look and a write, not one atomic step: two sockets that start listening
+ * on one address at the same moment may leave the higher there until the
+ * poll. */
+static __always_inline void take_lowest(struct listener_key *lk, __u64 ino)
+{
+	__u64 *cur = bpf_map_lookup_elem(&tcpdrop_listeners, lk);
+	if (!cur && !bpf_map_update_elem(&tcpdrop_listeners, lk, &ino, BPF_NOEXIST))
+		return;
+	if (!cur) /* taken since the look */
+		cur = bpf_map_lookup_elem(&tcpdrop_listeners, lk);
+	if (cur && *cur > ino)
+		*cur = ino;
+}
+
 /* listener_started puts sk, which has just started listening, into the
- * table where no socket holds its address yet. Returns 0 when sk has a
- * key. */
+ * table. Its dual-stack key it takes only while free: the table does not
+ * say whether the socket holding it is an IPv4 one (which keeps it) or
+ * another dual-stack one, nor, when an IPv4 socket comes, whether the
+ * holder is dual-stack (which gives it up); the poll settles both. Returns
+ * 0 when sk has a key. */
 static __always_inline int listener_started(struct sock *sk, __u64 ino)
 {
 	struct listener_key lk = {};
 	if (listener_key_of(sk, &lk))
 		return -1;
-	bpf_map_update_elem(&tcpdrop_listeners, &lk, &ino, BPF_NOEXIST);
+	take_lowest(&lk, ino);
 	if (dual_stack(sk, &lk))
 		bpf_map_update_elem(&tcpdrop_listeners, &lk, &ino, BPF_NOEXIST);
 	return 0;

@@ -79,10 +79,11 @@ int tcpdrop_kfree(__u64 *ctx)
 		return 0;
 	/* A listen overflow user space counts, on kernels without
 	 * TCP_LISTEN_OVERFLOW: skipped like skip_reason. */
-	int maybe_overflow = skip_queue_full && why.unspecified && handshake_ack(pkt.flags);
-	struct drop_socket owner = {};
-	if (find_socket(ctx, skb, &pkt, maybe_overflow, &owner))
+	if (skip_queue_full && why.unspecified && handshake_ack(pkt.flags) &&
+	    listen_overflow(ctx, skb, &pkt))
 		return 0;
+	struct drop_socket owner = {};
+	find_socket(ctx, skb, &pkt, &owner);
 	struct net_device *dev = skb->dev;
 
 	struct count_key key = {

@@ -137,8 +137,9 @@ static __always_inline struct sock *conn_sock(__u32 netns, struct tcp_packet *pk
 	return addr ? (struct sock *)*addr : 0;
 }
 
-/* table_listener finds the listener a packet was going to: its inode from
- * tcpdrop_listeners, its address from tcpdrop_listener_socks. */
+/* table_listener finds, for kernels that pass no socket, the listener a
+ * packet was going to: its inode from tcpdrop_listeners, its address from
+ * tcpdrop_listener_socks. */
 static __always_inline struct sock *table_listener(__u32 netns, struct tcp_packet *pkt)
 {
 	__u64 ino = listener_inode(netns, pkt->family, pkt->daddr, pkt->dport);
@@ -148,27 +149,39 @@ static __always_inline struct sock *table_listener(__u32 netns, struct tcp_packe
 	return addr ? (struct sock *)*addr : 0;
 }
 
-/* passed_socket reads the socket kernels since 6.11 pass kfree_skb (rx_sk,
- * ctx[3]; may be NULL) into *sk; with it, a listen overflow is known by its
- * listener alone. Returns 1 for an overflow to skip. Reading ctx past the
- * tracepoint's last argument fails verification: the check before it is a
- * constant the loader resolves. */
-static __always_inline int passed_socket(__u64 *ctx, int *maybe_overflow, struct sock **sk)
+/* passed_socket is the socket kernels since 6.11 pass kfree_skb (rx_sk,
+ * ctx[3]; may be NULL); 0 on older ones. Reading ctx past the tracepoint's
+ * last argument fails verification: the check before it is a constant the
+ * loader resolves. */
+static __always_inline struct sock *passed_socket(__u64 *ctx)
 {
 	if (!bpf_core_field_exists(struct trace_event_raw_kfree_skb, rx_sk))
 		return 0;
-	*sk = (struct sock *)ctx[3];
-	if (*maybe_overflow && listener_queue_full(*sk))
-		return 1;
-	*maybe_overflow = 0; /* the socket was passed: no other listener */
-	return 0;
+	return (struct sock *)ctx[3];
 }
 
-/* firewalled_socket finds the owner of a packet dropped before TCP had it:
- * the established connection it was for, else the listener it was going
- * to. */
-static __always_inline void firewalled_socket(struct tcp_packet *pkt, struct drop_socket *s)
+/* listen_overflow tells whether a segment completing a handshake was freed
+ * as a listen overflow (its listener's accept queue is full). Kernels since
+ * 6.11 pass the listener; older ones pass no socket, and the listener of a
+ * segment TCP freed with none is found in the tables. */
+static __always_inline int listen_overflow(__u64 *ctx, struct sk_buff *skb, struct tcp_packet *pkt)
 {
+	if (bpf_core_field_exists(struct trace_event_raw_kfree_skb, rx_sk))
+		return listener_queue_full(passed_socket(ctx));
+	if (skb->sk || before_tcp(skb, pkt))
+		return 0;
+	__u32 netns = netns_inode(skb->dev, 0);
+	return listener_queue_full(table_listener(netns, pkt));
+}
+
+/* firewalled_socket finds the owner of a packet with no socket dropped
+ * before TCP had it (a firewall rule): the established connection it was
+ * for, else the listener it was going to. */
+static __always_inline void firewalled_socket(struct sk_buff *skb, struct tcp_packet *pkt,
+					      struct drop_socket *s)
+{
+	s->netns = netns_inode(skb->dev, 0);
+	s->have_netns = 1;
 	struct sock *conn = conn_sock(s->netns, pkt);
 	if (conn) {
 		s->ino = socket_inode_number(BPF_CORE_READ(conn, sk_socket));
@@ -178,42 +191,19 @@ static __always_inline void firewalled_socket(struct tcp_packet *pkt, struct dro
 		s->ino = listener_inode(s->netns, pkt->family, pkt->daddr, pkt->dport);
 }
 
-/* socketless looks at a packet that came with no socket: a firewall drop
- * may be an established connection's or a listener's (match_listeners); a
- * segment TCP freed may be an overflow of its listener's queue, on kernels
- * that pass no socket (maybe_overflow), where the listener is found in the
- * tables. Returns 1 for such an overflow, to skip. */
-static __always_inline int socketless(struct sk_buff *skb, struct tcp_packet *pkt,
-				      int maybe_overflow, struct drop_socket *s)
+/* find_socket fills s for a drop: the socket the kernel passed, else the
+ * one the packet carries, else (match_listeners) the tables'. */
+static __always_inline void find_socket(__u64 *ctx, struct sk_buff *skb, struct tcp_packet *pkt,
+					struct drop_socket *s)
 {
-	int before = before_tcp(skb, pkt);
-	if (!(before ? match_listeners : maybe_overflow))
-		return 0;
-	s->netns = netns_inode(skb->dev, 0);
-	s->have_netns = 1;
-	if (!before)
-		return listener_queue_full(table_listener(s->netns, pkt));
-	firewalled_socket(pkt, s);
-	return 0;
-}
-
-/* find_socket fills s for a drop. maybe_overflow: it may be a listen
- * overflow user space counts (skip_queue_full). Returns 1 when it is one, to
- * skip. */
-static __always_inline int find_socket(__u64 *ctx, struct sk_buff *skb, struct tcp_packet *pkt,
-				       int maybe_overflow, struct drop_socket *s)
-{
-	struct sock *sk = 0;
-	if (passed_socket(ctx, &maybe_overflow, &sk))
-		return 1;
+	struct sock *sk = passed_socket(ctx);
 	if (!sk)
 		sk = skb->sk;
 	s->sk = sk;
 	s->ino = socket_inode(sk);
 	s->state = tcp_state(sk);
-	if (!s->ino && !sk && (match_listeners || maybe_overflow))
-		return socketless(skb, pkt, maybe_overflow, s);
-	return 0;
+	if (!s->ino && !sk && match_listeners && before_tcp(skb, pkt))
+		firewalled_socket(skb, pkt, s);
 }
 
 #endif

@@ -100,6 +100,19 @@ check-generated: generate
 	@untracked=$$(git ls-files --others --exclude-standard -- internal receiver); \
 	if [ -n "$$untracked" ]; then echo "generate made untracked files: $$untracked"; exit 1; fi
 
+# The kernel programs' C in the kernel's style (bpf/.clang-format, clang-format-19:
+# apt-get install clang-format-19); bpf/include holds copied system headers, left as they are.
+CLANG_FORMAT := clang-format-19
+BPF_SOURCES   = $(sort $(shell find bpf -path bpf/include -prune -o \( -name '*.c' -o -name '*.h' \) -print))
+.PHONY: format-bpf check-format-bpf
+
+format-bpf:
+	$(CLANG_FORMAT) -i --style=file:bpf/.clang-format $(BPF_SOURCES)
+
+check-format-bpf:
+	@$(CLANG_FORMAT) --dry-run -Werror --style=file:bpf/.clang-format $(BPF_SOURCES) || \
+		(echo "bpf/ is not formatted: run 'make format-bpf'"; exit 1)
+
 clean:
 	rm -rf _build
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The few kernel types the tcp_drop program reads, declared for CO-RE.
+/* The few kernel types the tcp_drop programs read, declared for CO-RE.
  *
  * Only the fields used are listed. preserve_access_index makes clang record
  * every access by name, and the loader relocates it against the running
@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 
-#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
 struct ns_common {
 	unsigned int inum;
@@ -59,7 +59,7 @@ struct sock_common {
 	struct in6_addr skc_v6_rcv_saddr;
 	possible_net_t skc_net;
 	struct sock *skc_listener; /* request socks only: their listener */
-	atomic64_t skc_cookie;     /* the socket cookie; 0 until first asked for */
+	atomic64_t skc_cookie;	   /* the socket cookie; 0 until first asked for */
 };
 
 struct inode {
@@ -93,7 +93,6 @@ struct sock {
 	atomic_t sk_drops;
 };
 
-
 /* An internet socket: its local port stays set after the port is released
  * (skc_num is 0 by then). */
 struct inet_sock {
@@ -112,8 +111,20 @@ struct sk_buff {
 	unsigned char *data;
 };
 
+struct task_struct {
+	int tgid; /* the process, in the initial pid namespace */
+};
+
+struct seq_file;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+};
+
 /* The context of an iterator over every task's open files. */
 struct bpf_iter__task_file {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
 	struct file *file;
 };
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* tcp_drop's listen-state program: on sock:inet_sock_set_state (tp_btf),
  * puts a TCP socket into the listener tables the moment it starts listening
- * and takes it out when it stops, so that a packet firewalled right after
- * listen() is attributed to its listener. User space still reconciles the
+ * and takes it out when it stops (by the rules of listener_table.h), so
+ * that a packet firewalled right after listen() is attributed to its
+ * listener. User space still reconciles the
  * tables at every poll (internal/probe/listeners.go); this only makes them
  * current between polls. A listener that stops is also kept, with its
  * final drop count, until user space takes it: the overflows of its last
@@ -15,16 +16,11 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
+#include "kernel_consts.h"
 #include "kernel_types.h"
 #include "listener_maps.h"
+#include "listener_table.h"
 #include "sock_inode.h"
-
-#define IPPROTO_TCP 6
-#define TCP_ESTABLISHED 1
-#define TCP_SYN_SENT 2
-#define TCP_LISTEN 10
-#define AF_INET 2
-#define AF_INET6 10
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -40,62 +36,9 @@ struct closed_listener {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536); /* resized by the loader */
-	__type(key, __u64);         /* socket inode */
+	__type(key, __u64);	    /* socket inode */
 	__type(value, struct closed_listener);
 } tcpdrop_closed_listeners SEC(".maps");
-
-/* put_addr writes the address a (an IPv4-mapped IPv6 address as IPv4) and
- * returns its family: 4 or 6. hi and lo are its two halves as loaded. */
-static __always_inline __u8 put_addr(__u8 *to, __u64 hi, __u64 lo)
-{
-	/* ::ffff:a.b.c.d, in network order: 0..0 ff ff a b c d */
-	if (hi == 0 && (__u32)lo == bpf_htonl(0xffff)) {
-		__u32 a = lo >> 32;
-		__builtin_memcpy(to, &a, 4);
-		return 4;
-	}
-	__builtin_memcpy(to, &hi, 8);
-	__builtin_memcpy(to + 8, &lo, 8);
-	return 6;
-}
-
-/* listener_key_of keys sk as the kernel program looks listeners up (and as
- * probe.ListenerAddr.key does): an IPv4-mapped IPv6 address as IPv4.
- * Returns 0 for an IPv4 or IPv6 socket with a port. */
-static __always_inline int listener_key_of(struct sock *sk, struct listener_key *lk)
-{
-	lk->netns = sk->__sk_common.skc_net.net->ns.inum;
-	lk->port = sk->__sk_common.skc_num;
-	unsigned short family = sk->__sk_common.skc_family;
-	if (family == AF_INET) {
-		lk->family = 4;
-		__be32 a = sk->__sk_common.skc_rcv_saddr;
-		__builtin_memcpy(lk->addr, &a, 4);
-	} else if (family == AF_INET6) {
-		/* Two 8-byte loads: direct BTF access allows no wider ones. */
-		__u64 hi = *(__u64 *)&sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8[0];
-		__u64 lo = *(__u64 *)&sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8[8];
-		lk->family = put_addr(lk->addr, hi, lo);
-	} else {
-		return -1;
-	}
-	return lk->port ? 0 : -1;
-}
-
-/* An IPv6 socket bound to any address and not IPv6-only takes IPv4
- * connections too: it is also the IPv4 any-address listener of its port if
- * there is no other (listenerTable's rule in internal/drops). dual_stack
- * turns lk into that key and returns 1 for such a socket. */
-static __always_inline int dual_stack(struct sock *sk, struct listener_key *lk)
-{
-	if (lk->family != 6 || BPF_CORE_READ_BITFIELD(sk, __sk_common.skc_ipv6only))
-		return 0;
-	for (int i = 0; i < 16; i++)
-		if (lk->addr[i])
-			return 0;
-	lk->family = 4;
-	return 1;
-}
 
 /* conn_key_of keys a connection as the kernel program looks it up from a
  * packet that arrives for it. The local port is read from inet_sport,
@@ -145,14 +88,6 @@ static __always_inline void track_conn(struct sock *sk, int oldstate, int newsta
 		bpf_map_delete_elem(&tcpdrop_conns, &ck);
 }
 
-/* forget deletes lk if it still names the socket ino. */
-static __always_inline void forget(struct listener_key *lk, __u64 ino)
-{
-	__u64 *cur = bpf_map_lookup_elem(&tcpdrop_listeners, lk);
-	if (cur && *cur == ino)
-		bpf_map_delete_elem(&tcpdrop_listeners, lk);
-}
-
 /* The process that made a socket connect or listen: its owner, even once it
  * has exited (internal/owners asks when /proc no longer says). */
 struct sock_birth {
@@ -165,7 +100,7 @@ struct sock_birth {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536); /* resized by the loader */
-	__type(key, __u64);         /* socket inode */
+	__type(key, __u64);	    /* socket inode */
 	__type(value, struct sock_birth);
 } tcpdrop_sock_births SEC(".maps");
 
@@ -173,7 +108,7 @@ struct {
  * in its connect() or listen(). */
 static __always_inline void remember_birth(__u64 ino)
 {
-	struct sock_birth b = {.tgid = bpf_get_current_pid_tgid() >> 32};
+	struct sock_birth b = { .tgid = bpf_get_current_pid_tgid() >> 32 };
 	bpf_get_current_comm(b.comm, sizeof(b.comm));
 	bpf_map_update_elem(&tcpdrop_sock_births, &ino, &b, BPF_ANY);
 }
@@ -214,22 +149,12 @@ int tcpdrop_listen_state(__u64 *ctx)
 	if (!starts) {
 		remember_closed(sk, ino);
 		bpf_map_delete_elem(&tcpdrop_listener_socks, &ino);
-	}
-	struct listener_key lk = {};
-	if (listener_key_of(sk, &lk))
-		return 0; /* stopping, its port already released: the poll takes it out */
-	if (starts) {
-		/* The first listener of an address keeps it (SO_REUSEPORT):
-		 * the poll replaces it with the lowest inode. */
-		bpf_map_update_elem(&tcpdrop_listeners, &lk, &ino, BPF_NOEXIST);
-		if (dual_stack(sk, &lk))
-			bpf_map_update_elem(&tcpdrop_listeners, &lk, &ino, BPF_NOEXIST);
-		__u64 addr = (__u64)sk;
-		bpf_map_update_elem(&tcpdrop_listener_socks, &ino, &addr, BPF_ANY);
+		listener_stopped(sk, ino);
 		return 0;
 	}
-	forget(&lk, ino);
-	if (dual_stack(sk, &lk))
-		forget(&lk, ino);
+	if (listener_started(sk, ino))
+		return 0; /* no port: not a listener the table can hold */
+	__u64 addr = (__u64)sk;
+	bpf_map_update_elem(&tcpdrop_listener_socks, &ino, &addr, BPF_ANY);
 	return 0;
 }

@@ -31,8 +31,8 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536); /* resized by the loader */
-	__type(key, __u64);         /* socket inode */
-	__type(value, __u64);       /* struct sock address */
+	__type(key, __u64);	    /* socket inode */
+	__type(value, __u64);	    /* struct sock address */
 } tcpdrop_listener_socks SEC(".maps");
 
 /* Every TCP connection, by namespace, local and remote address and port, as

@@ -11,48 +11,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
-#define IPPROTO_TCP 6
-#define IPPROTO_MPTCP 262
-#define AF_INET 2
-#define AF_INET6 10
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
+#include "kernel_consts.h"
+#include "kernel_types.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-/* Only the fields read, relocated against the running kernel's BTF (CO-RE). */
-#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)
-struct inode {
-	unsigned short i_mode;
-	unsigned long i_ino;
-};
-struct file {
-	struct inode *f_inode;
-	void *private_data; /* a socket's file: its struct socket */
-};
-struct sock_common {
-	unsigned short skc_family;
-};
-struct sock {
-	struct sock_common __sk_common;
-	__u16 sk_protocol;
-};
-struct socket {
-	struct sock *sk;
-};
-struct task_struct {
-	int tgid; /* the process, in the initial pid namespace */
-};
-struct seq_file;
-struct bpf_iter_meta {
-	struct seq_file *seq;
-};
-struct bpf_iter__task_file {
-	struct bpf_iter_meta *meta;
-	struct task_struct *task;
-	struct file *file;
-};
-#pragma clang attribute pop
 
 /* One socket held by one process: 16 bytes, little-endian, as
  * internal/owners reads them. */
@@ -81,7 +43,7 @@ int tcpdrop_owner_socks(struct bpf_iter__task_file *ctx)
 	unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
-	struct owner_sock rec = {.inode = inode->i_ino, .tgid = task->tgid};
+	struct owner_sock rec = { .inode = inode->i_ino, .tgid = task->tgid };
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }

@@ -23,7 +23,7 @@ struct count_key {
 	__u8 pad;
 };
 
-/* A count kept in a per-CPU slot instead of the count map (tcpdrop.c:
+/* A count kept in a per-CPU slot instead of the count map (tcpdrop/counts.h:
  * count_slots); packets 0: the slot is free. */
 struct count_slot {
 	struct count_key key;
@@ -54,9 +54,9 @@ struct conn_key {
 
 /* Losses the program knows of, per CPU. */
 struct probe_stats {
-	__u64 lost;      /* events the ring buffer had no room for */
+	__u64 lost;	 /* events the ring buffer had no room for */
 	__u64 uncounted; /* drops the full counter map could not hold */
-	__u64 shed;      /* events not sent because of max_events_per_sec */
+	__u64 shed;	 /* events not sent because of max_events_per_sec */
 };
 
 /* The current one-second window of the event rate limit. */
@@ -67,7 +67,7 @@ struct event_window {
 
 /* One TCP drop, sent through the ring buffer. */
 struct drop_event {
-	__u64 time_ns;  /* CLOCK_MONOTONIC */
+	__u64 time_ns;	/* CLOCK_MONOTONIC */
 	__u64 location; /* address that freed the packet */
 	__u64 sock_ino; /* inode of the owning socket's file (see socket_inode); 0 when none */
 	__u32 tgid, tid;
@@ -76,7 +76,7 @@ struct drop_event {
 	__u32 ifindex;
 	__u16 sport, dport;
 	__u8 saddr[16], daddr[16]; /* IPv4 in the first 4 bytes */
-	__u8 family;               /* 4 or 6 */
+	__u8 family;		   /* 4 or 6 */
 	__u8 tcp_flags;
 	__u8 has_reason;
 	__u8 state; /* as in struct count_key */

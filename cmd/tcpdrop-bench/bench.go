@@ -114,7 +114,7 @@ func describeModes(modes []mode, o options, rn *runner) string {
 		case m.attach == attachNothing:
 			b.WriteString("the flood alone")
 		case m.attach == attachFloor:
-			fmt.Fprintf(&b, "`bpf/tcp_check_floor.c` (%s) on the same tracepoint: it reads 10 bytes of each freed packet's IP header to tell TCP from the rest, "+
+			fmt.Fprintf(&b, "`bpf/bench/tcp_check_floor.c` (%s) on the same tracepoint: it reads 10 bytes of each freed packet's IP header to tell TCP from the rest, "+
 				"and counts the TCP ones; the floor of any monitor of TCP drops on kfree_skb", floorObject)
 		case m.attach == attachBpftrace:
 			fmt.Fprintf(&b, "`bpftrace -e '%s'`, counts read at exit (run in a mount namespace of its own with tracefs mounted)", bpftraceProgram)

@@ -11,7 +11,7 @@ import (
 	"github.com/cilium/ebpf/link"
 )
 
-// floorObject is bpf/tcp_check_floor.c as bpf2go builds it for
+// floorObject is bpf/bench/tcp_check_floor.c as bpf2go builds it for
 // internal/probe's benchmarks (a test file there, so read from the
 // repository, which the bench runs from; -floor says where else): a
 // program that only tells TCP from the rest, the least any monitor of TCP

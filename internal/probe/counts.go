@@ -25,7 +25,7 @@ import (
 // and nothing writes the old map any more. Its entries are then read and
 // deleted with no writer to race, and the map is empty when the next
 // TakeCounts switches back to it. The count slots in front of the maps
-// (bpf/tcpdrop.c, count_slots) are switched and emptied the same way.
+// (bpf/tcpdrop/counts.h, count_slots) are switched and emptied the same way.
 func (p *Probe) TakeCounts() (Counts, error) {
 	select {
 	case <-p.closed:

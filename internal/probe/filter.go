@@ -25,14 +25,14 @@ type Filter struct {
 // ReasonMode says what a Filter's Reasons are.
 type ReasonMode uint8
 
-// The values of reason_filter in bpf/tcpdrop.c.
+// The values of reason_filter in bpf/tcpdrop/filters.h.
 const (
 	AllReasons      ReasonMode = iota // Reasons are not used
 	ExcludedReasons                   // drops with one of Reasons are not sent
 	OnlyReasons                       // only drops with one of Reasons are sent
 )
 
-// The reason set's shape in bpf/tcpdrop.c: subsystems (a reason's high 16
+// The reason set's shape in bpf/tcpdrop/filters.h: subsystems (a reason's high 16
 // bits) times codes (its low 16 bits).
 const (
 	reasonSetSubsystems = 8

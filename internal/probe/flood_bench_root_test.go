@@ -39,7 +39,7 @@ import (
 // empty-program attaches a program that does nothing to the same
 // tracepoint: the floor any kfree_skb monitor pays (the tracepoint enabled,
 // the program dispatched, per drop). tcp-check-only attaches
-// bpf/tcp_check_floor.c, which reads 10 bytes of each packet's IP header to
+// bpf/bench/tcp_check_floor.c, which reads 10 bytes of each packet's IP header to
 // tell TCP from the rest, and returns: the floor any monitor of TCP drops
 // on kfree_skb pays; what is left above it is all that counting and events
 // can cost.
@@ -212,7 +212,7 @@ func attachEmptyProgram(b *testing.B) io.Closer {
 	return l
 }
 
-// attachTCPCheckFloor loads bpf/tcp_check_floor.c and attaches it to
+// attachTCPCheckFloor loads bpf/bench/tcp_check_floor.c and attaches it to
 // kfree_skb; closing the objects detaches it.
 func attachTCPCheckFloor(b *testing.B) *tcpCheckFloorObjects {
 	var objs tcpCheckFloorObjects
@@ -251,7 +251,7 @@ func requireFloorRan(b *testing.B, floor *tcpCheckFloorObjects) {
 // (x-count-only). An excluded drop must cost no more than a counted one
 // without an event: near 1. per-key=10 (the collector's default: the
 // flood's drops past 10 per key and CPU are repeats) and tcp-check-only
-// (bpf/tcp_check_floor.c, the floor) are measured against count-only the
+// (bpf/bench/tcp_check_floor.c, the floor) are measured against count-only the
 // same way.
 func BenchmarkProgramCost(b *testing.B) {
 	roottest.Require(b)
@@ -290,7 +290,7 @@ func BenchmarkProgramCost(b *testing.B) {
 	}
 }
 
-// floorCost floods n SYNs with bpf/tcp_check_floor.c attached and returns
+// floorCost floods n SYNs with bpf/bench/tcp_check_floor.c attached and returns
 // its mean run time per call, in ns: what telling TCP from the rest costs.
 func floorCost(b *testing.B, ns *sandbox.Netns, n int) float64 {
 	var objs tcpCheckFloorObjects

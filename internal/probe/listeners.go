@@ -88,8 +88,9 @@ func (p *Probe) SetListeners(listeners map[ListenerAddr]uint64) error {
 // the listen-state program saw a socket start or stop listening since
 // (ListenStateErr nil), so user space's list of that namespace's listeners
 // is out of date. One read of the table, no namespace entered. A socket
-// that joins an address already taken (SO_REUSEPORT) changes no entry. Not
-// safe for concurrent use with SetListeners.
+// that joins an address already taken (SO_REUSEPORT) changes no entry
+// unless its inode is lower (bpf/listener_table.h). Not safe for
+// concurrent use with SetListeners.
 func (p *Probe) ListenersChangedIn() (map[uint32]bool, error) {
 	select {
 	case <-p.closed:

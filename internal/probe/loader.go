@@ -129,7 +129,7 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 		return fmt.Errorf("tcp_drop: setting wakeup_bytes: %w", err)
 	}
 	if err := s.MaxEventsPerSec.Set(uint64(opts.MaxLogRecordsPerSecond)); err != nil {
-		return fmt.Errorf("tcp_drop: setting max_log_records_per_second (max_events_per_sec in bpf/tcpdrop.c): %w", err)
+		return fmt.Errorf("tcp_drop: setting max_log_records_per_second (max_events_per_sec in bpf/tcpdrop/events.h): %w", err)
 	}
 	if err := s.RecordsPerKey.Set(uint64(opts.LogRecordsPerKey)); err != nil {
 		return fmt.Errorf("tcp_drop: setting log_records_per_key (records_per_key in bpf/tcpdrop.c): %w", err)

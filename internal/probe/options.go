@@ -6,7 +6,7 @@ import "time"
 
 // The kernel program's defaults, taken by a zero Options field. They are
 // the collector's defaults too (internal/drops.DefaultOptions): each is
-// written only here. The map sizes in bpf/tcpdrop.c are placeholders that
+// written only here. The map sizes in bpf/ are placeholders that
 // configure overwrites with these, MaxCounters and MaxListeners.
 const (
 	DefaultRingBufferSize = 8 << 20

@@ -11,12 +11,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#include "kernel_types.h"
-
-#define ETH_P_IP 0x0800
-#define ETH_P_IPV6 0x86DD
-#define IPPROTO_TCP 6
-#define NO_HEADER ((__u16)~0U)
+#include "../kernel_consts.h"
+#include "../kernel_types.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

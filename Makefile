@@ -127,9 +127,11 @@ lint:
 		{ echo "make lint: needs golangci-lint $(GOLANGCI_LINT_VERSION): run 'make lint-tools'"; exit 1; }
 	golangci-lint run ./...
 	@go mod tidy -diff || { echo "go.mod or go.sum is not tidy: run 'go mod tidy' and commit"; exit 1; }
+	@$(MAKE) --no-print-directory check-format-bpf
 
 lint-tools:
 	go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	@command -v $(CLANG_FORMAT) >/dev/null || echo "make lint also needs $(CLANG_FORMAT): apt-get install clang-format-19"
 
 # The cost of watching drops under a SYN flood, in one run (as root): the
 # flood alone, with the TCP-check floor, with the collector (count-only, its

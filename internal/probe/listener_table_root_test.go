@@ -32,17 +32,13 @@ func TestKernelListenerTableFollowsTheRules(t *testing.T) {
 		wantKernelTable(t, p, ns, ListeningSocket{Netns: ns.Inode(), Addr: addr, Inode: socketInode(t, fd)})
 	})
 	for _, c := range []struct {
-		name        string
-		lowerFirst  bool
-		notYetInBPF bool
+		name       string
+		lowerFirst bool
 	}{
-		{"SO_REUSEPORT, the lower inode listening first", true, false},
-		{"SO_REUSEPORT, the higher inode listening first", false, true},
+		{"SO_REUSEPORT, the lower inode listening first", true},
+		{"SO_REUSEPORT, the higher inode listening first", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if c.notYetInBPF {
-				t.Skip("bpf/listen_state.c keeps the first listener of an address until it applies bpf/listener_table.h")
-			}
 			ns := sandbox.NewForTest(t)
 			addr := netip.MustParseAddrPort("127.0.0.1:7101")
 			fds := reusePortSockets(t, ns, addr)

@@ -164,3 +164,33 @@ func TestSendUDP(t *testing.T) {
 		t.Fatalf("SendUDP over IPv6: %v", err)
 	}
 }
+
+// TestWaitAccepted: the accept queue counts the handshakes done, and a wait
+// for more than will come fails saying so.
+func TestWaitAccepted(t *testing.T) {
+	roottest.Require(t)
+	n := NewForTest(t)
+	fd, err := n.Listen(mustAddrPort(t, "127.0.0.1:0"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	addr, err := LocalAddr(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds, err := n.StartConnects(addr, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll(fds)
+	if err := WaitAccepted(fd, 3, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if q, err := AcceptQueue(fd); err != nil || q != 3 {
+		t.Fatalf("accept queue %d (%v), want 3", q, err)
+	}
+	if err := WaitAccepted(fd, 4, 50*time.Millisecond); err == nil {
+		t.Fatal("a wait for a fourth connection that was never made returned no error")
+	}
+}

@@ -266,7 +266,9 @@ func testStalled(t *testing.T, bin string, c stallCase) {
 	// Stalled again, flooded: SIGTERM.
 	sw.Stall(true)
 	flood = startFlood(t, 30*time.Second)
-	time.Sleep(8 * time.Second) // the queues fill under the flood: what SIGTERM must cope with
+	// Time is the condition: the queues fill under the flood, as far as
+	// each config lets them (some never fill), before SIGTERM.
+	time.Sleep(8 * time.Second)
 	exitWithin := cmp.Or(c.exitWithin, maxExitTime)
 	exit, exitErr := otelcol.Stop(exitWithin + 20*time.Second)
 	require.NotErrorIs(t, exitErr, collector.ErrTimeout, "the collector did not exit within %v of SIGTERM", exitWithin+20*time.Second)
@@ -352,7 +354,7 @@ func watchRSS(pid int) *rssWatch {
 			if strings.Contains(string(b), "State:\tZ") {
 				return
 			}
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond) // the sampling interval of the peak
 		}
 	}()
 	return w

@@ -41,6 +41,22 @@ func delta(t testing.TB, before, after map[string]uint64, key string) uint64 {
 	return a - b
 }
 
+// grownBy polls the namespace's counters until key has grown by want since
+// before, or limit passes, and returns the last reading: the caller
+// asserts on it. Loopback delivers in softirq, which a loaded machine may
+// run a little after the system call returns.
+func grownBy(t testing.TB, n *Netns, before map[string]uint64, key string, want uint64, limit time.Duration) map[string]uint64 {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		after := netstat(t, n)
+		if delta(t, before, after, key) >= want || time.Now().After(deadline) {
+			return after
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestConnectRefused(t *testing.T) {
 	roottest.Require(t)
 	const count = 5
@@ -121,22 +137,15 @@ func TestListenOverflow(t *testing.T) {
 		t.Fatalf("StartConnects: %v", err)
 	}
 	defer closeAll(fds)
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		after := netstat(t, n)
-		over := delta(t, before, after, "TcpExt:ListenOverflows")
-		drops := delta(t, before, after, "TcpExt:ListenDrops")
-		if over > 0 {
-			t.Logf("ListenOverflows +%d, ListenDrops +%d", over, drops)
-			if drops < over {
-				t.Errorf("ListenDrops +%d < ListenOverflows +%d", drops, over)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ListenOverflows did not grow with backlog 1 and 8 connects")
-		}
-		time.Sleep(10 * time.Millisecond)
+	after := grownBy(t, n, before, "TcpExt:ListenOverflows", 1, 3*time.Second)
+	over := delta(t, before, after, "TcpExt:ListenOverflows")
+	drops := delta(t, before, after, "TcpExt:ListenDrops")
+	if over == 0 {
+		t.Fatalf("ListenOverflows did not grow with backlog 1 and 8 connects")
+	}
+	t.Logf("ListenOverflows +%d, ListenDrops +%d", over, drops)
+	if drops < over {
+		t.Errorf("ListenDrops +%d < ListenOverflows +%d", drops, over)
 	}
 }
 
@@ -147,14 +156,8 @@ func TestSendUDP(t *testing.T) {
 	if err := n.SendUDP(mustAddrPort(t, "127.0.0.1:9"), 7); err != nil {
 		t.Fatalf("SendUDP: %v", err)
 	}
-	// Loopback delivers in softirq, which a loaded machine (a VM under
-	// software emulation) may run a little after sendto returns: wait for
-	// the receiving side, then check both counters exactly.
-	after := netstat(t, n)
-	for deadline := time.Now().Add(5 * time.Second); delta(t, before, after, "Udp:NoPorts") < 7 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-		after = netstat(t, n)
-	}
+	// The receiving side, then both counters exactly.
+	after := grownBy(t, n, before, "Udp:NoPorts", 7, 5*time.Second)
 	for _, key := range []string{"Udp:OutDatagrams", "Udp:NoPorts"} {
 		if got := delta(t, before, after, key); got != 7 {
 			t.Errorf("%s grew by %d, want 7", key, got)
@@ -162,5 +165,35 @@ func TestSendUDP(t *testing.T) {
 	}
 	if err := n.SendUDP(mustAddrPort(t, "[::1]:9"), 3); err != nil {
 		t.Fatalf("SendUDP over IPv6: %v", err)
+	}
+}
+
+// TestWaitAccepted: the accept queue counts the handshakes done, and a wait
+// for more than will come fails saying so.
+func TestWaitAccepted(t *testing.T) {
+	roottest.Require(t)
+	n := NewForTest(t)
+	fd, err := n.Listen(mustAddrPort(t, "127.0.0.1:0"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	addr, err := LocalAddr(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds, err := n.StartConnects(addr, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll(fds)
+	if err := WaitAccepted(fd, 3, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if q, err := AcceptQueue(fd); err != nil || q != 3 {
+		t.Fatalf("accept queue %d (%v), want 3", q, err)
+	}
+	if err := WaitAccepted(fd, 4, 50*time.Millisecond); err == nil {
+		t.Fatal("a wait for a fourth connection that was never made returned no error")
 	}
 }

@@ -33,16 +33,11 @@ func TestRepeatsWithoutMetrics(t *testing.T) {
 	var mu sync.Mutex
 	var got []Repeat
 	e.Start(Outputs{Drops: func([]Drop) {}, Repeats: func(r []Repeat) { mu.Lock(); got = append(got, r...); mu.Unlock() }})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitUntil(t, 10*time.Second, "a repeat summary is handed out", func() bool {
 		mu.Lock()
-		n := len(got)
-		mu.Unlock()
-		if n > 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(got) > 0
+	})
 	if err := e.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +60,7 @@ type slowKernel struct {
 }
 
 func (k *slowKernel) TakeCounts() (probe.Counts, error) {
-	k.once.Do(func() { time.Sleep(k.late) })
+	k.once.Do(func() { time.Sleep(k.late) }) // the lateness is what is measured
 	return k.cannedKernel.TakeCounts()
 }
 

@@ -5,6 +5,7 @@
 package drops
 
 import (
+	"fmt"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -157,9 +158,7 @@ func TestEngineAlone(t *testing.T) {
 	var sink dropSink
 	var last Counts
 	e.Start(Outputs{Drops: sink.take, Counts: func(c Counts, _ []Listener, _ time.Time) { last = c }})
-	for deadline := time.Now().Add(10 * time.Second); sink.n.Load() < 2 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, 10*time.Second, "both drops are handed out", func() bool { return sink.n.Load() >= 2 })
 	if err := e.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -263,14 +262,10 @@ func TestSlowOwnersDoNotHoldTheRingUp(t *testing.T) {
 	close(slow.release)
 	released = true
 	first := slow.first.Load()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, ok := slow.Cached(first); ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the released lookup of socket %d did not finish", first)
-		}
-	}
+	waitUntil(t, 10*time.Second, fmt.Sprintf("the released lookup of socket %d finishes", first), func() bool {
+		_, ok := slow.Cached(first)
+		return ok
+	})
 	k.batches <- eventsOf(1, first)
 	if err := e.Stop(); err != nil {
 		t.Fatal(err)

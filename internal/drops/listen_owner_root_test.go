@@ -167,7 +167,9 @@ func TestDropsOfANewListenerNameItsOwner(t *testing.T) {
 				wg.Wait()
 			} else {
 				startEngine(t, rec)
-				time.Sleep(1500 * time.Millisecond) // past the engine's start
+				// Time is the condition: the server must listen well after
+				// the engine's first poll, which nothing outside it shows.
+				time.Sleep(1500 * time.Millisecond)
 				pid, listened = startServer(t, ns, addr)
 			}
 			sent := time.Now()
@@ -181,10 +183,9 @@ func TestDropsOfANewListenerNameItsOwner(t *testing.T) {
 			if dropped < syns {
 				t.Fatalf("the rule dropped %d SYNs, want %d at least", dropped, syns)
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for (len(rec.to(ns.Inode(), port)) < int(dropped) || rec.packetsOf(pid) < dropped) && time.Now().Before(deadline) {
-				time.Sleep(20 * time.Millisecond)
-			}
+			waitUntil(t, 5*time.Second, "every drop the rule counted is handed out, named for the server", func() bool {
+				return len(rec.to(ns.Inode(), port)) >= int(dropped) && rec.packetsOf(pid) >= dropped
+			})
 			time.Sleep(200 * time.Millisecond) // any extra would show
 			got := rec.to(ns.Inode(), port)
 			if len(got) != int(dropped) {

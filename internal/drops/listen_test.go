@@ -92,6 +92,8 @@ func TestListenPollsDumpOnlyWhenNeeded(t *testing.T) {
 			backlogs = append(backlogs, ls[0].Backlog)
 		}
 	}})
+	// The intervals are what is tested: polls and refreshes counted over a
+	// fixed span.
 	time.Sleep(550 * time.Millisecond)
 	polls, refreshes, sets := w.polls.Load(), w.refreshes.Load(), k.sets.Load()
 	if err := e.Stop(); err != nil {
@@ -143,7 +145,7 @@ func TestListenPollsAllWithoutLiveTable(t *testing.T) {
 	opts.ListenQueues.PollInterval = 10 * time.Millisecond
 	e := New(Sources{Kernel: newCannedKernel(), Names: fixture.LoadNames(t, NotAvailable), Listeners: w}, opts, zap.NewNop())
 	e.Start(Outputs{})
-	time.Sleep(200 * time.Millisecond)
+	waitUntil(t, 10*time.Second, "five full polls", func() bool { return w.all.Load() >= 5 })
 	if err := e.Stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,7 @@ func TestOwnersNamedUnderLoad(t *testing.T) {
 		}
 	}})
 
+	// Paced: a burst of connects every 20ms for 2s, as a steady client.
 	start := time.Now()
 	for tick := time.Now(); time.Since(start) < 2*time.Second; tick = tick.Add(20 * time.Millisecond) {
 		time.Sleep(time.Until(tick))
@@ -110,14 +111,4 @@ func TestOwnersNamedUnderLoad(t *testing.T) {
 	t.Logf("%d drops in %v, all named; drop to hand-out: median %v, p99 %v, max %v (first drop's %v); resolver: %d scans (kernel %v) taking %v, longest %v, %d rate-limited",
 		len(hs), time.Since(start).Round(time.Millisecond), lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1], hs[0].at.Sub(hs[0].event.Time),
 		s.Scans, s.Kernel, s.ScanTime, s.LongestScan, s.RateLimited)
-}
-
-// waitUntil polls cond until it holds, or fails the test after limit.
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(limit); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", limit, what)
-		}
-	}
 }

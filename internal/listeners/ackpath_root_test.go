@@ -69,6 +69,8 @@ func TestOverflowACKPath(t *testing.T) {
 			// Closed after the listener (deferred earlier, run later), so
 			// that their FINs or RSTs reach no listener while it is counted.
 			defer closeAll(fds)
+			// Time is the condition: the handshakes that the full queue
+			// lets through complete, the others wait on the SYN timer.
 			time.Sleep(300 * time.Millisecond)
 			for _, c := range fds {
 				_, _ = unix.Write(c, []byte("x")) // creates the connection: overflows if the queue is full
@@ -95,7 +97,7 @@ func TestOverflowACKPath(t *testing.T) {
 				if try == 50 {
 					t.Fatal("no quiet moment to read the counters in")
 				}
-				time.Sleep(50 * time.Millisecond)
+				time.Sleep(50 * time.Millisecond) // quiet is what is waited for
 			}
 			closeListener()
 

@@ -51,16 +51,11 @@ func TestDump(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeAll(fds)
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		l, _ := find(dumpIn(t, n), a4)
-		if l.Backlog == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("accept queue of %v holds %d, want 2", a4, l.Backlog)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if err := sandbox.WaitAccepted(fd4, 2, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := find(dumpIn(t, n), a4); l.Backlog != 2 {
+		t.Fatalf("accept queue of %v holds %d, want 2", a4, l.Backlog)
 	}
 
 	// The same through a handle, from a thread outside the namespace.

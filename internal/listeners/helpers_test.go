@@ -100,7 +100,7 @@ func waitQuiet(t *testing.T, w *Watcher, n *sandbox.Netns, atLeast, quiet, atMos
 	start := time.Now()
 	last, lastChange := netstat(t, n)["TcpExt:ListenOverflows"], time.Now()
 	for {
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond) // the poll interval; quiet is what is waited for
 		for _, o := range pollLog(t, w) {
 			if o.Netns == n.Inode() {
 				all = append(all, o)

@@ -192,7 +192,9 @@ func TestRefreshDumpsWhatMayHaveChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeAll(conns)
-	time.Sleep(100 * time.Millisecond) // the handshake, on lo
+	if err := sandbox.WaitAccepted(fd, 1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	if l := refresh(nil); l.Backlog != 1 {
 		t.Fatalf("after a connection, queue %d, want 1: a namespace whose devices moved was not dumped", l.Backlog)
 	}

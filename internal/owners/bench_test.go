@@ -131,7 +131,7 @@ func BenchmarkIdleStubborn(b *testing.B) {
 		start := time.Now()
 		for i := 0; time.Since(start) < 20*time.Second; i++ {
 			r.Lookup(1<<50, time.Now())
-			time.Sleep(time.Until(start.Add(time.Duration(i+1) * time.Second)))
+			time.Sleep(time.Until(start.Add(time.Duration(i+1) * time.Second))) // paced: once a second
 		}
 		b.ReportMetric(100*float64(cpuTime()-cpu)/float64(time.Since(start)), "%cpu")
 	}

@@ -80,16 +80,26 @@ func (c *collector) matching(keep func(*Event) bool) []Event {
 	return out
 }
 
+// atLeast waits until want events match, or 10s, and returns those that
+// match by then: the caller says what a shortfall means.
+func (c *collector) atLeast(want int, keep func(*Event) bool) []Event {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := c.matching(keep)
+		if len(got) >= want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(testFlush)
+	}
+}
+
 // waitFor waits until want events match, then for a quiet spell in which
 // no more may arrive, and returns them. Waiting is bounded; the count is
 // exact.
 func (c *collector) waitFor(t *testing.T, want int, keep func(*Event) bool) []Event {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(c.matching(keep)) < want && time.Now().Before(deadline) {
-		time.Sleep(testFlush)
-	}
-	time.Sleep(20 * testFlush) // extra events would show up here
+	c.atLeast(want, keep)
+	time.Sleep(20 * testFlush) // nothing more may arrive: extra events would show up here
 	got := c.matching(keep)
 	if len(got) != want {
 		t.Fatalf("got %d matching events, want exactly %d", len(got), want)

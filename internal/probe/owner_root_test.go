@@ -243,11 +243,13 @@ func TestHandshakeOverflowSocket(t *testing.T) {
 					_ = unix.Close(c)
 				}
 			}()
+			// Time is the condition: the handshakes that the full queue
+			// lets through complete, the others wait on the SYN timer.
 			time.Sleep(300 * time.Millisecond)
 			for _, c := range clients {
 				_, _ = unix.Write(c, []byte("x"))
 			}
-			time.Sleep(time.Second)
+			time.Sleep(time.Second) // the kernel's retransmission timers fire: more overflows
 			mine := func(e *Event) bool { return e.NetnsInode == ns.Inode() && e.Dst == a }
 			got, netstat := settled(t, ns, events, mine)
 			deferDrops := netstat["TcpExt:TCPDeferAcceptDrop"] - before["TcpExt:TCPDeferAcceptDrop"]
@@ -298,7 +300,7 @@ func settled(t *testing.T, ns *sandbox.Netns, events *collector, mine func(*Even
 			t.Fatal(err)
 		}
 		e1 := len(events.matching(mine))
-		time.Sleep(20 * testFlush)
+		time.Sleep(20 * testFlush) // quiet is what is waited for: nothing moves in this span
 		n2, err := ns.Netstat()
 		if err != nil {
 			t.Fatal(err)

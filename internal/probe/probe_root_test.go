@@ -106,10 +106,7 @@ func assertCountsMatch(t *testing.T, p *Probe, events *collector) {
 		t.Fatalf("lost %d, uncounted %d: want none", counts.Lost, counts.Uncounted)
 	}
 	all := func(*Event) bool { return true }
-	deadline := time.Now().Add(10 * time.Second)
-	for uint64(len(events.matching(all))) < totalPackets(counts) && time.Now().Before(deadline) {
-		time.Sleep(testFlush)
-	}
+	events.atLeast(int(totalPackets(counts)), all)
 	type key struct {
 		reason   uint32
 		location uint64

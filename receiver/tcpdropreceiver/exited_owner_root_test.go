@@ -135,7 +135,9 @@ func TestFirewalledConnectionHasItsOwner(t *testing.T) {
 
 	_, err = unix.Write(accepted, []byte("dropped on its way"))
 	require.NoError(t, err)
-	time.Sleep(1500 * time.Millisecond) // a few retransmissions, dropped too
+	// Time is the condition: a few retransmissions, dropped too, after
+	// which the timer's backoff leaves the reads below a quiet spell.
+	time.Sleep(1500 * time.Millisecond)
 	dropped, err := rule.Packets()
 	require.NoError(t, err)
 	require.Positive(t, dropped)
@@ -151,8 +153,8 @@ func TestFirewalledConnectionHasItsOwner(t *testing.T) {
 		n, _ := rule.Packets()
 		return len(sinkRecords(logs, ours)) >= int(n) && sinkTotal(metrics, packetsName, forUs) >= int64(n)
 	}, 10*time.Second, 20*time.Millisecond, "the drops did not arrive, named for the client's owner")
-	_ = unix.Close(accepted) // no more retransmissions
-	time.Sleep(300 * time.Millisecond)
+	_ = unix.Close(accepted)           // no more retransmissions
+	time.Sleep(300 * time.Millisecond) // the last records arrive; any extra would show
 	dropped, err = rule.Packets()
 	require.NoError(t, err)
 	records := sinkRecords(logs, ours)

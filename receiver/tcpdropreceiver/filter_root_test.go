@@ -132,7 +132,7 @@ func TestStateOnRecords(t *testing.T) {
 	conns, err := ns.StartConnects(addr, 1)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = unix.Close(conns[0]) })
-	time.Sleep(50 * time.Millisecond) // the handshake, on lo
+	require.NoError(t, sandbox.WaitAccepted(fd, 1, 5*time.Second), "the handshake")
 	rule, err := ns.DropTCPPortOutput(addr.Port())
 	require.NoError(t, err)
 

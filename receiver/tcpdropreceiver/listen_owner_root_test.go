@@ -108,7 +108,9 @@ func TestNewListenersRecordsCarryItsPID(t *testing.T) {
 	addr := netip.MustParseAddrPort("127.0.0.1:7190")
 	rule, err := ns.DropTCPPort(addr.Port())
 	require.NoError(t, err)
-	time.Sleep(1500 * time.Millisecond) // past the receiver's start
+	// Time is the condition: the server must listen well after the
+	// receiver's first poll, which nothing outside it shows.
+	time.Sleep(1500 * time.Millisecond)
 	pid := startHelperServer(t, ns, addr)
 	require.NoError(t, ns.ConnectTimeout(addr, 5, 50*time.Millisecond))
 	dropped, err := rule.Packets()

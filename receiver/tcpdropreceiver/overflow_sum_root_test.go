@@ -72,6 +72,8 @@ func TestOverflowsAreCountedOnce(t *testing.T) {
 						_ = unix.Close(c)
 					}
 				}()
+				// Time is the condition: the handshakes that the full queue
+				// lets through complete, the others wait on the SYN timer.
 				time.Sleep(300 * time.Millisecond)
 				if path == "ACK" {
 					for _, c := range clients {
@@ -103,7 +105,7 @@ func TestOverflowsAreCountedOnce(t *testing.T) {
 				var got reading
 				for deadline := time.Now().Add(10 * time.Second); ; {
 					r1 := read()
-					time.Sleep(300 * time.Millisecond)
+					time.Sleep(300 * time.Millisecond) // quiet is what is waited for
 					got = read()
 					if got == r1 && got.packets == got.kernel+got.elsewhere {
 						break

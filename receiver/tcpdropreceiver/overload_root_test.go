@@ -64,7 +64,7 @@ func TestHelperSlowServer(t *testing.T) {
 			os.Exit(1)
 		}
 		c.Close()
-		time.Sleep(every)
+		time.Sleep(every) // pacing: the slow server is what overloads its queue
 	}
 }
 
@@ -215,7 +215,7 @@ func TestOverloadedGoServerIsCountedExactly(t *testing.T) {
 			var each map[int64]int64
 			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
 				before := listenOverflows(t, ns)
-				time.Sleep(300 * time.Millisecond)
+				time.Sleep(300 * time.Millisecond) // quiet is what is waited for
 				got, each = reportedOverflows(logs, metrics, ns, pids)
 				kernel = listenOverflows(t, ns)
 				want = overloadReport{records: kernel, metric: kernel}

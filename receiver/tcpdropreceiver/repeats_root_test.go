@@ -66,7 +66,7 @@ func TestRepeatsAddUpUnderFlood(t *testing.T) {
 	connecting := time.Since(start)
 	require.NoError(t, <-flooded)
 	t.Logf("flood: %v", flood)
-	time.Sleep(300 * time.Millisecond) // the last records on their way
+	time.Sleep(300 * time.Millisecond) // the last records on their way: nothing marks the last
 	shutdown()
 
 	loggedDrops, quietDrops := rulePackets(t, loggedRule), rulePackets(t, quietRule)

@@ -59,6 +59,10 @@ type Probe struct {
 	closeOnce  sync.Once
 	closeErr   error
 	closed     chan struct{}
+	// reading is held by ReadBatch while it uses the ring, and taken by
+	// Close before it unmaps the ring: the reader's AvailableBytes reads
+	// the mapped memory without the ring reader's own lock.
+	reading sync.RWMutex
 }
 
 // Open loads the kernel program, attaches it to kfree_skb and starts
@@ -182,9 +186,11 @@ func (p *Probe) Detach() error {
 func (p *Probe) Close() error {
 	p.closeOnce.Do(func() {
 		close(p.closed)
-		errs := []error{p.Detach()}
+		errs := []error{p.Detach()} // wakes a ReadBatch waiting for events
 		if p.ring != nil {
+			p.reading.Lock()
 			errs = append(errs, p.ring.Close())
+			p.reading.Unlock()
 		}
 		if p.socksIter != nil {
 			errs = append(errs, p.socksIter.Close())

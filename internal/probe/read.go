@@ -25,6 +25,13 @@ func (p *Probe) ReadBatch(evs []Event) (int, error) {
 	if p.ring == nil {
 		return 0, ErrCountOnly
 	}
+	p.reading.RLock()
+	defer p.reading.RUnlock()
+	select {
+	case <-p.closed:
+		return 0, ErrClosed
+	default:
+	}
 	p.clock.sync()
 	wait := p.flush
 	if p.detached.Load() {

@@ -31,9 +31,17 @@ if [ "$(id -u)" = 0 ]; then
 	# bridge or iptables rules (the tests use --network=none and host).
 	if command -v dockerd >/dev/null && ! docker info >/dev/null 2>&1; then
 		say "starting dockerd (log: /tmp/tcpdrop-dockerd.log)"
-		nohup dockerd --data-root /var/lib/tcpdrop-docker --exec-root /run/tcpdrop-docker \
-			--pidfile /run/tcpdrop-docker.pid --bridge=none --iptables=false --ip6tables=false \
-			>/tmp/tcpdrop-dockerd.log 2>&1 &
+		# dockerd outlives this run: it must not keep the run's descriptors
+		# (a lock held around the run would stay held while dockerd lives).
+		(
+			for fd in /proc/self/fd/*; do
+				n=${fd##*/}
+				[ "$n" -gt 2 ] && eval "exec $n>&-"
+			done
+			exec nohup dockerd --data-root /var/lib/tcpdrop-docker --exec-root /run/tcpdrop-docker \
+				--pidfile /run/tcpdrop-docker.pid --bridge=none --iptables=false --ip6tables=false \
+				>/tmp/tcpdrop-dockerd.log 2>&1
+		) &
 		for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
 	fi
 	docker info >/dev/null 2>&1 || missing+=("docker info does not answer: the container tests skip")

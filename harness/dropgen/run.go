@@ -53,10 +53,7 @@ func Run(ctx context.Context, ns *sandbox.Netns, opts Options) (Report, error) {
 
 	var stop atomic.Bool
 	defer context.AfterFunc(ctx, func() { stop.Store(true) })()
-	deadline := o.Duration
-	if o.Rate > 0 {
-		deadline = 0 // the schedule already ends there; a cut would lose slots
-	}
+	deadline := floodDeadline(o)
 	workers := newWorkers(o, fds, ports)
 	start := time.Now()
 	errs := runWorkers(workers, start, deadline, &stop)
@@ -79,6 +76,15 @@ func Run(ctx context.Context, ns *sandbox.Netns, opts Options) (Report, error) {
 		}
 	}
 	return r, errors.Join(errs...)
+}
+
+// floodDeadline is when the workers stop: at the duration, unless a rate
+// is set, whose schedule already ends there (a cut would lose slots).
+func floodDeadline(o Options) time.Duration {
+	if o.Rate > 0 {
+		return 0
+	}
+	return o.Duration
 }
 
 // newWorkers makes one worker per socket, each pacing its share of the

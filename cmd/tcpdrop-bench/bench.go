@@ -49,13 +49,24 @@ func runBench(ctx context.Context, o options, progress io.Writer) (results, erro
 	res.Setup = setupLine(o, bin)
 	res.Modes = describeModes(modes, o, rn)
 
+	if err := rn.runRounds(ctx, modes, &res, progress); err != nil {
+		return res, err
+	}
+	os.RemoveAll(tmp)
+	return res, nil
+}
+
+// runRounds runs every mode once a round, in order, adding each row to res
+// and skipping a mode its machine cannot run from then on. It stops at the
+// first failure, keeping the failed row when it says something.
+func (rn *runner) runRounds(ctx context.Context, modes []mode, res *results, progress io.Writer) error {
 	skipped := map[string]bool{}
-	for round := 1; round <= o.rounds; round++ {
+	for round := 1; round <= rn.opts.rounds; round++ {
 		for _, m := range modes {
 			if skipped[m.name] {
 				continue
 			}
-			fmt.Fprintf(progress, "round %d/%d: %s ... ", round, o.rounds, m.name)
+			fmt.Fprintf(progress, "round %d/%d: %s ... ", round, rn.opts.rounds, m.name)
 			r, err := rn.run(ctx, round, m)
 			if errors.Is(err, errNoBpftrace) {
 				fmt.Fprintln(progress, "skipped:", err)
@@ -68,14 +79,13 @@ func runBench(ctx context.Context, o options, progress io.Writer) (results, erro
 				if len(r.Notes) > 0 || r.Sent > 0 {
 					res.Rows = append(res.Rows, r)
 				}
-				return res, fmt.Errorf("round %d, %s: %w (configs and logs kept in %s)", round, m.name, err, tmp)
+				return fmt.Errorf("round %d, %s: %w (configs and logs kept in %s)", round, m.name, err, rn.tmp)
 			}
 			fmt.Fprintf(progress, "%s pkts/s, %s kernel drops\n", grouped(r.Rate()), grouped(float64(r.KernelDrops)))
 			res.Rows = append(res.Rows, r)
 		}
 	}
-	os.RemoveAll(tmp)
-	return res, nil
+	return nil
 }
 
 // stampOf names a run's files: bench-20260125-150405.

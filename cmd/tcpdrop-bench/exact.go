@@ -17,7 +17,6 @@ import (
 // because other drops moved the counts while they were read; every drop of
 // the flood must still have an outcome.
 func check(r row) (msgs []string, exact, unchecked bool) {
-	exact = true
 	switch {
 	case !r.Attached:
 		return nil, true, false
@@ -31,6 +30,19 @@ func check(r row) (msgs []string, exact, unchecked bool) {
 			"(it counts every protocol on the whole machine, from attach to exit)",
 			grouped(float64(r.MetricTotal)), grouped(float64(r.KernelDrops)), signed(diff))}, diff >= 0, false
 	}
+	msgs, exact = checkCounts(r)
+	if !r.Events {
+		msgs = append(msgs, "count only: no events, nothing to deliver")
+		return msgs, exact, false
+	}
+	eventMsgs, eventsExact, unchecked := checkOutcomes(r)
+	return append(msgs, eventMsgs...), exact && eventsExact, unchecked
+}
+
+// checkCounts compares the receiver's metric total with the kernel's
+// counter, and reports drops the program could not count or never saw.
+func checkCounts(r row) (msgs []string, exact bool) {
+	exact = true
 	diff := int64(r.MetricTotal) - int64(r.KernelDrops)
 	switch {
 	case diff == 0:
@@ -50,27 +62,19 @@ func check(r row) (msgs []string, exact, unchecked bool) {
 	if r.Missed > 0 {
 		msgs = append(msgs, fmt.Sprintf("the kernel ran no program for %d kfree_skb calls (another BPF program was running on that CPU; all protocols)", r.Missed))
 	}
-	if !r.Events {
-		msgs = append(msgs, "count only: no events, nothing to deliver")
-		return msgs, exact, false
-	}
+	return msgs, exact
+}
+
+// checkOutcomes checks that every counted drop has an outcome, and that the
+// summary records agree with the repeats counter.
+func checkOutcomes(r row) (msgs []string, exact, unchecked bool) {
+	exact = true
 	handled := r.Delivered + r.Refused + r.Lost + r.Shed + r.Filtered + r.Repeated
-	parts := fmt.Sprintf("delivered %s + lost %s + shed %s", grouped(float64(r.Delivered)),
-		grouped(float64(r.Lost)), grouped(float64(r.Shed)))
-	if r.Refused > 0 {
-		parts = fmt.Sprintf("delivered %s + refused %s + lost %s + shed %s", grouped(float64(r.Delivered)),
-			grouped(float64(r.Refused)), grouped(float64(r.Lost)), grouped(float64(r.Shed)))
-	}
-	if r.Filtered > 0 {
-		parts += fmt.Sprintf(" + filtered %s", grouped(float64(r.Filtered)))
-	}
-	if r.Repeated > 0 {
-		parts += fmt.Sprintf(" + repeated %s", grouped(float64(r.Repeated)))
-		if r.SummaryRepeats != r.Repeated {
-			exact = false
-			msgs = append(msgs, fmt.Sprintf("the %d summary records say %s repeats, tcp_drop.events.repeated %s",
-				r.Summaries, grouped(float64(r.SummaryRepeats)), grouped(float64(r.Repeated))))
-		}
+	parts := outcomeParts(r)
+	if r.Repeated > 0 && r.SummaryRepeats != r.Repeated {
+		exact = false
+		msgs = append(msgs, fmt.Sprintf("the %d summary records say %s repeats, tcp_drop.events.repeated %s",
+			r.Summaries, grouped(float64(r.SummaryRepeats)), grouped(float64(r.Repeated))))
 	}
 	off := fmt.Sprintf("%s = %s, metric total %s: off by %+d", parts, grouped(float64(handled)),
 		grouped(float64(r.MetricTotal)), int64(handled)-int64(r.MetricTotal))
@@ -89,6 +93,24 @@ func check(r row) (msgs []string, exact, unchecked bool) {
 		msgs = append(msgs, off)
 	}
 	return msgs, exact, unchecked
+}
+
+// outcomeParts names the outcomes as a sum, refused, filtered and repeated
+// only when there were some.
+func outcomeParts(r row) string {
+	parts := fmt.Sprintf("delivered %s + lost %s + shed %s", grouped(float64(r.Delivered)),
+		grouped(float64(r.Lost)), grouped(float64(r.Shed)))
+	if r.Refused > 0 {
+		parts = fmt.Sprintf("delivered %s + refused %s + lost %s + shed %s", grouped(float64(r.Delivered)),
+			grouped(float64(r.Refused)), grouped(float64(r.Lost)), grouped(float64(r.Shed)))
+	}
+	if r.Filtered > 0 {
+		parts += fmt.Sprintf(" + filtered %s", grouped(float64(r.Filtered)))
+	}
+	if r.Repeated > 0 {
+		parts += fmt.Sprintf(" + repeated %s", grouped(float64(r.Repeated)))
+	}
+	return parts
 }
 
 func signed(n int64) string {

@@ -92,6 +92,8 @@ func (rn *runner) run(ctx context.Context, round int, m mode) (row, error) {
 	return r, err
 }
 
+// runCollector starts the collector in mode m, measures it through one
+// flood and stops it, recording its output's size.
 func (rn *runner) runCollector(ctx context.Context, dir string, m mode, r *row) (err error) {
 	r.Attached, r.Counts, r.Events = true, true, m.events
 	out, counter, closeOut, err := openStdout(m, rn.outputFile(m))
@@ -123,6 +125,12 @@ func (rn *runner) runCollector(ctx context.Context, dir string, m mode, r *row) 
 	if err := c.waitReady(readyBound); err != nil {
 		return err
 	}
+	return rn.measureCollector(ctx, c, m, r)
+}
+
+// measureCollector floods between a quiet baseline and the settled counts,
+// and fills r with the collector's cost and what its telemetry counted.
+func (rn *runner) measureCollector(ctx context.Context, c *collector, m mode, r *row) error {
 	base, ok, err := c.quiet(baselineBound)
 	if err != nil {
 		return err
@@ -164,6 +172,13 @@ func (rn *runner) runCollector(ctx context.Context, dir string, m mode, r *row) 
 	if last, err := sampleProc(c.proc.pid()); err == nil {
 		r.PeakRSS = last.PeakRSS // the high-water mark after the counts settled
 	}
+	fillCounts(r, base, final)
+	return nil
+}
+
+// fillCounts fills r with how much each of the collector's counts grew
+// from base to final.
+func fillCounts(r *row, base, final snapshot) {
 	r.Summaries = since(final.Summaries.Records, base.Summaries.Records)
 	r.SummaryRepeats = since(final.Summaries.Repeats, base.Summaries.Repeats)
 	r.Delivered = since(final.Accepted, base.Accepted) - r.Summaries
@@ -176,7 +191,6 @@ func (rn *runner) runCollector(ctx context.Context, dir string, m mode, r *row) 
 	r.Missed = since(final.Missed, base.Missed)
 	r.MetricTotal = since(final.Packets, base.Packets)
 	r.ByCause = subCauses(final.ByCause, base.ByCause)
-	return nil
 }
 
 func (rn *runner) runBpftrace(ctx context.Context, dir string, r *row) error {

@@ -73,21 +73,7 @@ type options struct {
 }
 
 func run(ctx context.Context, o options) (err error) {
-	if os.Geteuid() != 0 {
-		return errors.New("the collector loads eBPF programs and the drops are made in a network namespace: run as root")
-	}
-	if o.victoriaMetrics == "" {
-		return fmt.Errorf("no VictoriaMetrics: -victoriametrics or %s (make victoriametrics installs it)", backends.EnvVictoriaMetrics)
-	}
-	if _, err := exec.LookPath(o.chromium); err != nil {
-		return fmt.Errorf("%w (apt-get install chromium)", err)
-	}
-	dash, err := grafana.Load(o.dashboard)
-	if err != nil {
-		return err
-	}
-	vmui, err := dash.Flat().VMUI(map[string]string{"host": ".*", "__rate_interval": rateInterval})
-	if err != nil {
+	if err := checkPrerequisites(o); err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp("", "tcpdrop-picture-")
@@ -95,11 +81,8 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	dashboards := filepath.Join(dir, "dashboards")
-	if err := os.Mkdir(dashboards, 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dashboards, "tcp_drop.json"), vmui, 0o644); err != nil {
+	dashboards, err := writeDashboards(dir, o.dashboard)
+	if err != nil {
 		return err
 	}
 
@@ -124,7 +107,48 @@ func run(ctx context.Context, o options) (err error) {
 	}); err != nil {
 		return fmt.Errorf("no metrics from the collector in VictoriaMetrics: %w\n%s", err, col.Log(4000))
 	}
+	return picture(ctx, o, dir, vm)
+}
 
+// checkPrerequisites says what the run lacks: root, VictoriaMetrics or
+// chromium.
+func checkPrerequisites(o options) error {
+	if os.Geteuid() != 0 {
+		return errors.New("the collector loads eBPF programs and the drops are made in a network namespace: run as root")
+	}
+	if o.victoriaMetrics == "" {
+		return fmt.Errorf("no VictoriaMetrics: -victoriametrics or %s (make victoriametrics installs it)", backends.EnvVictoriaMetrics)
+	}
+	if _, err := exec.LookPath(o.chromium); err != nil {
+		return fmt.Errorf("%w (apt-get install chromium)", err)
+	}
+	return nil
+}
+
+// writeDashboards writes the dashboard, as VictoriaMetrics' UI reads it,
+// into a dashboards directory under dir, and returns that directory.
+func writeDashboards(dir, dashboard string) (string, error) {
+	dash, err := grafana.Load(dashboard)
+	if err != nil {
+		return "", err
+	}
+	vmui, err := dash.Flat().VMUI(map[string]string{"host": ".*", "__rate_interval": rateInterval})
+	if err != nil {
+		return "", err
+	}
+	dashboards := filepath.Join(dir, "dashboards")
+	if err := os.Mkdir(dashboards, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dashboards, "tcp_drop.json"), vmui, 0o644); err != nil {
+		return "", err
+	}
+	return dashboards, nil
+}
+
+// picture makes the drops, waits until VictoriaMetrics has both processes'
+// counts and screenshots the dashboard over the scenario's span.
+func picture(ctx context.Context, o options, dir string, vm *backends.VictoriaMetrics) error {
 	log.Printf("making drops for %v", o.duration)
 	began := time.Now()
 	if err := scenario(ctx, dir, o.duration); err != nil {

@@ -55,17 +55,21 @@ func scenario(ctx context.Context, dir string, d time.Duration) (err error) {
 	if err != nil {
 		return err
 	}
-	closed := netip.MustParseAddrPort("127.0.0.1:9")
 	// The collector names a listener's owner once it has polled it.
 	time.Sleep(3 * time.Second)
+	return makeDrops(ctx, ns, webAddr, apiAddr, rule, d)
+}
 
+// makeDrops makes the scenario's drops for d, a second at a time, and
+// waits for its bursts before it returns: they use the namespace.
+func makeDrops(ctx context.Context, ns *sandbox.Netns, webAddr, apiAddr netip.AddrPort, rule *sandbox.NftRule, d time.Duration) (err error) {
 	seconds := int(d / time.Second)
 	incident := [2]int{seconds * 35 / 100, seconds * 60 / 100}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	bursts := make(chan error, seconds/40+1)
 	started := 0
-	defer func() { // before the namespace closes: the bursts use it
+	defer func() {
 		errs := []error{err}
 		for range started {
 			errs = append(errs, <-bursts)
@@ -78,15 +82,8 @@ func scenario(ctx context.Context, dir string, d time.Duration) (err error) {
 			return ctx.Err()
 		case <-tick.C:
 		}
-		n := 4 + int(math.Round(3*math.Sin(2*math.Pi*float64(i)/90)))
-		if err := ns.ConnectRefused(closed, n); err != nil {
-			return err
-		}
-		k := 2
-		if i >= incident[0] && i < incident[1] {
-			k = 12
-		}
-		if err := ns.ConnectTimeout(apiAddr, k, 50*time.Millisecond); err != nil {
+		incidentNow := i >= incident[0] && i < incident[1]
+		if err := steadyDrops(ns, apiAddr, i, incidentNow); err != nil {
 			return err
 		}
 		if i%40 == 10 {
@@ -100,6 +97,21 @@ func scenario(ctx context.Context, dir string, d time.Duration) (err error) {
 		}
 	}
 	return nil
+}
+
+// steadyDrops makes second i's connects to a closed port, on a swell of
+// 90 s, and its SYNs to the firewalled api, many more in the incident.
+func steadyDrops(ns *sandbox.Netns, apiAddr netip.AddrPort, i int, incident bool) error {
+	closed := netip.MustParseAddrPort("127.0.0.1:9")
+	n := 4 + int(math.Round(3*math.Sin(2*math.Pi*float64(i)/90)))
+	if err := ns.ConnectRefused(closed, n); err != nil {
+		return err
+	}
+	k := 2
+	if incident {
+		k = 12
+	}
+	return ns.ConnectTimeout(apiAddr, k, 50*time.Millisecond)
 }
 
 // listenAs makes a listening socket in ns and hands it to a child process

@@ -60,6 +60,27 @@ func crop(in, out string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
+	start, length := longestBlankBand(img)
+	const margin = 16
+	cut := img
+	if length > 2*margin {
+		cut = without(img, start+margin, start+length-margin)
+	}
+	w, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(w, quantize(cut)); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// longestBlankBand is where img's longest run of blank rows of one colour
+// starts, and how many rows it has; the first of the longest.
+func longestBlankBand(img image.Image) (start, length int) {
 	b := img.Bounds()
 	blank := func(y int) (color.Color, bool) {
 		c := img.At(b.Min.X, y)
@@ -70,7 +91,6 @@ func crop(in, out string) error {
 		}
 		return c, true
 	}
-	start, length := 0, 0 // the longest band
 	for y := b.Min.Y; y < b.Max.Y; {
 		c, ok := blank(y)
 		if !ok {
@@ -89,21 +109,7 @@ func crop(in, out string) error {
 		}
 		y = end
 	}
-	const margin = 16
-	cut := img
-	if length > 2*margin {
-		cut = without(img, start+margin, start+length-margin)
-	}
-	w, err := os.Create(out)
-	if err != nil {
-		return err
-	}
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
-	if err := enc.Encode(w, quantize(cut)); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close()
+	return start, length
 }
 
 // without is img without its rows from y0 up to y1.

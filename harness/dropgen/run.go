@@ -53,11 +53,44 @@ func Run(ctx context.Context, ns *sandbox.Netns, opts Options) (Report, error) {
 
 	var stop atomic.Bool
 	defer context.AfterFunc(ctx, func() { stop.Store(true) })()
-	total := slots(o)
-	deadline := o.Duration
-	if o.Rate > 0 {
-		deadline = 0 // the schedule already ends there; a cut would lose slots
+	deadline := floodDeadline(o)
+	workers := newWorkers(o, fds, ports)
+	start := time.Now()
+	errs := runWorkers(workers, start, deadline, &stop)
+	elapsed := time.Since(start)
+
+	r := Report{
+		Family: o.Family, Port: o.Port, Kind: o.Kind.String(), Target: o.Rate,
+		Workers: o.Workers, Netns: ns.Inode(), Elapsed: elapsed,
 	}
+	complete := r.addWorkers(workers)
+	if deadline > 0 && elapsed >= deadline {
+		complete = true
+	}
+	r.Interrupted = ctx.Err() != nil && !complete
+	r.Drops = r.Sent * o.Kind.DropsPerPacket()
+	if cerr == nil {
+		if after, err := settle(ns, before, r.Sent*o.Kind.DropsPerPacket()); err == nil {
+			d := after.Sub(before)
+			r.Kernel = &d
+		}
+	}
+	return r, errors.Join(errs...)
+}
+
+// floodDeadline is when the workers stop: at the duration, unless a rate
+// is set, whose schedule already ends there (a cut would lose slots).
+func floodDeadline(o Options) time.Duration {
+	if o.Rate > 0 {
+		return 0
+	}
+	return o.Duration
+}
+
+// newWorkers makes one worker per socket, each pacing its share of the
+// flood's slots.
+func newWorkers(o Options, fds []int, ports []uint16) []*worker {
+	total := slots(o)
 	pk := newPacker(o.Family, uint16(o.Port), o.Kind, ports, o.badChecksum)
 	workers := make([]*worker, len(fds))
 	for i, fd := range fds {
@@ -69,21 +102,25 @@ func Run(ctx context.Context, ns *sandbox.Netns, opts Options) (Report, error) {
 			stride: uint64(o.Workers),
 		}
 	}
+	return workers
+}
 
+// runWorkers runs every worker from start until its schedule ends, the
+// deadline passes or stop is set, and returns each worker's error.
+func runWorkers(workers []*worker, start time.Time, deadline time.Duration, stop *atomic.Bool) []error {
 	errs := make([]error, len(workers))
 	var wg sync.WaitGroup
-	start := time.Now()
 	for i, w := range workers {
-		wg.Go(func() { errs[i] = w.run(start, deadline, &stop) })
+		wg.Go(func() { errs[i] = w.run(start, deadline, stop) })
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	return errs
+}
 
-	r := Report{
-		Family: o.Family, Port: o.Port, Kind: o.Kind.String(), Target: o.Rate,
-		Workers: o.Workers, Netns: ns.Inode(), Elapsed: elapsed,
-	}
-	complete := true
+// addWorkers adds up what the workers sent and the errors they met, and
+// tells whether every worker finished its schedule.
+func (r *Report) addWorkers(workers []*worker) (complete bool) {
+	complete = true
 	for _, w := range workers {
 		r.Sent += w.t.sent
 		r.Errors += w.t.errors
@@ -97,18 +134,7 @@ func Run(ctx context.Context, ns *sandbox.Netns, opts Options) (Report, error) {
 		}
 		complete = complete && w.p.done()
 	}
-	if deadline > 0 && elapsed >= deadline {
-		complete = true
-	}
-	r.Interrupted = ctx.Err() != nil && !complete
-	r.Drops = r.Sent * o.Kind.DropsPerPacket()
-	if cerr == nil {
-		if after, err := settle(ns, before, r.Sent*o.Kind.DropsPerPacket()); err == nil {
-			d := after.Sub(before)
-			r.Kernel = &d
-		}
-	}
-	return r, errors.Join(errs...)
+	return complete
 }
 
 // errnoName names an errno for the report; 0 marks a send that took no

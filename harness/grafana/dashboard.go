@@ -128,14 +128,9 @@ func Parse(b []byte) (*Dashboard, error) {
 		return nil, err
 	}
 	d := &Dashboard{Title: j.Title}
-	defined := map[string]bool{}
-	for _, v := range j.Templating.List {
-		q, err := variableQuery(v.Query)
-		if err != nil {
-			return nil, fmt.Errorf("variable %q: %w", v.Name, err)
-		}
-		d.Variables = append(d.Variables, Variable{Name: v.Name, Type: v.Type, Query: q})
-		defined[v.Name] = true
+	defined, err := d.readVariables(j)
+	if err != nil {
+		return nil, err
 	}
 	if v := d.Variable("datasource"); v == nil || v.Type != "datasource" || v.Query != "prometheus" {
 		return nil, errors.New(`no Prometheus data source variable "datasource"`)
@@ -172,6 +167,21 @@ func Parse(b []byte) (*Dashboard, error) {
 		errs = append(errs, errors.New("no panels"))
 	}
 	return d, errors.Join(errs...)
+}
+
+// readVariables reads j's template variables into d and returns their
+// names, the ones its panels may use.
+func (d *Dashboard) readVariables(j jsonDashboard) (defined map[string]bool, err error) {
+	defined = map[string]bool{}
+	for _, v := range j.Templating.List {
+		q, err := variableQuery(v.Query)
+		if err != nil {
+			return nil, fmt.Errorf("variable %q: %w", v.Name, err)
+		}
+		d.Variables = append(d.Variables, Variable{Name: v.Name, Type: v.Type, Query: q})
+		defined[v.Name] = true
+	}
+	return defined, nil
 }
 
 // variableQuery is a variable's query, which Grafana writes as a string or,

@@ -49,17 +49,44 @@ func Build(namespaces, sockets int) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{Namespaces: namespaces, Sockets: sockets}
-	paths := make([]string, namespaces)
+	paths, err := h.startNamespaces(namespaces)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	if err := h.startHolders(self, holderJobs(paths, sockets)); err != nil {
+		h.Close()
+		return nil, err
+	}
+	if h.dropNS, err = sandbox.Open(paths[0]); err == nil {
+		h.dropRule, err = h.dropNS.DropTCPPort(dropPort)
+	}
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+// startNamespaces makes n network namespaces, each held by a sleeping
+// process, and returns their paths.
+func (h *Host) startNamespaces(n int) ([]string, error) {
+	paths := make([]string, n)
 	for i := range paths {
 		cmd := exec.Command("sleep", "infinity")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET, Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
-			h.Close()
 			return nil, fmt.Errorf("hostload: namespace %d: %w", i, err)
 		}
 		h.nsProcs = append(h.nsProcs, cmd)
 		paths[i] = "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/ns/net"
 	}
+	return paths, nil
+}
+
+// holderJobs shares the sockets and the namespaces out among the holders;
+// the first holder also serves the drops.
+func holderJobs(paths []string, sockets int) []holderJob {
 	// Sockets come in connections, two each: spread those.
 	pairs := sockets / 2
 	jobs := make([]holderJob, Holders)
@@ -74,13 +101,17 @@ func Build(namespaces, sockets int) (*Host, error) {
 	for i, p := range paths {
 		jobs[i%Holders].Namespaces = append(jobs[i%Holders].Namespaces, p)
 	}
-	// Start them all, then wait for each: they build in parallel.
+	return jobs
+}
+
+// startHolders starts a holder process per job, then waits for each to
+// say it is ready: they build in parallel.
+func (h *Host) startHolders(self string, jobs []holderJob) error {
 	var replies []*bufio.Reader
 	for _, job := range jobs {
 		hp, out, err := startHolder(self, job)
 		if err != nil {
-			h.Close()
-			return nil, err
+			return err
 		}
 		h.holders = append(h.holders, hp)
 		replies = append(replies, out)
@@ -95,18 +126,10 @@ func Build(namespaces, sockets int) (*Host, error) {
 			err = errors.New(r.Err)
 		}
 		if err != nil {
-			h.Close()
-			return nil, fmt.Errorf("hostload: holder %d: %w", i, err)
+			return fmt.Errorf("hostload: holder %d: %w", i, err)
 		}
 	}
-	if h.dropNS, err = sandbox.Open(paths[0]); err == nil {
-		h.dropRule, err = h.dropNS.DropTCPPort(dropPort)
-	}
-	if err != nil {
-		h.Close()
-		return nil, err
-	}
-	return h, nil
+	return nil
 }
 
 func startHolder(self string, job holderJob) (*holderProc, *bufio.Reader, error) {

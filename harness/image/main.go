@@ -72,6 +72,11 @@ func write(tag, config, out, dockerArch string, collectors []string) error {
 			{Path: cmd[1], Mode: 0o644, Data: conf},
 		}})
 	}
+	return writeImage(out, img)
+}
+
+// writeImage writes img's archive to out, whole or not at all.
+func writeImage(out string, img ociimage.Image) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}

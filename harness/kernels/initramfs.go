@@ -40,6 +40,30 @@ func writeInitramfs(out string, g guestFiles, mods []module, notes []string) err
 		return err
 	}
 	c := newCPIO(f)
+	addSystem(c, g)
+	if err := addBinaries(c, g); err != nil {
+		return err
+	}
+	addModules(c, mods, notes)
+	if err := addTests(c, g); err != nil {
+		return err
+	}
+	c.Dir("src")
+	for _, rel := range g.Tree {
+		if err := addFile(c, "src/"+rel, filepath.Join(g.Root, rel)); err != nil {
+			return err
+		}
+	}
+	if err := c.Close(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// addSystem adds the directories, console, init and /etc files busybox
+// and the tests expect.
+func addSystem(c *cpioWriter, g guestFiles) {
 	for _, d := range []string{"proc", "sys", "dev", "tmp", "run", "root", "etc", "sbin"} {
 		c.Dir(d)
 	}
@@ -51,7 +75,11 @@ func writeInitramfs(out string, g guestFiles, mods []module, notes []string) err
 	c.File("etc/hosts", 0o644, []byte("127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"))
 	c.File("etc/nsswitch.conf", 0o644, []byte("hosts: files\n"))
 	c.File("etc/harness-tty", 0o644, []byte(g.TestsTTY+"\n"))
+}
 
+// addBinaries adds busybox, and the collector and its image when the
+// tests need them.
+func addBinaries(c *cpioWriter, g guestFiles) error {
 	if err := addFile(c, "bin/busybox", g.Busybox); err != nil {
 		return err
 	}
@@ -66,7 +94,12 @@ func writeInitramfs(out string, g guestFiles, mods []module, notes []string) err
 			return err
 		}
 	}
+	return nil
+}
 
+// addModules adds the modules numbered in load order, the order file init
+// reads, and the notes on modules not loaded as files.
+func addModules(c *cpioWriter, mods []module, notes []string) {
 	var order strings.Builder
 	for i, m := range mods {
 		name := fmt.Sprintf("%02d-%s.ko", i+1, m.Name)
@@ -75,7 +108,11 @@ func writeInitramfs(out string, g guestFiles, mods []module, notes []string) err
 	}
 	c.File("modules/order", 0o644, []byte(order.String()))
 	c.File("modules/notes", 0o644, []byte(strings.Join(append(notes, ""), "\n")))
+}
 
+// addTests adds the test binaries and the list init runs them from: each
+// one's package, directory, binary and flags.
+func addTests(c *cpioWriter, g guestFiles) error {
 	var list strings.Builder
 	for _, t := range g.Tests {
 		if err := addFile(c, "tests/"+t.Binary, t.Path); err != nil {
@@ -84,18 +121,7 @@ func writeInitramfs(out string, g guestFiles, mods []module, notes []string) err
 		fmt.Fprintf(&list, "%s %s %s %s\n", t.Package, t.Dir, t.Binary, strings.Join(g.Flags, " "))
 	}
 	c.File("tests/list", 0o644, []byte(list.String()))
-
-	c.Dir("src")
-	for _, rel := range g.Tree {
-		if err := addFile(c, "src/"+rel, filepath.Join(g.Root, rel)); err != nil {
-			return err
-		}
-	}
-	if err := c.Close(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return nil
 }
 
 // addFile copies a host file into the archive, keeping its permissions.

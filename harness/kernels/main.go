@@ -55,7 +55,50 @@ func main() {
 	os.Exit(mainErr())
 }
 
+// cliOptions is what the command line asks for.
+type cliOptions struct {
+	listFile, cache, results string
+	kernels, architectures   []string
+	vm                       vmOptions
+	flags                    []string
+	images                   bool
+}
+
 func mainErr() int {
+	opts := parseFlags()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	opts.resolvePaths(root)
+	l, err := readList(opts.listFile)
+	if err != nil {
+		return fail(err)
+	}
+	picked, err := selectKernels(l.Kernels, opts.kernels, opts.architectures)
+	if err != nil {
+		return fail(err)
+	}
+	if opts.images {
+		if err := printImages(ctx, os.Stdout, opts.cache, picked); err != nil {
+			return fail(err)
+		}
+		return 0
+	}
+	if err := needTools(picked); err != nil {
+		return fail(err)
+	}
+
+	runs, packages, skipped, err := runAll(ctx, root, opts.cache, l, picked, opts.vm, opts.flags)
+	if err != nil {
+		return fail(err)
+	}
+	return report(runs, packages, skipped, opts)
+}
+
+func parseFlags() cliOptions {
 	listFile := flag.String("list", "harness/kernels/kernels.list", "the pinned list of kernel packages")
 	kernels := flag.String("kernels", "", "only the kernels whose version starts with one of these (comma or space separated: 5.10,6.18)")
 	architectures := flag.String("arch", "", "only the kernels of these architectures (comma or space separated: "+strings.Join(archNames(), ",")+"; default all)")
@@ -79,56 +122,55 @@ func mainErr() int {
 	if *skipTests != "" {
 		flags = append(flags, "-test.skip="+*skipTests)
 	}
+	return cliOptions{
+		listFile:      *listFile,
+		cache:         *cache,
+		results:       *results,
+		kernels:       splitList(*kernels),
+		architectures: splitList(*architectures),
+		vm:            vm,
+		flags:         flags,
+		images:        *images,
+	}
+}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	root, err := moduleRoot(ctx)
+// resolvePaths fills the default paths and makes the list's path absolute,
+// all under the module's root.
+func (o *cliOptions) resolvePaths(root string) {
+	if o.cache == "" {
+		o.cache = filepath.Join(root, "_build", "kernels")
+	}
+	if o.results == "" {
+		o.results = filepath.Join(o.cache, "results.md")
+	}
+	if !filepath.IsAbs(o.listFile) {
+		o.listFile = filepath.Join(root, o.listFile)
+	}
+}
+
+func readList(path string) (list, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return fail(err)
-	}
-	if *cache == "" {
-		*cache = filepath.Join(root, "_build", "kernels")
-	}
-	if *results == "" {
-		*results = filepath.Join(*cache, "results.md")
-	}
-	if !filepath.IsAbs(*listFile) {
-		*listFile = filepath.Join(root, *listFile)
-	}
-	f, err := os.Open(*listFile)
-	if err != nil {
-		return fail(err)
+		return list{}, err
 	}
 	l, err := parseList(f)
 	f.Close()
 	if err != nil {
-		return fail(fmt.Errorf("%s: %w", *listFile, err))
+		return list{}, fmt.Errorf("%s: %w", path, err)
 	}
-	picked, err := selectKernels(l.Kernels, splitList(*kernels), splitList(*architectures))
-	if err != nil {
-		return fail(err)
-	}
-	if *images {
-		if err := printImages(ctx, os.Stdout, *cache, picked); err != nil {
-			return fail(err)
-		}
-		return 0
-	}
-	if err := needTools(picked); err != nil {
-		return fail(err)
-	}
+	return l, nil
+}
 
-	runs, packages, skipped, err := runAll(ctx, root, *cache, l, picked, vm, flags)
-	if err != nil {
-		return fail(err)
-	}
-	report := renderResults(runs, packages, skipped)
+// report prints the table, writes it to the results file and says whether
+// every test passed on every kernel, as the command's exit code.
+func report(runs []kernelRun, packages []string, skipped map[string]string, opts cliOptions) int {
+	table := renderResults(runs, packages, skipped)
 	fmt.Println()
-	fmt.Print(report)
-	if err := os.WriteFile(*results, []byte(report), 0o644); err != nil {
+	fmt.Print(table)
+	if err := os.WriteFile(opts.results, []byte(table), 0o644); err != nil {
 		return fail(err)
 	}
-	logf("table written to %s; guest logs in %s", *results, filepath.Join(*cache, "logs"))
+	logf("table written to %s; guest logs in %s", opts.results, filepath.Join(opts.cache, "logs"))
 	for _, k := range runs {
 		if !k.ok(packages) {
 			logf("FAIL: not every test passed on every kernel")

@@ -87,21 +87,9 @@ func loadOrder(wanted []string, depends func(name string) (deps []string, presen
 // needed. notes names the wanted modules that are not files: built in (as
 // modules.builtin says) or absent from this kernel.
 func kernelModules(ctx context.Context, k kernel) (mods []module, notes []string, err error) {
-	files := map[string]string{}
-	err = filepath.WalkDir(filepath.Join(k.Modules, "kernel"), func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.Contains(d.Name(), ".ko") {
-			files[moduleName(path)] = path
-		}
-		return err
-	})
+	files, err := moduleFiles(k)
 	if err != nil {
 		return nil, nil, err
-	}
-	builtin := map[string]bool{}
-	data, err := os.ReadFile(filepath.Join(k.Modules, "modules.builtin"))
-	haveBuiltin := err == nil // 7.x packages ship no modules.builtin
-	for _, line := range strings.Fields(string(data)) {
-		builtin[moduleName(line)] = true
 	}
 	kos := map[string][]byte{}
 	depends := func(name string) ([]string, bool, error) {
@@ -127,6 +115,30 @@ func kernelModules(ctx context.Context, k kernel) (mods []module, notes []string
 	for _, name := range order {
 		mods = append(mods, module{Name: name, Data: kos[name]})
 	}
+	return mods, missingNotes(k, missing), nil
+}
+
+// moduleFiles is the kernel's module files by module name.
+func moduleFiles(k kernel) (map[string]string, error) {
+	files := map[string]string{}
+	err := filepath.WalkDir(filepath.Join(k.Modules, "kernel"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(d.Name(), ".ko") {
+			files[moduleName(path)] = path
+		}
+		return err
+	})
+	return files, err
+}
+
+// missingNotes says, for each module without a file, whether the kernel
+// has it built in, as far as its modules.builtin tells.
+func missingNotes(k kernel, missing []string) (notes []string) {
+	builtin := map[string]bool{}
+	data, err := os.ReadFile(filepath.Join(k.Modules, "modules.builtin"))
+	haveBuiltin := err == nil // 7.x packages ship no modules.builtin
+	for _, line := range strings.Fields(string(data)) {
+		builtin[moduleName(line)] = true
+	}
 	for _, name := range missing {
 		switch {
 		case builtin[name]:
@@ -137,7 +149,7 @@ func kernelModules(ctx context.Context, k kernel) (mods []module, notes []string
 			notes = append(notes, name+": no module file (built in, or not in this kernel)")
 		}
 	}
-	return mods, notes, nil
+	return notes
 }
 
 // modinfoDepends reads the depends= entry of a module's .modinfo section:

@@ -131,33 +131,14 @@ func runGuest(ctx context.Context, o vmOptions, accel string, k kernel, initrd, 
 	for {
 		select {
 		case werr := <-exited:
-			out, _ := os.ReadFile(testsLog)
-			booted = bytes.Contains(out, []byte(bootMarker))
-			if bytes.Contains(out, []byte("\n@@harness done")) {
-				return booted, "", nil
-			}
-			why := "the guest stopped before its tests ended (a kernel panic? see console.log)"
-			if !booted {
-				why = "the guest stopped before /init (a kernel panic in early boot?)"
-			}
-			if werr != nil {
-				why = fmt.Sprintf("qemu: %v: %s", werr, tail(stderr.String(), 500))
-			}
+			booted, why := exitProblem(testsLog, werr, &stderr)
 			return booted, why, nil
 		case <-tick.C:
 			if !booted {
 				out, _ := os.ReadFile(testsLog)
 				booted = bytes.Contains(out, []byte(bootMarker))
 			}
-			elapsed := time.Since(started)
-			var why string
-			switch {
-			case !booted && elapsed > o.BootTimeout:
-				why = fmt.Sprintf("no /init after %s", o.BootTimeout)
-			case elapsed > o.Timeout:
-				why = fmt.Sprintf("the watchdog stopped the guest after %s", o.Timeout)
-			}
-			if why != "" {
+			if why := timeoutProblem(o, booted, time.Since(started)); why != "" {
 				_ = cmd.Process.Kill()
 				<-exited //nolint:errcheck // killed: its status says only that
 				return booted, why, nil
@@ -168,6 +149,36 @@ func runGuest(ctx context.Context, o vmOptions, accel string, k kernel, initrd, 
 			return false, "", ctx.Err()
 		}
 	}
+}
+
+// exitProblem reads the tests' log of a guest that stopped by itself: it
+// says whether the guest booted and, unless its tests ended, why it stopped.
+func exitProblem(testsLog string, werr error, stderr *bytes.Buffer) (booted bool, why string) {
+	out, _ := os.ReadFile(testsLog)
+	booted = bytes.Contains(out, []byte(bootMarker))
+	if bytes.Contains(out, []byte("\n@@harness done")) {
+		return booted, ""
+	}
+	why = "the guest stopped before its tests ended (a kernel panic? see console.log)"
+	if !booted {
+		why = "the guest stopped before /init (a kernel panic in early boot?)"
+	}
+	if werr != nil {
+		why = fmt.Sprintf("qemu: %v: %s", werr, tail(stderr.String(), 500))
+	}
+	return booted, why
+}
+
+// timeoutProblem says why a guest running for elapsed is to be stopped: no
+// /init within the boot timeout, or the watchdog; "" while it may run on.
+func timeoutProblem(o vmOptions, booted bool, elapsed time.Duration) string {
+	switch {
+	case !booted && elapsed > o.BootTimeout:
+		return fmt.Sprintf("no /init after %s", o.BootTimeout)
+	case elapsed > o.Timeout:
+		return fmt.Sprintf("the watchdog stopped the guest after %s", o.Timeout)
+	}
+	return ""
 }
 
 // lockFile holds an exclusive flock on path until unlock is called, so that

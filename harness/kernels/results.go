@@ -39,64 +39,80 @@ type guestReport struct {
 // parseGuest reads the guest's output: the "@@harness" markers of its /init
 // and, between "run" and "exit", a test binary's -test.v output.
 func parseGuest(out string) guestReport {
-	var r guestReport
-	var cur *pkgRun
-	test := ""                      // the test the indented lines belong to
-	logged := map[string][]string{} // per test of cur, its lines so far
+	var g guestParser
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
 		if rest, ok := strings.CutPrefix(line, "@@harness "); ok {
-			f := strings.Fields(rest)
-			switch {
-			case len(f) >= 2 && f[0] == "booted":
-				r.Booted, r.Release = true, f[1]
-				if len(f) >= 3 && !strings.Contains(f[2], "=") {
-					r.Machine = f[2]
-				}
-			case len(f) >= 2 && f[0] == "run":
-				r.Packages = append(r.Packages, pkgRun{Package: f[1], Exit: -1})
-				cur, test, logged = &r.Packages[len(r.Packages)-1], "", map[string][]string{}
-			case len(f) >= 5 && f[0] == "exit" && cur != nil && f[1] == cur.Package:
-				cur.Finished = true
-				cur.Exit, _ = strconv.Atoi(f[2])
-				t0, _ := strconv.ParseFloat(f[3], 64)
-				t1, _ := strconv.ParseFloat(f[4], 64)
-				cur.Seconds = t1 - t0
-				cur = nil
-			case len(f) >= 1 && f[0] == "done":
-				r.Done = true
-			case len(f) >= 2 && (f[0] == "module-note" || f[0] == "module-failed" || f[0] == "modprobe-request"):
-				r.Notes = append(r.Notes, rest)
-			}
+			g.harnessLine(rest)
 			continue
 		}
-		if cur == nil {
-			continue
-		}
-		trimmed := strings.TrimLeft(line, " ")
-		if name, ok := testEvent(line, "=== RUN", "=== CONT", "=== NAME", "=== PAUSE"); ok {
-			test = name
-			continue
-		}
-		if strings.HasPrefix(trimmed, "--- ") {
-			status, rest, _ := strings.Cut(strings.TrimPrefix(trimmed, "--- "), ": ")
-			name, _, _ := strings.Cut(rest, " ")
-			if status == "PASS" || status == "FAIL" || status == "SKIP" {
-				cur.Tests = append(cur.Tests, testResult{Name: name, Status: status, Messages: logged[name]})
-			}
-			continue
-		}
-		if strings.HasPrefix(line, "    ") && test != "" {
-			logged[test] = append(logged[test], strings.TrimSpace(line))
-			continue
-		}
-		if strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ") {
-			cur.Crash = append(cur.Crash, line)
+		if g.cur != nil {
+			g.testLine(line)
 		}
 	}
-	return r
+	return g.r
+}
+
+// guestParser is parseGuest's state between lines.
+type guestParser struct {
+	r      guestReport
+	cur    *pkgRun             // the package running, nil between packages
+	test   string              // the test the indented lines belong to
+	logged map[string][]string // per test of cur, its lines so far
+}
+
+// harnessLine reads one of init's own lines: booted, a package's run and
+// exit, done, and the notes on modules.
+func (g *guestParser) harnessLine(rest string) {
+	f := strings.Fields(rest)
+	switch {
+	case len(f) >= 2 && f[0] == "booted":
+		g.r.Booted, g.r.Release = true, f[1]
+		if len(f) >= 3 && !strings.Contains(f[2], "=") {
+			g.r.Machine = f[2]
+		}
+	case len(f) >= 2 && f[0] == "run":
+		g.r.Packages = append(g.r.Packages, pkgRun{Package: f[1], Exit: -1})
+		g.cur, g.test, g.logged = &g.r.Packages[len(g.r.Packages)-1], "", map[string][]string{}
+	case len(f) >= 5 && f[0] == "exit" && g.cur != nil && f[1] == g.cur.Package:
+		g.cur.Finished = true
+		g.cur.Exit, _ = strconv.Atoi(f[2])
+		t0, _ := strconv.ParseFloat(f[3], 64)
+		t1, _ := strconv.ParseFloat(f[4], 64)
+		g.cur.Seconds = t1 - t0
+		g.cur = nil
+	case len(f) >= 1 && f[0] == "done":
+		g.r.Done = true
+	case len(f) >= 2 && (f[0] == "module-note" || f[0] == "module-failed" || f[0] == "modprobe-request"):
+		g.r.Notes = append(g.r.Notes, rest)
+	}
+}
+
+// testLine reads one line of the running package's go test -v output: a
+// test starting, its result, its log, or a crash.
+func (g *guestParser) testLine(line string) {
+	trimmed := strings.TrimLeft(line, " ")
+	if name, ok := testEvent(line, "=== RUN", "=== CONT", "=== NAME", "=== PAUSE"); ok {
+		g.test = name
+		return
+	}
+	if strings.HasPrefix(trimmed, "--- ") {
+		status, rest, _ := strings.Cut(strings.TrimPrefix(trimmed, "--- "), ": ")
+		name, _, _ := strings.Cut(rest, " ")
+		if status == "PASS" || status == "FAIL" || status == "SKIP" {
+			g.cur.Tests = append(g.cur.Tests, testResult{Name: name, Status: status, Messages: g.logged[name]})
+		}
+		return
+	}
+	if strings.HasPrefix(line, "    ") && g.test != "" {
+		g.logged[g.test] = append(g.logged[g.test], strings.TrimSpace(line))
+		return
+	}
+	if strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ") {
+		g.cur.Crash = append(g.cur.Crash, line)
+	}
 }
 
 // testEvent reads "=== RUN   TestName" style lines.

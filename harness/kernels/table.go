@@ -89,34 +89,60 @@ func (k kernelRun) guestCell() string {
 // the kernels it was seen on.
 func renderResults(runs []kernelRun, packages []string, hostOnly map[string]string) string {
 	var b strings.Builder
+	writeResultTable(&b, runs, packages)
+	writeHostOnly(&b, hostOnly)
+	if failures := renderFailures(runs); failures != "" {
+		b.WriteString("\n## Failures\n")
+		b.WriteString(failures)
+	}
+	b.WriteString(renderSkips(runs))
+	if notes := renderNotes(runs); notes != "" {
+		b.WriteString("\n## Guest notes\n\nModules not loaded as files, and the modules the kernel asked for (the guest has none to give).\n\n")
+		b.WriteString(notes)
+	}
+	return b.String()
+}
+
+// writeResultTable writes the table kernel x package, headed by how each
+// guest went.
+func writeResultTable(b *strings.Builder, runs []kernelRun, packages []string) {
 	b.WriteString("| package |")
 	for _, k := range runs {
-		fmt.Fprintf(&b, " %s |", k.Kernel.label())
+		fmt.Fprintf(b, " %s |", k.Kernel.label())
 	}
 	b.WriteString("\n|---|")
 	b.WriteString(strings.Repeat("---|", len(runs)))
 	b.WriteString("\n| (guest) |")
 	for _, k := range runs {
-		fmt.Fprintf(&b, " %s |", k.guestCell())
+		fmt.Fprintf(b, " %s |", k.guestCell())
 	}
 	b.WriteString("\n")
 	for _, p := range packages {
-		fmt.Fprintf(&b, "| %s |", p)
+		fmt.Fprintf(b, "| %s |", p)
 		for _, k := range runs {
-			fmt.Fprintf(&b, " %s |", k.cell(p))
+			fmt.Fprintf(b, " %s |", k.cell(p))
 		}
 		b.WriteString("\n")
 	}
 	b.WriteString("\nCounts are tests; a test with subtests counts through its subtests.\n")
+}
+
+// writeHostOnly names the packages the guests do not run, in name order.
+func writeHostOnly(b *strings.Builder, hostOnly map[string]string) {
 	var host []string
 	for p := range hostOnly {
 		host = append(host, p)
 	}
 	sort.Strings(host)
 	for _, p := range host {
-		fmt.Fprintf(&b, "Not run in the guests: %s (%s).\n", p, hostOnly[p])
+		fmt.Fprintf(b, "Not run in the guests: %s (%s).\n", p, hostOnly[p])
 	}
+}
 
+// renderFailures lists, kernel by kernel, why a run could not start or boot,
+// each failed leaf test with the start of its log, each crash, and each
+// package that exited non-zero with no failed test.
+func renderFailures(runs []kernelRun) string {
 	var failures strings.Builder
 	for _, k := range runs {
 		name := k.Kernel.label()
@@ -128,34 +154,41 @@ func renderResults(runs []kernelRun, packages []string, hostOnly map[string]stri
 			fmt.Fprintf(&failures, "\n%s: %s (logs in %s)\n", name, k.Boot.Problem, k.Boot.Logs)
 		}
 		for _, r := range k.Report.Packages {
-			for _, t := range r.Tests {
-				if t.Status != "FAIL" || hasFailedChild(r, t.Name) {
-					continue
-				}
-				fmt.Fprintf(&failures, "\n%s %s %s\n", name, r.Package, t.Name)
-				for i, m := range t.Messages {
-					if i == 8 {
-						fmt.Fprintf(&failures, "    ... (%d more lines in tests.log)\n", len(t.Messages)-i)
-						break
-					}
-					fmt.Fprintf(&failures, "    %s\n", m)
-				}
-			}
-			for _, c := range r.Crash {
-				fmt.Fprintf(&failures, "\n%s %s: %s\n", name, r.Package, c)
-			}
-			if r.Finished && r.Exit != 0 && len(r.Crash) == 0 {
-				if _, fail, _ := r.counts(); fail == 0 {
-					fmt.Fprintf(&failures, "\n%s %s: exit %d with no failed test (see tests.log)\n", name, r.Package, r.Exit)
-				}
-			}
+			writePackageFailures(&failures, name, r)
 		}
 	}
-	if failures.Len() > 0 {
-		b.WriteString("\n## Failures\n")
-		b.WriteString(failures.String())
-	}
+	return failures.String()
+}
 
+// writePackageFailures writes one package's failures on the kernel name.
+func writePackageFailures(failures *strings.Builder, name string, r pkgRun) {
+	for _, t := range r.Tests {
+		if t.Status != "FAIL" || hasFailedChild(r, t.Name) {
+			continue
+		}
+		fmt.Fprintf(failures, "\n%s %s %s\n", name, r.Package, t.Name)
+		for i, m := range t.Messages {
+			if i == 8 {
+				fmt.Fprintf(failures, "    ... (%d more lines in tests.log)\n", len(t.Messages)-i)
+				break
+			}
+			fmt.Fprintf(failures, "    %s\n", m)
+		}
+	}
+	for _, c := range r.Crash {
+		fmt.Fprintf(failures, "\n%s %s: %s\n", name, r.Package, c)
+	}
+	if r.Finished && r.Exit != 0 && len(r.Crash) == 0 {
+		if _, fail, _ := r.counts(); fail == 0 {
+			fmt.Fprintf(failures, "\n%s %s: exit %d with no failed test (see tests.log)\n", name, r.Package, r.Exit)
+		}
+	}
+}
+
+// renderSkips is the Skipped section: one row per package, test and reason,
+// with the kernels it was seen on, in the order first seen; empty when
+// nothing was skipped.
+func renderSkips(runs []kernelRun) string {
 	type skipKey struct{ pkg, test, reason string }
 	var keys []skipKey
 	seenOn := map[skipKey][]string{}
@@ -173,12 +206,20 @@ func renderResults(runs []kernelRun, packages []string, hostOnly map[string]stri
 			}
 		}
 	}
-	if len(keys) > 0 {
-		b.WriteString("\n## Skipped\n\n| package | test | reason | kernels |\n|---|---|---|---|\n")
-		for _, key := range keys {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", key.pkg, key.test, strings.ReplaceAll(key.reason, "|", "\\|"), strings.Join(seenOn[key], ", "))
-		}
+	if len(keys) == 0 {
+		return ""
 	}
+	var b strings.Builder
+	b.WriteString("\n## Skipped\n\n| package | test | reason | kernels |\n|---|---|---|---|\n")
+	for _, key := range keys {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", key.pkg, key.test, strings.ReplaceAll(key.reason, "|", "\\|"), strings.Join(seenOn[key], ", "))
+	}
+	return b.String()
+}
+
+// renderNotes lists each kernel's guest notes once, in the order first
+// seen, with how often each repeated.
+func renderNotes(runs []kernelRun) string {
 	var notes strings.Builder
 	for _, k := range runs {
 		seen := map[string]int{}
@@ -196,11 +237,7 @@ func renderResults(runs []kernelRun, packages []string, hostOnly map[string]stri
 			fmt.Fprintf(&notes, "- %s: %s\n", k.Kernel.label(), n)
 		}
 	}
-	if notes.Len() > 0 {
-		b.WriteString("\n## Guest notes\n\nModules not loaded as files, and the modules the kernel asked for (the guest has none to give).\n\n")
-		b.WriteString(notes.String())
-	}
-	return b.String()
+	return notes.String()
 }
 
 func hasFailedChild(r pkgRun, name string) bool {

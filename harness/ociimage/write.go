@@ -139,25 +139,10 @@ func Write(w io.Writer, img Image) error {
 	var manifests []descriptor
 	var docker []dockerManifest
 	for _, p := range img.Platforms {
-		layer, diffID, err := layerOf(p.Files)
+		d, configDesc, layerDesc, err := a.addPlatform(img, p)
 		if err != nil {
 			return err
 		}
-		layerDesc := a.add(mediaLayer, layer)
-		c := config{Created: epoch, Architecture: p.Arch, Variant: p.Variant, OS: "linux"}
-		c.Config.Entrypoint, c.Config.Cmd = img.Entrypoint, img.Cmd
-		c.RootFS.Type, c.RootFS.DiffIDs = "layers", []string{diffID}
-		configJSON, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
-		configDesc := a.add(mediaConfig, configJSON)
-		m, err := json.Marshal(manifest{SchemaVersion: 2, MediaType: mediaManifest, Config: configDesc, Layers: []descriptor{layerDesc}})
-		if err != nil {
-			return err
-		}
-		d := a.add(mediaManifest, m)
-		d.Platform = &platformJSON{Architecture: p.Arch, OS: "linux", Variant: p.Variant}
 		manifests = append(manifests, d)
 		if p.Arch == img.DockerArch {
 			docker = append(docker, dockerManifest{Config: blobPath(configDesc.Digest), RepoTags: []string{img.Tag}, Layers: []string{blobPath(layerDesc.Digest)}})
@@ -166,9 +151,44 @@ func Write(w io.Writer, img Image) error {
 	if img.DockerArch != "" && len(docker) == 0 {
 		return fmt.Errorf("ociimage: no %s image for docker's manifest.json", img.DockerArch)
 	}
-	ix, err := json.Marshal(index{SchemaVersion: 2, MediaType: mediaIndex, Manifests: manifests})
+	top, err := a.addIndex(manifests, name, tag)
 	if err != nil {
 		return err
+	}
+	return a.write(w, top, docker)
+}
+
+// addPlatform adds p's layer, config and manifest to the archive and
+// returns their descriptors, the manifest's naming its platform.
+func (a *archive) addPlatform(img Image, p Platform) (manifestDesc, configDesc, layerDesc descriptor, err error) {
+	layer, diffID, err := layerOf(p.Files)
+	if err != nil {
+		return descriptor{}, descriptor{}, descriptor{}, err
+	}
+	layerDesc = a.add(mediaLayer, layer)
+	c := config{Created: epoch, Architecture: p.Arch, Variant: p.Variant, OS: "linux"}
+	c.Config.Entrypoint, c.Config.Cmd = img.Entrypoint, img.Cmd
+	c.RootFS.Type, c.RootFS.DiffIDs = "layers", []string{diffID}
+	configJSON, err := json.Marshal(c)
+	if err != nil {
+		return descriptor{}, descriptor{}, descriptor{}, err
+	}
+	configDesc = a.add(mediaConfig, configJSON)
+	m, err := json.Marshal(manifest{SchemaVersion: 2, MediaType: mediaManifest, Config: configDesc, Layers: []descriptor{layerDesc}})
+	if err != nil {
+		return descriptor{}, descriptor{}, descriptor{}, err
+	}
+	manifestDesc = a.add(mediaManifest, m)
+	manifestDesc.Platform = &platformJSON{Architecture: p.Arch, OS: "linux", Variant: p.Variant}
+	return manifestDesc, configDesc, layerDesc, nil
+}
+
+// addIndex adds the image index of manifests to the archive and returns
+// index.json, which names it by tag.
+func (a *archive) addIndex(manifests []descriptor, name, tag string) ([]byte, error) {
+	ix, err := json.Marshal(index{SchemaVersion: 2, MediaType: mediaIndex, Manifests: manifests})
+	if err != nil {
+		return nil, err
 	}
 	ixDesc := a.add(mediaIndex, ix)
 	// containerd names the image by io.containerd.image.name, skopeo and
@@ -177,11 +197,12 @@ func Write(w io.Writer, img Image) error {
 		"org.opencontainers.image.ref.name": tag,
 		"io.containerd.image.name":          fullName(name) + ":" + tag,
 	}
-	top, err := json.Marshal(index{SchemaVersion: 2, MediaType: mediaIndex, Manifests: []descriptor{ixDesc}})
-	if err != nil {
-		return err
-	}
+	return json.Marshal(index{SchemaVersion: 2, MediaType: mediaIndex, Manifests: []descriptor{ixDesc}})
+}
 
+// write writes the layout as a tar: oci-layout, index.json top, docker's
+// manifest.json when there is one, then the blobs in the order added.
+func (a *archive) write(w io.Writer, top []byte, docker []dockerManifest) error {
 	t := tar.NewWriter(w)
 	files := []File{{Path: "oci-layout", Mode: 0o644, Data: []byte(`{"imageLayoutVersion":"1.0.0"}`)}, {Path: "index.json", Mode: 0o644, Data: top}}
 	if len(docker) > 0 {

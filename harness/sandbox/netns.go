@@ -91,19 +91,7 @@ func (n *Netns) setupLoopback() error {
 	if err := nl.LinkSetUp(lo); err != nil {
 		return fmt.Errorf("sandbox: set lo up: %w", err)
 	}
-	has := func(family int, ip net.IP) (bool, error) {
-		addrs, err := nl.AddrList(lo, family)
-		if err != nil {
-			return false, fmt.Errorf("sandbox: list addresses of lo: %w", err)
-		}
-		for _, a := range addrs {
-			if a.IP.Equal(ip) {
-				return true, nil
-			}
-		}
-		return false, nil
-	}
-	ok, err := has(netlink.FAMILY_V4, net.IPv4(127, 0, 0, 1))
+	ok, err := hasAddr(nl, lo, netlink.FAMILY_V4, net.IPv4(127, 0, 0, 1))
 	if err != nil {
 		return err
 	}
@@ -112,25 +100,42 @@ func (n *Netns) setupLoopback() error {
 	}
 	// IPv6: ::1 appears when lo goes up, unless IPv6 is disabled in the new
 	// namespace (net.ipv6.conf.{all,default}.disable_ipv6 inherited) or absent.
-	if n.ipv6, err = has(netlink.FAMILY_V6, net.IPv6loopback); err != nil || n.ipv6 {
+	if n.ipv6, err = hasAddr(nl, lo, netlink.FAMILY_V6, net.IPv6loopback); err != nil || n.ipv6 {
 		return err
 	}
-	err = n.Do(func() error {
-		if _, err := os.Stat("/proc/sys/net/ipv6"); err != nil {
-			return nil // no IPv6 in this kernel: not an error
-		}
-		for _, p := range []string{"/proc/sys/net/ipv6/conf/all/disable_ipv6", "/proc/sys/net/ipv6/conf/lo/disable_ipv6"} {
-			if err := os.WriteFile(p, []byte("0\n"), 0); err != nil {
-				return fmt.Errorf("sandbox: enable IPv6 on lo: %w", err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := n.Do(enableIPv6); err != nil {
 		return err
 	}
-	n.ipv6, err = has(netlink.FAMILY_V6, net.IPv6loopback)
+	n.ipv6, err = hasAddr(nl, lo, netlink.FAMILY_V6, net.IPv6loopback)
 	return err
+}
+
+// hasAddr tells whether link has the address ip of family.
+func hasAddr(nl *netlink.Handle, link netlink.Link, family int, ip net.IP) (bool, error) {
+	addrs, err := nl.AddrList(link, family)
+	if err != nil {
+		return false, fmt.Errorf("sandbox: list addresses of lo: %w", err)
+	}
+	for _, a := range addrs {
+		if a.IP.Equal(ip) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// enableIPv6 turns IPv6 on for lo in the namespace it runs in, where the
+// kernel has IPv6 at all.
+func enableIPv6() error {
+	if _, err := os.Stat("/proc/sys/net/ipv6"); err != nil {
+		return nil // no IPv6 in this kernel: not an error
+	}
+	for _, p := range []string{"/proc/sys/net/ipv6/conf/all/disable_ipv6", "/proc/sys/net/ipv6/conf/lo/disable_ipv6"} {
+		if err := os.WriteFile(p, []byte("0\n"), 0); err != nil {
+			return fmt.Errorf("sandbox: enable IPv6 on lo: %w", err)
+		}
+	}
+	return nil
 }
 
 // Close releases the namespace handle; the namespace disappears once no

@@ -48,6 +48,23 @@ func run(ctx context.Context, o options) error {
 	churned := make(chan error, 1)
 	go func() { churned <- ch.run(ctx) }()
 
+	samples, err := sampleUntilDone(ctx, c, s, ch, o.sample)
+	if err != nil {
+		return err
+	}
+	if err := <-churned; err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("churn: %w", err)
+	}
+	fmt.Println()
+	fmt.Println(ch.summary())
+	fmt.Println(verdict(samples))
+	return c.stop()
+}
+
+// sampleUntilDone prints the table's header and a sample of the collector
+// at once, every interval and when ctx ends; it fails when the collector
+// exits first.
+func sampleUntilDone(ctx context.Context, c *collector, s *sink, ch *churn, interval time.Duration) ([]sample, error) {
 	start := time.Now()
 	var samples []sample
 	printHeader()
@@ -61,9 +78,9 @@ func run(ctx context.Context, o options) error {
 		return nil
 	}
 	if err := take(); err != nil {
-		return err
+		return nil, err
 	}
-	ticker := time.NewTicker(o.sample)
+	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for done := false; !done; {
 		select {
@@ -71,17 +88,11 @@ func run(ctx context.Context, o options) error {
 			done = true
 		case <-ticker.C:
 		case <-c.exited:
-			return fmt.Errorf("the collector exited during the soak; its log:\n%s", c.logTail())
+			return nil, fmt.Errorf("the collector exited during the soak; its log:\n%s", c.logTail())
 		}
 		if err := take(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if err := <-churned; err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("churn: %w", err)
-	}
-	fmt.Println()
-	fmt.Println(ch.summary())
-	fmt.Println(verdict(samples))
-	return c.stop()
+	return samples, nil
 }

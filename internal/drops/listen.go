@@ -106,9 +106,16 @@ func (e *Engine) refreshListeners() {
 func (e *Engine) pollListenQueues(mode listeners.Mode) {
 	overflows, err := e.pollListeners(mode)
 	polled := time.Now() // every listener of the poll existed then
+	e.logListenPoll(mode, err)
+	before := e.watchedListeners()
+	e.updateListeners(mode, polled)
+	e.handOutOverflows(overflows, before, polled)
+}
+
+// logListenPoll warns of namespaces that could not be read, once for the
+// same error every second, and logs the poll's figures at debug level.
+func (e *Engine) logListenPoll(mode listeners.Mode, err error) {
 	if err != nil {
-		// Namespaces that could not be read; the same error every second
-		// is logged once.
 		if msg := err.Error(); msg != e.lastListenErr {
 			e.lastListenErr = msg
 			e.log.Warn("tcp_drop: reading listen queues", zap.Error(err))
@@ -119,28 +126,40 @@ func (e *Engine) pollListenQueues(mode listeners.Mode) {
 		ce.Write(zap.Int("mode", int(mode)), zap.Int("namespaces", st.Namespaces), zap.Int("counted", st.Counted), zap.Int("dumped", st.Dumped),
 			zap.Int("listeners", st.Listeners), zap.Duration("duration", st.Duration), zap.Duration("last_fd_scan", st.FDScanDuration))
 	}
-	before := e.watchedListeners()
+}
+
+// updateListeners keeps the listeners with their owners when the poll
+// refreshed them or they changed, and gives the kernel's listener table
+// their addresses when they changed.
+func (e *Engine) updateListeners(mode listeners.Mode, polled time.Time) {
 	version := e.src.Listeners.Version()
 	changed := !e.listenTableSet || version != e.listenVersion
-	if mode != listeners.PollCounters || changed {
-		ls := e.src.Listeners.Listeners()
-		watched := make([]Listener, len(ls))
-		for i, l := range ls {
-			// A listener whose owner was not found is not looked for
-			// again at every poll: the resolver remembers it (with a
-			// backoff), and answers at once.
-			watched[i] = Listener{Listener: l, Owner: FindOwner(e.src.Owners, l.Inode, polled)}
-		}
-		e.watched.Store(&watched)
-		if changed {
-			if err := e.src.Kernel.SetListeners(listenerTable(ls)); err != nil {
-				e.log.Warn("tcp_drop: updating the kernel's listener table", zap.Error(err))
-			} else {
-				e.listenTableSet, e.listenVersion = true, version
-			}
-		}
+	if mode == listeners.PollCounters && !changed {
+		return
 	}
+	ls := e.src.Listeners.Listeners()
+	watched := make([]Listener, len(ls))
+	for i, l := range ls {
+		// A listener whose owner was not found is not looked for
+		// again at every poll: the resolver remembers it (with a
+		// backoff), and answers at once.
+		watched[i] = Listener{Listener: l, Owner: FindOwner(e.src.Owners, l.Inode, polled)}
+	}
+	e.watched.Store(&watched)
+	if !changed {
+		return
+	}
+	if err := e.src.Kernel.SetListeners(listenerTable(ls)); err != nil {
+		e.log.Warn("tcp_drop: updating the kernel's listener table", zap.Error(err))
+	} else {
+		e.listenTableSet, e.listenVersion = true, version
+	}
+}
 
+// handOutOverflows counts each listener's overflows under its owner (for
+// a closed listener whose process is gone, the one before found) and hands
+// out those the logs want.
+func (e *Engine) handOutOverflows(overflows []listeners.Overflow, before []Listener, polled time.Time) {
 	var found []Overflow
 	for _, o := range overflows {
 		if o.Overflows == 0 {

@@ -24,19 +24,8 @@ import (
 // must Start and Stop the engine, or Stop it.
 func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 	reasons, reasonsErr := dropreason.FromKernel()
-	var err error
-	watch := opts.ListenQueues.Enabled
-	if watch && !capability.Has(unix.CAP_SYS_ADMIN) {
-		watch = false
-		logger.Warn("tcp_drop: listen-queue overflows are not watched: reading the listeners of every network namespace needs CAP_SYS_ADMIN " +
-			"(run as root, or add cap_sys_admin to the binary's capabilities); overflows of completing handshakes are still reported from kfree_skb")
-	}
-	popts := opts.probeOptions(countOnly, watch)
-	setReasonPolicy(&popts, reasons, watch)
-	if popts.Filter, err = opts.Logs.probeFilter(reasons, func(msg string) { logger.Warn(msg) }); err != nil {
-		return nil, err
-	}
-	p, err := probe.Open(popts)
+	watch := canWatchListenQueues(opts, logger)
+	p, err := openProbe(opts, countOnly, watch, reasons, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -52,27 +41,10 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 	if !reasons.Available() {
 		logger.Warn("this kernel passes no drop reasons (Linux 5.17+ does): tcp_drop.reason is " + NotAvailable)
 	}
-	symbols, err := kallsyms.LoadFile("/proc/kallsyms")
-	if err != nil {
-		logger.Warn("kernel symbols unavailable: drop locations are reported as raw addresses", zap.Error(err))
-		symbols = nil // a nil Symbolizer reports hex addresses
-	}
-	symbols.WarnIfRestricted(func(msg string) { logger.Warn(msg) })
 	src := Sources{Kernel: p, ListenTableLive: listenErr == nil, NoDropReasons: !reasons.Available(),
-		Names: runningKernel{reasons: reasons, symbols: symbols}}
+		Names: runningKernel{reasons: reasons, symbols: loadSymbols(logger)}}
 	if opts.ResolveOwners {
-		r := owners.NewResolver("/proc")
-		if err := r.CgroupNamespaceErr(); err != nil {
-			logger.Warn("tcp_drop: cgroup paths are reported as this container's cgroup namespace writes them (relative to it), not as the host names them: "+
-				"run with the host's pid namespace and CAP_SYS_ADMIN", zap.Error(err))
-		}
-		if listenErr == nil {
-			r.UseBirths(socketBirths(p))
-		}
-		if err := r.UseKernel(); err != nil {
-			logger.Info("tcp_drop: owners are found by reading every process's descriptors in /proc, not with the kernel's iterator, which costs less", zap.Error(err))
-		}
-		src.Owners = r
+		src.Owners = newOwnerResolver(p, listenErr == nil, logger)
 	}
 	if watch {
 		var closed listeners.ClosedSource
@@ -82,6 +54,62 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 		src.Listeners = listeners.NewWatcher("/proc", closed)
 	}
 	return New(src, opts, logger), nil
+}
+
+// canWatchListenQueues tells whether listen queues are to be watched:
+// when the options ask for it and the process may read the listeners of
+// every network namespace.
+func canWatchListenQueues(opts Options, logger *zap.Logger) bool {
+	if !opts.ListenQueues.Enabled {
+		return false
+	}
+	if !capability.Has(unix.CAP_SYS_ADMIN) {
+		logger.Warn("tcp_drop: listen-queue overflows are not watched: reading the listeners of every network namespace needs CAP_SYS_ADMIN " +
+			"(run as root, or add cap_sys_admin to the binary's capabilities); overflows of completing handshakes are still reported from kfree_skb")
+		return false
+	}
+	return true
+}
+
+// openProbe loads the kernel program with the options' filters and the
+// drop-reason policy this kernel allows.
+func openProbe(opts Options, countOnly, watch bool, reasons *dropreason.Table, logger *zap.Logger) (*probe.Probe, error) {
+	popts := opts.probeOptions(countOnly, watch)
+	setReasonPolicy(&popts, reasons, watch)
+	var err error
+	if popts.Filter, err = opts.Logs.probeFilter(reasons, func(msg string) { logger.Warn(msg) }); err != nil {
+		return nil, err
+	}
+	return probe.Open(popts)
+}
+
+// loadSymbols is the kernel's symbols, or nil when they cannot be read:
+// a nil Symbolizer reports hex addresses.
+func loadSymbols(logger *zap.Logger) *kallsyms.Symbolizer {
+	symbols, err := kallsyms.LoadFile("/proc/kallsyms")
+	if err != nil {
+		logger.Warn("kernel symbols unavailable: drop locations are reported as raw addresses", zap.Error(err))
+		symbols = nil
+	}
+	symbols.WarnIfRestricted(func(msg string) { logger.Warn(msg) })
+	return symbols
+}
+
+// newOwnerResolver is the resolver of socket owners from /proc, helped by
+// the kernel's record of socket births when that record is live.
+func newOwnerResolver(p *probe.Probe, birthsLive bool, logger *zap.Logger) *owners.Resolver {
+	r := owners.NewResolver("/proc")
+	if err := r.CgroupNamespaceErr(); err != nil {
+		logger.Warn("tcp_drop: cgroup paths are reported as this container's cgroup namespace writes them (relative to it), not as the host names them: "+
+			"run with the host's pid namespace and CAP_SYS_ADMIN", zap.Error(err))
+	}
+	if birthsLive {
+		r.UseBirths(socketBirths(p))
+	}
+	if err := r.UseKernel(); err != nil {
+		logger.Info("tcp_drop: owners are found by reading every process's descriptors in /proc, not with the kernel's iterator, which costs less", zap.Error(err))
+	}
+	return r
 }
 
 // closedListeners is the kernel's record of the listeners that stopped

@@ -30,7 +30,26 @@ func (p *Probe) SetListeners(listeners map[ListenerAddr]uint64) error {
 		return ErrClosed
 	default:
 	}
-	// By the kernel's key: two ways of writing one address are one entry.
+	want := listenerKeys(listeners)
+	if p.listeners == nil {
+		p.listeners = map[tcpdropListenerKey]uint64{}
+	}
+	errs := p.deleteListenersNotIn(want)
+	errs = append(errs, p.putListeners(want)...)
+	inodes := make(map[uint64]bool, len(p.listeners))
+	for _, ino := range p.listeners {
+		inodes[ino] = true
+	}
+	errs = append(errs, p.refreshListenerSocks(inodes))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("tcp_drop: updating the listener table: %w", err)
+	}
+	return nil
+}
+
+// listenerKeys is the listener table as the kernel keys it: two ways of
+// writing one address are one entry.
+func listenerKeys(listeners map[ListenerAddr]uint64) map[tcpdropListenerKey]uint64 {
 	table := make(map[ListenerAddr]uint64, len(listeners))
 	for la, ino := range listeners {
 		addListener(table, la, ino)
@@ -39,9 +58,12 @@ func (p *Probe) SetListeners(listeners map[ListenerAddr]uint64) error {
 	for la, ino := range table {
 		want[la.key()] = ino
 	}
-	if p.listeners == nil {
-		p.listeners = map[tcpdropListenerKey]uint64{}
-	}
+	return want
+}
+
+// deleteListenersNotIn deletes from the kernel's table the entries written
+// before that want no longer has.
+func (p *Probe) deleteListenersNotIn(want map[tcpdropListenerKey]uint64) []error {
 	var errs []error
 	for key := range p.listeners {
 		if _, ok := want[key]; ok {
@@ -53,6 +75,13 @@ func (p *Probe) SetListeners(listeners map[ListenerAddr]uint64) error {
 		}
 		delete(p.listeners, key)
 	}
+	return errs
+}
+
+// putListeners writes the entries of want that are new or changed, as many
+// new ones as the table has room for, and reports the rest.
+func (p *Probe) putListeners(want map[tcpdropListenerKey]uint64) []error {
+	var errs []error
 	full := 0
 	for key, ino := range want {
 		old, ok := p.listeners[key]
@@ -72,15 +101,7 @@ func (p *Probe) SetListeners(listeners map[ListenerAddr]uint64) error {
 	if full > 0 {
 		errs = append(errs, fmt.Errorf("%d listening sockets beyond the table's %d", full, MaxListeners))
 	}
-	inodes := make(map[uint64]bool, len(p.listeners))
-	for _, ino := range p.listeners {
-		inodes[ino] = true
-	}
-	errs = append(errs, p.refreshListenerSocks(inodes))
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("tcp_drop: updating the listener table: %w", err)
-	}
-	return nil
+	return errs
 }
 
 // ListenersChangedIn returns the network namespaces whose entries in the

@@ -13,6 +13,8 @@
 /bin/busybox rm -f /bin/modprobe
 export PATH=/bin:/sbin HOME=/root TMPDIR=/tmp LANG=C
 export TCPDROP_REQUIRE_BPF=1 TCPDROP_COLLECTOR=/bin/otelcol-tcpdrop TCPDROP_IMAGE=/image/otelcol-tcpdrop.tar
+# The guests run under qemu's software emulation (TCG), never KVM here.
+export TCPDROP_EMULATED=1
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys

@@ -5,6 +5,7 @@ package probe
 import (
 	"context"
 	"errors"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +18,13 @@ import (
 // kills the process). Each round closes a probe while a reader drains a
 // flood's events.
 func TestCloseWhileReading(t *testing.T) {
+	if os.Getenv("TCPDROP_EMULATED") == "1" {
+		// 50 detaches of kfree_skb under a full-rate flood: the 7.3 amd64
+		// guest oopsed on the tracepoint's int3 while its code was patched
+		// (TCG's cross-CPU code modification). The race this test makes is
+		// the probe's own, in user space: the host tests it.
+		t.Skip("not under qemu's software emulation (TCPDROP_EMULATED=1): live patching of kfree_skb during a flood oopses there")
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	flooded := make(chan error, 1)
 	go func() { _, err := dropgen.Flood(ctx, dropgen.Options{}); flooded <- err }()

@@ -38,7 +38,7 @@ const settleTime = 3 * time.Second
 // listen queues polled every 200ms, so that the test waits less.
 func backendsConfig(t *testing.T, metricsURL, logsURL string, scrapePort int) []byte {
 	var cfg map[string]any
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "otelcol-config.example.yaml"))
+	b, err := os.ReadFile(filepath.Join(collector.RootForTest(t), "otelcol-config.example.yaml"))
 	require.NoError(t, err)
 	require.NoError(t, yaml.Unmarshal(b, &cfg))
 	receiver := dig(cfg, "receivers", "tcp_drop").(map[string]any)
@@ -83,7 +83,7 @@ func TestBackends(t *testing.T) {
 			t.Fatalf("the running kernel has no drop reason %s (it has drop reasons: %v)", r, reasons.Available())
 		}
 	}
-	root := repoRoot(t)
+	root := collector.RootForTest(t)
 
 	prom := backends.PrometheusForTest(t, bins.Prometheus, filepath.Join(root, "deploy", "prometheus", "prometheus.yml"))
 	logs := backends.VictoriaLogsForTest(t, bins.VictoriaLogs)

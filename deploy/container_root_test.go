@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tcpdrop/tcpdrop/harness/collector"
 	"github.com/tcpdrop/tcpdrop/harness/otlpsink"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
@@ -57,13 +58,6 @@ func requireDocker(t *testing.T) {
 	t.Skip(msg)
 }
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	return root
-}
-
 // run runs a command and returns its combined output, failing the test if
 // it fails.
 func run(t *testing.T, dir string, env []string, name string, args ...string) string {
@@ -82,7 +76,7 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 // listener's image (cmd/tcpdrop-listener, static, FROM scratch).
 func buildImages(t *testing.T) {
 	t.Helper()
-	root := repoRoot(t)
+	root := collector.RootForTest(t)
 	run(t, root, nil, "make", "image")
 	dir := t.TempDir()
 	run(t, root, []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-o", filepath.Join(dir, "tcpdrop-listener"), "./cmd/tcpdrop-listener")

@@ -50,7 +50,7 @@ const dashboardRateInterval = "1m"
 func TestBackendsDashboard(t *testing.T) {
 	roottest.Require(t)
 	bins := backends.BinariesForTest(t)
-	root := repoRoot(t)
+	root := collector.RootForTest(t)
 	dash, err := grafana.Load(filepath.Join(root, "deploy", "grafana", "tcp_drop.json"))
 	require.NoError(t, err)
 

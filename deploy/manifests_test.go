@@ -136,7 +136,7 @@ func dig(v any, keys ...string) any {
 // configuration, and the Helm values' alternateConfig, are valid for this
 // collector (otelcol-tcpdrop validate), as is the image's example config.
 func TestCollectorConfigsValidate(t *testing.T) {
-	root := repoRoot(t)
+	root := collector.RootForTest(t)
 	bin := collector.BinaryForTest(t)
 	dir := t.TempDir()
 	configs := map[string][]byte{}

@@ -91,7 +91,7 @@ func minimalConfig() map[string]any {
 }
 
 func stallCases(t *testing.T) []stallCase {
-	root := repoRoot(t)
+	root := collector.RootForTest(t)
 	var example map[string]any
 	b, err := os.ReadFile(filepath.Join(root, "otelcol-config.example.yaml"))
 	require.NoError(t, err)

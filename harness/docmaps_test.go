@@ -7,21 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tcpdrop/tcpdrop/harness/collector"
 )
 
 // The maps of the house written by hand (a package's "Where each job is"
 // index in its doc.go, the layout in docs/design.md) go stale when a file
 // is added; these tests say which file a map is missing.
-
-// repoRoot is the module's root: this package's parent.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
 
 // sourceFiles lists a directory's Go files that a reader edits: not tests,
 // not generated code.
@@ -44,7 +36,7 @@ func sourceFiles(t *testing.T, dir string) []string {
 }
 
 func TestPackageIndexesNameEveryFile(t *testing.T) {
-	docs, err := filepath.Glob(filepath.Join(repoRoot(t), "internal", "*", "doc.go"))
+	docs, err := filepath.Glob(filepath.Join(collector.RootForTest(t), "internal", "*", "doc.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +63,7 @@ func TestPackageIndexesNameEveryFile(t *testing.T) {
 }
 
 func TestDesignLayoutNamesEveryPart(t *testing.T) {
-	root := repoRoot(t)
+	root := collector.RootForTest(t)
 	b, err := os.ReadFile(filepath.Join(root, "docs", "design.md"))
 	if err != nil {
 		t.Fatal(err)

@@ -67,6 +67,22 @@ func build() (string, error) {
 	return filepath.Join(root, "_build", "otelcol-tcpdrop"), nil
 }
 
+// Fataler is the part of testing.TB that RootForTest uses.
+type Fataler interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// RootForTest is Root for a test, which fails if there is none.
+func RootForTest(t Fataler) string {
+	t.Helper()
+	root, err := Root()
+	if err != nil {
+		t.Fatalf("collector: %v", err)
+	}
+	return root
+}
+
 // Root is the repository's top directory: the nearest one up from the
 // working directory (a test's is its package's) that holds
 // builder-config.yaml, ocb's manifest of the collector.

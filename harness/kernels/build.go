@@ -105,6 +105,16 @@ func buildCollector(ctx context.Context, root, goarch string) (string, error) {
 	return filepath.Join(root, "_build", "linux-"+goarch, "otelcol-tcpdrop"), nil
 }
 
+// buildHoldHooks builds the guest's holdhooks command (see its package) for
+// the architecture goarch and returns its path.
+func buildHoldHooks(ctx context.Context, root, dir, goarch string) (string, error) {
+	out := filepath.Join(dir, "holdhooks")
+	if _, err := run(ctx, root, []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + goarch}, "go", "build", "-o", out, "./harness/kernels/holdhooks"); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
 // buildImage writes the container image archive with make image-archive
 // (every architecture's image under one tag; harness/ociimage's test runs
 // the guest's own in each guest) and returns its path.

@@ -42,6 +42,22 @@ while read -r m; do
 done </modules/order
 while read -r note; do say module-note "$note"; done </modules/notes
 
+# The kernel turns hooks on and off by rewriting its own code whenever the
+# first user of one comes or the last goes; under qemu's multi-threaded
+# emulation a vCPU running that code mid-rewrite oopses the guest. So hold
+# a user on each hook the tests add and remove all the time: an accept-only
+# nftables chain on every IPv4 and IPv6 hook (see harness/kernels/holdhooks),
+# and two trace instances, stopped, on the tracepoints the programs attach
+# to (with two users already, a third one rewrites nothing).
+holdhooks 2>&3 || say hook-not-held "nftables (holdhooks failed)"
+for i in 1 2; do
+	inst=/sys/kernel/tracing/instances/holdhooks$i
+	mkdir -p "$inst" && echo 0 >"$inst/tracing_on" || { say hook-not-held "trace instance $inst"; continue; }
+	for ev in skb/kfree_skb sock/inet_sock_set_state tcp/tcp_send_reset tcp/tcp_retransmit_skb tcp/tcp_retransmit_synack; do
+		[ -e "$inst/events/$ev/enable" ] && echo 1 >"$inst/events/$ev/enable"
+	done
+done
+
 # /tests/list: <package> <folder under /src> <binary> <flags...>
 while read -r pkg dir bin flags; do
 	say run "$pkg"

@@ -28,6 +28,7 @@ type guestFiles struct {
 	Tree      []string // files of the checkout, relative to Root
 	Collector string   // the collector binary, /bin/otelcol-tcpdrop in the guest
 	Image     string   // the image archive (make image-archive), /image/otelcol-tcpdrop.tar
+	HoldHooks string   // harness/kernels/holdhooks built for the guest, /bin/holdhooks
 	Flags     []string // for every test binary
 	TestsTTY  string   // the serial port the tests' output goes to
 }
@@ -77,11 +78,16 @@ func addSystem(c *cpioWriter, g guestFiles) {
 	c.File("etc/harness-tty", 0o644, []byte(g.TestsTTY+"\n"))
 }
 
-// addBinaries adds busybox, and the collector and its image when the
-// tests need them.
+// addBinaries adds busybox, and holdhooks, the collector and its image
+// when the tests need them.
 func addBinaries(c *cpioWriter, g guestFiles) error {
 	if err := addFile(c, "bin/busybox", g.Busybox); err != nil {
 		return err
+	}
+	if g.HoldHooks != "" {
+		if err := addFile(c, "bin/holdhooks", g.HoldHooks); err != nil {
+			return err
+		}
 	}
 	if g.Collector != "" {
 		if err := addFile(c, "bin/otelcol-tcpdrop", g.Collector); err != nil {

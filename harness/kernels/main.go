@@ -173,6 +173,8 @@ func report(runs []kernelRun, packages []string, skipped map[string]string, opts
 	logf("table written to %s; guest logs in %s", opts.results, filepath.Join(opts.cache, "logs"))
 	for _, k := range runs {
 		if !k.ok(packages) {
+			// Again at the end: a CI log is often read from its tail.
+			fmt.Print("\nFailures, as in the table above:\n", renderFailures(runs))
 			logf("FAIL: not every test passed on every kernel")
 			return 1
 		}
@@ -229,7 +231,7 @@ func runAll(ctx context.Context, root, cache string, l list, kernels []pkg, vm v
 }
 
 // prepareArch makes what every guest of an architecture shares: its
-// busybox, the test binaries and the collector built for it.
+// busybox, the test binaries, the collector and holdhooks built for it.
 func prepareArch(ctx context.Context, fetch *fetcher, root string, a arch, busybox pkg, tree []string, flags []string) (g guestFiles, hostSide map[string]string, err error) {
 	bbDir, err := fetch.unpacked(ctx, busybox)
 	if err != nil {
@@ -242,6 +244,9 @@ func prepareArch(ctx context.Context, fetch *fetcher, root string, a arch, busyb
 		return g, nil, err
 	}
 	if g.Collector, err = buildCollector(ctx, root, a.Name); err != nil {
+		return g, nil, err
+	}
+	if g.HoldHooks, err = buildHoldHooks(ctx, root, filepath.Join(fetch.cache, "tests", a.Name), a.Name); err != nil {
 		return g, nil, err
 	}
 	return g, hostSide, nil

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -132,6 +134,9 @@ func runGuest(ctx context.Context, o vmOptions, accel string, k kernel, initrd, 
 		select {
 		case werr := <-exited:
 			booted, why := exitProblem(testsLog, werr, &stderr)
+			if why != "" {
+				why += firstOops(filepath.Join(logs, "console.log"))
+			}
 			return booted, why, nil
 		case <-tick.C:
 			if !booted {
@@ -167,6 +172,26 @@ func exitProblem(testsLog string, werr error, stderr *bytes.Buffer) (booted bool
 		why = fmt.Sprintf("qemu: %v: %s", werr, tail(stderr.String(), 500))
 	}
 	return booted, why
+}
+
+// firstOops returns ": " and the kernel's first oops and RIP lines from its
+// console log, or "" when it has none: what stopped the guest, in the table.
+func firstOops(console string) string {
+	out, err := os.ReadFile(console)
+	if err != nil {
+		return ""
+	}
+	var found []string
+	for _, line := range strings.Split(string(out), "\n") {
+		_, msg, _ := strings.Cut(line, "] ")
+		if (strings.HasPrefix(msg, "Oops") || strings.HasPrefix(msg, "RIP:") || strings.HasPrefix(msg, "pc :") || strings.HasPrefix(msg, "Kernel panic")) && len(found) < 3 && !slices.Contains(found, strings.TrimSpace(msg)) {
+			found = append(found, strings.TrimSpace(msg))
+		}
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(found, "; ")
 }
 
 // timeoutProblem says why a guest running for elapsed is to be stopped: no

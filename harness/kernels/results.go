@@ -85,7 +85,7 @@ func (g *guestParser) harnessLine(rest string) {
 		g.cur = nil
 	case len(f) >= 1 && f[0] == "done":
 		g.r.Done = true
-	case len(f) >= 2 && (f[0] == "module-note" || f[0] == "module-failed" || f[0] == "modprobe-request"):
+	case len(f) >= 2 && (f[0] == "module-note" || f[0] == "module-failed" || f[0] == "modprobe-request" || f[0] == "hook-not-held"):
 		g.r.Notes = append(g.r.Notes, rest)
 	}
 }

@@ -12,6 +12,7 @@ import (
 const guestOutput = `@@harness modprobe-request -q -- bpf_preload
 @@harness booted 5.10.0-46-cloud-amd64 x86_64 uptime=2.17
 @@harness module-note xfrm_user: built in
+@@harness hook-not-held nftables (holdhooks failed)
 @@harness run internal/probe
 === RUN   TestClosedPort
 === RUN   TestClosedPort/IPv4
@@ -58,7 +59,7 @@ func TestParseGuest(t *testing.T) {
 	if !r.Booted || r.Release != "5.10.0-46-cloud-amd64" || r.Machine != "x86_64" || r.Done {
 		t.Errorf("booted %v release %q machine %q done %v", r.Booted, r.Release, r.Machine, r.Done)
 	}
-	if want := "modprobe-request -q -- bpf_preload|module-note xfrm_user: built in"; strings.Join(r.Notes, "|") != want {
+	if want := "modprobe-request -q -- bpf_preload|module-note xfrm_user: built in|hook-not-held nftables (holdhooks failed)"; strings.Join(r.Notes, "|") != want {
 		t.Errorf("notes %q, want %q", r.Notes, want)
 	}
 	if len(r.Packages) != 4 {

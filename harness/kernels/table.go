@@ -97,7 +97,7 @@ func renderResults(runs []kernelRun, packages []string, hostOnly map[string]stri
 	}
 	b.WriteString(renderSkips(runs))
 	if notes := renderNotes(runs); notes != "" {
-		b.WriteString("\n## Guest notes\n\nModules not loaded as files, and the modules the kernel asked for (the guest has none to give).\n\n")
+		b.WriteString("\n## Guest notes\n\nModules not loaded as files, the modules the kernel asked for (the guest has none to give), and hooks /init could not hold.\n\n")
 		b.WriteString(notes)
 	}
 	return b.String()

@@ -142,6 +142,17 @@ struct trace_event_raw_kfree_skb {
 	enum skb_drop_reason reason;
 };
 
+/* As skb_drop_reason: a placeholder member, values from the kernel's BTF. */
+enum sk_rst_reason {
+	SK_RST_REASON_NOT_SPECIFIED = 0,
+};
+
+/* The tcp_send_reset tracepoint's record. Never read here: its reason field
+ * only tells whether the running kernel passes one (6.10+). */
+struct trace_event_raw_tcp_send_reset {
+	enum sk_rst_reason reason;
+};
+
 #pragma clang attribute pop
 
 #endif

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* tcp_drop: report the TCP packets the kernel drops.
+/* tcp_drop: report the TCP packets the kernel drops, and the resets it sends.
  *
  * Attached to the kfree_skb tracepoint (tp_btf). For every freed packet that
  * carries TCP over IPv4 or IPv6 it
@@ -8,8 +8,9 @@
  *   - writes an event to a ring buffer whose reader is woken in batches,
  *     for the first records_per_key drops of its key on its CPU in a
  *     collection interval: the rest are repeats, only counted
- *     (tcpdrop/events.h).
- * Everything else returns after reading a couple of header bytes.
+ *     (tcpdrop/events.h, tcpdrop/record.h).
+ * Everything else returns after reading a couple of header bytes. The
+ * resets, counted and sent the same way, are tcpdrop/reset.h.
  *
  * bpf2go builds one object from this one file: its parts are headers under
  * tcpdrop/, one job each, and the listener iterator, a program of the same
@@ -25,18 +26,12 @@
 #include "tcpdrop/events.h"
 #include "tcpdrop/filters.h"
 #include "tcpdrop/packet.h"
+#include "tcpdrop/record.h"
+#include "tcpdrop/reset.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader before load. */
-const volatile __u8 count_only = 0;
-/* How many drops of each count key, on each CPU, in each collection
- * interval (each count map's life) become events; the later ones are
- * repeats. The per-CPU count the drop has just incremented says which it
- * is, so a repeat costs no state, no map access and no event: user space
- * knows the repeats from the counts alone (internal/probe/counts.go).
- * 0: no limit. */
-const volatile __u64 records_per_key = 0;
 /* A reason left to user space, which counts it better from the kernel's own
  * counters (TCP_LISTEN_OVERFLOW: kfree_skb sees only some of those). 0: none. */
 const volatile __u32 skip_reason = 0;
@@ -92,19 +87,9 @@ int tcpdrop_kfree(__u64 *ctx)
 		.reason = why.reason,
 		.has_reason = why.has_reason,
 		.state = owner.state,
+		.kind = COUNT_KIND_DROP,
 	};
-	/* An excluded drop is counted as such (count_key.filtered), in its
-	 * only map access: it costs its count and the filter's bit tests. */
-	key.filtered = !count_only && filtered_out(why.reason, why.has_reason, &pkt);
-	__u64 nth = count(&key);
-
-	if (count_only || key.filtered)
-		return 0;
-	/* A repeat: its count is all there is of it (an uncounted drop, 0,
-	 * still goes out as an event). */
-	if (records_per_key && nth > records_per_key)
-		return 0;
-	send_event(ctx, skb, dev, &pkt, &key, &owner);
+	record(ctx, dev, dev ? dev->ifindex : skb->skb_iif, &pkt, &key, &owner);
 	return 0;
 }
 

@@ -7,20 +7,24 @@
 
 #include <linux/types.h>
 
-/* Key of the exact per-CPU drop counts: what the metrics and the owner
- * need, nothing of the task that happened to be on the CPU (events carry
- * that), so that the keys live at once stay few. */
+/* What a count or an event is of (count_key.kind, drop_event.kind). */
+#define COUNT_KIND_DROP 0  /* a packet kfree_skb freed */
+#define COUNT_KIND_RESET 1 /* a RST this host sent (tcp_send_reset) */
+
+/* Key of the exact per-CPU counts: what the metrics and the owner need,
+ * nothing of the task that happened to be on the CPU (events carry that),
+ * so that the keys live at once stay few. */
 struct count_key {
 	__u64 location;
 	__u64 sock_ino; /* inode of the owning socket's file; 0 when none */
-	__u32 reason;
+	__u32 reason;	/* enum skb_drop_reason; for a reset, enum sk_rst_reason */
 	__u8 has_reason;
 	__u8 state; /* the socket's TCP state (TCP_ESTABLISHED...); 0 when no TCP socket */
 	/* 1: the log filters keep these drops from the ring. Counted here, in
 	 * the same increment, so that an excluded drop costs only its count;
 	 * a reason filter, a function of the key, adds no key. */
 	__u8 filtered;
-	__u8 pad;
+	__u8 kind; /* COUNT_KIND_*: in the last byte, so the key stays 24 bytes */
 };
 
 /* A count kept in a per-CPU slot instead of the count map (tcpdrop/counts.h:
@@ -65,7 +69,7 @@ struct event_window {
 	__u64 events;
 };
 
-/* One TCP drop, sent through the ring buffer. */
+/* One TCP drop or reset (kind), sent through the ring buffer. */
 struct drop_event {
 	__u64 time_ns;	/* CLOCK_MONOTONIC */
 	__u64 location; /* address that freed the packet */
@@ -82,7 +86,8 @@ struct drop_event {
 	__u8 state; /* as in struct count_key */
 	char comm[16];
 	char ifname[16];
-	__u32 pad_end; /* named, so that it is zeroed like every other byte */
+	__u8 kind;	 /* as in struct count_key */
+	__u8 pad_end[3]; /* named, so that it is zeroed like every other byte */
 };
 
 /* A drop event with the kernel stack that dropped the packet, sent instead

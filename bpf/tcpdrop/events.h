@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Part of tcpdrop.c: the events, one record per drop sent through a ring
- * buffer to user space (internal/probe/read.go), batched and rate-limited. */
+/* Part of tcpdrop.c: the events, one record per drop or reset sent through
+ * a ring buffer to user space (internal/probe/read.go), batched and
+ * rate-limited. */
 #ifndef TCPDROP_EVENTS_H
 #define TCPDROP_EVENTS_H
 
@@ -77,11 +78,11 @@ static __always_inline int over_event_limit(__u64 now)
 	return 0;
 }
 
-/* fill_event writes the fields of e, a drop (key: its count's key, s: its
- * socket) seen now. */
-static __always_inline void fill_event(struct drop_event *e, __u64 now, struct sk_buff *skb,
-				       struct net_device *dev, struct tcp_packet *pkt,
-				       struct count_key *key, struct drop_socket *s)
+/* fill_event writes the fields of e, a drop or reset (key: its count's key,
+ * s: its socket, dev and ifindex: its device, 0 when none) seen now. */
+static __always_inline void fill_event(struct drop_event *e, __u64 now, struct net_device *dev,
+				       __u32 ifindex, struct tcp_packet *pkt, struct count_key *key,
+				       struct drop_socket *s)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	e->time_ns = now;
@@ -91,7 +92,7 @@ static __always_inline void fill_event(struct drop_event *e, __u64 now, struct s
 	e->tid = (__u32)pid_tgid;
 	e->reason = key->reason;
 	e->netns = s->have_netns ? s->netns : netns_inode(dev, s->sk);
-	e->ifindex = dev ? dev->ifindex : skb->skb_iif;
+	e->ifindex = ifindex;
 	e->sport = pkt->sport;
 	e->dport = pkt->dport;
 	__builtin_memcpy(e->saddr, pkt->saddr, 16);
@@ -100,7 +101,8 @@ static __always_inline void fill_event(struct drop_event *e, __u64 now, struct s
 	e->tcp_flags = pkt->flags;
 	e->has_reason = key->has_reason;
 	e->state = key->state;
-	e->pad_end = 0;
+	/* kind and the padding after it, zeroed in one store (little endian) */
+	*(__u32 *)&e->kind = key->kind;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if (dev) {
 		/* Two 8-byte loads: direct BTF access allows no wider ones. */
@@ -111,9 +113,10 @@ static __always_inline void fill_event(struct drop_event *e, __u64 now, struct s
 	}
 }
 
-/* send_event sends the event of a drop to the ring, unless over the event
- * rate limit or the ring is full: both are counted in struct probe_stats. */
-static __always_inline void send_event(__u64 *ctx, struct sk_buff *skb, struct net_device *dev,
+/* send_event sends the event of a drop or reset to the ring, unless over
+ * the event rate limit or the ring is full: both are counted in struct
+ * probe_stats. */
+static __always_inline void send_event(__u64 *ctx, struct net_device *dev, __u32 ifindex,
 				       struct tcp_packet *pkt, struct count_key *key,
 				       struct drop_socket *s)
 {
@@ -136,7 +139,7 @@ static __always_inline void send_event(__u64 *ctx, struct sk_buff *skb, struct n
 			st->lost++;
 		return;
 	}
-	fill_event(e, now, skb, dev, pkt, key, s);
+	fill_event(e, now, dev, ifindex, pkt, key, s);
 	if (kernel_stack) {
 		struct drop_event_stack *es = (struct drop_event_stack *)e;
 		/* Fills the rest of the buffer with zeros. */

@@ -88,7 +88,7 @@ func drain(m *ebpf.Map, perKey uint64) (out []Count, err error) {
 	var perCPU []uint64
 	it := m.Iterate()
 	for it.Next(&key, &perCPU) {
-		cnt := Count{SocketInode: key.SockIno, Reason: key.Reason, HasReason: key.HasReason != 0, State: TCPState(key.State),
+		cnt := Count{Kind: Kind(key.Kind), SocketInode: key.SockIno, Reason: key.Reason, HasReason: key.HasReason != 0, State: TCPState(key.State),
 			Location: key.Location, Filtered: key.Filtered != 0}
 		for _, v := range perCPU {
 			cnt.Packets += v
@@ -137,7 +137,7 @@ func drainSlots(m *ebpf.Map, perKey uint64) ([]Count, error) {
 			held = true
 			cnt := byKey[s.Key]
 			if cnt == nil {
-				cnt = &Count{SocketInode: s.Key.SockIno, Reason: s.Key.Reason, HasReason: s.Key.HasReason != 0,
+				cnt = &Count{Kind: Kind(s.Key.Kind), SocketInode: s.Key.SockIno, Reason: s.Key.Reason, HasReason: s.Key.HasReason != 0,
 					State: TCPState(s.Key.State), Location: s.Key.Location, Filtered: s.Key.Filtered != 0}
 				byKey[s.Key] = cnt
 				order = append(order, s.Key)
@@ -164,6 +164,7 @@ func drainSlots(m *ebpf.Map, perKey uint64) ([]Count, error) {
 // merge adds the counts of b to those of a with the same key.
 func merge(a, b []Count) []Count {
 	type key struct {
+		kind                Kind
 		ino, loc            uint64
 		reason              uint32
 		hasReason, filtered bool
@@ -171,10 +172,10 @@ func merge(a, b []Count) []Count {
 	}
 	at := make(map[key]int, len(a))
 	for i, c := range a {
-		at[key{c.SocketInode, c.Location, c.Reason, c.HasReason, c.Filtered, c.State}] = i
+		at[key{c.Kind, c.SocketInode, c.Location, c.Reason, c.HasReason, c.Filtered, c.State}] = i
 	}
 	for _, c := range b {
-		k := key{c.SocketInode, c.Location, c.Reason, c.HasReason, c.Filtered, c.State}
+		k := key{c.Kind, c.SocketInode, c.Location, c.Reason, c.HasReason, c.Filtered, c.State}
 		if i, ok := at[k]; ok {
 			a[i].Packets += c.Packets
 			a[i].Repeats += c.Repeats
@@ -197,12 +198,18 @@ func (p *Probe) readLosses(c *Counts) error {
 		c.Uncounted += s.Uncounted
 		c.Shed += s.Shed
 	}
-	ps, err := p.objs.TcpdropKfree.Stats()
-	if err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return fmt.Errorf("tcp_drop: reading the program's statistics: %w", err)
-	}
-	if ps != nil {
-		c.Missed = ps.RecursionMisses
+	c.Missed = 0
+	for _, prog := range []*ebpf.Program{p.objs.TcpdropKfree, p.objs.TcpdropReset} {
+		if prog == nil { // the reset program, not loaded
+			continue
+		}
+		ps, err := prog.Stats()
+		if err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			return fmt.Errorf("tcp_drop: reading the program's statistics: %w", err)
+		}
+		if ps != nil {
+			c.Missed += ps.RecursionMisses
+		}
 	}
 	return nil
 }

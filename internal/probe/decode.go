@@ -37,6 +37,7 @@ var (
 	offState    = unsafe.Offsetof(tcpdropDropEvent{}.State)
 	offComm     = unsafe.Offsetof(tcpdropDropEvent{}.Comm)
 	offIfname   = unsafe.Offsetof(tcpdropDropEvent{}.Ifname)
+	offKind     = unsafe.Offsetof(tcpdropDropEvent{}.Kind)
 	offStackLen = unsafe.Offsetof(tcpdropDropEventStack{}.StackBytes)
 	offStack    = unsafe.Offsetof(tcpdropDropEventStack{}.Stack)
 )
@@ -63,6 +64,7 @@ func decodeEvent(raw []byte, ev *Event) (monoNs uint64, err error) {
 	default:
 		return 0, errFamily
 	}
+	ev.Kind = Kind(raw[offKind])
 	ev.Location = ne.Uint64(raw[offLocation:])
 	ev.SocketInode = ne.Uint64(raw[offSockIno:])
 	ev.PID = ne.Uint32(raw[offTgid:])

@@ -54,13 +54,13 @@ func TestDecodeIPv4(t *testing.T) {
 func TestDecodeIPv6(t *testing.T) {
 	src := netip.MustParseAddr("2001:db8::1")
 	dst := netip.MustParseAddr("::1")
-	raw := encode(t, tcpdropDropEvent{Family: 6, Saddr: src.As16(), Daddr: dst.As16(), Sport: 1, Dport: 2})
+	raw := encode(t, tcpdropDropEvent{Family: 6, Saddr: src.As16(), Daddr: dst.As16(), Sport: 1, Dport: 2, Kind: uint8(KindReset)})
 	var ev Event
 	if _, err := decodeEvent(raw, &ev); err != nil {
 		t.Fatal(err)
 	}
-	if ev.Src != netip.AddrPortFrom(src, 1) || ev.Dst != netip.AddrPortFrom(dst, 2) || ev.IPVersion() != 6 {
-		t.Fatalf("decoded %v -> %v", ev.Src, ev.Dst)
+	if ev.Src != netip.AddrPortFrom(src, 1) || ev.Dst != netip.AddrPortFrom(dst, 2) || ev.IPVersion() != 6 || ev.Kind != KindReset {
+		t.Fatalf("decoded %v -> %v, kind %v", ev.Src, ev.Dst, ev.Kind)
 	}
 }
 

@@ -9,8 +9,11 @@ import (
 	"time"
 )
 
-// Event is one TCP packet the kernel dropped, as the kernel program saw it.
+// Event is one TCP packet the kernel dropped, or a reset it sent (Kind),
+// as the kernel program saw it.
 type Event struct {
+	// Kind says whether this is a drop or a reset.
+	Kind Kind
 	// Time is the wall-clock time of the drop.
 	Time time.Time
 	// PID and TID name the task that was on the CPU when the packet was

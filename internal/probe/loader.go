@@ -18,11 +18,13 @@ import (
 
 // Probe is the loaded and attached kernel program.
 type Probe struct {
-	objs  tcpdropObjects
-	link  link.Link
-	ring  *ringbuf.Reader // nil in CountOnly mode
-	flush time.Duration
-	clock wallClock
+	objs tcpdropObjects
+	link link.Link
+	// resetLink: the reset program, attached (resets.go); nil when not.
+	resetLink link.Link
+	ring      *ringbuf.Reader // nil in CountOnly mode
+	flush     time.Duration
+	clock     wallClock
 
 	// rec is reused by every read so that reading allocates nothing.
 	rec ringbuf.Record
@@ -88,7 +90,7 @@ func Open(opts Options) (*Probe, error) {
 	if !opts.CountOnly {
 		p.perKey = uint64(opts.LogRecordsPerKey)
 	}
-	if err := spec.LoadAndAssign(&p.objs, nil); err != nil {
+	if err := loadObjects(spec, opts, &p.objs); err != nil {
 		return nil, explainLoadError(err)
 	}
 	p.link, err = link.AttachTracing(link.TracingOptions{Program: p.objs.TcpdropKfree})
@@ -96,7 +98,15 @@ func Open(opts Options) (*Probe, error) {
 		p.objs.Close()
 		return nil, explainAttachError(err)
 	}
+	if err := p.attachResets(opts); err != nil {
+		p.link.Close()
+		p.objs.Close()
+		return nil, err
+	}
 	if err := p.attachListenerSocks(opts); err != nil {
+		if p.resetLink != nil {
+			p.resetLink.Close()
+		}
 		p.link.Close()
 		p.objs.Close()
 		return nil, err
@@ -136,7 +146,7 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 		return fmt.Errorf("tcp_drop: setting max_log_records_per_second (max_events_per_sec in bpf/tcpdrop/events.h): %w", err)
 	}
 	if err := s.RecordsPerKey.Set(uint64(opts.LogRecordsPerKey)); err != nil {
-		return fmt.Errorf("tcp_drop: setting log_records_per_key (records_per_key in bpf/tcpdrop.c): %w", err)
+		return fmt.Errorf("tcp_drop: setting log_records_per_key (records_per_key in bpf/tcpdrop/record.h): %w", err)
 	}
 	if err := s.SkipReason.Set(opts.SkipReason); err != nil {
 		return fmt.Errorf("tcp_drop: setting skip_reason: %w", err)
@@ -169,6 +179,9 @@ func (p *Probe) Detach() error {
 		var errs []error
 		if p.link != nil {
 			errs = append(errs, p.link.Close())
+		}
+		if p.resetLink != nil {
+			errs = append(errs, p.resetLink.Close())
 		}
 		if p.listenLink != nil {
 			errs = append(errs, p.listenLink.Close())

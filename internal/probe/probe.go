@@ -66,8 +66,12 @@ type Options struct {
 	// packet (Event.Stack): 280 more bytes per event in the ring, and a
 	// stack walk per event in the kernel.
 	KernelStack bool
-	// Filter selects the drops sent as events; all are counted.
+	// Filter selects the drops sent as events; all are counted. Its
+	// reasons are drop reasons: resets are selected by port only.
 	Filter Filter
+	// Resets attaches the reset program: the RSTs this host sends are
+	// counted and sent as events like drops, as KindReset.
+	Resets bool
 }
 
 // Counts are the kernel's exact tallies (see TakeCounts).
@@ -91,15 +95,17 @@ type Counts struct {
 	// had sent LogRecordsPerKey already (the sum of every Count.Repeats
 	// since Open). They are still in ByKey.
 	Repeated uint64
-	// Missed is the kernel's count of kfree_skb calls the program did not
-	// run for, because a BPF program was already running on that CPU. It
-	// includes drops of other protocols, which the program would have
-	// ignored.
+	// Missed is the kernel's count of kfree_skb (and, with Resets,
+	// tcp_send_reset) calls the programs did not run for, because a BPF
+	// program was already running on that CPU. It includes drops of other
+	// protocols, which the program would have ignored.
 	Missed uint64
 }
 
 // Count is the number of TCP packets dropped with one key.
 type Count struct {
+	// Kind says whether these are drops or resets.
+	Kind Kind
 	// SocketInode is the inode of the socket the packets belonged to (see
 	// Event.SocketInode), 0 when they had none.
 	SocketInode uint64

@@ -32,7 +32,7 @@ type tcpdropCountKey struct {
 	HasReason uint8
 	State     uint8
 	Filtered  uint8
-	Pad       uint8
+	Kind      uint8
 }
 
 type tcpdropCountSlot struct {
@@ -61,7 +61,8 @@ type tcpdropDropEvent struct {
 	State     uint8
 	Comm      [16]int8
 	Ifname    [16]int8
-	PadEnd    uint32
+	Kind      uint8
+	PadEnd    [3]uint8
 }
 
 type tcpdropDropEventStack struct {
@@ -111,6 +112,7 @@ const (
 	tcpdropMapTcpdropWindow             = "tcpdrop_window"
 	tcpdropProgTcpdropKfree             = "tcpdrop_kfree"
 	tcpdropProgTcpdropListenerSocksIter = "tcpdrop_listener_socks_iter"
+	tcpdropProgTcpdropReset             = "tcpdrop_reset"
 	tcpdropVarCountOnly                 = "count_only"
 	tcpdropVarDropEventBtfAnchor        = "drop_event_btf_anchor"
 	tcpdropVarDropEventStackBtfAnchor   = "drop_event_stack_btf_anchor"
@@ -171,6 +173,7 @@ type tcpdropSpecs struct {
 type tcpdropProgramSpecs struct {
 	TcpdropKfree             *ebpf.ProgramSpec `ebpf:"tcpdrop_kfree"`
 	TcpdropListenerSocksIter *ebpf.ProgramSpec `ebpf:"tcpdrop_listener_socks_iter"`
+	TcpdropReset             *ebpf.ProgramSpec `ebpf:"tcpdrop_reset"`
 }
 
 // tcpdropMapSpecs contains maps before they are loaded into the kernel.
@@ -288,12 +291,14 @@ type tcpdropVariables struct {
 type tcpdropPrograms struct {
 	TcpdropKfree             *ebpf.Program `ebpf:"tcpdrop_kfree"`
 	TcpdropListenerSocksIter *ebpf.Program `ebpf:"tcpdrop_listener_socks_iter"`
+	TcpdropReset             *ebpf.Program `ebpf:"tcpdrop_reset"`
 }
 
 func (p *tcpdropPrograms) Close() error {
 	return _TcpdropClose(
 		p.TcpdropKfree,
 		p.TcpdropListenerSocksIter,
+		p.TcpdropReset,
 	)
 }
 

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Part of tcpdrop.c: what every program does with what it saw, a drop or a
+ * reset: count it exactly, then send it as an event unless it is filtered
+ * out or a repeat. */
+#ifndef TCPDROP_RECORD_H
+#define TCPDROP_RECORD_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "../tcpdrop.h"
+#include "counts.h"
+#include "drop_socket.h"
+#include "events.h"
+#include "filters.h"
+#include "packet.h"
+
+/* Set by the loader before load. */
+const volatile __u8 count_only = 0;
+/* How many of each count key, on each CPU, in each collection interval
+ * (each count map's life) become events; the later ones are repeats. The
+ * per-CPU count just incremented says which it is, so a repeat costs no
+ * state, no map access and no event: user space knows the repeats from the
+ * counts alone (internal/probe/counts.go). 0: no limit. */
+const volatile __u64 records_per_key = 0;
+
+/* record counts what key says (its socket s, its packet pkt, seen on dev,
+ * ifindex) and sends its event. The reason filter is a set of drop reasons:
+ * it applies to drops only. */
+static __always_inline void record(__u64 *ctx, struct net_device *dev, __u32 ifindex,
+				   struct tcp_packet *pkt, struct count_key *key,
+				   struct drop_socket *s)
+{
+	/* An excluded one is counted as such (count_key.filtered), in its
+	 * only map access: it costs its count and the filter's bit tests. */
+	__u8 drop_reason = key->kind == COUNT_KIND_DROP && key->has_reason;
+	key->filtered = !count_only && filtered_out(key->reason, drop_reason, pkt);
+	__u64 nth = count(key);
+
+	if (count_only || key->filtered)
+		return;
+	/* A repeat: its count is all there is of it (an uncounted one, 0,
+	 * still goes out as an event). */
+	if (records_per_key && nth > records_per_key)
+		return;
+	send_event(ctx, dev, ifindex, pkt, key, s);
+}
+
+#endif

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Part of tcpdrop.c: the resets this host sends, counted and sent as events
+ * like drops (kind COUNT_KIND_RESET), from the tcp_send_reset tracepoint
+ * (docs/design.md: "Resets, retransmissions, failed connects"). */
+#ifndef TCPDROP_RESET_H
+#define TCPDROP_RESET_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "../kernel_consts.h"
+#include "../kernel_types.h"
+#include "../tcpdrop.h"
+#include "drop_socket.h"
+#include "packet.h"
+#include "record.h"
+
+/* answered_packet fills pkt with the reset that answers seg, the segment
+ * the kernel received: its addresses and ports reversed, RST, and ACK when
+ * seg had none (the kernel then acknowledges it). Returns 0 on success. */
+static __always_inline int answered_packet(struct sk_buff *seg, struct tcp_packet *pkt)
+{
+	struct tcp_packet in = {};
+	if (parse_tcp(seg, &in))
+		return -1;
+	pkt->family = in.family;
+	pkt->sport = in.dport;
+	pkt->dport = in.sport;
+	__builtin_memcpy(pkt->saddr, in.daddr, 16);
+	__builtin_memcpy(pkt->daddr, in.saddr, 16);
+	pkt->flags = TCP_FLAG_RST | ((in.flags & TCP_FLAG_ACK) ? 0 : TCP_FLAG_ACK);
+	return 0;
+}
+
+/* v4mapped tells an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
+static __always_inline int v4mapped(__u8 *a)
+{
+	return *(__u64 *)&a[0] == 0 && *(__u32 *)&a[8] == bpf_htonl(0xffff);
+}
+
+/* socket_packet fills pkt with the reset sk, a full socket, sends on its
+ * own (an active reset: RST and ACK), from sk's addresses and ports. The
+ * local port is inet_sport: an abort closes the socket first, which
+ * releases its port (skc_num 0). A dual-stack socket talking to an IPv4
+ * peer sends IPv4. */
+static __always_inline void socket_packet(struct sock *sk, struct tcp_packet *pkt)
+{
+	struct sock_common *c = &sk->__sk_common;
+	pkt->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	pkt->dport = bpf_ntohs(c->skc_dport);
+	pkt->flags = TCP_FLAG_RST | TCP_FLAG_ACK;
+	__u8 *daddr = c->skc_v6_daddr.in6_u.u6_addr8;
+	if (c->skc_family == AF_INET6 && !v4mapped(daddr)) {
+		__u8 *saddr = c->skc_v6_rcv_saddr.in6_u.u6_addr8;
+		pkt->family = FAMILY_IPV6;
+		/* 8-byte loads: direct BTF access allows no wider ones. */
+		*(__u64 *)&pkt->saddr[0] = *(__u64 *)&saddr[0];
+		*(__u64 *)&pkt->saddr[8] = *(__u64 *)&saddr[8];
+		*(__u64 *)&pkt->daddr[0] = *(__u64 *)&daddr[0];
+		*(__u64 *)&pkt->daddr[8] = *(__u64 *)&daddr[8];
+		return;
+	}
+	pkt->family = FAMILY_IPV4;
+	*(__be32 *)pkt->saddr = c->skc_rcv_saddr;
+	*(__be32 *)pkt->daddr = c->skc_daddr;
+}
+
+/* Kernels since 6.10 pass the reset's reason (enum sk_rst_reason, ctx[2])
+ * and trace socket-less resets too (sk NULL); older ones pass only sk and
+ * the segment, and trace only resets with a socket. The segment is NULL for
+ * an active reset (a close with unread data, SO_LINGER 0, a keepalive
+ * timeout). Reading ctx past the tracepoint's last argument fails
+ * verification: the check before it is a constant the loader resolves. */
+SEC("tp_btf/tcp_send_reset")
+int tcpdrop_reset(__u64 *ctx)
+{
+	struct sock *sk = (struct sock *)ctx[0];
+	struct sk_buff *seg = (struct sk_buff *)ctx[1];
+	struct tcp_packet pkt = {};
+	if (seg) {
+		if (answered_packet(seg, &pkt))
+			return 0;
+	} else if (sk) {
+		socket_packet(sk, &pkt);
+	} else {
+		return 0;
+	}
+	struct count_key key = { .kind = COUNT_KIND_RESET };
+	if (bpf_core_field_exists(struct trace_event_raw_tcp_send_reset, reason)) {
+		key.reason = (__u32)ctx[2];
+		key.has_reason = 1;
+	}
+	struct net_device *dev = seg ? seg->dev : 0;
+	struct drop_socket owner = { .sk = sk, .have_netns = 1 };
+	owner.ino = socket_inode(sk);
+	owner.state = tcp_state(sk);
+	owner.netns = netns_inode(dev, sk);
+	key.sock_ino = owner.ino;
+	key.state = owner.state;
+	record(ctx, dev, dev ? dev->ifindex : (seg ? seg->skb_iif : 0), &pkt, &key, &owner);
+	return 0;
+}
+
+#endif

@@ -39,7 +39,7 @@ func FromSpec(spec *btf.Spec) (*Table, error) {
 	}
 
 	t := &Table{available: true, byName: make(map[string]uint32)}
-	t.addCore(reasons)
+	t.addCore(reasons, reasonPrefix)
 	if subsys != nil {
 		t.addSubsystems(subsys)
 	}
@@ -66,7 +66,8 @@ func findEnum(spec *btf.Spec, name string) (*btf.Enum, error) {
 	return best, nil
 }
 
-func (t *Table) addCore(e *btf.Enum) {
+// addCore names the values of e by their members, without prefix.
+func (t *Table) addCore(e *btf.Enum, prefix string) {
 	type member struct {
 		name  string
 		value uint32
@@ -74,7 +75,7 @@ func (t *Table) addCore(e *btf.Enum) {
 	members := make([]member, 0, len(e.Values))
 	maxValue := -1
 	for _, v := range e.Values {
-		name := strings.TrimPrefix(v.Name, reasonPrefix)
+		name := strings.TrimPrefix(v.Name, prefix)
 		// Core values fit in the low 16 bits; larger ones (SUBSYS_MASK,
 		// or negative values of a signed enum) are not reasons.
 		if v.Value > codeMask || name == "" || isSentinel(name) {

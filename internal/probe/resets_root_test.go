@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package probe
+
+import (
+	"net/netip"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
+	"github.com/tcpdrop/tcpdrop/internal/dropreason"
+)
+
+// outRsts is the namespace's Tcp:OutRsts: the resets its TCP sent.
+func outRsts(t *testing.T, ns *sandbox.Netns) uint64 {
+	t.Helper()
+	c, err := ns.Netstat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c["Tcp:OutRsts"]
+}
+
+// unusedPort is a port of addr's family nothing in ns listens on.
+func unusedPort(t *testing.T, ns *sandbox.Netns, addr netip.Addr) uint16 {
+	t.Helper()
+	fd, a, _ := listenIn(t, ns, netip.AddrPortFrom(addr, 0).String(), 1)
+	if err := unix.Close(fd); err != nil {
+		t.Fatal(err)
+	}
+	return a.Port()
+}
+
+// abortOnClose makes n connections to the listener lfd, each of whose
+// accepted sockets is closed with the client's data unread: the kernel
+// aborts it with a reset (TCP_ABORT_ON_CLOSE). It returns the accepted
+// sockets' inodes.
+func abortOnClose(t *testing.T, ns *sandbox.Netns, lfd int, addr netip.AddrPort, n int) map[uint64]bool {
+	t.Helper()
+	inodes := map[uint64]bool{}
+	err := ns.Do(func() error {
+		for range n {
+			cfd, sa, err := tcpSocketFor(addr)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(cfd)
+			if err := unix.Connect(cfd, sa); err != nil {
+				return err
+			}
+			sfd, _, err := unix.Accept(lfd)
+			if err != nil {
+				return err
+			}
+			if _, err := unix.Write(cfd, []byte("unread")); err != nil {
+				_ = unix.Close(sfd)
+				return err
+			}
+			// Blocks until the data is in the accepted socket's queue.
+			if _, _, err := unix.Recvfrom(sfd, make([]byte, 1), unix.MSG_PEEK); err != nil {
+				_ = unix.Close(sfd)
+				return err
+			}
+			inodes[socketInode(t, sfd)] = true
+			if err := unix.Close(sfd); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inodes
+}
+
+// tcpSocketFor is a blocking TCP socket of addr's family, and addr as a
+// sockaddr.
+func tcpSocketFor(addr netip.AddrPort) (int, unix.Sockaddr, error) {
+	family := unix.AF_INET6
+	var sa unix.Sockaddr = &unix.SockaddrInet6{Port: int(addr.Port()), Addr: addr.Addr().As16()}
+	if addr.Addr().Is4() {
+		family = unix.AF_INET
+		sa = &unix.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	return fd, sa, err
+}
+
+// TestResetsEqualOutRsts: the resets a namespace sends, to a closed port
+// (NO_SOCKET) and on closing a connection with unread data
+// (TCP_ABORT_ON_CLOSE), are counted exactly as its Tcp:OutRsts grows,
+// with their reasons and owners, and each is an event. A port filter tells
+// this namespace's resets from the host's in the counts (count_key.filtered).
+func TestResetsEqualOutRsts(t *testing.T) {
+	reasons, err := dropreason.ResetsFromKernel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reasons.Available() {
+		t.Skip("kernel without reset reasons (before 6.10): socket-less resets are not traced")
+	}
+	for _, ip := range []string{"127.0.0.1", "::1"} {
+		t.Run(ip, func(t *testing.T) {
+			ns := sandbox.NewForTest(t)
+			addr := netip.MustParseAddr(ip)
+			if addr.Is6() && !ns.HasIPv6() {
+				t.Skip("no IPv6")
+			}
+			lfd, server, _ := listenIn(t, ns, netip.AddrPortFrom(addr, 0).String(), 64)
+			closed := unusedPort(t, ns, addr)
+			p := openProbe(t, Options{Resets: true, Filter: Filter{Ports: []uint16{server.Port(), closed}}})
+			events := collect(t, p)
+
+			const refused, aborted = 20, 10
+			before := outRsts(t, ns)
+			if err := ns.ConnectRefused(netip.AddrPortFrom(addr, closed), refused); err != nil {
+				t.Fatal(err)
+			}
+			owners := abortOnClose(t, ns, lfd, server, aborted)
+			grew := outRsts(t, ns) - before
+			if grew != refused+aborted {
+				t.Fatalf("Tcp:OutRsts grew by %d, want %d", grew, refused+aborted)
+			}
+
+			mine := func(e *Event) bool { return e.Kind == KindReset && e.NetnsInode == ns.Inode() }
+			got := events.waitFor(t, int(grew), mine)
+			byReason := map[string]int{}
+			for _, e := range got {
+				name := reasons.Name(e.Reason)
+				byReason[name]++
+				switch name {
+				case "NO_SOCKET":
+					if e.SocketInode != 0 || e.Src.Port() != closed || e.Src.Addr() != addr || e.TCPFlags&FlagRST == 0 {
+						t.Errorf("NO_SOCKET reset: owner %d, from %v, flags %v; want none, from port %d, RST", e.SocketInode, e.Src, e.TCPFlags, closed)
+					}
+				case "TCP_ABORT_ON_CLOSE":
+					if !owners[e.SocketInode] || e.State.String() != "closed" || e.Src != server || e.TCPFlags != FlagRST|FlagACK {
+						t.Errorf("TCP_ABORT_ON_CLOSE reset: owner %d (%v), from %v, flags %v; want an accepted socket %v (closed), from %v, ACK|RST",
+							e.SocketInode, e.State, e.Src, e.TCPFlags, owners, server)
+					}
+				}
+				if !e.HasReason || e.Location != 0 {
+					t.Errorf("reset event: HasReason %v, Location %#x; want true, 0", e.HasReason, e.Location)
+				}
+			}
+			if byReason["NO_SOCKET"] != refused || byReason["TCP_ABORT_ON_CLOSE"] != aborted {
+				t.Errorf("resets by reason %v; want NO_SOCKET %d, TCP_ABORT_ON_CLOSE %d", byReason, refused, aborted)
+			}
+
+			c, err := p.TakeCounts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var counted, ofOwners uint64
+			for _, k := range c.ByKey {
+				if k.Kind != KindReset || k.Filtered {
+					continue
+				}
+				counted += k.Packets
+				if owners[k.SocketInode] {
+					ofOwners += k.Packets
+				}
+			}
+			if counted != grew || ofOwners != aborted {
+				t.Errorf("counted %d resets, %d of the aborted sockets; want %d (Tcp:OutRsts), %d", counted, ofOwners, grew, aborted)
+			}
+			if c.Lost != 0 || c.Shed != 0 || c.Uncounted != 0 {
+				t.Errorf("losses: lost %d, shed %d, uncounted %d", c.Lost, c.Shed, c.Uncounted)
+			}
+		})
+	}
+}

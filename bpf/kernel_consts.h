@@ -44,6 +44,9 @@
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 
+/* Task flags (task_struct.flags) */
+#define PF_KTHREAD 0x00200000
+
 #define EEXIST 17
 #define NSEC_PER_SEC 1000000000ULL
 

@@ -67,9 +67,21 @@ struct inode {
 	unsigned long i_ino;
 };
 
+typedef struct {
+	long counter;
+} atomic_long_t;
+
+/* A file's reference count since 6.13: negative once the last reference
+ * is gone (FILE_REF_DEAD while the file is released). */
+typedef struct {
+	atomic_long_t refcnt;
+} file_ref_t;
+
 struct file {
 	struct inode *f_inode;
-	void *private_data; /* a socket's file: its struct socket */
+	void *private_data;    /* a socket's file: its struct socket */
+	atomic_long_t f_count; /* before 6.13: 0 once the last reference is gone */
+	file_ref_t f_ref;      /* since 6.13 */
 };
 
 struct socket {
@@ -112,7 +124,8 @@ struct sk_buff {
 };
 
 struct task_struct {
-	int tgid; /* the process, in the initial pid namespace */
+	unsigned int flags; /* PF_KTHREAD: a kernel thread */
+	int tgid;	    /* the process, in the initial pid namespace */
 };
 
 struct seq_file;

@@ -20,6 +20,7 @@
 #include "kernel_types.h"
 #include "listener_maps.h"
 #include "listener_table.h"
+#include "sock_births.h"
 #include "sock_inode.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -88,31 +89,6 @@ static __always_inline void track_conn(struct sock *sk, int oldstate, int newsta
 		bpf_map_delete_elem(&tcpdrop_conns, &ck);
 }
 
-/* The process that made a socket connect or listen: its owner, even once it
- * has exited (internal/owners asks when /proc no longer says). */
-struct sock_birth {
-	__u32 tgid;
-	char comm[16];
-};
-
-/* Who made each socket connect or listen, by socket inode; the oldest are
- * forgotten first. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536); /* resized by the loader */
-	__type(key, __u64);	    /* socket inode */
-	__type(value, struct sock_birth);
-} tcpdrop_sock_births SEC(".maps");
-
-/* remember_birth records the task making sk connect or listen: this runs
- * in its connect() or listen(). */
-static __always_inline void remember_birth(__u64 ino)
-{
-	struct sock_birth b = { .tgid = bpf_get_current_pid_tgid() >> 32 };
-	bpf_get_current_comm(b.comm, sizeof(b.comm));
-	bpf_map_update_elem(&tcpdrop_sock_births, &ino, &b, BPF_ANY);
-}
-
 /* remember_closed keeps what user space needs of a listener that stopped
  * listening: by then its port may already be released (0), so it is known
  * by its inode and cookie. */
@@ -143,7 +119,7 @@ int tcpdrop_listen_state(__u64 *ctx)
 	if (!ino)
 		return 0; /* user space's poll will find it */
 	if (connects || starts)
-		remember_birth(ino);
+		remember_birth(ino, BPF_ANY);
 	if (connects)
 		return 0;
 	if (!starts) {

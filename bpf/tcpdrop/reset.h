@@ -12,6 +12,7 @@
 
 #include "../kernel_consts.h"
 #include "../kernel_types.h"
+#include "../sock_births.h"
 #include "../tcpdrop.h"
 #include "drop_socket.h"
 #include "packet.h"
@@ -67,6 +68,30 @@ static __always_inline void socket_packet(struct sock *sk, struct tcp_packet *pk
 	*(__be32 *)pkt->daddr = c->skc_daddr;
 }
 
+/* file_released tells whether f's last reference is gone: it is being
+ * released (__fput), and the reset is sent from its socket's release. */
+static __always_inline int file_released(struct file *f)
+{
+	if (bpf_core_field_exists(f->f_ref))
+		return f->f_ref.refcnt.counter < 0;
+	return f->f_count.counter == 0;
+}
+
+/* closed_by_holder tells whether the reset of sk, a full socket, is sent
+ * as the process that held it closes it (close() with data unread,
+ * SO_LINGER 0, or exit): its file is being released, which the kernel
+ * does in the task that let go of the last reference, unless that is a
+ * kernel thread (a deferred release, in a worker). A reset from a timer
+ * (a keepalive timeout) happens while the file is open. */
+static __always_inline int closed_by_holder(struct sock *sk)
+{
+	struct file *f = sk->sk_socket ? sk->sk_socket->file : 0;
+	if (!f || !file_released(f))
+		return 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	return !(BPF_CORE_READ(task, flags) & PF_KTHREAD);
+}
+
 /* Kernels since 6.10 pass the reset's reason (enum sk_rst_reason, ctx[2])
  * and trace socket-less resets too (sk NULL); older ones pass only sk and
  * the segment, and trace only resets with a socket. The segment is NULL for
@@ -95,6 +120,11 @@ int tcpdrop_reset(__u64 *ctx)
 	struct net_device *dev = seg ? seg->dev : 0;
 	struct drop_socket owner = { .sk = sk, .have_netns = 1 };
 	owner.ino = socket_inode(sk);
+	/* Its holder is known now, not once the socket is gone: the only
+	 * record of an accepted socket's (a connected or listening one keeps
+	 * the process that made it so). */
+	if (!seg && owner.ino && closed_by_holder(sk))
+		remember_birth(owner.ino, BPF_NOEXIST);
 	owner.state = tcp_state(sk);
 	owner.netns = netns_inode(dev, sk);
 	key.sock_ino = owner.ino;

@@ -42,12 +42,12 @@ func (p *Probe) loadListenState() error {
 	var objs struct {
 		Prog   *ebpf.Program `ebpf:"tcpdrop_listen_state"`
 		Closed *ebpf.Map     `ebpf:"tcpdrop_closed_listeners"`
-		Births *ebpf.Map     `ebpf:"tcpdrop_sock_births"`
 	}
 	err = spec.LoadAndAssign(&objs, &ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{
 		"tcpdrop_listeners":      p.objs.TcpdropListeners,
 		"tcpdrop_listener_socks": p.objs.TcpdropListenerSocks,
 		"tcpdrop_conns":          p.objs.TcpdropConns,
+		"tcpdrop_sock_births":    p.objs.TcpdropSockBirths,
 	}})
 	if err != nil {
 		return fmt.Errorf("loading the listen-state program: %w", err)
@@ -56,10 +56,10 @@ func (p *Probe) loadListenState() error {
 	if err != nil {
 		objs.Prog.Close()
 		objs.Closed.Close()
-		objs.Births.Close()
 		return fmt.Errorf("attaching to sock:inet_sock_set_state: %w", err)
 	}
-	p.listenProg, p.listenLink, p.closedListeners, p.sockBirths = objs.Prog, l, objs.Closed, objs.Births
+	p.listenProg, p.listenLink, p.closedListeners = objs.Prog, l, objs.Closed
+	p.sockBirths = p.objs.TcpdropSockBirths // the tcp_drop program's, which it writes too
 	return nil
 }
 

@@ -45,7 +45,9 @@ type Probe struct {
 	// closedListeners: the listeners that stopped listening, as the
 	// listen-state program saw them stop (closed_listeners.go).
 	closedListeners *ebpf.Map
-	// sockBirths: who made each socket connect or listen (births.go).
+	// sockBirths: who made each socket connect or listen, or closed it with
+	// a reset (births.go); the objects' map, set when the listen-state
+	// program runs.
 	sockBirths     *ebpf.Map
 	listenStateErr error
 
@@ -160,6 +162,7 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	s.TcpdropListeners.MaxEntries = MaxListeners
 	s.TcpdropListenerSocks.MaxEntries = MaxListeners
 	s.TcpdropConns.MaxEntries = MaxConns
+	s.TcpdropSockBirths.MaxEntries = MaxListeners
 	if err := s.KernelStack.Set(boolByte(opts.KernelStack)); err != nil {
 		return fmt.Errorf("tcp_drop: setting kernel_stack: %w", err)
 	}
@@ -209,7 +212,7 @@ func (p *Probe) Close() error {
 			errs = append(errs, p.socksIter.Close())
 		}
 		if p.listenProg != nil {
-			errs = append(errs, p.listenProg.Close(), p.closedListeners.Close(), p.sockBirths.Close())
+			errs = append(errs, p.listenProg.Close(), p.closedListeners.Close())
 		}
 		errs = append(errs, p.objs.Close())
 		p.closeErr = errors.Join(errs...)

@@ -94,6 +94,12 @@ type tcpdropProbeStats struct {
 	Shed      uint64
 }
 
+type tcpdropSockBirth struct {
+	_    structs.HostLayout
+	Tgid uint32
+	Comm [16]int8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -108,6 +114,7 @@ const (
 	tcpdropMapTcpdropSlots              = "tcpdrop_slots"
 	tcpdropMapTcpdropSlotsA             = "tcpdrop_slots_a"
 	tcpdropMapTcpdropSlotsB             = "tcpdrop_slots_b"
+	tcpdropMapTcpdropSockBirths         = "tcpdrop_sock_births"
 	tcpdropMapTcpdropStats              = "tcpdrop_stats"
 	tcpdropMapTcpdropWindow             = "tcpdrop_window"
 	tcpdropProgTcpdropKfree             = "tcpdrop_kfree"
@@ -190,6 +197,7 @@ type tcpdropMapSpecs struct {
 	TcpdropSlots         *ebpf.MapSpec `ebpf:"tcpdrop_slots"`
 	TcpdropSlotsA        *ebpf.MapSpec `ebpf:"tcpdrop_slots_a"`
 	TcpdropSlotsB        *ebpf.MapSpec `ebpf:"tcpdrop_slots_b"`
+	TcpdropSockBirths    *ebpf.MapSpec `ebpf:"tcpdrop_sock_births"`
 	TcpdropStats         *ebpf.MapSpec `ebpf:"tcpdrop_stats"`
 	TcpdropWindow        *ebpf.MapSpec `ebpf:"tcpdrop_window"`
 }
@@ -244,6 +252,7 @@ type tcpdropMaps struct {
 	TcpdropSlots         *ebpf.Map `ebpf:"tcpdrop_slots"`
 	TcpdropSlotsA        *ebpf.Map `ebpf:"tcpdrop_slots_a"`
 	TcpdropSlotsB        *ebpf.Map `ebpf:"tcpdrop_slots_b"`
+	TcpdropSockBirths    *ebpf.Map `ebpf:"tcpdrop_sock_births"`
 	TcpdropStats         *ebpf.Map `ebpf:"tcpdrop_stats"`
 	TcpdropWindow        *ebpf.Map `ebpf:"tcpdrop_window"`
 }
@@ -260,6 +269,7 @@ func (m *tcpdropMaps) Close() error {
 		m.TcpdropSlots,
 		m.TcpdropSlotsA,
 		m.TcpdropSlotsB,
+		m.TcpdropSockBirths,
 		m.TcpdropStats,
 		m.TcpdropWindow,
 	)

@@ -10,13 +10,13 @@ import (
 	"github.com/tcpdrop/tcpdrop/internal/probe"
 )
 
-// Drop is one TCP packet the kernel dropped, with its owner and the
-// kernel's names for its reason and location. A Drop handed to
+// Drop is one TCP packet the kernel dropped, or a reset it sent (Kind), with
+// its owner and the kernel's names for its reason and location. A Drop handed to
 // Outputs.Drops, and its Event, are valid until the call returns.
 type Drop struct {
 	*probe.Event
 	Owner    Owner
-	Reason   string   // e.g. "NO_SOCKET"; NotAvailable before 5.17
+	Reason   string   // e.g. "NO_SOCKET"; NotAvailable before 5.17 (resets: 6.10)
 	Function string   // the function that freed the packet, e.g. "tcp_v4_rcv"
 	Location string   // function and offset, e.g. "tcp_v4_rcv+0x91"
 	Comm     string   // the name of the task that was on the CPU
@@ -45,7 +45,7 @@ func (n *Namer) Drop(ev *probe.Event, owner Owner) Drop {
 	d := Drop{
 		Event:    ev,
 		Owner:    owner,
-		Reason:   n.names.Reason(ev.Reason, ev.HasReason),
+		Reason:   n.names.Reason(ev.Kind, ev.Reason, ev.HasReason),
 		Function: n.names.Function(ev.Location),
 		Location: n.names.Location(ev.Location),
 		Comm:     n.comm(ev.Comm),

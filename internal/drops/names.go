@@ -7,30 +7,38 @@ package drops
 import (
 	"github.com/tcpdrop/tcpdrop/internal/dropreason"
 	"github.com/tcpdrop/tcpdrop/internal/kallsyms"
+	"github.com/tcpdrop/tcpdrop/internal/probe"
 )
 
 // Names turns the raw values the kernel reports into names. The engine
 // uses the running kernel's; tests use fixtures.
 type Names interface {
-	// Reason names a drop reason, e.g. "NO_SOCKET".
-	Reason(raw uint32, known bool) string
+	// Reason names the reason of a count or event of kind, e.g.
+	// "NO_SOCKET": a drop reason (enum skb_drop_reason) or a reset reason
+	// (enum sk_rst_reason).
+	Reason(kind probe.Kind, raw uint32, known bool) string
 	// Location is "function+0xoffset", Function just the function.
 	Location(addr uint64) string
 	Function(addr uint64) string
 }
 
-// NotAvailable is the reason on kernels that pass none (before 5.17).
+// NotAvailable is the reason on kernels that pass none (drops before 5.17,
+// resets before 6.10).
 const NotAvailable = "NOT_AVAILABLE"
 
 // runningKernel names values with the running kernel's BTF and kallsyms.
 type runningKernel struct {
-	reasons *dropreason.Table
-	symbols *kallsyms.Symbolizer
+	reasons      *dropreason.Table
+	resetReasons *dropreason.Table
+	symbols      *kallsyms.Symbolizer
 }
 
-func (k runningKernel) Reason(raw uint32, known bool) string {
+func (k runningKernel) Reason(kind probe.Kind, raw uint32, known bool) string {
 	if !known {
 		return NotAvailable
+	}
+	if kind == probe.KindReset {
+		return k.resetReasons.Name(raw)
 	}
 	return k.reasons.Name(raw)
 }

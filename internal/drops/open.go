@@ -41,8 +41,9 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 	if !reasons.Available() {
 		logger.Warn("this kernel passes no drop reasons (Linux 5.17+ does): tcp_drop.reason is " + NotAvailable)
 	}
+	resetReasons := resetNames(opts, logger)
 	src := Sources{Kernel: p, ListenTableLive: listenErr == nil, NoDropReasons: !reasons.Available(),
-		Names: runningKernel{reasons: reasons, symbols: loadSymbols(logger)}}
+		Names: runningKernel{reasons: reasons, resetReasons: resetReasons, symbols: loadSymbols(logger)}}
 	if opts.ResolveOwners {
 		src.Owners = newOwnerResolver(p, listenErr == nil, logger)
 	}
@@ -54,6 +55,26 @@ func Open(opts Options, countOnly bool, logger *zap.Logger) (*Engine, error) {
 		src.Listeners = listeners.NewWatcher("/proc", closed)
 	}
 	return New(src, opts, logger), nil
+}
+
+// resetNames loads the reset reasons of the running kernel when resets are
+// counted, and says what a kernel before 6.10 does not show. The BTF was
+// read for the drop reasons just before, so it does not fail here: if it
+// does, resets are named NOT_AVAILABLE.
+func resetNames(opts Options, logger *zap.Logger) *dropreason.Table {
+	if !opts.Resets {
+		return &dropreason.Table{}
+	}
+	t, err := dropreason.ResetsFromKernel()
+	if err != nil {
+		logger.Warn("tcp_drop: the reset reasons could not be read from the kernel's BTF: the reason of a reset is "+NotAvailable, zap.Error(err))
+		return &dropreason.Table{}
+	}
+	if !t.Available() {
+		logger.Warn("this kernel passes no reset reasons and traces no reset sent without a socket (Linux 6.10+ does both): " +
+			"the reason of a reset is " + NotAvailable + ", and resets to closed ports are not counted")
+	}
+	return t
 }
 
 // canWatchListenQueues tells whether listen queues are to be watched:

@@ -57,6 +57,10 @@ type Options struct {
 	// Logs selects the drops that become log records; every drop is still
 	// counted (see LogFilters).
 	Logs LogFilters
+	// Resets counts the resets (RSTs) this host sends, with the kernel's
+	// reason (6.10+), and sends them as events like drops: counts and
+	// events of kind probe.KindReset.
+	Resets bool
 }
 
 // LogFilters select, in the kernel, which drops are sent as events (and
@@ -108,6 +112,7 @@ func DefaultOptions() Options {
 		ResolveOwners:          true,
 		ListenQueues:           ListenQueues{Enabled: true, PollInterval: time.Second},
 		Logs:                   LogFilters{ExcludeReasons: slices.Clone(DefaultExcludeReasons)},
+		Resets:                 true,
 	}
 }
 
@@ -129,5 +134,6 @@ func (o Options) probeOptions(countOnly, matchListeners bool) probe.Options {
 		MatchListeners:         matchListeners,
 		SocketBirths:           o.ResolveOwners,
 		KernelStack:            o.KernelStack,
+		Resets:                 o.Resets,
 	}
 }

@@ -10,7 +10,7 @@ import (
 // TestProbeGetsEveryKernelOption: each option the kernel program has a
 // field of the same name for reaches it as set.
 func TestProbeGetsEveryKernelOption(t *testing.T) {
-	o := Options{RingBufferSize: 1 << 16, WakeupBytes: 3, FlushInterval: 5, MaxCounters: 7, MaxLogRecordsPerSecond: 11, LogRecordsPerKey: 13, KernelStack: true}
+	o := Options{RingBufferSize: 1 << 16, WakeupBytes: 3, FlushInterval: 5, MaxCounters: 7, MaxLogRecordsPerSecond: 11, LogRecordsPerKey: 13, KernelStack: true, Resets: true}
 	p := o.probeOptions(false, false)
 	ov, pv := reflect.ValueOf(o), reflect.ValueOf(p)
 	shared := 0
@@ -25,7 +25,7 @@ func TestProbeGetsEveryKernelOption(t *testing.T) {
 			t.Errorf("probe.Options.%s = %v, want %v", name, f, ov.Field(i))
 		}
 	}
-	if want := 7; shared != want {
+	if want := 8; shared != want {
 		t.Errorf("%d options share a name with probe.Options, want %d: an option under two names?", shared, want)
 	}
 }

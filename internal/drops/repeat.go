@@ -4,7 +4,11 @@
 
 package drops
 
-import "time"
+import (
+	"time"
+
+	"github.com/tcpdrop/tcpdrop/internal/probe"
+)
 
 // Repeat is what became of one count key's repeats in one collection
 // interval: the drops the kernel counted and sent as no record, because
@@ -12,6 +16,7 @@ import "time"
 // records, the losses and the filtered drops, they add up to the key's
 // packets: records + repeats + lost + shed + filtered = packets.
 type Repeat struct {
+	Kind        probe.Kind // repeats of a drop's key or of a reset's
 	Owner       Owner
 	SocketInode uint64 // 0 when the packets had no socket a process holds
 	Reason      string

@@ -15,7 +15,8 @@ import (
 // drops metric. The receiver sums over the ones its configuration leaves
 // out.
 type CountKey struct {
-	Owner    // the socket's owner when the drops were added
+	Kind     probe.Kind // a drop's key or a reset's
+	Owner               // the socket's owner when the drops were added
 	Reason   string
 	Function string // "" for listen-queue overflows
 	State    string // the socket's TCP state (probe.TCPState.String); "" without one
@@ -115,10 +116,10 @@ func (t *Tally) Add(c probe.Counts, now time.Time) Counts {
 		ByKey: make([]Count, 0, len(t.totals))}
 	for _, kc := range c.ByKey {
 		owner := t.owner(kc.SocketInode, taken)
-		reason, function, state := t.names.Reason(kc.Reason, kc.HasReason), t.names.Function(kc.Location), kc.State.String()
-		t.grow(CountKey{Owner: owner, Reason: reason, Function: function, State: state}, kc.Packets, now)
+		reason, function, state := t.names.Reason(kc.Kind, kc.Reason, kc.HasReason), t.names.Function(kc.Location), kc.State.String()
+		t.grow(CountKey{Kind: kc.Kind, Owner: owner, Reason: reason, Function: function, State: state}, kc.Packets, now)
 		if kc.Repeats > 0 {
-			out.Repeats = append(out.Repeats, Repeat{Owner: owner, SocketInode: kc.SocketInode, Reason: reason, Function: function,
+			out.Repeats = append(out.Repeats, Repeat{Kind: kc.Kind, Owner: owner, SocketInode: kc.SocketInode, Reason: reason, Function: function,
 				Location: t.names.Location(kc.Location), State: state, Repeats: kc.Repeats, Since: t.lastAdd, Until: now})
 		}
 	}

@@ -19,9 +19,10 @@ const (
 	reasonAttr    = "tcp_drop.reason"
 )
 
-// shortfalls are the counters that say what the records miss; the summary
-// names them only when they are not zero.
+// shortfalls are the counters that say what the records miss, and the
+// resets sent; the summary names them only when they are not zero.
 var shortfalls = []struct{ metric, label string }{
+	{"tcp_drop.resets", "resets sent"},
 	{"tcp_drop.events.lost", "events lost"},
 	{"tcp_drop.events.shed", "events shed"},
 	{"tcp_drop.packets.uncounted", "packets uncounted"},
@@ -31,8 +32,8 @@ var shortfalls = []struct{ metric, label string }{
 const maxReasons = 6
 
 // countsPrinter prints each collection as one line, the cumulative count
-// of dropped packets by reason:
-// [15:04:30] Counts since start: 42 drops | NO_SOCKET 30 | NETFILTER_DROP 12
+// of dropped packets by reason, and of the resets sent:
+// [15:04:30] Counts since start: 42 drops | NO_SOCKET 30 | NETFILTER_DROP 12 | resets sent 30
 type countsPrinter struct{ out *lineWriter }
 
 func (p countsPrinter) push(_ context.Context, md pmetric.Metrics) error {

@@ -56,10 +56,13 @@ func TestCountsALinePerCollection(t *testing.T) {
 	lost := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
 	lost.SetName("tcp_drop.events.lost")
 	lost.SetEmptySum().DataPoints().AppendEmpty().SetIntValue(3)
+	resets := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	resets.SetName("tcp_drop.resets")
+	resets.SetEmptySum().DataPoints().AppendEmpty().SetIntValue(20)
 
 	var out bytes.Buffer
 	require.NoError(t, countsPrinter{out: &lineWriter{w: &out}}.push(context.Background(), md))
-	require.Equal(t, "[15:04:23] Counts since start: 42 drops | NO_SOCKET 30 | NETFILTER_DROP 12 | events lost 3\n", out.String())
+	require.Equal(t, "[15:04:23] Counts since start: 42 drops | NO_SOCKET 30 | NETFILTER_DROP 12 | resets sent 20 | events lost 3\n", out.String())
 
 	out.Reset()
 	require.NoError(t, countsPrinter{out: &lineWriter{w: &out}}.push(context.Background(), pmetric.NewMetrics()))

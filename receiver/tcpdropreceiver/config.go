@@ -47,6 +47,9 @@ type Config struct {
 	// Logs selects the drops that become log records; the metrics count
 	// every drop.
 	Logs LogsConfig `mapstructure:"logs"`
+	// Resets counts the resets this host sends (tcp_drop.resets) and logs
+	// them, with the kernel's reason.
+	Resets bool `mapstructure:"resets"`
 
 	metadata.MetricsBuilderConfig `mapstructure:",squash"`
 }
@@ -85,6 +88,7 @@ func createDefaultConfig() *Config {
 		ListenQueues:           ListenQueuesConfig(o.ListenQueues),
 		KernelStack:            o.KernelStack,
 		Logs:                   LogsConfig(o.Logs),
+		Resets:                 o.Resets,
 		MetricsBuilderConfig:   metadata.NewDefaultMetricsBuilderConfig(),
 	}
 }
@@ -105,5 +109,6 @@ func (c *Config) engineOptions() drops.Options {
 		ListenQueues:           drops.ListenQueues(c.ListenQueues),
 		KernelStack:            c.KernelStack,
 		Logs:                   drops.LogFilters(c.Logs),
+		Resets:                 c.Resets,
 	}
 }

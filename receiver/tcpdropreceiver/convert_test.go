@@ -70,6 +70,7 @@ const (
 // Metrics the tests look for, by name.
 const (
 	packetsName    = "tcp_drop.packets"
+	resetsName     = "tcp_drop.resets"
 	queueLimitName = "tcp_drop.listen.queue.limit"
 )
 
@@ -119,6 +120,26 @@ func fixtureEvents() []probe.Event {
 	}
 }
 
+// fixtureResets are resets the host sent: one to a closed port, which has
+// no socket, and the server's abort of a connection it closed unread.
+func fixtureResets() []probe.Event {
+	return []probe.Event{
+		{
+			Kind: probe.KindReset, Time: dropTime.Add(3 * time.Millisecond), PID: 1234, TID: 1234, Comm: comm("nc"),
+			Reason: 1, HasReason: true, TCPFlags: probe.FlagACK | probe.FlagRST, NetnsInode: 4026531840, Ifindex: 1, Ifname: comm("lo"),
+			Src: netip.MustParseAddrPort("127.0.0.1:9"), Dst: netip.MustParseAddrPort("127.0.0.1:40000"),
+			// With kernel_stack: the program's own frame left out.
+			Stack: [probe.MaxStackDepth]uint64{inBpfTrace, inTCPv4Rcv}, StackDepth: 2,
+		},
+		{
+			Kind: probe.KindReset, Time: dropTime.Add(4 * time.Millisecond), PID: 4321, TID: 4321, Comm: comm("server"),
+			Reason: 13, HasReason: true, TCPFlags: probe.FlagACK | probe.FlagRST, NetnsInode: 4026532000,
+			SocketInode: serverSocket, State: 1, // established
+			Src: netip.MustParseAddrPort("[2001:db8::2]:8080"), Dst: netip.MustParseAddrPort("[2001:db8::1]:51234"),
+		},
+	}
+}
+
 // nameDrops gives events their owners and names as the engine does, with
 // the fixtures.
 func nameDrops(t testing.TB, events []probe.Event) []drops.Drop {
@@ -132,7 +153,7 @@ func nameDrops(t testing.TB, events []probe.Event) []drops.Drop {
 
 func TestLogsGolden(t *testing.T) {
 	conv := newLogConverter("1.2.3", newResources(metadata.DefaultResourceAttributesConfig(), testHost))
-	requireLogsGolden(t, "logs.yaml", conv.convert(nameDrops(t, fixtureEvents()), dropTime.Add(time.Second)))
+	requireLogsGolden(t, "logs.yaml", conv.convert(nameDrops(t, append(fixtureEvents(), fixtureResets()...)), dropTime.Add(time.Second)))
 }
 
 // requireLogsGolden compares got with testdata/<file>, or rewrites the file
@@ -156,6 +177,12 @@ func TestLogBodyLine(t *testing.T) {
 		logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
 	require.Equal(t, "Drop | PID: 4321 (server) | Reason: NETFILTER_DROP | Function: nf_hook_slow+0x12a | [2001:db8::1]:51234 -> [2001:db8::2]:8080 [ACK|RST] | CPU: 5678 (curl)",
 		logs.ResourceLogs().At(1).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
+
+	logs = conv.convert(nameDrops(t, fixtureResets()), dropTime)
+	require.Equal(t, "Reset | PID: - (no owner) | Reason: NO_SOCKET | 127.0.0.1:9 -> 127.0.0.1:40000 [ACK|RST] | CPU: 1234 (nc)",
+		logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
+	require.Equal(t, "Reset | PID: 4321 (server) | Reason: TCP_ABORT_ON_CLOSE | [2001:db8::2]:8080 -> [2001:db8::1]:51234 [ACK|RST] | CPU: 4321 (server)",
+		logs.ResourceLogs().At(1).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
 }
 
 func fixtureCounts() probe.Counts {
@@ -166,6 +193,9 @@ func fixtureCounts() probe.Counts {
 			{Reason: 3, HasReason: true, Location: inTCPv4Rcv + 0x40, Packets: 5},
 			{SocketInode: serverSocket, Reason: 12, HasReason: true, State: 1, Location: inNfHookSlow, Packets: 9},
 			{SocketInode: unknownSocket, Reason: 3, HasReason: true, State: 8, Location: inTCPv4Rcv, Packets: 1},
+			// Resets: to closed ports, and the server's aborts.
+			{Kind: probe.KindReset, Reason: 1, HasReason: true, Packets: 20},
+			{Kind: probe.KindReset, SocketInode: serverSocket, Reason: 13, HasReason: true, State: 1, Packets: 3},
 		},
 		Uncounted: 2, Lost: 3, Shed: 4, Filtered: 6, Repeated: 7, Missed: 5,
 	}
@@ -281,7 +311,7 @@ func TestMetricsTimestamps(t *testing.T) {
 	now := dropTime.Add(10 * time.Second)
 	md := newTestMetricsConverter(t).convert(fixtureCounts(), nil, now)
 	metrics := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
-	require.Equal(t, 8, metrics.Len())
+	require.Equal(t, 9, metrics.Len(), "the sums without owner, with tcp_drop.packets and tcp_drop.resets of the drops and resets without one")
 	for i := 0; i < metrics.Len(); i++ {
 		if metrics.At(i).Type() == pmetric.MetricTypeGauge {
 			require.Equal(t, now, metrics.At(i).Gauge().DataPoints().At(0).Timestamp().AsTime(), metrics.At(i).Name())

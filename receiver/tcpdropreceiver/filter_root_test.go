@@ -79,8 +79,8 @@ func TestExcludedReasonIsCountedNotLogged(t *testing.T) {
 // requireRecordsAddUp checks, on the metrics collected at Shutdown (the
 // program detached, the ring drained), that every drop kfree_skb saw is a
 // record, a repeat (summed from the summary records, and equal to
-// tcp_drop.events.repeated), lost, shed or filtered:
-// records + repeats + lost + shed + filtered = packets.
+// tcp_drop.events.repeated), lost, shed or filtered, and every reset sent
+// too: records + repeats + lost + shed + filtered = packets + resets.
 // Listen overflows come from the watcher (no kernel function), with a
 // record per listener and poll: they are left out of both sides.
 func requireRecordsAddUp(t *testing.T, logs *consumertest.LogsSink, final pmetric.Metrics) {
@@ -88,6 +88,7 @@ func requireRecordsAddUp(t *testing.T, logs *consumertest.LogsSink, final pmetri
 	packets, _ := sumPoints(final, packetsName, func(dp pmetric.NumberDataPoint) bool {
 		return dp.Attributes().AsRaw()[attrFunction] != ""
 	})
+	resets, _ := sumPoints(final, resetsName, anyPoint)
 	var losses int64
 	for _, name := range []string{"tcp_drop.events.lost", "tcp_drop.events.shed", filteredName} {
 		v, ok := sumPoints(final, name, anyPoint)
@@ -100,14 +101,14 @@ func requireRecordsAddUp(t *testing.T, logs *consumertest.LogsSink, final pmetri
 	repeated, ok := sumPoints(final, repeatedName, anyPoint)
 	require.True(t, ok, "no %s", repeatedName)
 	require.Equal(t, repeated, repeats, "the summary records' tcp_drop.repeats add up to tcp_drop.events.repeated")
-	require.Equal(t, packets, records+repeats+losses, "records %d + repeats %d + lost, shed and filtered %d = packets %d",
-		records, repeats, losses, packets)
+	require.Equal(t, packets+resets, records+repeats+losses, "records %d + repeats %d + lost, shed and filtered %d = packets %d + resets %d",
+		records, repeats, losses, packets, resets)
 }
 
 // recordsAndRepeats counts the drop records keep accepts (a record per drop)
 // and sums the repeats of the summary records it accepts.
 func recordsAndRepeats(logs *consumertest.LogsSink, keep func(map[string]any) bool) (records, repeats int64) {
-	for _, lr := range sinkRecords(logs, func(at map[string]any) bool { _, ok := at[attrLocation]; return ok && keep(at) }) {
+	for _, lr := range sinkRecords(logs, func(at map[string]any) bool { _, ok := at[attrKind]; return ok && keep(at) }) {
 		if v, ok := lr.Attributes().Get(attrRepeats); ok {
 			repeats += v.Int()
 		} else {

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/tcpdrop/tcpdrop/internal/drops"
+	"github.com/tcpdrop/tcpdrop/internal/probe"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
 
@@ -39,7 +40,8 @@ const (
 	attrContextComm     = "tcp_drop.context.comm"
 	attrKernelStack     = "tcp_drop.kernel_stack"
 	attrConnectionState = "network.connection.state"
-	logAttributeCount   = 18
+	attrKind            = "tcp_drop.kind"
+	logAttributeCount   = 19
 )
 
 // Resource attribute keys: who owns the socket, and the node (see
@@ -125,6 +127,7 @@ func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon
 
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(logAttributeCount)
+	attrs.PutStr(attrKind, d.Kind.String())
 	attrs.PutStr(attrOwner, string(d.Owner.Status))
 	if d.SocketInode != 0 {
 		attrs.PutInt(attrSocketInode, int64(d.SocketInode))
@@ -132,8 +135,10 @@ func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon
 	attrs.PutInt(attrContextPID, int64(d.PID))
 	attrs.PutStr(attrContextComm, d.Comm)
 	attrs.PutStr(attrReason, d.Reason)
-	attrs.PutStr(attrFunction, d.Function)
-	attrs.PutStr(attrLocation, d.Location)
+	if d.Kind == probe.KindDrop { // the reset tracepoint gives no caller
+		attrs.PutStr(attrFunction, d.Function)
+		attrs.PutStr(attrLocation, d.Location)
+	}
 	attrs.PutStr(attrTransport, "tcp")
 	if d.IPVersion() == 4 {
 		attrs.PutStr(attrNetworkType, "ipv4")
@@ -179,14 +184,21 @@ func appendOwner(b []byte, who drops.Owner) []byte {
 // body is the line a person reads, in the spirit of the seed's, with the
 // socket's owner first and the task that was on the CPU last:
 // Drop | PID: 1234 (server) | Reason: NETFILTER_DROP | Function: nf_hook_slow+0x9c | 127.0.0.1:40000 -> 127.0.0.1:8080 [SYN] | CPU: 5678 (curl)
+// Reset | PID: 1234 (server) | Reason: TCP_ABORT_ON_CLOSE | 127.0.0.1:8080 -> 127.0.0.1:40000 [ACK|RST] | CPU: 1234 (server)
 func (c *logConverter) body(d *drops.Drop) string {
 	b := c.line[:0]
-	b = append(b, "Drop | PID: "...)
+	if d.Kind == probe.KindReset {
+		b = append(b, "Reset | PID: "...)
+	} else {
+		b = append(b, "Drop | PID: "...)
+	}
 	b = appendOwner(b, d.Owner)
 	b = append(b, " | Reason: "...)
 	b = append(b, d.Reason...)
-	b = append(b, " | Function: "...)
-	b = append(b, d.Location...)
+	if d.Kind == probe.KindDrop {
+		b = append(b, " | Function: "...)
+		b = append(b, d.Location...)
+	}
 	b = append(b, " | "...)
 	b = d.Src.AppendTo(b)
 	b = append(b, " -> "...)

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 
 	"github.com/tcpdrop/tcpdrop/internal/drops"
+	"github.com/tcpdrop/tcpdrop/internal/probe"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
 
@@ -22,19 +23,37 @@ import (
 type metricsConverter struct {
 	builder *metadata.MetricsBuilder // the sums without attributes
 	owned   ownerMetrics             // the metrics under owners' Resources
-	packets metadata.TCPDropPacketsMetricConfig
-	keep    map[metadata.TCPDropPacketsMetricAttributeKey]bool
+	counted [probe.KindReset + 1]countedMetric
 	queues  queueGauges
 	res     resources
 	rb      *metadata.ResourceBuilder // res's, for this converter
 	version string
 	start   pcommon.Timestamp // when counting began
 
-	// last is each tcp_drop.packets point of the previous collection, so
-	// that a point summing series of which one expired (drops.Count.Start)
-	// restarts with a new start time instead of going down.
+	// last is each tcp_drop.packets and tcp_drop.resets point of the
+	// previous collection, so that a point summing series of which one
+	// expired (drops.Count.Start) restarts with a new start time instead of
+	// going down.
 	last   map[packetKey]lastPoint
 	lastTS pcommon.Timestamp
+}
+
+// countedMetric is the metric of one kind of count (probe.Kind):
+// tcp_drop.packets for drops, tcp_drop.resets for resets, with the
+// attributes the configuration keeps.
+type countedMetric struct {
+	metric  pmetric.Metric // the builder's, without points
+	enabled bool
+	keep    map[string]bool
+}
+
+// keepSet is the set of a metric's enabled attributes.
+func keepSet[K ~string](keys []K) map[string]bool {
+	keep := map[string]bool{}
+	for _, k := range keys {
+		keep[string(k)] = true
+	}
+	return keep
 }
 
 type lastPoint struct {
@@ -44,18 +63,16 @@ type lastPoint struct {
 
 // host is the host.name of every Resource ("": none).
 func newMetricsConverter(cfg metadata.MetricsBuilderConfig, set receiver.Settings, host string, start time.Time) *metricsConverter {
-	keep := map[metadata.TCPDropPacketsMetricAttributeKey]bool{}
-	for _, k := range cfg.Metrics.TCPDropPackets.EnabledAttributes {
-		keep[k] = true
-	}
 	ts := pcommon.NewTimestampFromTime(start)
 	owned := newOwnerMetrics(set)
 	res := newResources(cfg.ResourceAttributes, host)
 	return &metricsConverter{
 		builder: metadata.NewMetricsBuilder(cfg, set, metadata.WithStartTime(ts)),
 		owned:   owned,
-		packets: cfg.Metrics.TCPDropPackets,
-		keep:    keep,
+		counted: [...]countedMetric{
+			probe.KindDrop:  {owned.packets, cfg.Metrics.TCPDropPackets.Enabled, keepSet(cfg.Metrics.TCPDropPackets.EnabledAttributes)},
+			probe.KindReset: {owned.resets, cfg.Metrics.TCPDropResets.Enabled, keepSet(cfg.Metrics.TCPDropResets.EnabledAttributes)},
+		},
 		queues:  newQueueGauges(cfg, owned),
 		res:     res,
 		rb:      res.newBuilder(),
@@ -76,28 +93,32 @@ func (m *metricsConverter) convert(c drops.Counts, listeners []drops.Listener, n
 	m.builder.RecordTCPDropCollectionDelayDataPoint(ts, c.Delay.Seconds())
 	m.builder.RecordTCPDropKernelMissedDataPoint(ts, int64(c.Missed))
 	byOwner := newMetricsByResource(m.builder.Emit(), &m.res, m.rb, m.version)
-	if m.packets.Enabled {
-		m.appendPackets(byOwner, c.ByKey, ts)
-	}
+	m.appendCounts(byOwner, c.ByKey, ts)
 	m.queues.append(byOwner, listeners, m.start, ts)
 	return byOwner.md
 }
 
-// packetKey is what a tcp_drop.packets data point is kept by: its
-// Resource and its attributes, those switched off left zero.
+// packetKey is what a tcp_drop.packets or tcp_drop.resets data point is
+// kept by: its metric, its Resource and its attributes, those switched off
+// left zero.
 type packetKey struct {
+	kind                    probe.Kind
 	res                     resourceKey
 	owner                   drops.OwnerStatus
 	reason, function, state string
 }
 
-// appendPackets adds tcp_drop.packets. Counts that share the kept
-// attributes (attributes switched off) are summed into one data point.
-func (m *metricsConverter) appendPackets(byOwner *metricsByResource, counts []drops.Count, ts pcommon.Timestamp) {
+// appendCounts adds tcp_drop.packets and tcp_drop.resets. Counts that share
+// the kept attributes (attributes switched off) are summed into one data
+// point.
+func (m *metricsConverter) appendCounts(byOwner *metricsByResource, counts []drops.Count, ts pcommon.Timestamp) {
 	totals := make(map[packetKey]uint64, len(counts))
 	starts := make(map[packetKey]pcommon.Timestamp, len(counts))
 	order := make([]packetKey, 0, len(counts))
 	for _, c := range counts {
+		if int(c.Kind) >= len(m.counted) || !m.counted[c.Kind].enabled {
+			continue
+		}
 		k := m.kept(c.CountKey)
 		start := m.start
 		if !c.Start.IsZero() {
@@ -127,12 +148,16 @@ func (m *metricsConverter) appendPackets(byOwner *metricsByResource, counts []dr
 	}
 	m.lastTS = ts
 
-	byRes := map[resourceKey]pmetric.NumberDataPointSlice{}
+	type metricOf struct {
+		kind probe.Kind
+		res  resourceKey
+	}
+	byRes := map[metricOf]pmetric.NumberDataPointSlice{}
 	for _, k := range order {
-		ps, ok := byRes[k.res]
+		ps, ok := byRes[metricOf{k.kind, k.res}]
 		if !ok {
-			ps = appendMetric(m.owned.packets, byOwner.metrics(k.res))
-			byRes[k.res] = ps
+			ps = appendMetric(m.counted[k.kind].metric, byOwner.metrics(k.res))
+			byRes[metricOf{k.kind, k.res}] = ps
 		}
 		dp := ps.AppendEmpty()
 		dp.SetStartTimestamp(starts[k])
@@ -157,17 +182,18 @@ func (m *metricsConverter) appendPackets(byOwner *metricsByResource, counts []dr
 // kept is the key of k's data point, with only the attributes the
 // configuration keeps, the others left zero so their counts add up.
 func (m *metricsConverter) kept(k drops.CountKey) packetKey {
-	out := packetKey{res: m.res.ofOwner(k.Owner)}
-	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropOwner] {
+	keep := m.counted[k.Kind].keep
+	out := packetKey{kind: k.Kind, res: m.res.ofOwner(k.Owner)}
+	if keep[attrOwner] {
 		out.owner = k.Status
 	}
-	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropReason] {
+	if keep[attrReason] {
 		out.reason = k.Reason
 	}
-	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyTCPDropKernelFunction] {
+	if keep[attrFunction] {
 		out.function = k.Function
 	}
-	if m.keep[metadata.TCPDropPacketsMetricAttributeKeyNetworkConnectionState] {
+	if keep[attrConnectionState] {
 		out.state = k.State
 	}
 	return out

@@ -12,7 +12,7 @@ import (
 )
 
 // The metrics whose points sit under their owners' Resources,
-// tcp_drop.packets and the listen-queue gauges, are made by the generated
+// tcp_drop.packets, tcp_drop.resets and the listen-queue gauges, are made by the generated
 // builder (name, unit, description and kind, from metadata.yaml) and get
 // their points here, because the builder's points cannot be what these
 // points are:
@@ -31,12 +31,13 @@ import (
 // ownerMetrics are the generated builder's metrics, without points:
 // each Resource that has points of one gets a copy.
 type ownerMetrics struct {
-	packets, queueSize, queueLimit pmetric.Metric
+	packets, resets, queueSize, queueLimit pmetric.Metric
 }
 
 func newOwnerMetrics(set receiver.Settings) ownerMetrics {
 	cfg := metadata.NewDefaultMetricsBuilderConfig()
 	cfg.Metrics.TCPDropPackets.Enabled = true
+	cfg.Metrics.TCPDropResets.Enabled = true
 	cfg.Metrics.TCPDropListenQueueSize.Enabled = true
 	cfg.Metrics.TCPDropListenQueueLimit.Enabled = true
 	mb := metadata.NewMetricsBuilder(cfg, set)
@@ -54,6 +55,7 @@ func newOwnerMetrics(set receiver.Settings) ownerMetrics {
 	}
 	return ownerMetrics{
 		packets:    made(func() { mb.RecordTCPDropPacketsDataPoint(0, 0, metadata.AttributeTCPDropOwnerNone, "", "", 0) }),
+		resets:     made(func() { mb.RecordTCPDropResetsDataPoint(0, 0, metadata.AttributeTCPDropOwnerNone, "", 0) }),
 		queueSize:  made(func() { mb.RecordTCPDropListenQueueSizeDataPoint(0, 0, "", 0, 0) }),
 		queueLimit: made(func() { mb.RecordTCPDropListenQueueLimitDataPoint(0, 0, "", 0, 0) }),
 	}

@@ -131,7 +131,7 @@ func TestOneProbeServesBothPipelines(t *testing.T) {
 	require.Equal(t, 3, logs.LogRecordCount(), "exactly the events the source gave")
 
 	md := metrics.AllMetrics()[0]
-	require.Equal(t, 10, md.DataPointCount(), "3 tcp_drop.packets points (nc, curl, swapper) and 1 each of uncounted, lost, shed, filtered, repeated, missed and the collection delay")
+	require.Equal(t, 12, md.DataPointCount(), "3 tcp_drop.packets points (nc, curl, swapper), 2 tcp_drop.resets points (closed ports, the server) and 1 each of uncounted, lost, shed, filtered, repeated, missed and the collection delay")
 }
 
 func TestMetricsOnlyCountsWithoutEvents(t *testing.T) {

@@ -55,6 +55,7 @@ func TestRecordsMatchTheReference(t *testing.T) {
 		records func() plog.Logs
 	}{
 		{"tcp_drop.drop", func() plog.Logs { return conv.convert(nameDrops(t, fixtureEvents()), dropTime) }},
+		{"tcp_drop.reset", func() plog.Logs { return conv.convert(nameDrops(t, fixtureResets()), dropTime) }},
 		{"tcp_drop.listen.overflow", func() plog.Logs { return overflowConverter{logs: conv}.convert(overflows, dropTime) }},
 		{"tcp_drop.repeats", func() plog.Logs { return repeatConverter{logs: conv}.convert(repeats, dropTime) }},
 	}

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/tcpdrop/tcpdrop/internal/drops"
+	"github.com/tcpdrop/tcpdrop/internal/probe"
 )
 
 // attrRepeats is the summary record's count: the drops of its key in its
@@ -43,13 +44,16 @@ func (c repeatConverter) record(r *drops.Repeat, lr plog.LogRecord, observed pco
 
 	attrs := lr.Attributes()
 	attrs.PutInt(attrRepeats, int64(r.Repeats))
+	attrs.PutStr(attrKind, r.Kind.String())
 	attrs.PutStr(attrOwner, string(r.Owner.Status))
 	if r.SocketInode != 0 {
 		attrs.PutInt(attrSocketInode, int64(r.SocketInode))
 	}
 	attrs.PutStr(attrReason, r.Reason)
-	attrs.PutStr(attrFunction, r.Function)
-	attrs.PutStr(attrLocation, r.Location)
+	if r.Kind == probe.KindDrop {
+		attrs.PutStr(attrFunction, r.Function)
+		attrs.PutStr(attrLocation, r.Location)
+	}
 	attrs.PutStr(attrTransport, "tcp")
 	if r.State != "" {
 		attrs.PutStr(attrConnectionState, r.State)
@@ -58,16 +62,23 @@ func (c repeatConverter) record(r *drops.Repeat, lr plog.LogRecord, observed pco
 
 // repeatBody is the line a person reads:
 // Repeated | PID: - (no owner) | Reason: NO_SOCKET | Function: tcp_v4_rcv+0x91 | 1234567 more drops in 10s
+// Repeated | PID: - (no owner) | Reason: NO_SOCKET | 1234567 more resets in 10s
 func repeatBody(r *drops.Repeat) string {
 	b := append([]byte(nil), "Repeated | PID: "...)
 	b = appendOwner(b, r.Owner)
 	b = append(b, " | Reason: "...)
 	b = append(b, r.Reason...)
-	b = append(b, " | Function: "...)
-	b = append(b, r.Location...)
+	if r.Kind == probe.KindDrop {
+		b = append(b, " | Function: "...)
+		b = append(b, r.Location...)
+	}
 	b = append(b, " | "...)
 	b = strconv.AppendUint(b, r.Repeats, 10)
-	b = append(b, " more drops"...)
+	if r.Kind == probe.KindReset {
+		b = append(b, " more resets"...)
+	} else {
+		b = append(b, " more drops"...)
+	}
 	if !r.Since.IsZero() {
 		b = append(b, " in "...)
 		b = append(b, r.Until.Sub(r.Since).Round(time.Millisecond).String()...)

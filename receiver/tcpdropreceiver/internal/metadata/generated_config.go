@@ -300,6 +300,56 @@ func (ms *TCPDropPacketsUncountedMetricConfig) Unmarshal(parser *confmap.Conf) e
 	return nil
 }
 
+// TCPDropResetsMetricAttributeKey specifies the key of an attribute for the tcp_drop.resets metric.
+type TCPDropResetsMetricAttributeKey string
+
+const (
+	TCPDropResetsMetricAttributeKeyTCPDropOwner           TCPDropResetsMetricAttributeKey = "tcp_drop.owner"
+	TCPDropResetsMetricAttributeKeyTCPDropReason          TCPDropResetsMetricAttributeKey = "tcp_drop.reason"
+	TCPDropResetsMetricAttributeKeyNetworkConnectionState TCPDropResetsMetricAttributeKey = "network.connection.state"
+)
+
+// TCPDropResetsMetricConfig provides config for the tcp_drop.resets metric.
+type TCPDropResetsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                            `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []TCPDropResetsMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *TCPDropResetsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *TCPDropResetsMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case TCPDropResetsMetricAttributeKeyTCPDropOwner, TCPDropResetsMetricAttributeKeyTCPDropReason, TCPDropResetsMetricAttributeKeyNetworkConnectionState:
+		default:
+			return fmt.Errorf("metric tcp_drop.resets doesn't have an attribute %v, valid attributes: [tcp_drop.owner, tcp_drop.reason, network.connection.state]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // MetricsConfig provides config for tcp_drop metrics.
 type MetricsConfig struct {
 	TCPDropCollectionDelay  TCPDropCollectionDelayMetricConfig  `mapstructure:"tcp_drop.collection.delay"`
@@ -312,6 +362,7 @@ type MetricsConfig struct {
 	TCPDropListenQueueSize  TCPDropListenQueueSizeMetricConfig  `mapstructure:"tcp_drop.listen.queue.size"`
 	TCPDropPackets          TCPDropPacketsMetricConfig          `mapstructure:"tcp_drop.packets"`
 	TCPDropPacketsUncounted TCPDropPacketsUncountedMetricConfig `mapstructure:"tcp_drop.packets.uncounted"`
+	TCPDropResets           TCPDropResetsMetricConfig           `mapstructure:"tcp_drop.resets"`
 }
 
 func DefaultMetricsConfig() MetricsConfig {
@@ -352,6 +403,11 @@ func DefaultMetricsConfig() MetricsConfig {
 		TCPDropPacketsUncounted: TCPDropPacketsUncountedMetricConfig{
 			Enabled: true,
 		},
+		TCPDropResets: TCPDropResetsMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []TCPDropResetsMetricAttributeKey{TCPDropResetsMetricAttributeKeyTCPDropOwner, TCPDropResetsMetricAttributeKeyTCPDropReason},
+		},
 	}
 }
 
@@ -379,6 +435,7 @@ type EventsConfig struct {
 	TCPDropDrop           EventConfig `mapstructure:"tcp_drop.drop"`
 	TCPDropListenOverflow EventConfig `mapstructure:"tcp_drop.listen.overflow"`
 	TCPDropRepeats        EventConfig `mapstructure:"tcp_drop.repeats"`
+	TCPDropReset          EventConfig `mapstructure:"tcp_drop.reset"`
 }
 
 func DefaultEventsConfig() EventsConfig {
@@ -390,6 +447,9 @@ func DefaultEventsConfig() EventsConfig {
 			Enabled: true,
 		},
 		TCPDropRepeats: EventConfig{
+			Enabled: true,
+		},
+		TCPDropReset: EventConfig{
 			Enabled: true,
 		},
 	}

@@ -62,6 +62,11 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					TCPDropPacketsUncounted: TCPDropPacketsUncountedMetricConfig{
 						Enabled: true,
 					},
+					TCPDropResets: TCPDropResetsMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []TCPDropResetsMetricAttributeKey{TCPDropResetsMetricAttributeKeyTCPDropOwner, TCPDropResetsMetricAttributeKeyTCPDropReason, TCPDropResetsMetricAttributeKeyNetworkConnectionState},
+					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
 					ContainerID:           ResourceAttributeConfig{Enabled: true},
@@ -113,6 +118,11 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					TCPDropPacketsUncounted: TCPDropPacketsUncountedMetricConfig{
 						Enabled: false,
 					},
+					TCPDropResets: TCPDropResetsMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []TCPDropResetsMetricAttributeKey{TCPDropResetsMetricAttributeKeyTCPDropOwner, TCPDropResetsMetricAttributeKeyTCPDropReason, TCPDropResetsMetricAttributeKeyNetworkConnectionState},
+					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
 					ContainerID:           ResourceAttributeConfig{Enabled: false},
@@ -128,7 +138,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropCollectionDelayMetricConfig{}, TCPDropEventsFilteredMetricConfig{}, TCPDropEventsLostMetricConfig{}, TCPDropEventsRepeatedMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropKernelMissedMetricConfig{}, TCPDropListenQueueLimitMetricConfig{}, TCPDropListenQueueSizeMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropCollectionDelayMetricConfig{}, TCPDropEventsFilteredMetricConfig{}, TCPDropEventsLostMetricConfig{}, TCPDropEventsRepeatedMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropKernelMissedMetricConfig{}, TCPDropListenQueueLimitMetricConfig{}, TCPDropListenQueueSizeMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}, TCPDropResetsMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
@@ -166,6 +176,18 @@ func TestTCPDropPacketsMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.packets doesn't have an attribute invalid, valid attributes: [tcp_drop.owner, tcp_drop.reason, tcp_drop.kernel_function, network.connection.state]")
 
 	cfg = DefaultMetricsConfig().TCPDropPackets
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestTCPDropResetsMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().TCPDropResets
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []TCPDropResetsMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.resets doesn't have an attribute invalid, valid attributes: [tcp_drop.owner, tcp_drop.reason, network.connection.state]")
+
+	cfg = DefaultMetricsConfig().TCPDropResets
 	cfg.AggregationStrategy = "invalid"
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }

@@ -17,7 +17,7 @@ type eventTCPDropDrop struct {
 	config EventConfig         // event config provided by user.
 }
 
-func (e *eventTCPDropDrop) recordEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropOwnerAttributeValue string, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, tcpDropLocationAttributeValue string, networkTransportAttributeValue string, networkTypeAttributeValue string, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, tcpDropTCPFlagsAttributeValue string, networkConnectionStateAttributeValue string, networkInterfaceNameAttributeValue string, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
+func (e *eventTCPDropDrop) recordEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropKindAttributeValue string, tcpDropOwnerAttributeValue string, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, tcpDropLocationAttributeValue string, networkTransportAttributeValue string, networkTypeAttributeValue string, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, tcpDropTCPFlagsAttributeValue string, networkConnectionStateAttributeValue string, networkInterfaceNameAttributeValue string, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
 	if !e.config.Enabled {
 		return
 	}
@@ -29,6 +29,7 @@ func (e *eventTCPDropDrop) recordEvent(ctx context.Context, timestamp pcommon.Ti
 		dp.SetTraceID(pcommon.TraceID(span.TraceID()))
 		dp.SetSpanID(pcommon.SpanID(span.SpanID()))
 	}
+	dp.Attributes().PutStr("tcp_drop.kind", tcpDropKindAttributeValue)
 	dp.Attributes().PutStr("tcp_drop.owner", tcpDropOwnerAttributeValue)
 	dp.Attributes().PutInt("tcp_drop.socket.inode", tcpDropSocketInodeAttributeValue)
 	dp.Attributes().PutInt("tcp_drop.context.pid", tcpDropContextPidAttributeValue)
@@ -117,7 +118,7 @@ type eventTCPDropRepeats struct {
 	config EventConfig         // event config provided by user.
 }
 
-func (e *eventTCPDropRepeats) recordEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropRepeatsAttributeValue int64, tcpDropOwnerAttributeValue string, tcpDropSocketInodeAttributeValue int64, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, tcpDropLocationAttributeValue string, networkTransportAttributeValue string, networkConnectionStateAttributeValue string) {
+func (e *eventTCPDropRepeats) recordEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropRepeatsAttributeValue int64, tcpDropKindAttributeValue string, tcpDropOwnerAttributeValue string, tcpDropSocketInodeAttributeValue int64, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, tcpDropLocationAttributeValue string, networkTransportAttributeValue string, networkConnectionStateAttributeValue string) {
 	if !e.config.Enabled {
 		return
 	}
@@ -130,6 +131,7 @@ func (e *eventTCPDropRepeats) recordEvent(ctx context.Context, timestamp pcommon
 		dp.SetSpanID(pcommon.SpanID(span.SpanID()))
 	}
 	dp.Attributes().PutInt("tcp_drop.repeats", tcpDropRepeatsAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.kind", tcpDropKindAttributeValue)
 	dp.Attributes().PutStr("tcp_drop.owner", tcpDropOwnerAttributeValue)
 	dp.Attributes().PutInt("tcp_drop.socket.inode", tcpDropSocketInodeAttributeValue)
 	dp.Attributes().PutStr("tcp_drop.reason", tcpDropReasonAttributeValue)
@@ -155,6 +157,58 @@ func newEventTCPDropRepeats(cfg EventConfig) eventTCPDropRepeats {
 	return e
 }
 
+type eventTCPDropReset struct {
+	data   plog.LogRecordSlice // data buffer for generated log records.
+	config EventConfig         // event config provided by user.
+}
+
+func (e *eventTCPDropReset) recordEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropKindAttributeValue string, tcpDropOwnerAttributeValue string, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, networkTransportAttributeValue string, networkTypeAttributeValue string, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, tcpDropTCPFlagsAttributeValue string, networkConnectionStateAttributeValue string, networkInterfaceNameAttributeValue string, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
+	if !e.config.Enabled {
+		return
+	}
+	dp := e.data.AppendEmpty()
+	dp.SetEventName("tcp_drop.reset")
+	dp.SetTimestamp(timestamp)
+
+	if span := trace.SpanContextFromContext(ctx); span.IsValid() {
+		dp.SetTraceID(pcommon.TraceID(span.TraceID()))
+		dp.SetSpanID(pcommon.SpanID(span.SpanID()))
+	}
+	dp.Attributes().PutStr("tcp_drop.kind", tcpDropKindAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.owner", tcpDropOwnerAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.socket.inode", tcpDropSocketInodeAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.context.pid", tcpDropContextPidAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.context.comm", tcpDropContextCommAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.reason", tcpDropReasonAttributeValue)
+	dp.Attributes().PutStr("network.transport", networkTransportAttributeValue)
+	dp.Attributes().PutStr("network.type", networkTypeAttributeValue)
+	dp.Attributes().PutStr("source.address", sourceAddressAttributeValue)
+	dp.Attributes().PutInt("source.port", sourcePortAttributeValue)
+	dp.Attributes().PutStr("destination.address", destinationAddressAttributeValue)
+	dp.Attributes().PutInt("destination.port", destinationPortAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.tcp_flags", tcpDropTCPFlagsAttributeValue)
+	dp.Attributes().PutStr("network.connection.state", networkConnectionStateAttributeValue)
+	dp.Attributes().PutStr("network.interface.name", networkInterfaceNameAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.netns.inode", tcpDropNetnsInodeAttributeValue)
+	dp.Attributes().PutEmptySlice("tcp_drop.kernel_stack").FromRaw(tcpDropKernelStackAttributeValue)
+
+}
+
+// emit appends recorded event data to a events slice and prepares it for recording another set of log records.
+func (e *eventTCPDropReset) emit(lrs plog.LogRecordSlice) {
+	if e.config.Enabled && e.data.Len() > 0 {
+		e.data.MoveAndAppendTo(lrs)
+	}
+}
+
+func newEventTCPDropReset(cfg EventConfig) eventTCPDropReset {
+	e := eventTCPDropReset{config: cfg}
+	if cfg.Enabled {
+		e.data = plog.NewLogRecordSlice()
+	}
+	return e
+}
+
 // LogsBuilder provides an interface for scrapers to report logs while taking care of all the transformations
 // required to produce log representation defined in metadata and user config.
 type LogsBuilder struct {
@@ -167,6 +221,7 @@ type LogsBuilder struct {
 	eventTCPDropDrop               eventTCPDropDrop
 	eventTCPDropListenOverflow     eventTCPDropListenOverflow
 	eventTCPDropRepeats            eventTCPDropRepeats
+	eventTCPDropReset              eventTCPDropReset
 }
 
 // LogBuilderOption applies changes to default logs builder.
@@ -183,6 +238,7 @@ func NewLogsBuilder(lbc LogsBuilderConfig, settings receiver.Settings) *LogsBuil
 		eventTCPDropDrop:               newEventTCPDropDrop(lbc.Events.TCPDropDrop),
 		eventTCPDropListenOverflow:     newEventTCPDropListenOverflow(lbc.Events.TCPDropListenOverflow),
 		eventTCPDropRepeats:            newEventTCPDropRepeats(lbc.Events.TCPDropRepeats),
+		eventTCPDropReset:              newEventTCPDropReset(lbc.Events.TCPDropReset),
 		resourceAttributeIncludeFilter: make(map[string]filter.Filter),
 		resourceAttributeExcludeFilter: make(map[string]filter.Filter),
 	}
@@ -268,6 +324,7 @@ func (lb *LogsBuilder) EmitForResource(options ...ResourceLogsOption) {
 	lb.eventTCPDropDrop.emit(ils.LogRecords())
 	lb.eventTCPDropListenOverflow.emit(ils.LogRecords())
 	lb.eventTCPDropRepeats.emit(ils.LogRecords())
+	lb.eventTCPDropReset.emit(ils.LogRecords())
 
 	for _, op := range options {
 		op.apply(rl)
@@ -305,8 +362,8 @@ func (lb *LogsBuilder) Emit(options ...ResourceLogsOption) plog.Logs {
 }
 
 // RecordTCPDropDropEvent adds a log record of tcp_drop.drop event.
-func (lb *LogsBuilder) RecordTCPDropDropEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, tcpDropLocationAttributeValue string, networkTransportAttributeValue string, networkTypeAttributeValue AttributeNetworkType, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, tcpDropTCPFlagsAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState, networkInterfaceNameAttributeValue string, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
-	lb.eventTCPDropDrop.recordEvent(ctx, timestamp, tcpDropOwnerAttributeValue.String(), tcpDropSocketInodeAttributeValue, tcpDropContextPidAttributeValue, tcpDropContextCommAttributeValue, tcpDropReasonAttributeValue, tcpDropKernelFunctionAttributeValue, tcpDropLocationAttributeValue, networkTransportAttributeValue, networkTypeAttributeValue.String(), sourceAddressAttributeValue, sourcePortAttributeValue, destinationAddressAttributeValue, destinationPortAttributeValue, tcpDropTCPFlagsAttributeValue, networkConnectionStateAttributeValue.String(), networkInterfaceNameAttributeValue, tcpDropNetnsInodeAttributeValue, tcpDropKernelStackAttributeValue)
+func (lb *LogsBuilder) RecordTCPDropDropEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropKindAttributeValue AttributeTCPDropKind, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, tcpDropLocationAttributeValue string, networkTransportAttributeValue string, networkTypeAttributeValue AttributeNetworkType, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, tcpDropTCPFlagsAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState, networkInterfaceNameAttributeValue string, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
+	lb.eventTCPDropDrop.recordEvent(ctx, timestamp, tcpDropKindAttributeValue.String(), tcpDropOwnerAttributeValue.String(), tcpDropSocketInodeAttributeValue, tcpDropContextPidAttributeValue, tcpDropContextCommAttributeValue, tcpDropReasonAttributeValue, tcpDropKernelFunctionAttributeValue, tcpDropLocationAttributeValue, networkTransportAttributeValue, networkTypeAttributeValue.String(), sourceAddressAttributeValue, sourcePortAttributeValue, destinationAddressAttributeValue, destinationPortAttributeValue, tcpDropTCPFlagsAttributeValue, networkConnectionStateAttributeValue.String(), networkInterfaceNameAttributeValue, tcpDropNetnsInodeAttributeValue, tcpDropKernelStackAttributeValue)
 }
 
 // RecordTCPDropListenOverflowEvent adds a log record of tcp_drop.listen.overflow event.
@@ -315,6 +372,11 @@ func (lb *LogsBuilder) RecordTCPDropListenOverflowEvent(ctx context.Context, tim
 }
 
 // RecordTCPDropRepeatsEvent adds a log record of tcp_drop.repeats event.
-func (lb *LogsBuilder) RecordTCPDropRepeatsEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropRepeatsAttributeValue int64, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropSocketInodeAttributeValue int64, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, tcpDropLocationAttributeValue string, networkTransportAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState) {
-	lb.eventTCPDropRepeats.recordEvent(ctx, timestamp, tcpDropRepeatsAttributeValue, tcpDropOwnerAttributeValue.String(), tcpDropSocketInodeAttributeValue, tcpDropReasonAttributeValue, tcpDropKernelFunctionAttributeValue, tcpDropLocationAttributeValue, networkTransportAttributeValue, networkConnectionStateAttributeValue.String())
+func (lb *LogsBuilder) RecordTCPDropRepeatsEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropRepeatsAttributeValue int64, tcpDropKindAttributeValue AttributeTCPDropKind, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropSocketInodeAttributeValue int64, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, tcpDropLocationAttributeValue string, networkTransportAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState) {
+	lb.eventTCPDropRepeats.recordEvent(ctx, timestamp, tcpDropRepeatsAttributeValue, tcpDropKindAttributeValue.String(), tcpDropOwnerAttributeValue.String(), tcpDropSocketInodeAttributeValue, tcpDropReasonAttributeValue, tcpDropKernelFunctionAttributeValue, tcpDropLocationAttributeValue, networkTransportAttributeValue, networkConnectionStateAttributeValue.String())
+}
+
+// RecordTCPDropResetEvent adds a log record of tcp_drop.reset event.
+func (lb *LogsBuilder) RecordTCPDropResetEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropKindAttributeValue AttributeTCPDropKind, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, networkTransportAttributeValue string, networkTypeAttributeValue AttributeNetworkType, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, tcpDropTCPFlagsAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState, networkInterfaceNameAttributeValue string, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
+	lb.eventTCPDropReset.recordEvent(ctx, timestamp, tcpDropKindAttributeValue.String(), tcpDropOwnerAttributeValue.String(), tcpDropSocketInodeAttributeValue, tcpDropContextPidAttributeValue, tcpDropContextCommAttributeValue, tcpDropReasonAttributeValue, networkTransportAttributeValue, networkTypeAttributeValue.String(), sourceAddressAttributeValue, sourcePortAttributeValue, destinationAddressAttributeValue, destinationPortAttributeValue, tcpDropTCPFlagsAttributeValue, networkConnectionStateAttributeValue.String(), networkInterfaceNameAttributeValue, tcpDropNetnsInodeAttributeValue, tcpDropKernelStackAttributeValue)
 }

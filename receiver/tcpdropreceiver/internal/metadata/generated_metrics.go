@@ -107,6 +107,32 @@ var MapAttributeNetworkType = map[string]AttributeNetworkType{
 	"ipv6": AttributeNetworkTypeIpv6,
 }
 
+// AttributeTCPDropKind specifies the value tcp_drop.kind attribute.
+type AttributeTCPDropKind int
+
+const (
+	_ AttributeTCPDropKind = iota
+	AttributeTCPDropKindDrop
+	AttributeTCPDropKindReset
+)
+
+// String returns the string representation of the AttributeTCPDropKind.
+func (av AttributeTCPDropKind) String() string {
+	switch av {
+	case AttributeTCPDropKindDrop:
+		return "drop"
+	case AttributeTCPDropKindReset:
+		return "reset"
+	}
+	return ""
+}
+
+// MapAttributeTCPDropKind is a helper map of string to AttributeTCPDropKind attribute value.
+var MapAttributeTCPDropKind = map[string]AttributeTCPDropKind{
+	"drop":  AttributeTCPDropKindDrop,
+	"reset": AttributeTCPDropKindReset,
+}
+
 // AttributeTCPDropOwner specifies the value tcp_drop.owner attribute.
 type AttributeTCPDropOwner int
 
@@ -171,6 +197,10 @@ var MetricsInfo = metricsInfo{
 	TCPDropPacketsUncounted: metricInfo{
 		Name: "tcp_drop.packets.uncounted",
 	},
+	TCPDropResets: metricInfo{
+		Name:       "tcp_drop.resets",
+		Attributes: []string{"tcp_drop.owner", "tcp_drop.reason", "network.connection.state"},
+	},
 }
 
 type metricsInfo struct {
@@ -184,6 +214,7 @@ type metricsInfo struct {
 	TCPDropListenQueueSize  metricInfo
 	TCPDropPackets          metricInfo
 	TCPDropPacketsUncounted metricInfo
+	TCPDropResets           metricInfo
 }
 
 type metricInfo struct {
@@ -250,7 +281,7 @@ type metricTCPDropEventsFiltered struct {
 // init fills tcp_drop.events.filtered metric with initial data.
 func (m *metricTCPDropEventsFiltered) init() {
 	m.data.SetName("tcp_drop.events.filtered")
-	m.data.SetDescription("Drop events not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets; records + repeated + lost + shed + filtered = packets.")
+	m.data.SetDescription("Drop and reset events not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets); records + repeated + lost + shed + filtered = packets + resets.")
 	m.data.SetUnit("{event}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -302,7 +333,7 @@ type metricTCPDropEventsLost struct {
 // init fills tcp_drop.events.lost metric with initial data.
 func (m *metricTCPDropEventsLost) init() {
 	m.data.SetName("tcp_drop.events.lost")
-	m.data.SetDescription("Drop events the ring buffer had no room for, because the reader or an exporter fell behind. They are still counted in tcp_drop.packets.")
+	m.data.SetDescription("Drop and reset events the ring buffer had no room for, because the reader or an exporter fell behind. They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets).")
 	m.data.SetUnit("{event}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -354,7 +385,7 @@ type metricTCPDropEventsRepeated struct {
 // init fills tcp_drop.events.repeated metric with initial data.
 func (m *metricTCPDropEventsRepeated) init() {
 	m.data.SetName("tcp_drop.events.repeated")
-	m.data.SetDescription("Drops that became no log record of their own because their key (socket, reason, location) had sent log_records_per_key records on their CPU in the collection interval; each key's number is in a summary record (tcp_drop.repeats). They are still counted in tcp_drop.packets; records + repeated + lost + shed + filtered = packets.")
+	m.data.SetDescription("Drops and resets that became no log record of their own because their key (socket, reason, location) had sent log_records_per_key records on their CPU in the collection interval; each key's number is in a summary record (tcp_drop.repeats). They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets); records + repeated + lost + shed + filtered = packets + resets.")
 	m.data.SetUnit("{event}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -406,7 +437,7 @@ type metricTCPDropEventsShed struct {
 // init fills tcp_drop.events.shed metric with initial data.
 func (m *metricTCPDropEventsShed) init() {
 	m.data.SetName("tcp_drop.events.shed")
-	m.data.SetDescription("Drop events not sent as log records because of max_log_records_per_second. They are still counted in tcp_drop.packets.")
+	m.data.SetDescription("Drop and reset events not sent as log records because of max_log_records_per_second. They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets).")
 	m.data.SetUnit("{event}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -843,6 +874,103 @@ func newMetricTCPDropPacketsUncounted(cfg TCPDropPacketsUncountedMetricConfig) m
 	return m
 }
 
+type metricTCPDropResets struct {
+	data          pmetric.Metric            // data buffer for generated metric.
+	config        TCPDropResetsMetricConfig // metric config provided by user.
+	capacity      int                       // max observed number of data points added to the metric.
+	aggDataPoints []int64                   // slice containing number of aggregated datapoints at each index
+}
+
+// init fills tcp_drop.resets metric with initial data.
+func (m *metricTCPDropResets) init() {
+	m.data.SetName("tcp_drop.resets")
+	m.data.SetDescription("Resets (RSTs) this host sent, counted exactly in the kernel like tcp_drop.packets, by the kernel's reason (Linux 6.10+; before, resets sent without a socket - to a closed port - are not seen). With resets set (the default).")
+	m.data.SetUnit("{reset}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricTCPDropResets) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, tcpDropOwnerAttributeValue string, tcpDropReasonAttributeValue string, networkConnectionStateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, TCPDropResetsMetricAttributeKeyTCPDropOwner) {
+		dp.Attributes().PutStr("tcp_drop.owner", tcpDropOwnerAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropResetsMetricAttributeKeyTCPDropReason) {
+		dp.Attributes().PutStr("tcp_drop.reason", tcpDropReasonAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropResetsMetricAttributeKeyNetworkConnectionState) {
+		dp.Attributes().PutStr("network.connection.state", networkConnectionStateAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricTCPDropResets) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricTCPDropResets) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricTCPDropResets(cfg TCPDropResetsMetricConfig) metricTCPDropResets {
+	m := metricTCPDropResets{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 // MetricsBuilder provides an interface for scrapers to report metrics while taking care of all the transformations
 // required to produce metric representation defined in metadata and user config.
 type MetricsBuilder struct {
@@ -863,6 +991,7 @@ type MetricsBuilder struct {
 	metricTCPDropListenQueueSize   metricTCPDropListenQueueSize
 	metricTCPDropPackets           metricTCPDropPackets
 	metricTCPDropPacketsUncounted  metricTCPDropPacketsUncounted
+	metricTCPDropResets            metricTCPDropResets
 }
 
 // MetricBuilderOption applies changes to default metrics builder.
@@ -898,6 +1027,7 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricTCPDropListenQueueSize:   newMetricTCPDropListenQueueSize(mbc.Metrics.TCPDropListenQueueSize),
 		metricTCPDropPackets:           newMetricTCPDropPackets(mbc.Metrics.TCPDropPackets),
 		metricTCPDropPacketsUncounted:  newMetricTCPDropPacketsUncounted(mbc.Metrics.TCPDropPacketsUncounted),
+		metricTCPDropResets:            newMetricTCPDropResets(mbc.Metrics.TCPDropResets),
 		resourceAttributeIncludeFilter: make(map[string]filter.Filter),
 		resourceAttributeExcludeFilter: make(map[string]filter.Filter),
 	}
@@ -1016,6 +1146,7 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricTCPDropListenQueueSize.emit(ils.Metrics())
 	mb.metricTCPDropPackets.emit(ils.Metrics())
 	mb.metricTCPDropPacketsUncounted.emit(ils.Metrics())
+	mb.metricTCPDropResets.emit(ils.Metrics())
 
 	for _, op := range options {
 		op.apply(rm)
@@ -1095,6 +1226,11 @@ func (mb *MetricsBuilder) RecordTCPDropPacketsDataPoint(ts pcommon.Timestamp, va
 // RecordTCPDropPacketsUncountedDataPoint adds a data point to tcp_drop.packets.uncounted metric.
 func (mb *MetricsBuilder) RecordTCPDropPacketsUncountedDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricTCPDropPacketsUncounted.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordTCPDropResetsDataPoint adds a data point to tcp_drop.resets metric.
+func (mb *MetricsBuilder) RecordTCPDropResetsDataPoint(ts pcommon.Timestamp, val int64, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropReasonAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState) {
+	mb.metricTCPDropResets.recordDataPoint(mb.startTime, ts, val, tcpDropOwnerAttributeValue.String(), tcpDropReasonAttributeValue, networkConnectionStateAttributeValue.String())
 }
 
 // Reset resets metrics builder to its initial state. It should be used when external metrics source is restarted,

@@ -70,6 +70,7 @@ func TestMetricsBuilder(t *testing.T) {
 			aggMap["tcp_drop.listen.queue.limit"] = mb.metricTCPDropListenQueueLimit.config.AggregationStrategy
 			aggMap["tcp_drop.listen.queue.size"] = mb.metricTCPDropListenQueueSize.config.AggregationStrategy
 			aggMap["tcp_drop.packets"] = mb.metricTCPDropPackets.config.AggregationStrategy
+			aggMap["tcp_drop.resets"] = mb.metricTCPDropResets.config.AggregationStrategy
 
 			expectedWarnings := 0
 			if tt.metricsSet != testDataSetReag {
@@ -117,6 +118,12 @@ func TestMetricsBuilder(t *testing.T) {
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordTCPDropPacketsUncountedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordTCPDropResetsDataPoint(ts, 1, AttributeTCPDropOwnerProcess, "tcp_drop.reason-val", AttributeNetworkConnectionStateClosed)
+			if tt.name == "reaggregate_set" {
+				mb.RecordTCPDropResetsDataPoint(ts, 3, AttributeTCPDropOwnerNone, "tcp_drop.reason-val-2", AttributeNetworkConnectionStateCloseWait)
+			}
 
 			rb := mb.NewResourceBuilder()
 			rb.SetContainerID("container.id-val")
@@ -131,6 +138,7 @@ func TestMetricsBuilder(t *testing.T) {
 				assert.Empty(t, mb.metricTCPDropListenQueueLimit.aggDataPoints)
 				assert.Empty(t, mb.metricTCPDropListenQueueSize.aggDataPoints)
 				assert.Empty(t, mb.metricTCPDropPackets.aggDataPoints)
+				assert.Empty(t, mb.metricTCPDropResets.aggDataPoints)
 			}
 
 			if tt.expectEmpty {
@@ -175,7 +183,7 @@ func TestMetricsBuilder(t *testing.T) {
 					validatedMetrics["tcp_drop.events.filtered"] = true
 					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-					assert.Equal(t, "Drop events not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets; records + repeated + lost + shed + filtered = packets.", mi.Description())
+					assert.Equal(t, "Drop and reset events not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets); records + repeated + lost + shed + filtered = packets + resets.", mi.Description())
 					assert.Equal(t, "{event}", mi.Unit())
 					assert.True(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -189,7 +197,7 @@ func TestMetricsBuilder(t *testing.T) {
 					validatedMetrics["tcp_drop.events.lost"] = true
 					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-					assert.Equal(t, "Drop events the ring buffer had no room for, because the reader or an exporter fell behind. They are still counted in tcp_drop.packets.", mi.Description())
+					assert.Equal(t, "Drop and reset events the ring buffer had no room for, because the reader or an exporter fell behind. They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets).", mi.Description())
 					assert.Equal(t, "{event}", mi.Unit())
 					assert.True(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -203,7 +211,7 @@ func TestMetricsBuilder(t *testing.T) {
 					validatedMetrics["tcp_drop.events.repeated"] = true
 					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-					assert.Equal(t, "Drops that became no log record of their own because their key (socket, reason, location) had sent log_records_per_key records on their CPU in the collection interval; each key's number is in a summary record (tcp_drop.repeats). They are still counted in tcp_drop.packets; records + repeated + lost + shed + filtered = packets.", mi.Description())
+					assert.Equal(t, "Drops and resets that became no log record of their own because their key (socket, reason, location) had sent log_records_per_key records on their CPU in the collection interval; each key's number is in a summary record (tcp_drop.repeats). They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets); records + repeated + lost + shed + filtered = packets + resets.", mi.Description())
 					assert.Equal(t, "{event}", mi.Unit())
 					assert.True(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -217,7 +225,7 @@ func TestMetricsBuilder(t *testing.T) {
 					validatedMetrics["tcp_drop.events.shed"] = true
 					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-					assert.Equal(t, "Drop events not sent as log records because of max_log_records_per_second. They are still counted in tcp_drop.packets.", mi.Description())
+					assert.Equal(t, "Drop and reset events not sent as log records because of max_log_records_per_second. They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets).", mi.Description())
 					assert.Equal(t, "{event}", mi.Unit())
 					assert.True(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -410,6 +418,57 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
 					assert.Equal(t, int64(1), dp.IntValue())
+				case "tcp_drop.resets":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["tcp_drop.resets"], "Found a duplicate in the metrics slice: tcp_drop.resets")
+						validatedMetrics["tcp_drop.resets"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Resets (RSTs) this host sent, counted exactly in the kernel like tcp_drop.packets, by the kernel's reason (Linux 6.10+; before, resets sent without a socket - to a closed port - are not seen). With resets set (the default).", mi.Description())
+						assert.Equal(t, "{reset}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						tcpDropOwnerAttrVal, ok := dp.Attributes().Get("tcp_drop.owner")
+						assert.True(t, ok)
+						assert.Equal(t, "process", tcpDropOwnerAttrVal.Str())
+						tcpDropReasonAttrVal, ok := dp.Attributes().Get("tcp_drop.reason")
+						assert.True(t, ok)
+						assert.Equal(t, "tcp_drop.reason-val", tcpDropReasonAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["tcp_drop.resets"], "Found a duplicate in the metrics slice: tcp_drop.resets")
+						validatedMetrics["tcp_drop.resets"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Resets (RSTs) this host sent, counted exactly in the kernel like tcp_drop.packets, by the kernel's reason (Linux 6.10+; before, resets sent without a socket - to a closed port - are not seen). With resets set (the default).", mi.Description())
+						assert.Equal(t, "{reset}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["tcp_drop.resets"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("tcp_drop.owner")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("tcp_drop.reason")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("network.connection.state")
+						assert.False(t, ok)
+					}
 				}
 			}
 		})

@@ -50,7 +50,9 @@ import (
 // out every drop of the flood: it must cost what count-only does.
 // per-key=N sends the first N drops of each key on each CPU, and counts the
 // rest as repeats (repeated), under the 200k/s limit: per-key=10 is the
-// collector's default.
+// collector's default. +resets adds the reset program, as the collector
+// runs by default: each SYN of the flood then also makes a reset, counted
+// (resets/s) and sent as events like the drops.
 func BenchmarkFlood(b *testing.B) {
 	roottest.Require(b)
 	ns := sandbox.NewForTest(b)
@@ -70,6 +72,8 @@ func BenchmarkFlood(b *testing.B) {
 		{"per-key=10", true, Options{MaxLogRecordsPerSecond: 200000, LogRecordsPerKey: 10}},
 		{"per-key=100", true, Options{MaxLogRecordsPerSecond: 200000, LogRecordsPerKey: 100}},
 		{"per-key=1000", true, Options{MaxLogRecordsPerSecond: 200000, LogRecordsPerKey: 1000}},
+		{"count-only+resets", true, Options{CountOnly: true, Resets: true}},
+		{"per-key=10+resets", true, Options{MaxLogRecordsPerSecond: 200000, LogRecordsPerKey: 10, Resets: true}},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			alone, err := dropgen.Run(context.Background(), ns, dropgen.Options{Count: b.N})
@@ -110,7 +114,11 @@ func BenchmarkFlood(b *testing.B) {
 				return
 			}
 			counts := waitDrained(b, p, rd)
-			b.ReportMetric(float64(totalPackets(counts))/rep.Elapsed.Seconds(), "drops/s")
+			drops, resets := packetsByKind(counts)
+			b.ReportMetric(float64(drops)/rep.Elapsed.Seconds(), "drops/s")
+			if mode.opts.Resets {
+				b.ReportMetric(float64(resets)/rep.Elapsed.Seconds(), "resets/s")
+			}
 			b.ReportMetric(float64(counts.Lost), "lost")
 			if mode.opts.MaxLogRecordsPerSecond > 0 {
 				b.ReportMetric(float64(counts.Shed), "shed")
@@ -131,6 +139,18 @@ func BenchmarkFlood(b *testing.B) {
 			}
 		})
 	}
+}
+
+// packetsByKind sums the counts of drops and of resets.
+func packetsByKind(c Counts) (drops, resets uint64) {
+	for _, k := range c.ByKey {
+		if k.Kind == KindReset {
+			resets += k.Packets
+		} else {
+			drops += k.Packets
+		}
+	}
+	return drops, resets
 }
 
 // benchReader reads events on one locked thread, so that the thread's own

@@ -13,7 +13,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/tcpdrop/tcpdrop/internal/drops"
-	"github.com/tcpdrop/tcpdrop/internal/probe"
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
 
@@ -135,7 +134,7 @@ func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon
 	attrs.PutInt(attrContextPID, int64(d.PID))
 	attrs.PutStr(attrContextComm, d.Comm)
 	attrs.PutStr(attrReason, d.Reason)
-	if d.Kind == probe.KindDrop { // the reset tracepoint gives no caller
+	if wordsOf(d.Kind).located {
 		attrs.PutStr(attrFunction, d.Function)
 		attrs.PutStr(attrLocation, d.Location)
 	}
@@ -186,16 +185,14 @@ func appendOwner(b []byte, who drops.Owner) []byte {
 // Drop | PID: 1234 (server) | Reason: NETFILTER_DROP | Function: nf_hook_slow+0x9c | 127.0.0.1:40000 -> 127.0.0.1:8080 [SYN] | CPU: 5678 (curl)
 // Reset | PID: 1234 (server) | Reason: TCP_ABORT_ON_CLOSE | 127.0.0.1:8080 -> 127.0.0.1:40000 [ACK|RST] | CPU: 1234 (server)
 func (c *logConverter) body(d *drops.Drop) string {
+	words := wordsOf(d.Kind)
 	b := c.line[:0]
-	if d.Kind == probe.KindReset {
-		b = append(b, "Reset | PID: "...)
-	} else {
-		b = append(b, "Drop | PID: "...)
-	}
+	b = append(b, words.title...)
+	b = append(b, " | PID: "...)
 	b = appendOwner(b, d.Owner)
 	b = append(b, " | Reason: "...)
 	b = append(b, d.Reason...)
-	if d.Kind == probe.KindDrop {
+	if words.located {
 		b = append(b, " | Function: "...)
 		b = append(b, d.Location...)
 	}

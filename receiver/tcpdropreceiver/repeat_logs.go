@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/tcpdrop/tcpdrop/internal/drops"
-	"github.com/tcpdrop/tcpdrop/internal/probe"
 )
 
 // attrRepeats is the summary record's count: the drops of its key in its
@@ -50,7 +49,7 @@ func (c repeatConverter) record(r *drops.Repeat, lr plog.LogRecord, observed pco
 		attrs.PutInt(attrSocketInode, int64(r.SocketInode))
 	}
 	attrs.PutStr(attrReason, r.Reason)
-	if r.Kind == probe.KindDrop {
+	if wordsOf(r.Kind).located {
 		attrs.PutStr(attrFunction, r.Function)
 		attrs.PutStr(attrLocation, r.Location)
 	}
@@ -68,17 +67,15 @@ func repeatBody(r *drops.Repeat) string {
 	b = appendOwner(b, r.Owner)
 	b = append(b, " | Reason: "...)
 	b = append(b, r.Reason...)
-	if r.Kind == probe.KindDrop {
+	words := wordsOf(r.Kind)
+	if words.located {
 		b = append(b, " | Function: "...)
 		b = append(b, r.Location...)
 	}
 	b = append(b, " | "...)
 	b = strconv.AppendUint(b, r.Repeats, 10)
-	if r.Kind == probe.KindReset {
-		b = append(b, " more resets"...)
-	} else {
-		b = append(b, " more drops"...)
-	}
+	b = append(b, " more "...)
+	b = append(b, words.plural...)
 	if !r.Since.IsZero() {
 		b = append(b, " in "...)
 		b = append(b, r.Until.Sub(r.Since).Round(time.Millisecond).String()...)

@@ -65,11 +65,15 @@ func checkCounts(r row) (msgs []string, exact bool) {
 	return msgs, exact
 }
 
-// checkOutcomes checks that every counted drop has an outcome, and that the
-// summary records agree with the repeats counter.
+// checkOutcomes checks that every counted drop and reset has an outcome,
+// and that the summary records agree with the repeats counter.
 func checkOutcomes(r row) (msgs []string, exact, unchecked bool) {
 	exact = true
 	handled := r.Delivered + r.Refused + r.Lost + r.Shed + r.Filtered + r.Repeated
+	counted, total := r.MetricTotal+r.Resets, grouped(float64(r.MetricTotal))
+	if r.Resets > 0 {
+		total = fmt.Sprintf("%s + resets %s", total, grouped(float64(r.Resets)))
+	}
 	parts := outcomeParts(r)
 	if r.Repeated > 0 && r.SummaryRepeats != r.Repeated {
 		exact = false
@@ -77,10 +81,10 @@ func checkOutcomes(r row) (msgs []string, exact, unchecked bool) {
 			r.Summaries, grouped(float64(r.SummaryRepeats)), grouped(float64(r.Repeated))))
 	}
 	off := fmt.Sprintf("%s = %s, metric total %s: off by %+d", parts, grouped(float64(handled)),
-		grouped(float64(r.MetricTotal)), int64(handled)-int64(r.MetricTotal))
+		total, int64(handled)-int64(counted))
 	switch {
-	case handled == r.MetricTotal:
-		msgs = append(msgs, parts+" = metric total: exact")
+	case handled == counted:
+		msgs = append(msgs, fmt.Sprintf("%s = metric total %s: exact", parts, total))
 	case handled < r.KernelDrops:
 		exact = false
 		msgs = append(msgs, fmt.Sprintf("%s, fewer than the flood's %s drops", off, grouped(float64(r.KernelDrops))))

@@ -190,6 +190,7 @@ func fillCounts(r *row, base, final snapshot) {
 	r.Uncounted = since(final.Uncounted, base.Uncounted)
 	r.Missed = since(final.Missed, base.Missed)
 	r.MetricTotal = since(final.Packets, base.Packets)
+	r.Resets = since(final.Resets, base.Resets)
 	r.ByCause = subCauses(final.ByCause, base.ByCause)
 }
 

@@ -32,7 +32,8 @@ monitor costs the CPUs that drop packets. **kernel drops** is Tcp:InSegs of the 
 receiver, less the summary records of repeats; **repeated** is tcp_drop.events.repeated (the summary records'
 tcp_drop.repeats add up to it); **lost** and **shed** are tcp_drop.events.lost and tcp_drop.events.shed; **metric total** is
 tcp_drop.packets summed over all its data points, over the flood (for bpftrace: every kfree_skb it counted from
-attach to exit). **CPU s / M drops** is the monitor process's utime+stime from the flood's start until it had
+attach to exit); the RST the kernel sends for each SYN is also an event at the defaults (resets: true), counted in
+tcp_drop.resets, so the exactness lines add the resets to the metric total. **CPU s / M drops** is the monitor process's utime+stime from the flood's start until it had
 handled the flood, per million kernel drops; **wakeups / 1k events** is its voluntary context switches (all
 threads) over the same time per thousand events it read (per thousand drops for modes that send no events, or
 mostly repeats);

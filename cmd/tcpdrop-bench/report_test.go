@@ -119,7 +119,7 @@ func TestCheck(t *testing.T) {
 	msgs, ok, _ := check(rows[1])
 	if !ok || len(msgs) != 2 ||
 		!strings.Contains(msgs[0], "+ 10 drops not in the namespace's Tcp:InSegs (by reason and function: NO_SOCKET tcp_v4_rcv 3,000,004, QUEUE_PURGE tcp_disconnect 6)") ||
-		msgs[1] != "delivered 2,000,000 + lost 0 + shed 1,000,010 = metric total: exact" {
+		msgs[1] != "delivered 2,000,000 + lost 0 + shed 1,000,010 = metric total 3,000,010: exact" {
 		t.Errorf("tcp_drop round 1: %v %q", ok, msgs)
 	}
 	msgs, ok, _ = check(rows[4])
@@ -140,8 +140,18 @@ func TestCheck(t *testing.T) {
 	// Repeats: the summary records must say as many as the metric.
 	repeated := rows[1]
 	repeated.Delivered, repeated.Shed, repeated.Repeated, repeated.Summaries, repeated.SummaryRepeats = 200, 0, 3_000_000-200+10, 10, 3_000_000-200+10
-	if msgs, ok, _ := check(repeated); !ok || !strings.Contains(msgs[1], "+ repeated 2,999,810 = metric total: exact") {
+	if msgs, ok, _ := check(repeated); !ok || !strings.Contains(msgs[1], "+ repeated 2,999,810 = metric total 3,000,010: exact") {
 		t.Errorf("repeats: %v %q", ok, msgs)
+	}
+	// Resets (a RST per SYN) have events too: the outcomes cover both.
+	resets := repeated
+	resets.Resets, resets.Repeated, resets.SummaryRepeats = 1_500_000, repeated.Repeated+1_500_000, repeated.Repeated+1_500_000
+	if msgs, ok, _ := check(resets); !ok || !strings.Contains(msgs[1], "+ repeated 4,499,810 = metric total 3,000,010 + resets 1,500,000: exact") {
+		t.Errorf("resets: %v %q", ok, msgs)
+	}
+	resets.Resets--
+	if _, ok, _ := check(resets); ok {
+		t.Error("one reset fewer than the events handled: not exact")
 	}
 	repeated.SummaryRepeats--
 	if _, ok, _ := check(repeated); ok {

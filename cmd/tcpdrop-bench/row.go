@@ -32,6 +32,9 @@ type row struct {
 	// MetricTotal is tcp_drop.packets over the flood, all data points; for
 	// bpftrace, the kfree_skb calls it counted while it ran.
 	MetricTotal uint64
+	// Resets is tcp_drop.resets over the flood: the RST the kernel sends
+	// for each SYN (resets: true, the default), each an event like a drop.
+	Resets uint64
 	// ByCause is MetricTotal by "REASON function".
 	ByCause map[string]uint64
 

@@ -20,6 +20,7 @@ import (
 // The receiver's metrics the bench reads.
 const (
 	metricPackets   = "tcp_drop.packets"
+	metricResets    = "tcp_drop.resets"
 	metricLost      = "tcp_drop.events.lost"
 	metricShed      = "tcp_drop.events.shed"
 	metricFiltered  = "tcp_drop.events.filtered"
@@ -36,6 +37,7 @@ type counts struct {
 	Stamp     time.Time // when the receiver read the kernel's counts
 	Valid     bool      // false until the current collector's first export
 	Packets   uint64
+	Resets    uint64 // tcp_drop.resets: the flood's RSTs, which have events too
 	Lost      uint64
 	Shed      uint64
 	Filtered  uint64
@@ -165,6 +167,8 @@ func readCounts(md pmetric.Metrics) (c counts, ok bool) {
 				switch m.Name() {
 				case metricPackets:
 					dst = &c.Packets
+				case metricResets:
+					dst = &c.Resets
 				case metricLost:
 					dst, ok = &c.Lost, true
 				case metricShed:

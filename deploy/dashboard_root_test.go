@@ -4,6 +4,7 @@ package deploy
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"net/url"
 	"os"
@@ -24,6 +25,8 @@ import (
 	"github.com/tcpdrop/tcpdrop/harness/grafana"
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
+	"github.com/tcpdrop/tcpdrop/internal/dropreason"
+	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/internal/hostname"
 )
 
@@ -32,7 +35,15 @@ import (
 const (
 	panelDropTotals     = "Drops since the collector started, by reason and owner"
 	panelOverflowTotals = "Listen overflows since the collector started"
+	panelResetTotals    = "Resets since the collector started, by reason and owner"
 	overflowReason      = "TCP_LISTEN_OVERFLOW"
+)
+
+// The panel and query that show resets no process owns: before Linux 6.10
+// the kernel traces no reset sent without a socket, and it may be empty.
+const (
+	panelResetsByOwner = "Resets sent by owner"
+	queryNotOwned      = "B"
 )
 
 // dashboardRateInterval is what Grafana makes $__rate_interval with a
@@ -46,7 +57,9 @@ const dashboardRateInterval = "1m"
 // its own query): each returns data, and the panels of exact totals show
 // for this test's owner the kernel's own counts: the nft rule's counter
 // for the firewalled SYNs, TcpExtListenOverflows of the test's namespace
-// for the listen overflows.
+// for the listen overflows, and for the connections it closed with data
+// unread the growth of the namespace's Tcp:OutRsts less its resets to a
+// closed port (which no process owns).
 func TestBackendsDashboard(t *testing.T) {
 	roottest.Require(t)
 	bins := backends.BinariesForTest(t)
@@ -65,7 +78,10 @@ func TestBackendsDashboard(t *testing.T) {
 	// Made after the collector's first poll, the namespace's overflows
 	// count from its creation.
 	ns := sandbox.NewForTest(t)
-	require.NoError(t, ns.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), 5)) // drops no process owns
+	abortReason, socketless := abortReasonOnThisKernel(t)
+	const refused, aborted = 5, 10
+	require.NoError(t, ns.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), refused)) // drops and resets no process owns
+	aborts := abortedConnections(t, ns, aborted, refused)
 	rule := firewalled(t, ns)
 	require.NoError(t, ns.ConnectTimeout(rule.addr, 7, 50*time.Millisecond))
 	overflowing := overflowingListener(t, prom, ns)
@@ -92,7 +108,9 @@ func TestBackendsDashboard(t *testing.T) {
 	// nft_do_chain; the collector reports it.
 	dropTotals := panelQuery(t, dash, panelDropTotals, values)
 	overflowTotals := panelQuery(t, dash, panelOverflowTotals, values)
+	resetTotals := panelQuery(t, dash, panelResetTotals, values)
 	nftReason := fmt.Sprintf(`sum by (tcp_drop_reason) (tcp_drop_packets_total{process_pid=%q, tcp_drop_kernel_function="nft_do_chain"})`, pid)
+	var resetsByReason map[string]float64 // this test's, in the resets' panel
 	waitFor(t, 60*time.Second, func() (bool, string) {
 		reasons, err := prom.Query(nftReason)
 		if err != nil || len(reasons) != 1 {
@@ -119,13 +137,36 @@ func TestBackendsDashboard(t *testing.T) {
 				overflowGot += s.Value
 			}
 		}
+		resets, err := prom.Query(resetTotals)
+		if err != nil {
+			return false, err.Error()
+		}
+		resetsByReason = map[string]float64{}
+		for _, s := range resets {
+			if mine(s) && s.Labels["tcp_drop_owner"] == "process" {
+				resetsByReason[s.Labels["tcp_drop_reason"]] += s.Value
+			}
+		}
+		wantResets := map[string]float64{abortReason: float64(aborts)}
 		return byReason[firewalledReason] == float64(rule.packets(t)) && byReason[overflowReason] == float64(overflows) &&
-				overflowGot == float64(overflows),
-			fmt.Sprintf("%q: this test's drops by reason %v, want %d %s (the nft rule's counter) and %d %s; %q: %v, want %d",
+				overflowGot == float64(overflows) && maps.Equal(resetsByReason, wantResets),
+			fmt.Sprintf("%q: this test's drops by reason %v, want %d %s (the nft rule's counter) and %d %s; %q: %v, want %d; "+
+				"%q: this test's resets by reason %v, want %v (Tcp:OutRsts less the resets to a closed port)",
 				panelDropTotals, byReason, rule.packets(t), firewalledReason, overflows, overflowReason,
-				panelOverflowTotals, overflowGot, overflows)
+				panelOverflowTotals, overflowGot, overflows, panelResetTotals, resetsByReason, wantResets)
 	})
-	t.Logf("%q and %q for this test's owner: the nft rule's counter and TcpExtListenOverflows exactly", panelDropTotals, panelOverflowTotals)
+	t.Logf("%q, %q and %q for this test's owner: the nft rule's counter, TcpExtListenOverflows and Tcp:OutRsts less the closed port's resets exactly",
+		panelDropTotals, panelOverflowTotals, panelResetTotals)
+	t.Logf("%q for this test's process: %v = Tcp:OutRsts %d less %d resets to a closed port", panelResetTotals, resetsByReason, aborts+refused, refused)
+	if socketless {
+		notOwned := fmt.Sprintf(`sum(tcp_drop_resets_total{host_name=%q, tcp_drop_owner="none", tcp_drop_reason="NO_SOCKET"})`, host)
+		s, err := prom.Query(notOwned)
+		require.NoError(t, err)
+		require.Len(t, s, 1, notOwned)
+		// The machine's other resets to closed ports are there too.
+		require.GreaterOrEqual(t, s[0].Value, float64(refused), "%s: at least this test's resets to a closed port", notOwned)
+		t.Logf("%s: %v (this test's %d and the machine's own)", notOwned, s[0].Value, refused)
+	}
 
 	// Every query of every panel returns data, over the test's time
 	// range for a graph, at its end for a table (a rate needs two
@@ -134,6 +175,10 @@ func TestBackendsDashboard(t *testing.T) {
 		for _, tg := range p.Targets {
 			expr, err := grafana.Expand(tg.Expr, values)
 			require.NoError(t, err)
+			if !socketless && p.Title == panelResetsByOwner && tg.RefID == queryNotOwned {
+				t.Logf("panel %q, query %s: not required to return data: before Linux 6.10 no reset sent without a socket is traced", p.Title, tg.RefID)
+				continue
+			}
 			n := 0
 			waitFor(t, 30*time.Second, func() (bool, string) {
 				n = countSeries(t, prom, expr, tg.Instant, start)
@@ -190,6 +235,51 @@ func overflowingListener(t *testing.T, prom *backends.Prometheus, ns *sandbox.Ne
 		unix.Close(fd)
 	}
 	return addr
+}
+
+// abortReasonOnThisKernel is the tcp_drop.reason of a connection closed
+// with data unread: TCP_ABORT_ON_CLOSE from Linux 6.10, NOT_AVAILABLE
+// before; and whether the kernel traces resets sent without a socket
+// (6.10+: those to a closed port).
+func abortReasonOnThisKernel(t *testing.T) (reason string, socketless bool) {
+	t.Helper()
+	reasons, err := dropreason.ResetsFromKernel()
+	require.NoError(t, err)
+	if !reasons.Available() {
+		return drops.NotAvailable, false
+	}
+	const name = "TCP_ABORT_ON_CLOSE"
+	_, ok := reasons.Value(name)
+	require.True(t, ok, "the running kernel has reset reasons, but not %s", name)
+	return name, true
+}
+
+// abortedConnections makes count connections to a listener of this process
+// in ns and closes each accepted one with the client's data unread: the
+// kernel resets each, as owned by this process. It returns the kernel's own
+// count of them: the growth of the namespace's Tcp:OutRsts since its
+// creation less the refused resets to a closed port made before, which
+// TcpExtTCPAbortOnClose must equal.
+func abortedConnections(t *testing.T, ns *sandbox.Netns, count, refused int) int {
+	t.Helper()
+	lfd, err := ns.Listen(netip.MustParseAddrPort("127.0.0.1:0"), count)
+	require.NoError(t, err)
+	defer unix.Close(lfd)
+	addr, err := sandbox.LocalAddr(lfd)
+	require.NoError(t, err)
+	_, err = ns.AbortOnClose(lfd, addr, count)
+	require.NoError(t, err)
+	netstat, err := ns.Netstat()
+	require.NoError(t, err)
+	// The namespace is new: its counters count from 0.
+	outRsts := netstat["Tcp:OutRsts"]
+	require.GreaterOrEqual(t, outRsts, uint64(refused), "Tcp:OutRsts counts the resets to a closed port")
+	aborts := int(outRsts) - refused
+	require.Equal(t, count, aborts, "Tcp:OutRsts %d less %d resets to a closed port: one reset per connection closed with data unread", outRsts, refused)
+	require.Equal(t, uint64(aborts), netstat["TcpExt:TCPAbortOnClose"], "TcpExtTCPAbortOnClose")
+	t.Logf("Tcp:OutRsts %d: %d resets to a closed port, %d connections closed with data unread (TcpExtTCPAbortOnClose %d)",
+		outRsts, refused, aborts, netstat["TcpExt:TCPAbortOnClose"])
+	return aborts
 }
 
 // variableValues evaluates a query variable as Grafana does:

@@ -20,7 +20,7 @@ import (
 
 // The servers the scenario's drops belong to, by their process names.
 const (
-	webName = "web-frontend" // accepts slowly: its listen queue overflows under bursts
+	webName = "web-frontend" // accepts slowly and closes unread: its queue overflows under bursts, and it resets
 	apiName = "api-gateway"  // behind an nft rule that drops SYNs to it
 )
 
@@ -33,7 +33,9 @@ const (
 //     nft_do_chain, owned by api-gateway);
 //   - every 40s a burst of 12 to 32 connects to web-frontend, which has a
 //     backlog of 4 and accepts one every 1.5s: listen overflows, a full
-//     queue.
+//     queue. The connects that got in send a request, which web-frontend
+//     closes unread: a reset each (TCP_ABORT_ON_CLOSE, owned by it), beside
+//     the closed port's resets (NO_SOCKET, no owner).
 func scenario(ctx context.Context, dir string, d time.Duration) (err error) {
 	ns, err := sandbox.New()
 	if err != nil {
@@ -134,11 +136,21 @@ func listenAs(ns *sandbox.Netns, dir, name, role string, backlog int) (*owner, n
 	return o, addr, nil
 }
 
-// burst starts n connects to addr at once and closes them after hold.
+// request is what a burst's connects send, and web-frontend never reads.
+var request = []byte("GET / HTTP/1.1\r\nHost: web-frontend\r\n\r\n")
+
+// burst starts n connects to addr at once, sends a request on each that
+// got in, and closes them after hold.
 func burst(ns *sandbox.Netns, addr netip.AddrPort, n int, hold time.Duration) error {
 	fds, err := ns.StartConnects(addr, n)
 	if err != nil {
 		return err
+	}
+	// On loopback a handshake takes microseconds: by then those the
+	// listener took are connected, the others' SYNs dropped (EAGAIN here).
+	time.Sleep(100 * time.Millisecond)
+	for _, fd := range fds {
+		_, _ = unix.Write(fd, request)
 	}
 	time.Sleep(hold)
 	for _, fd := range fds {

@@ -79,10 +79,7 @@ type jsonPanel struct {
 	Title       string      `json:"title"`
 	Description string      `json:"description"`
 	Datasource  *datasource `json:"datasource"`
-	GridPos     struct {
-		W int `json:"w"`
-		X int `json:"x"`
-	} `json:"gridPos"`
+	GridPos     gridPos     `json:"gridPos"`
 	FieldConfig struct {
 		Defaults struct {
 			Unit string `json:"unit"`
@@ -97,6 +94,20 @@ type jsonPanel struct {
 		Range        *bool       `json:"range"`
 	} `json:"targets"`
 	Panels []jsonPanel `json:"panels"` // a collapsed row's
+}
+
+// gridPos is where a panel sits: x and w in Grafana's 24 columns, y and h
+// in rows of its grid.
+type gridPos struct {
+	H int `json:"h"`
+	W int `json:"w"`
+	X int `json:"x"`
+	Y int `json:"y"`
+}
+
+// overlaps says whether a and b share a cell of the grid.
+func (a gridPos) overlaps(b gridPos) bool {
+	return a.X < b.X+b.W && b.X < a.X+a.W && a.Y < b.Y+b.H && b.Y < a.Y+a.H
 }
 
 type datasource struct {
@@ -119,8 +130,8 @@ func Load(path string) (*Dashboard, error) {
 
 // Parse reads a dashboard and checks what the tests and renderer rely on:
 // every panel but a row has a query, every panel and query reads the
-// Prometheus data source variable, panels fit the 24 columns, ids are
-// unique, and every variable a query uses is defined (or one of Grafana's
+// Prometheus data source variable, panels fit the 24 columns and do not
+// overlap, ids are unique, and every variable a query uses is defined (or one of Grafana's
 // own, $__rate_interval, $__interval and $__range).
 func Parse(b []byte) (*Dashboard, error) {
 	var j jsonDashboard
@@ -157,10 +168,17 @@ func Parse(b []byte) (*Dashboard, error) {
 		r := &d.Rows[len(d.Rows)-1]
 		r.Panels = append(r.Panels, panel)
 	}
-	for _, p := range j.Panels {
+	for i, p := range j.Panels {
 		add(p)
 		for _, inner := range p.Panels {
 			add(inner)
+		}
+		// A collapsed row's panels are placed when it opens: only the
+		// dashboard's own panels share the grid.
+		for _, q := range j.Panels[:i] {
+			if p.GridPos.overlaps(q.GridPos) {
+				errs = append(errs, fmt.Errorf("panel %q overlaps panel %q", p.Title, q.Title))
+			}
 		}
 	}
 	if len(ids) == 0 {

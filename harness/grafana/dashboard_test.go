@@ -28,7 +28,7 @@ func TestShippedDashboard(t *testing.T) {
 	for _, metric := range []string{
 		"tcp_drop_packets_total", "tcp_drop_listen_queue_size", "tcp_drop_listen_queue_limit",
 		"tcp_drop_events_lost_total", "tcp_drop_events_shed_total", "tcp_drop_packets_uncounted_total",
-		"tcp_drop_kernel_missed_total",
+		"tcp_drop_kernel_missed_total", "tcp_drop_resets_total",
 	} {
 		require.Contains(t, all, metric)
 	}
@@ -46,7 +46,7 @@ const minimal = `{
     {"name": "host", "type": "query", "query": {"query": "label_values(m, host_name)"}}
   ]},
   "panels": [
-    {"type": "row", "id": 1, "title": "R"},
+    {"type": "row", "id": 1, "title": "R", "gridPos": {"h": 1, "w": 24, "y": 0}},
     {"type": "timeseries", "id": 2, "title": "P", "gridPos": {"w": 12, "x": 0},
      "datasource": {"type": "prometheus", "uid": "${datasource}"},
      "fieldConfig": {"defaults": {"unit": "pps"}},
@@ -86,6 +86,7 @@ func TestParseRejects(t *testing.T) {
 		"no data source var":  strings.Replace(minimal, `"name": "datasource"`, `"name": "ds"`, 1),
 		"duplicate id":        strings.Replace(minimal, `"id": 2`, `"id": 1`, 1),
 		"outside the columns": strings.Replace(minimal, `"x": 0`, `"x": 20`, 1),
+		"overlapping panels":  strings.Replace(minimal, `"gridPos": {"w": 12, "x": 0}`, `"gridPos": {"w": 12, "x": 0, "h": 8}`, 1),
 		"empty query":         strings.Replace(minimal, `"expr": "sum(m{host_name=~\"${host}\"})"`, `"expr": " "`, 1),
 		"not JSON":            minimal[:40],
 	} {

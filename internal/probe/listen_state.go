@@ -39,6 +39,7 @@ func (p *Probe) loadListenState() error {
 	}
 	spec.Maps["tcpdrop_conns"].MaxEntries = MaxConns
 	spec.Maps["tcpdrop_closed_listeners"].MaxEntries = maxClosedListeners
+	spec.Maps["tcpdrop_sock_births"].MaxEntries = p.objs.TcpdropSockBirths.MaxEntries() // the replacement's size
 	var objs struct {
 		Prog   *ebpf.Program `ebpf:"tcpdrop_listen_state"`
 		Closed *ebpf.Map     `ebpf:"tcpdrop_closed_listeners"`

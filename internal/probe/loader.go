@@ -162,7 +162,10 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	s.TcpdropListeners.MaxEntries = MaxListeners
 	s.TcpdropListenerSocks.MaxEntries = MaxListeners
 	s.TcpdropConns.MaxEntries = MaxConns
-	s.TcpdropSockBirths.MaxEntries = MaxListeners
+	s.TcpdropSockBirths.MaxEntries = 1 // the map must exist; nothing reads it
+	if opts.SocketBirths {
+		s.TcpdropSockBirths.MaxEntries = MaxListeners
+	}
 	if err := s.KernelStack.Set(boolByte(opts.KernelStack)); err != nil {
 		return fmt.Errorf("tcp_drop: setting kernel_stack: %w", err)
 	}

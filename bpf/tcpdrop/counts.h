@@ -70,12 +70,13 @@ static __always_inline struct probe_stats *stats(void)
 	return bpf_map_lookup_elem(&tcpdrop_stats, &zero);
 }
 
-/* count adds one drop to the exact per-CPU counts of the current count map
- * and returns this CPU's count of the key after it (0: not counted).
+/* count_n adds n packets (a retransmission's segments; a drop or a reset is
+ * one) to the exact per-CPU counts of the current count map and returns
+ * this CPU's count of the key after it (0: not counted).
  * The map is looked up once per drop and used only within this run of the
  * program, which is what lets user space know when it is no longer written.
  * A full map is counted in stats->uncounted so that totals stay exact. */
-static __always_inline __u64 count(struct count_key *key)
+static __always_inline __u64 count_n(struct count_key *key, __u64 n)
 {
 	__u32 zero = 0;
 	__u64 *k = (__u64 *)key; /* 24 bytes: three words */
@@ -86,32 +87,38 @@ static __always_inline __u64 count(struct count_key *key)
 		__u64 *held = (__u64 *)&slot->key;
 		if (!slot->packets) { /* free: this key's for the interval */
 			slot->key = *key;
-			slot->packets = 1;
-			return 1;
+			slot->packets = n;
+			return n;
 		}
 		if (held[0] == k[0] && held[1] == k[1] && held[2] == k[2])
-			return ++slot->packets; /* per-CPU: no other writer */
+			return slot->packets += n; /* per-CPU: no other writer */
 	}
 	void *counts = bpf_map_lookup_elem(&tcpdrop_counts, &zero);
 	long err = -1;
 	if (counts) {
 		__u64 *packets = bpf_map_lookup_elem(counts, key);
 		if (packets)
-			return ++(*packets); /* per-CPU: no other writer */
-		__u64 one = 1;
-		err = bpf_map_update_elem(counts, key, &one, BPF_NOEXIST);
+			return *packets += n; /* per-CPU: no other writer */
+		__u64 first = n; /* not n's address: n stays a constant where it is one */
+		err = bpf_map_update_elem(counts, key, &first, BPF_NOEXIST);
 		if (!err)
-			return 1;
+			return n;
 		if (err == -EEXIST) { /* another CPU added the key first */
 			packets = bpf_map_lookup_elem(counts, key);
 			if (packets)
-				return ++(*packets);
+				return *packets += n;
 		}
 	}
 	struct probe_stats *st = stats();
 	if (st)
-		st->uncounted++;
+		st->uncounted += n;
 	return 0;
+}
+
+/* count adds one drop or reset (count_n). */
+static __always_inline __u64 count(struct count_key *key)
+{
+	return count_n(key, 1);
 }
 
 #endif

@@ -160,4 +160,32 @@ static __always_inline int parse_tcp(struct sk_buff *skb, struct tcp_packet *pkt
 	return 0;
 }
 
+/* v4mapped tells an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
+static __always_inline int v4mapped(__u8 *a)
+{
+	return *(__u64 *)&a[0] == 0 && *(__u32 *)&a[8] == bpf_htonl(0xffff);
+}
+
+/* sock_addresses fills pkt's family and addresses with those of a
+ * connection's socket (or request socket) c, this host's as the source,
+ * as a packet it sends has them. A dual-stack socket talking to an IPv4
+ * peer sends IPv4. */
+static __always_inline void sock_addresses(struct sock_common *c, struct tcp_packet *pkt)
+{
+	__u8 *daddr = c->skc_v6_daddr.in6_u.u6_addr8;
+	if (c->skc_family == AF_INET6 && !v4mapped(daddr)) {
+		__u8 *saddr = c->skc_v6_rcv_saddr.in6_u.u6_addr8;
+		pkt->family = FAMILY_IPV6;
+		/* 8-byte loads: direct BTF access allows no wider ones. */
+		*(__u64 *)&pkt->saddr[0] = *(__u64 *)&saddr[0];
+		*(__u64 *)&pkt->saddr[8] = *(__u64 *)&saddr[8];
+		*(__u64 *)&pkt->daddr[0] = *(__u64 *)&daddr[0];
+		*(__u64 *)&pkt->daddr[8] = *(__u64 *)&daddr[8];
+		return;
+	}
+	pkt->family = FAMILY_IPV4;
+	*(__be32 *)pkt->saddr = c->skc_rcv_saddr;
+	*(__be32 *)pkt->daddr = c->skc_daddr;
+}
+
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Part of tcpdrop.c: what every program does with what it saw, a drop or a
- * reset: count it exactly, then send it as an event unless it is filtered
+/* Part of tcpdrop.c: what every program does with what it saw, a drop, a
+ * reset or a retransmission: count it exactly, then send it as an event unless it is filtered
  * out or a repeat. */
 #ifndef TCPDROP_RECORD_H
 #define TCPDROP_RECORD_H
@@ -24,18 +24,20 @@ const volatile __u8 count_only = 0;
  * counts alone (internal/probe/counts.go). 0: no limit. */
 const volatile __u64 records_per_key = 0;
 
-/* record counts what key says (its socket s, its packet pkt, seen on dev,
- * ifindex) and sends its event. The reason filter is a set of drop reasons:
- * it applies to drops only. */
-static __always_inline void record(__u64 *ctx, struct net_device *dev, __u32 ifindex,
-				   struct tcp_packet *pkt, struct count_key *key,
-				   struct drop_socket *s)
+/* record_n counts what key says, n packets (its socket s, its packet pkt,
+ * seen on dev, ifindex) and sends its event. The reason filter is a set of
+ * drop reasons: it applies to drops only. A retransmission of several
+ * segments is one event, sent when its last segment's count is within
+ * records_per_key (user space's Count.Repeats counts segments). */
+static __always_inline void record_n(__u64 *ctx, struct net_device *dev, __u32 ifindex,
+				     struct tcp_packet *pkt, struct count_key *key,
+				     struct drop_socket *s, __u64 n)
 {
 	/* An excluded one is counted as such (count_key.filtered), in its
 	 * only map access: it costs its count and the filter's bit tests. */
 	__u8 drop_reason = key->kind == COUNT_KIND_DROP && key->has_reason;
 	key->filtered = !count_only && filtered_out(key->reason, drop_reason, pkt);
-	__u64 nth = count(key);
+	__u64 nth = count_n(key, n);
 
 	if (count_only || key->filtered)
 		return;
@@ -44,6 +46,14 @@ static __always_inline void record(__u64 *ctx, struct net_device *dev, __u32 ifi
 	if (records_per_key && nth > records_per_key)
 		return;
 	send_event(ctx, dev, ifindex, pkt, key, s);
+}
+
+/* record counts and sends one packet: a drop or a reset (record_n). */
+static __always_inline void record(__u64 *ctx, struct net_device *dev, __u32 ifindex,
+				   struct tcp_packet *pkt, struct count_key *key,
+				   struct drop_socket *s)
+{
+	record_n(ctx, dev, ifindex, pkt, key, s, 1);
 }
 
 #endif

@@ -35,37 +35,17 @@ static __always_inline int answered_packet(struct sk_buff *seg, struct tcp_packe
 	return 0;
 }
 
-/* v4mapped tells an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
-static __always_inline int v4mapped(__u8 *a)
-{
-	return *(__u64 *)&a[0] == 0 && *(__u32 *)&a[8] == bpf_htonl(0xffff);
-}
-
 /* socket_packet fills pkt with the reset sk, a full socket, sends on its
  * own (an active reset: RST and ACK), from sk's addresses and ports. The
  * local port is inet_sport: an abort closes the socket first, which
- * releases its port (skc_num 0). A dual-stack socket talking to an IPv4
- * peer sends IPv4. */
+ * releases its port (skc_num 0). */
 static __always_inline void socket_packet(struct sock *sk, struct tcp_packet *pkt)
 {
 	struct sock_common *c = &sk->__sk_common;
 	pkt->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	pkt->dport = bpf_ntohs(c->skc_dport);
 	pkt->flags = TCP_FLAG_RST | TCP_FLAG_ACK;
-	__u8 *daddr = c->skc_v6_daddr.in6_u.u6_addr8;
-	if (c->skc_family == AF_INET6 && !v4mapped(daddr)) {
-		__u8 *saddr = c->skc_v6_rcv_saddr.in6_u.u6_addr8;
-		pkt->family = FAMILY_IPV6;
-		/* 8-byte loads: direct BTF access allows no wider ones. */
-		*(__u64 *)&pkt->saddr[0] = *(__u64 *)&saddr[0];
-		*(__u64 *)&pkt->saddr[8] = *(__u64 *)&saddr[8];
-		*(__u64 *)&pkt->daddr[0] = *(__u64 *)&daddr[0];
-		*(__u64 *)&pkt->daddr[8] = *(__u64 *)&daddr[8];
-		return;
-	}
-	pkt->family = FAMILY_IPV4;
-	*(__be32 *)pkt->saddr = c->skc_rcv_saddr;
-	*(__be32 *)pkt->daddr = c->skc_daddr;
+	sock_addresses(c, pkt);
 }
 
 /* file_released tells whether f's last reference is gone: it is being

@@ -32,6 +32,12 @@
 #define TCP_LISTEN 10
 #define TCP_NEW_SYN_RECV 12
 
+/* TCP congestion states (icsk_ca_state, enum tcp_ca_state) */
+#define TCP_CA_RECOVERY 3
+
+/* The TCP timer armed on a socket (icsk_pending, ICSK_TIME_*) */
+#define ICSK_TIME_LOSS_PROBE 5
+
 /* TCP header flags */
 #define TCP_FLAG_SYN 0x02
 #define TCP_FLAG_RST 0x04
@@ -47,7 +53,13 @@
 /* Task flags (task_struct.flags) */
 #define PF_KTHREAD 0x00200000
 
+/* Errors (errno values, returned negated) */
+#define EAGAIN 11
+#define ENOMEM 12
+#define EBUSY 16
 #define EEXIST 17
+#define EINVAL 22
+#define EHOSTUNREACH 113
 #define NSEC_PER_SEC 1000000000ULL
 
 #endif

@@ -121,6 +121,29 @@ struct sk_buff {
 	__u16 network_header;
 	unsigned char *head;
 	unsigned char *data;
+	char cb[48]; /* the protocol's control block: TCP's struct tcp_skb_cb */
+};
+
+/* A TCP socket's congestion state and pending timer. icsk_ca_state is a
+ * 5-bit bitfield: read with BPF_CORE_READ_BITFIELD_PROBED. */
+struct inet_connection_sock {
+	__u8 icsk_ca_state;
+	__u8 icsk_pending; /* ICSK_TIME_*: the timer armed, or being handled */
+};
+
+/* What TCP keeps of a segment it holds (TCP_SKB_CB(skb), in skb->cb). */
+struct tcp_skb_cb {
+	__u16 tcp_gso_segs; /* tcp_skb_pcount: the segments it is sent as */
+	/* The segment's header flags: __u8 in older kernels, __u16 in 6.18
+	 * (AccECN's AE above the eight): read by size with
+	 * BPF_CORE_READ_BITFIELD. */
+	__u16 tcp_flags;
+};
+
+/* A connection in its handshake, answered by a listener: a request socket
+ * begins with the fields of a socket that it shares (sock_common). */
+struct request_sock {
+	struct sock_common __req_common;
 };
 
 struct task_struct {
@@ -164,6 +187,13 @@ enum sk_rst_reason {
  * only tells whether the running kernel passes one (6.10+). */
 struct trace_event_raw_tcp_send_reset {
 	enum sk_rst_reason reason;
+};
+
+/* The tcp_retransmit_skb tracepoint's record. Never read here: its err
+ * field only tells whether the running kernel passes the retransmission's
+ * result (6.17+), and traces the failed ones too. */
+struct trace_event_raw_tcp_retransmit_skb {
+	int err;
 };
 
 #pragma clang attribute pop

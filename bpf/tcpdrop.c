@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* tcp_drop: report the TCP packets the kernel drops, and the resets it sends.
+/* tcp_drop: report the TCP packets the kernel drops, and the resets and
+ * retransmissions it sends.
  *
  * Attached to the kfree_skb tracepoint (tp_btf). For every freed packet that
  * carries TCP over IPv4 or IPv6 it
@@ -10,7 +11,8 @@
  *     collection interval: the rest are repeats, only counted
  *     (tcpdrop/events.h, tcpdrop/record.h).
  * Everything else returns after reading a couple of header bytes. The
- * resets, counted and sent the same way, are tcpdrop/reset.h.
+ * resets and the retransmissions, counted and sent the same way, are
+ * tcpdrop/reset.h and tcpdrop/retransmit.h.
  *
  * bpf2go builds one object from this one file: its parts are headers under
  * tcpdrop/, one job each, and the listener iterator, a program of the same
@@ -28,6 +30,7 @@
 #include "tcpdrop/packet.h"
 #include "tcpdrop/record.h"
 #include "tcpdrop/reset.h"
+#include "tcpdrop/retransmit.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

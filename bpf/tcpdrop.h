@@ -10,6 +10,17 @@
 /* What a count or an event is of (count_key.kind, drop_event.kind). */
 #define COUNT_KIND_DROP 0  /* a packet kfree_skb freed */
 #define COUNT_KIND_RESET 1 /* a RST this host sent (tcp_send_reset) */
+/* a segment this host sent again (tcp_retransmit_skb, tcp_retransmit_synack) */
+#define COUNT_KIND_RETRANSMIT 2
+
+/* Which retransmission a COUNT_KIND_RETRANSMIT is (its count_key.reason;
+ * internal/probe/kind.go mirrors it). */
+enum retransmit_reason {
+	RETRANSMIT_DATA = 1,	   /* data (or a FIN) of a connection */
+	RETRANSMIT_SYN = 2,	   /* a connect's SYN */
+	RETRANSMIT_SYN_ACK = 3,	   /* a listener's SYN-ACK */
+	RETRANSMIT_LOSS_PROBE = 4, /* a tail loss probe resending the last segment */
+};
 
 /* Key of the exact per-CPU counts: what the metrics and the owner need,
  * nothing of the task that happened to be on the CPU (events carry that),
@@ -17,7 +28,8 @@
 struct count_key {
 	__u64 location;
 	__u64 sock_ino; /* inode of the owning socket's file; 0 when none */
-	__u32 reason;	/* enum skb_drop_reason; for a reset, enum sk_rst_reason */
+	__u32 reason;	/* enum skb_drop_reason; for a reset, enum sk_rst_reason;
+			 * for a retransmission, enum retransmit_reason */
 	__u8 has_reason;
 	__u8 state; /* the socket's TCP state (TCP_ESTABLISHED...); 0 when no TCP socket */
 	/* 1: the log filters keep these drops from the ring. Counted here, in
@@ -69,7 +81,7 @@ struct event_window {
 	__u64 events;
 };
 
-/* One TCP drop or reset (kind), sent through the ring buffer. */
+/* One TCP drop, reset or retransmission (kind), sent through the ring buffer. */
 struct drop_event {
 	__u64 time_ns;	/* CLOCK_MONOTONIC */
 	__u64 location; /* address that freed the packet */

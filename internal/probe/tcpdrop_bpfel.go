@@ -120,6 +120,8 @@ const (
 	tcpdropProgTcpdropKfree             = "tcpdrop_kfree"
 	tcpdropProgTcpdropListenerSocksIter = "tcpdrop_listener_socks_iter"
 	tcpdropProgTcpdropReset             = "tcpdrop_reset"
+	tcpdropProgTcpdropRetransmit        = "tcpdrop_retransmit"
+	tcpdropProgTcpdropRetransmitSynack  = "tcpdrop_retransmit_synack"
 	tcpdropVarCountOnly                 = "count_only"
 	tcpdropVarDropEventBtfAnchor        = "drop_event_btf_anchor"
 	tcpdropVarDropEventStackBtfAnchor   = "drop_event_stack_btf_anchor"
@@ -181,6 +183,8 @@ type tcpdropProgramSpecs struct {
 	TcpdropKfree             *ebpf.ProgramSpec `ebpf:"tcpdrop_kfree"`
 	TcpdropListenerSocksIter *ebpf.ProgramSpec `ebpf:"tcpdrop_listener_socks_iter"`
 	TcpdropReset             *ebpf.ProgramSpec `ebpf:"tcpdrop_reset"`
+	TcpdropRetransmit        *ebpf.ProgramSpec `ebpf:"tcpdrop_retransmit"`
+	TcpdropRetransmitSynack  *ebpf.ProgramSpec `ebpf:"tcpdrop_retransmit_synack"`
 }
 
 // tcpdropMapSpecs contains maps before they are loaded into the kernel.
@@ -302,6 +306,8 @@ type tcpdropPrograms struct {
 	TcpdropKfree             *ebpf.Program `ebpf:"tcpdrop_kfree"`
 	TcpdropListenerSocksIter *ebpf.Program `ebpf:"tcpdrop_listener_socks_iter"`
 	TcpdropReset             *ebpf.Program `ebpf:"tcpdrop_reset"`
+	TcpdropRetransmit        *ebpf.Program `ebpf:"tcpdrop_retransmit"`
+	TcpdropRetransmitSynack  *ebpf.Program `ebpf:"tcpdrop_retransmit_synack"`
 }
 
 func (p *tcpdropPrograms) Close() error {
@@ -309,6 +315,8 @@ func (p *tcpdropPrograms) Close() error {
 		p.TcpdropKfree,
 		p.TcpdropListenerSocksIter,
 		p.TcpdropReset,
+		p.TcpdropRetransmit,
+		p.TcpdropRetransmitSynack,
 	)
 }
 

@@ -199,8 +199,9 @@ func (p *Probe) readLosses(c *Counts) error {
 		c.Shed += s.Shed
 	}
 	c.Missed = 0
-	for _, prog := range []*ebpf.Program{p.objs.TcpdropKfree, p.objs.TcpdropReset} {
-		if prog == nil { // the reset program, not loaded
+	for _, prog := range []*ebpf.Program{p.objs.TcpdropKfree, p.objs.TcpdropReset,
+		p.objs.TcpdropRetransmit, p.objs.TcpdropRetransmitSynack} {
+		if prog == nil { // not loaded (Options.Resets, Options.Retransmits)
 			continue
 		}
 		ps, err := prog.Stats()

@@ -17,14 +17,51 @@ const (
 	// host's end, TCPFlags the reset's (RST, with ACK where the kernel adds
 	// one).
 	KindReset Kind = 1
+	// KindRetransmit is a segment this host sent again
+	// (tcp/tcp_retransmit_skb, tcp/tcp_retransmit_synack): Reason is a
+	// RetransmitReason, HasReason true. A count's Packets are segments, as
+	// Tcp:RetransSegs counts them (an event may stand for several).
+	// Location is 0; Src is this host's end, TCPFlags the segment's.
+	KindRetransmit Kind = 2
 )
 
-var kindNames = [...]string{KindDrop: "drop", KindReset: "reset"}
+var kindNames = [...]string{KindDrop: "drop", KindReset: "reset", KindRetransmit: "retransmit"}
 
-// String returns "drop" or "reset", "" for a kind this code does not know.
+// String returns "drop", "reset" or "retransmit", "" for a kind this code
+// does not know.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
+	}
+	return ""
+}
+
+// RetransmitReason is which retransmission a KindRetransmit is: its
+// Reason, enum retransmit_reason of bpf/tcpdrop.h.
+type RetransmitReason uint32
+
+const (
+	// RetransmitData is data (or a FIN) of a connection sent again.
+	RetransmitData RetransmitReason = 1
+	// RetransmitSYN is a connect's SYN sent again.
+	RetransmitSYN RetransmitReason = 2
+	// RetransmitSYNACK is a listener's SYN-ACK sent again; its socket is
+	// the listener.
+	RetransmitSYNACK RetransmitReason = 3
+	// RetransmitLossProbe is a tail loss probe that sent the last segment
+	// again (TcpExt:TCPLossProbes counts these and the probes that sent
+	// new data).
+	RetransmitLossProbe RetransmitReason = 4
+)
+
+var retransmitNames = [...]string{RetransmitData: "DATA", RetransmitSYN: "SYN",
+	RetransmitSYNACK: "SYN_ACK", RetransmitLossProbe: "LOSS_PROBE"}
+
+// String returns the reason's name (DATA, SYN, SYN_ACK, LOSS_PROBE), ""
+// for one this code does not know.
+func (r RetransmitReason) String() string {
+	if int(r) < len(retransmitNames) {
+		return retransmitNames[r]
 	}
 	return ""
 }

@@ -26,6 +26,10 @@ type Probe struct {
 	flush     time.Duration
 	clock     wallClock
 
+	// retransmitLinks: the retransmission programs, attached
+	// (retransmits.go); none when not.
+	retransmitLinks []link.Link
+
 	// rec is reused by every read so that reading allocates nothing.
 	rec ringbuf.Record
 
@@ -105,10 +109,19 @@ func Open(opts Options) (*Probe, error) {
 		p.objs.Close()
 		return nil, err
 	}
+	if err := p.attachRetransmits(opts); err != nil {
+		if p.resetLink != nil {
+			p.resetLink.Close()
+		}
+		p.link.Close()
+		p.objs.Close()
+		return nil, err
+	}
 	if err := p.attachListenerSocks(opts); err != nil {
 		if p.resetLink != nil {
 			p.resetLink.Close()
 		}
+		_ = p.closeRetransmitLinks()
 		p.link.Close()
 		p.objs.Close()
 		return nil, err
@@ -189,6 +202,7 @@ func (p *Probe) Detach() error {
 		if p.resetLink != nil {
 			errs = append(errs, p.resetLink.Close())
 		}
+		errs = append(errs, p.closeRetransmitLinks())
 		if p.listenLink != nil {
 			errs = append(errs, p.listenLink.Close())
 		}

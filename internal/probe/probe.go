@@ -72,6 +72,10 @@ type Options struct {
 	// Resets attaches the reset program: the RSTs this host sends are
 	// counted and sent as events like drops, as KindReset.
 	Resets bool
+	// Retransmits attaches the retransmission programs: the segments this
+	// host sends again are counted (in segments, as Tcp:RetransSegs counts
+	// them) and sent as events like drops, as KindRetransmit.
+	Retransmits bool
 }
 
 // Counts are the kernel's exact tallies (see TakeCounts).
@@ -96,7 +100,8 @@ type Counts struct {
 	// since Open). They are still in ByKey.
 	Repeated uint64
 	// Missed is the kernel's count of kfree_skb (and, with Resets,
-	// tcp_send_reset) calls the programs did not run for, because a BPF
+	// tcp_send_reset; with Retransmits, tcp_retransmit_skb and
+	// tcp_retransmit_synack) calls the programs did not run for, because a BPF
 	// program was already running on that CPU. It includes drops of other
 	// protocols, which the program would have ignored.
 	Missed uint64
@@ -104,7 +109,7 @@ type Counts struct {
 
 // Count is the number of TCP packets dropped with one key.
 type Count struct {
-	// Kind says whether these are drops or resets.
+	// Kind says whether these are drops, resets or retransmissions.
 	Kind Kind
 	// SocketInode is the inode of the socket the packets belonged to (see
 	// Event.SocketInode), 0 when they had none.
@@ -114,7 +119,8 @@ type Count struct {
 	// State is the TCP state of the socket (Event.State).
 	State    TCPState
 	Location uint64
-	Packets  uint64
+	// Packets: for retransmissions, the segments sent again.
+	Packets uint64
 	// Repeats are the packets of this key sent as no event because the
 	// key had sent LogRecordsPerKey on their CPU (Options.LogRecordsPerKey).
 	Repeats uint64

@@ -11,25 +11,44 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// loadObjects loads the object's maps and programs into objs, the reset
-// program only when opts.Resets asks for it: a kernel whose verifier
-// refused it would then lose only the resets, and without it the drops cost
-// and load as they did.
+// loadObjects loads the object's maps and programs into objs, the reset and
+// retransmission programs only when opts.Resets and opts.Retransmits ask for
+// them: a kernel whose verifier refused one would then lose only what it
+// counts, and without them the drops cost and load as they did. The
+// programs left out are nil in objs.
 func loadObjects(spec *ebpf.CollectionSpec, opts Options, objs *tcpdropObjects) error {
-	if opts.Resets {
+	if opts.Resets && opts.Retransmits {
 		return spec.LoadAndAssign(objs, nil)
 	}
+	spec = spec.Copy()
+	for name, wanted := range map[string]bool{
+		tcpdropProgTcpdropReset:            opts.Resets,
+		tcpdropProgTcpdropRetransmit:       opts.Retransmits,
+		tcpdropProgTcpdropRetransmitSynack: opts.Retransmits,
+	} {
+		if !wanted {
+			delete(spec.Programs, name)
+		}
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		return err
+	}
+	defer coll.Close() // what was not assigned or detached
 	var o struct {
 		tcpdropMaps
 		tcpdropVariables
 		Kfree *ebpf.Program `ebpf:"tcpdrop_kfree"`
 		Iter  *ebpf.Program `ebpf:"tcpdrop_listener_socks_iter"`
 	}
-	if err := spec.LoadAndAssign(&o, nil); err != nil {
+	if err := coll.Assign(&o); err != nil {
 		return err
 	}
 	objs.tcpdropMaps, objs.tcpdropVariables = o.tcpdropMaps, o.tcpdropVariables
 	objs.TcpdropKfree, objs.TcpdropListenerSocksIter = o.Kfree, o.Iter
+	objs.TcpdropReset = coll.DetachProgram(tcpdropProgTcpdropReset)
+	objs.TcpdropRetransmit = coll.DetachProgram(tcpdropProgTcpdropRetransmit)
+	objs.TcpdropRetransmitSynack = coll.DetachProgram(tcpdropProgTcpdropRetransmitSynack)
 	return nil
 }
 

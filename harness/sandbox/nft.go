@@ -77,7 +77,20 @@ func (n *Netns) DropTCPPortOutput(port uint16) (*NftRule, error) {
 	return n.dropTCPPort(port, true)
 }
 
-func (n *Netns) dropTCPPort(port uint16, output bool) (*NftRule, error) {
+// DropTCPPortFlags is DropTCPPort for the segments whose TCP flags, of
+// those in mask, are flags: `tcp dport <port> tcp flags & mask == flags
+// counter drop`. A handshake's last ACK (and every bare ACK after it) is
+// mask SYN|ACK|RST|FIN, flags ACK: the connect succeeds, the listener's
+// request socket never hears of it.
+func (n *Netns) DropTCPPortFlags(port uint16, mask, flags uint8) (*NftRule, error) {
+	return n.dropTCPPort(port, false,
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 13, Len: 1},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 1, Mask: []byte{mask}, Xor: []byte{0}},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{flags}})
+}
+
+// dropTCPPort adds the rule, with more matches after the port's.
+func (n *Netns) dropTCPPort(port uint16, output bool, more ...expr.Any) (*NftRule, error) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	c, err := n.nftConn()
@@ -91,14 +104,15 @@ func (n *Netns) dropTCPPort(port uint16, output bool) (*NftRule, error) {
 	c.AddRule(&nftables.Rule{
 		Table: t,
 		Chain: ch,
-		Exprs: []expr.Any{
+		Exprs: append([]expr.Any{
 			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
 			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
 			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binary.BigEndian.AppendUint16(nil, port)},
+		}, append(more,
 			&expr.Counter{},
 			&expr.Verdict{Kind: expr.VerdictDrop},
-		},
+		)...),
 		UserData: tag,
 	})
 	if err := c.Flush(); err != nil {
@@ -114,6 +128,25 @@ func (n *Netns) dropTCPPort(port uint16, output bool) (*NftRule, error) {
 		}
 	}
 	return nil, fmt.Errorf("sandbox: nftables drop rule for port %d not found after adding it", port)
+}
+
+// Delete removes the rule from the namespace's ruleset.
+func (r *NftRule) Delete() error {
+	n := r.ns
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	c, err := n.nftConn()
+	if err != nil {
+		return err
+	}
+	t, ch := nftChain(r.output)
+	if err := c.DelRule(&nftables.Rule{Table: t, Chain: ch, Handle: r.handle}); err != nil {
+		return fmt.Errorf("sandbox: delete nftables rule %d: %w", r.handle, err)
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("sandbox: delete nftables rule %d (drop tcp port %d): %w", r.handle, r.port, err)
+	}
+	return nil
 }
 
 // Port is the destination port the rule drops.

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf/btf"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
+)
+
+// How many connects of each kind TestRetransmitsEqualRetransSegs makes.
+const (
+	synLost    = 3 // SYNs dropped as they arrive: each sent again
+	synFailed  = 2 // SYNs dropped as they leave: sent again, and failing
+	synAckLost = 3 // handshake ACKs dropped: the listener sends its SYN-ACK again
+)
+
+// retransmitted is what a test expects of the retransmissions it made:
+// their owners by reason, and the data scenario's addresses.
+type retransmitted struct {
+	dataOwner      uint64
+	server, client netip.AddrPort
+	synOwners      map[uint64]bool
+	synAckOwner    uint64
+	synAckServer   netip.AddrPort
+}
+
+// retransmitsFail tells whether the running kernel traces retransmissions
+// whose transmission failed (6.17+: tcp_retransmit_skb passes err), which
+// Tcp:RetransSegs counts; older kernels trace only those that left.
+func retransmitsFail(t *testing.T) bool {
+	t.Helper()
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s *btf.Struct
+	if err := spec.TypeByName("trace_event_raw_tcp_retransmit_skb", &s); err != nil {
+		return false // before 6.17 the event is of the class tcp_event_sk_skb
+	}
+	for _, m := range s.Members {
+		if m.Name == "err" {
+			return true
+		}
+	}
+	return false
+}
+
+// retransmitNetns sets ns up for retransmissions that are quick and
+// counted in segments: lo's MTU of an Ethernet, so that a write of a few
+// segments is one GSO segment of several (on lo's 64 KiB MTU every segment
+// is one), and one SYN and SYN-ACK retransmission before giving up.
+func retransmitNetns(t *testing.T, ns *sandbox.Netns) {
+	t.Helper()
+	err := ns.Do(func() error {
+		lo, err := netlink.LinkByName("lo")
+		if err != nil {
+			return err
+		}
+		if err := netlink.LinkSetMTU(lo, 1500); err != nil {
+			return err
+		}
+		for _, name := range []string{"tcp_syn_retries", "tcp_synack_retries"} {
+			if err := os.WriteFile("/proc/sys/net/ipv4/"+name, []byte("1\n"), 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tcpInfo is fd's TCP_INFO.
+func tcpInfo(t *testing.T, fd int) *unix.TCPInfo {
+	t.Helper()
+	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+// waitUntil polls cond until it holds, or fails the test after 10s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s, still waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// abort closes fd with a reset (SO_LINGER 0): nothing of it is sent again.
+func abort(fd int) {
+	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	_ = unix.Close(fd)
+}
+
+// dataRetransmits connects to the listener lfd at server and drops what
+// the accepted socket sends until it has sent its data again twice (a tail
+// loss probe resending the last segment, then an RTO the first), then lets
+// it through: the next RTO's segment is acknowledged and the rest follow,
+// several segments at a time, as the window opens. It returns when all is
+// acknowledged, with the accepted socket's inode and the connection's
+// ends.
+func dataRetransmits(t *testing.T, ns *sandbox.Netns, lfd int, server netip.AddrPort, exp *retransmitted) {
+	t.Helper()
+	cfd, sfd := -1, -1
+	err := ns.Do(func() error {
+		fd, sa, err := tcpSocketFor(server)
+		if err != nil {
+			return err
+		}
+		cfd = fd
+		if err := unix.Connect(cfd, sa); err != nil {
+			return err
+		}
+		sfd, _, err = unix.Accept(lfd)
+		return err
+	})
+	if cfd >= 0 {
+		defer abort(cfd)
+	}
+	if sfd >= 0 {
+		defer abort(sfd)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := sandbox.LocalAddr(cfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp.dataOwner, exp.server, exp.client = socketInode(t, sfd), server, client
+	rule, err := ns.DropTCPPort(client.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Eight segments: within the first window, so a loss probe has no new
+	// data to send and resends the last.
+	data := make([]byte, 8*1448)
+	if _, err := unix.Write(sfd, data); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "two retransmissions", func() bool { return tcpInfo(t, sfd).Total_retrans >= 2 })
+	if err := rule.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.SetsockoptTimeval(cfd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 10}); err != nil {
+		t.Fatal(err)
+	}
+	for got := 0; got < len(data); {
+		n, err := unix.Read(cfd, data)
+		if err != nil || n == 0 {
+			t.Fatalf("reading the retransmitted data after %d bytes: %d, %v", got, n, err)
+		}
+		got += n
+	}
+	waitUntil(t, "the data acknowledged", func() bool { return tcpInfo(t, sfd).Unacked == 0 })
+}
+
+// connects starts n non-blocking connects from ns to addr that send their
+// SYN once more at most (TCP_SYNCNT 1) and returns their sockets and
+// inodes. The caller closes them.
+func connects(t *testing.T, ns *sandbox.Netns, addr netip.AddrPort, n int, owners map[uint64]bool) []int {
+	t.Helper()
+	var fds []int
+	err := ns.Do(func() error {
+		for range n {
+			fd, sa, err := tcpSocketFor(addr)
+			if err != nil {
+				return err
+			}
+			fds = append(fds, fd)
+			if err := unix.SetNonblock(fd, true); err != nil {
+				return err
+			}
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_SYNCNT, 1); err != nil {
+				return err
+			}
+			if err := unix.Connect(fd, sa); err != nil && !errors.Is(err, unix.EINPROGRESS) {
+				return fmt.Errorf("connect to %v: %w", addr, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for _, fd := range fds {
+			abort(fd)
+		}
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		owners[socketInode(t, fd)] = true
+	}
+	return fds
+}
+
+// handshakeRetransmits makes SYNs and SYN-ACKs be sent again, at once (each
+// after the initial RTO of 1s): connects to a port whose SYNs are dropped
+// as they arrive, to one whose SYNs are dropped as they leave (the
+// retransmission is counted, and fails), and to a listener whose
+// handshake ACKs are dropped (the connect succeeds; the listener's request
+// socket sends its SYN-ACK again). It returns once every one was sent
+// again, with nothing more to come: the connects are closed, those that
+// succeeded with a reset that ends their request sockets too.
+func handshakeRetransmits(t *testing.T, ns *sandbox.Netns, addr netip.AddrPort, lost, failed uint16, exp *retransmitted) {
+	t.Helper()
+	lfd, err := ns.Listen(netip.AddrPortFrom(addr.Addr(), 0), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(lfd)
+	if exp.synAckServer, err = sandbox.LocalAddr(lfd); err != nil {
+		t.Fatal(err)
+	}
+	exp.synAckOwner = socketInode(t, lfd)
+	if _, err := ns.DropTCPPort(lost); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ns.DropTCPPortOutput(failed); err != nil {
+		t.Fatal(err)
+	}
+	const synMask = uint8(FlagSYN | FlagACK | FlagRST | FlagFIN)
+	if _, err := ns.DropTCPPortFlags(exp.synAckServer.Port(), synMask, uint8(FlagACK)); err != nil {
+		t.Fatal(err)
+	}
+	exp.synOwners = map[uint64]bool{}
+	syns := append(connects(t, ns, netip.AddrPortFrom(addr.Addr(), lost), synLost, exp.synOwners),
+		connects(t, ns, netip.AddrPortFrom(addr.Addr(), failed), synFailed, exp.synOwners)...)
+	established := connects(t, ns, exp.synAckServer, synAckLost, map[uint64]bool{})
+	defer func() {
+		for _, fd := range append(syns, established...) {
+			abort(fd)
+		}
+	}()
+	before := netstat(t, ns)["TcpExt:TCPSynRetrans"]
+	waitUntil(t, "every SYN and SYN-ACK sent again", func() bool {
+		for _, fd := range syns {
+			if tcpInfo(t, fd).Total_retrans < 1 {
+				return false
+			}
+		}
+		return netstat(t, ns)["TcpExt:TCPSynRetrans"]-before >= synLost+synFailed+synAckLost
+	})
+	for _, fd := range established {
+		if state := tcpInfo(t, fd).State; state != unix.BPF_TCP_ESTABLISHED {
+			t.Errorf("a connect whose handshake ACK is dropped: state %d, want established", state)
+		}
+	}
+}
+
+func netstat(t *testing.T, ns *sandbox.Netns) map[string]uint64 {
+	t.Helper()
+	c, err := ns.Netstat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestRetransmitsEqualRetransSegs: the segments a namespace sends again,
+// data (and its tail loss probe), SYNs and SYN-ACKs, are counted exactly
+// as its Tcp:RetransSegs grows, and the SYNs and SYN-ACKs as its
+// TcpExt:TCPSynRetrans grows, each an event with its owner, IPv4 and IPv6.
+// A data segment sent again with others is counted as the segments it is
+// (lo's MTU made small). SYNs that a firewall drops as they leave are
+// counted by the kernel though they did not leave: kernels since 6.17
+// trace them, older ones do not (expected then: RetransSegs less
+// TcpExt:TCPRetransFail). A port filter tells this namespace's
+// retransmissions from the host's in the counts.
+func TestRetransmitsEqualRetransSegs(t *testing.T) {
+	for _, ip := range []string{"127.0.0.1", "::1"} {
+		t.Run(ip, func(t *testing.T) {
+			ns := sandbox.NewForTest(t)
+			addr := netip.MustParseAddr(ip)
+			if addr.Is6() && !ns.HasIPv6() {
+				t.Skip("no IPv6")
+			}
+			retransmitNetns(t, ns)
+			lfd, server, _ := listenIn(t, ns, netip.AddrPortFrom(addr, 0).String(), 64)
+			lost, failed := unusedPort(t, ns, addr), unusedPort(t, ns, addr)
+			for failed == lost {
+				failed = unusedPort(t, ns, addr)
+			}
+			p := openProbe(t, Options{Retransmits: true})
+			events := collect(t, p)
+
+			var exp retransmitted
+			before := netstat(t, ns)
+			dataRetransmits(t, ns, lfd, server, &exp)
+			handshakeRetransmits(t, ns, netip.AddrPortFrom(addr, 0), lost, failed, &exp)
+			after := netstat(t, ns)
+			grew := func(name string) uint64 { return after[name] - before[name] }
+			segs, synRetrans, probes, failures := grew("Tcp:RetransSegs"), grew("TcpExt:TCPSynRetrans"),
+				grew("TcpExt:TCPLossProbes"), grew("TcpExt:TCPRetransFail")
+			t.Logf("Tcp:RetransSegs grew %d, TcpExt:TCPSynRetrans %d, TCPLossProbes %d, TCPRetransFail %d",
+				segs, synRetrans, probes, failures)
+			if failures != synFailed {
+				t.Fatalf("TcpExt:TCPRetransFail grew %d, want %d (the SYNs dropped as they leave)", failures, synFailed)
+			}
+			if !retransmitsFail(t) {
+				segs, synRetrans = segs-failures, synRetrans-failures
+			}
+
+			mine := func(e *Event) bool { return e.Kind == KindRetransmit && e.NetnsInode == ns.Inode() }
+			handshakes := func(e *Event) bool {
+				r := RetransmitReason(e.Reason)
+				return mine(e) && (r == RetransmitSYN || r == RetransmitSYNACK)
+			}
+			events.atLeast(int(synRetrans), handshakes)
+			time.Sleep(20 * testFlush) // nothing more may arrive: extra events would show up here
+			byReason := map[RetransmitReason]int{}
+			for _, e := range events.matching(mine) {
+				r := RetransmitReason(e.Reason)
+				byReason[r]++
+				checkRetransmitEvent(t, &e, r, &exp, lost, failed)
+			}
+			t.Logf("events: %v", byReason)
+			if got := byReason[RetransmitSYN] + byReason[RetransmitSYNACK]; uint64(got) != synRetrans {
+				t.Errorf("%d SYN and SYN-ACK events, want %d (TcpExt:TCPSynRetrans)", got, synRetrans)
+			}
+			if byReason[RetransmitSYNACK] < synAckLost || byReason[RetransmitData] == 0 {
+				t.Errorf("events by reason %v: want at least %d SYN_ACK and a DATA", byReason, synAckLost)
+			}
+			if uint64(byReason[RetransmitLossProbe]) != probes {
+				t.Errorf("%d LOSS_PROBE events, want %d (TcpExt:TCPLossProbes)", byReason[RetransmitLossProbe], probes)
+			}
+
+			counted := retransmitCounts(t, p, &exp)
+			t.Logf("counted (segments) %v", counted)
+			var total uint64
+			for _, n := range counted {
+				total += n
+			}
+			if total != segs || counted[RetransmitSYN]+counted[RetransmitSYNACK] != synRetrans ||
+				counted[RetransmitLossProbe] != probes {
+				t.Errorf("counted %d segments %v; want %d (Tcp:RetransSegs), SYN and SYN_ACK %d (TcpExt:TCPSynRetrans), LOSS_PROBE %d (TcpExt:TCPLossProbes)",
+					total, counted, segs, synRetrans, probes)
+			}
+			if counted[RetransmitData] <= uint64(byReason[RetransmitData]) {
+				t.Errorf("%d DATA segments in %d events: want some sent again several at a time", counted[RetransmitData], byReason[RetransmitData])
+			}
+		})
+	}
+}
+
+// checkRetransmitEvent checks an event's owner, state, addresses and flags
+// against what made it.
+func checkRetransmitEvent(t *testing.T, e *Event, r RetransmitReason, exp *retransmitted, lost, failed uint16) {
+	t.Helper()
+	if !e.HasReason || e.Location != 0 || e.Ifindex != 0 {
+		t.Errorf("%v retransmission: HasReason %v, Location %#x, Ifindex %d; want true, 0, 0", r, e.HasReason, e.Location, e.Ifindex)
+	}
+	switch r {
+	case RetransmitData, RetransmitLossProbe:
+		if e.SocketInode != exp.dataOwner || e.State.String() != "established" || e.Src != exp.server ||
+			e.Dst != exp.client || e.TCPFlags&FlagACK == 0 || e.TCPFlags&(FlagSYN|FlagRST|FlagFIN) != 0 {
+			t.Errorf("%v retransmission: owner %d (%v), %v -> %v, flags %v; want %d (established), %v -> %v, ACK",
+				r, e.SocketInode, e.State, e.Src, e.Dst, e.TCPFlags, exp.dataOwner, exp.server, exp.client)
+		}
+	case RetransmitSYN:
+		if !exp.synOwners[e.SocketInode] || e.State.String() != "syn_sent" || e.TCPFlags != FlagSYN ||
+			(e.Dst.Port() != lost && e.Dst.Port() != failed) || e.Dst.Addr() != exp.server.Addr() {
+			t.Errorf("SYN retransmission: owner %d (%v), %v -> %v, flags %v; want one of %v (syn_sent), to port %d or %d, SYN",
+				e.SocketInode, e.State, e.Src, e.Dst, e.TCPFlags, exp.synOwners, lost, failed)
+		}
+	case RetransmitSYNACK:
+		if e.SocketInode != exp.synAckOwner || e.State.String() != "syn_received" || e.Src != exp.synAckServer ||
+			e.TCPFlags != FlagSYN|FlagACK {
+			t.Errorf("SYN_ACK retransmission: owner %d (%v), %v -> %v, flags %v; want the listener %d (syn_received), from %v, SYN|ACK",
+				e.SocketInode, e.State, e.Src, e.Dst, e.TCPFlags, exp.synAckOwner, exp.synAckServer)
+		}
+	default:
+		t.Errorf("retransmission of unknown reason %d", e.Reason)
+	}
+}
+
+// retransmitCounts takes the counts and returns the segments counted of
+// this test's sockets, by reason: the host's retransmissions are of other
+// sockets.
+func retransmitCounts(t *testing.T, p *Probe, exp *retransmitted) map[RetransmitReason]uint64 {
+	t.Helper()
+	c, err := p.TakeCounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Lost != 0 || c.Shed != 0 || c.Uncounted != 0 {
+		t.Errorf("losses: lost %d, shed %d, uncounted %d", c.Lost, c.Shed, c.Uncounted)
+	}
+	out := map[RetransmitReason]uint64{}
+	for _, k := range c.ByKey {
+		if k.Kind != KindRetransmit {
+			continue
+		}
+		r := RetransmitReason(k.Reason)
+		switch {
+		case k.SocketInode == exp.dataOwner && (r == RetransmitData || r == RetransmitLossProbe),
+			exp.synOwners[k.SocketInode] && r == RetransmitSYN,
+			k.SocketInode == exp.synAckOwner && r == RetransmitSYNACK:
+			out[r] += k.Packets
+		}
+	}
+	return out
+}

@@ -277,7 +277,8 @@ func netstat(t *testing.T, ns *sandbox.Netns) map[string]uint64 {
 // as its Tcp:RetransSegs grows, and the SYNs and SYN-ACKs as its
 // TcpExt:TCPSynRetrans grows, each an event with its owner, IPv4 and IPv6.
 // A data segment sent again with others is counted as the segments it is
-// (lo's MTU made small). SYNs that a firewall drops as they leave are
+// (lo's MTU made small, so that there are such), where the kernel resends
+// them so. SYNs that a firewall drops as they leave are
 // counted by the kernel though they did not leave: kernels since 6.17
 // trace them, older ones do not (expected then: RetransSegs less
 // TcpExt:TCPRetransFail). A port filter tells this namespace's
@@ -351,8 +352,12 @@ func TestRetransmitsEqualRetransSegs(t *testing.T) {
 				t.Errorf("counted %d segments %v; want %d (Tcp:RetransSegs), SYN and SYN_ACK %d (TcpExt:TCPSynRetrans), LOSS_PROBE %d (TcpExt:TCPLossProbes)",
 					total, counted, segs, synRetrans, probes)
 			}
-			if counted[RetransmitData] <= uint64(byReason[RetransmitData]) {
-				t.Errorf("%d DATA segments in %d events: want some sent again several at a time", counted[RetransmitData], byReason[RetransmitData])
+			// Whether the kernel resends lost segments several at a time
+			// after an RTO is its own: 6.12, 6.18 and 7.3 do here, 5.10 and
+			// 6.1 resent them one by one (IPv4; 5.10 did for IPv6). The
+			// counts equal RetransSegs either way.
+			if counted[RetransmitData] == uint64(byReason[RetransmitData]) {
+				t.Logf("%d DATA segments in as many events: this kernel resent none of them together", counted[RetransmitData])
 			}
 		})
 	}

@@ -12,7 +12,8 @@
  *     (tcpdrop/events.h, tcpdrop/record.h).
  * Everything else returns after reading a couple of header bytes. The
  * resets and the retransmissions, counted and sent the same way, are
- * tcpdrop/reset.h and tcpdrop/retransmit.h.
+ * tcpdrop/reset.h and tcpdrop/retransmit.h; the failed connects
+ * tcpdrop/connect.h.
  *
  * bpf2go builds one object from this one file: its parts are headers under
  * tcpdrop/, one job each, and the listener iterator, a program of the same
@@ -31,6 +32,7 @@
 #include "tcpdrop/record.h"
 #include "tcpdrop/reset.h"
 #include "tcpdrop/retransmit.h"
+#include "tcpdrop/connect.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -21,6 +21,7 @@ enum retransmit_reason {
 	RETRANSMIT_SYN_ACK = 3,	   /* a listener's SYN-ACK */
 	RETRANSMIT_LOSS_PROBE = 4, /* a tail loss probe resending the last segment */
 };
+#define COUNT_KIND_CONNECT_FAILED 3 /* a connect that ended in an error (tcpdrop/connect.h) */
 
 /* Key of the exact per-CPU counts: what the metrics and the owner need,
  * nothing of the task that happened to be on the CPU (events carry that),
@@ -29,7 +30,8 @@ struct count_key {
 	__u64 location;
 	__u64 sock_ino; /* inode of the owning socket's file; 0 when none */
 	__u32 reason;	/* enum skb_drop_reason; for a reset, enum sk_rst_reason;
-			 * for a retransmission, enum retransmit_reason */
+			 * for a retransmission, enum retransmit_reason; a
+			 * failed connect's errno */
 	__u8 has_reason;
 	__u8 state; /* the socket's TCP state (TCP_ESTABLISHED...); 0 when no TCP socket */
 	/* 1: the log filters keep these drops from the ring. Counted here, in

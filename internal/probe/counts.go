@@ -200,8 +200,8 @@ func (p *Probe) readLosses(c *Counts) error {
 	}
 	c.Missed = 0
 	for _, prog := range []*ebpf.Program{p.objs.TcpdropKfree, p.objs.TcpdropReset,
-		p.objs.TcpdropRetransmit, p.objs.TcpdropRetransmitSynack} {
-		if prog == nil { // not loaded (Options.Resets, Options.Retransmits)
+		p.objs.TcpdropRetransmit, p.objs.TcpdropRetransmitSynack, p.objs.TcpdropConnectFailed} {
+		if prog == nil { // an optional program, not loaded
 			continue
 		}
 		ps, err := prog.Stats()

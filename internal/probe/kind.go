@@ -23,12 +23,18 @@ const (
 	// Tcp:RetransSegs counts them (an event may stand for several).
 	// Location is 0; Src is this host's end, TCPFlags the segment's.
 	KindRetransmit Kind = 2
+	// KindConnectFailed is a connect this host made that ended in an error
+	// (its socket went from SYN_SENT to CLOSE with one): Reason is the
+	// errno its application is told (ConnectErrorName), HasReason true.
+	// Location is 0; Src is this host's end, Dst the peer it connected to,
+	// State SYN_SENT, TCPFlags 0 (no packet was dropped).
+	KindConnectFailed Kind = 3
 )
 
-var kindNames = [...]string{KindDrop: "drop", KindReset: "reset", KindRetransmit: "retransmit"}
+var kindNames = [...]string{KindDrop: "drop", KindReset: "reset", KindRetransmit: "retransmit", KindConnectFailed: "connect_failed"}
 
-// String returns "drop", "reset" or "retransmit", "" for a kind this code
-// does not know.
+// String returns the kind's name ("drop", "reset", "retransmit",
+// "connect_failed"), "" for a kind this code does not know.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]

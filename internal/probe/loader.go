@@ -29,6 +29,9 @@ type Probe struct {
 	// retransmitLinks: the retransmission programs, attached
 	// (retransmits.go); none when not.
 	retransmitLinks []link.Link
+	// connectLink: the failed-connect program, attached (connects.go); nil
+	// when not.
+	connectLink link.Link
 
 	// rec is reused by every read so that reading allocates nothing.
 	rec ringbuf.Record
@@ -104,27 +107,11 @@ func Open(opts Options) (*Probe, error) {
 		p.objs.Close()
 		return nil, explainAttachError(err)
 	}
-	if err := p.attachResets(opts); err != nil {
-		p.link.Close()
-		p.objs.Close()
-		return nil, err
-	}
-	if err := p.attachRetransmits(opts); err != nil {
-		if p.resetLink != nil {
-			p.resetLink.Close()
+	for _, attach := range []func(Options) error{p.attachResets, p.attachRetransmits, p.attachFailedConnects, p.attachListenerSocks} {
+		if err := attach(opts); err != nil {
+			p.abandon()
+			return nil, err
 		}
-		p.link.Close()
-		p.objs.Close()
-		return nil, err
-	}
-	if err := p.attachListenerSocks(opts); err != nil {
-		if p.resetLink != nil {
-			p.resetLink.Close()
-		}
-		_ = p.closeRetransmitLinks()
-		p.link.Close()
-		p.objs.Close()
-		return nil, err
 	}
 	p.attachListenState(opts)
 	if !opts.CountOnly {
@@ -136,6 +123,17 @@ func Open(opts Options) (*Probe, error) {
 	}
 	p.clock.sync()
 	return p, nil
+}
+
+// abandon undoes an Open that failed after the objects were loaded: it
+// closes the links attached so far and the objects.
+func (p *Probe) abandon() {
+	for _, l := range append([]link.Link{p.link, p.resetLink, p.connectLink}, p.retransmitLinks...) {
+		if l != nil {
+			l.Close()
+		}
+	}
+	p.objs.Close()
 }
 
 // configure sizes the maps and sets the program's constants.
@@ -203,6 +201,9 @@ func (p *Probe) Detach() error {
 			errs = append(errs, p.resetLink.Close())
 		}
 		errs = append(errs, p.closeRetransmitLinks())
+		if p.connectLink != nil {
+			errs = append(errs, p.connectLink.Close())
+		}
 		if p.listenLink != nil {
 			errs = append(errs, p.listenLink.Close())
 		}

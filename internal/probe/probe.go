@@ -76,6 +76,10 @@ type Options struct {
 	// host sends again are counted (in segments, as Tcp:RetransSegs counts
 	// them) and sent as events like drops, as KindRetransmit.
 	Retransmits bool
+	// FailedConnects attaches the failed-connect program: the connects this
+	// host makes that end in an error (refused, timed out, unreachable)
+	// are counted and sent as events like drops, as KindConnectFailed.
+	FailedConnects bool
 }
 
 // Counts are the kernel's exact tallies (see TakeCounts).
@@ -101,9 +105,11 @@ type Counts struct {
 	Repeated uint64
 	// Missed is the kernel's count of kfree_skb (and, with Resets,
 	// tcp_send_reset; with Retransmits, tcp_retransmit_skb and
-	// tcp_retransmit_synack) calls the programs did not run for, because a BPF
-	// program was already running on that CPU. It includes drops of other
-	// protocols, which the program would have ignored.
+	// tcp_retransmit_synack; with FailedConnects, inet_sock_set_state)
+	// calls the programs did not run for, because a BPF program was already
+	// running on that CPU. It includes drops of other protocols (and state
+	// changes that were no failed connect), which the programs would have
+	// ignored.
 	Missed uint64
 }
 

@@ -11,21 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// loadObjects loads the object's maps and programs into objs, the reset and
-// retransmission programs only when opts.Resets and opts.Retransmits ask for
-// them: a kernel whose verifier refused one would then lose only what it
-// counts, and without them the drops cost and load as they did. The
-// programs left out are nil in objs.
+// loadObjects loads the object's maps and programs into objs, each
+// optional program (optionalPrograms) only when its option asks for it: a
+// kernel whose verifier refused one would then lose only what it counts,
+// and without them the drops cost and load as they did.
 func loadObjects(spec *ebpf.CollectionSpec, opts Options, objs *tcpdropObjects) error {
-	if opts.Resets && opts.Retransmits {
-		return spec.LoadAndAssign(objs, nil)
-	}
+	optional := optionalPrograms(opts)
 	spec = spec.Copy()
-	for name, wanted := range map[string]bool{
-		tcpdropProgTcpdropReset:            opts.Resets,
-		tcpdropProgTcpdropRetransmit:       opts.Retransmits,
-		tcpdropProgTcpdropRetransmitSynack: opts.Retransmits,
-	} {
+	for name, wanted := range optional {
 		if !wanted {
 			delete(spec.Programs, name)
 		}
@@ -34,7 +27,7 @@ func loadObjects(spec *ebpf.CollectionSpec, opts Options, objs *tcpdropObjects) 
 	if err != nil {
 		return err
 	}
-	defer coll.Close() // what was not assigned or detached
+	defer coll.Close() // what objs did not take
 	var o struct {
 		tcpdropMaps
 		tcpdropVariables
@@ -46,10 +39,23 @@ func loadObjects(spec *ebpf.CollectionSpec, opts Options, objs *tcpdropObjects) 
 	}
 	objs.tcpdropMaps, objs.tcpdropVariables = o.tcpdropMaps, o.tcpdropVariables
 	objs.TcpdropKfree, objs.TcpdropListenerSocksIter = o.Kfree, o.Iter
+	// nil when not loaded
 	objs.TcpdropReset = coll.DetachProgram(tcpdropProgTcpdropReset)
 	objs.TcpdropRetransmit = coll.DetachProgram(tcpdropProgTcpdropRetransmit)
 	objs.TcpdropRetransmitSynack = coll.DetachProgram(tcpdropProgTcpdropRetransmitSynack)
+	objs.TcpdropConnectFailed = coll.DetachProgram(tcpdropProgTcpdropConnectFailed)
 	return nil
+}
+
+// optionalPrograms are the object's programs loaded only when an option
+// asks for them, by name: whether it does.
+func optionalPrograms(opts Options) map[string]bool {
+	return map[string]bool{
+		tcpdropProgTcpdropReset:            opts.Resets,
+		tcpdropProgTcpdropRetransmit:       opts.Retransmits,
+		tcpdropProgTcpdropRetransmitSynack: opts.Retransmits,
+		tcpdropProgTcpdropConnectFailed:    opts.FailedConnects,
+	}
 }
 
 // attachResets attaches the reset program to tcp/tcp_send_reset when

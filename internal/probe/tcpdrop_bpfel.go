@@ -117,6 +117,7 @@ const (
 	tcpdropMapTcpdropSockBirths         = "tcpdrop_sock_births"
 	tcpdropMapTcpdropStats              = "tcpdrop_stats"
 	tcpdropMapTcpdropWindow             = "tcpdrop_window"
+	tcpdropProgTcpdropConnectFailed     = "tcpdrop_connect_failed"
 	tcpdropProgTcpdropKfree             = "tcpdrop_kfree"
 	tcpdropProgTcpdropListenerSocksIter = "tcpdrop_listener_socks_iter"
 	tcpdropProgTcpdropReset             = "tcpdrop_reset"
@@ -180,6 +181,7 @@ type tcpdropSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type tcpdropProgramSpecs struct {
+	TcpdropConnectFailed     *ebpf.ProgramSpec `ebpf:"tcpdrop_connect_failed"`
 	TcpdropKfree             *ebpf.ProgramSpec `ebpf:"tcpdrop_kfree"`
 	TcpdropListenerSocksIter *ebpf.ProgramSpec `ebpf:"tcpdrop_listener_socks_iter"`
 	TcpdropReset             *ebpf.ProgramSpec `ebpf:"tcpdrop_reset"`
@@ -303,6 +305,7 @@ type tcpdropVariables struct {
 //
 // It can be passed to loadTcpdropObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tcpdropPrograms struct {
+	TcpdropConnectFailed     *ebpf.Program `ebpf:"tcpdrop_connect_failed"`
 	TcpdropKfree             *ebpf.Program `ebpf:"tcpdrop_kfree"`
 	TcpdropListenerSocksIter *ebpf.Program `ebpf:"tcpdrop_listener_socks_iter"`
 	TcpdropReset             *ebpf.Program `ebpf:"tcpdrop_reset"`
@@ -312,6 +315,7 @@ type tcpdropPrograms struct {
 
 func (p *tcpdropPrograms) Close() error {
 	return _TcpdropClose(
+		p.TcpdropConnectFailed,
 		p.TcpdropKfree,
 		p.TcpdropListenerSocksIter,
 		p.TcpdropReset,

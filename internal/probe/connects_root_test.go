@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
+)
+
+// attemptFails is the namespace's Tcp:AttemptFails: its connections that
+// went from SYN_SENT or SYN_RECV to CLOSE in tcp_done(), and its request
+// sockets a RST or SYN ended (tcp_check_req).
+func attemptFails(t *testing.T, ns *sandbox.Netns) uint64 {
+	t.Helper()
+	c, err := ns.Netstat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c["Tcp:AttemptFails"]
+}
+
+// refusedConnects makes count blocking connects in ns to addr, a closed
+// port, each of which must fail with ECONNREFUSED, and returns their
+// sockets' inodes.
+func refusedConnects(ns *sandbox.Netns, addr netip.AddrPort, count int) (map[uint64]bool, error) {
+	inodes := map[uint64]bool{}
+	err := ns.Do(func() error {
+		for range count {
+			fd, sa, err := tcpSocketFor(addr)
+			if err != nil {
+				return err
+			}
+			var st unix.Stat_t
+			if err := unix.Fstat(fd, &st); err != nil {
+				unix.Close(fd)
+				return err
+			}
+			inodes[st.Ino] = true
+			err = unix.Connect(fd, sa)
+			unix.Close(fd)
+			if !errors.Is(err, unix.ECONNREFUSED) {
+				return fmt.Errorf("connect to %v: %v; want ECONNREFUSED", addr, err)
+			}
+		}
+		return nil
+	})
+	return inodes, err
+}
+
+// timedOutConnects makes count non-blocking connects in ns to addr, whose
+// SYNs are dropped, and waits until each has failed with ETIMEDOUT; it
+// returns their sockets' inodes. Each socket sends one SYN retransmission
+// (TCP_SYNCNT 1) and gives up once TCP_USER_TIMEOUT has passed: at the
+// first timer after that, about 1s after the connect where the kernel
+// clamps the retransmission timer to the user timeout, else 3s.
+func timedOutConnects(ns *sandbox.Netns, addr netip.AddrPort, count int) (map[uint64]bool, error) {
+	inodes := map[uint64]bool{}
+	var fds []int
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
+	err := ns.Do(func() error {
+		for range count {
+			fd, sa, err := tcpSocketFor(addr)
+			if err != nil {
+				return err
+			}
+			fds = append(fds, fd)
+			if err := unix.SetNonblock(fd, true); err != nil {
+				return err
+			}
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_SYNCNT, 1); err != nil {
+				return err
+			}
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, 100); err != nil {
+				return err
+			}
+			var st unix.Stat_t
+			if err := unix.Fstat(fd, &st); err != nil {
+				return err
+			}
+			inodes[st.Ino] = true
+			if err := unix.Connect(fd, sa); !errors.Is(err, unix.EINPROGRESS) {
+				return fmt.Errorf("connect to %v: %v; want EINPROGRESS", addr, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, fd := range fds {
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		for {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return nil, fmt.Errorf("connect to %v: not failed after 10s", addr)
+			}
+			n, err := unix.Poll(pfd, int(left/time.Millisecond)+1)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				break
+			}
+		}
+		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err != nil {
+			return nil, err
+		}
+		if unix.Errno(soerr) != unix.ETIMEDOUT {
+			return nil, fmt.Errorf("connect to %v: %v; want ETIMEDOUT", addr, unix.Errno(soerr))
+		}
+	}
+	return inodes, nil
+}
+
+// TestFailedConnectsEqualAttemptFails: the connects a namespace makes that
+// fail, refused by a closed port (ECONNREFUSED) and timed out because a
+// firewall drops their SYNs (ETIMEDOUT), are counted exactly by errno, as
+// its Tcp:AttemptFails grows, each with its socket as owner, and each is an
+// event. Connects the application gives up, closed in SYN_SENT, are no
+// failure: neither counted here nor in AttemptFails. A port filter tells
+// this namespace's connects from the host's in the counts.
+func TestFailedConnectsEqualAttemptFails(t *testing.T) {
+	for _, ip := range []string{"127.0.0.1", "::1"} {
+		t.Run(ip, func(t *testing.T) {
+			ns := sandbox.NewForTest(t)
+			addr := netip.MustParseAddr(ip)
+			if addr.Is6() && !ns.HasIPv6() {
+				t.Skip("no IPv6")
+			}
+			closed := unusedPort(t, ns, addr)
+			dropped := unusedPort(t, ns, addr)
+			for dropped == closed {
+				dropped = unusedPort(t, ns, addr)
+			}
+			if _, err := ns.DropTCPPort(dropped); err != nil {
+				t.Fatal(err)
+			}
+			p := openProbe(t, Options{FailedConnects: true, Filter: Filter{Ports: []uint16{closed, dropped}}})
+			events := collect(t, p)
+
+			const refused, timedOut, givenUp = 20, 10, 5
+			before := attemptFails(t, ns)
+			owners, err := refusedConnects(ns, netip.AddrPortFrom(addr, closed), refused)
+			if err != nil {
+				t.Fatal(err)
+			}
+			timedOwners, err := timedOutConnects(ns, netip.AddrPortFrom(addr, dropped), timedOut)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for ino := range timedOwners {
+				owners[ino] = true
+			}
+			// Closed in SYN_SENT, their SYN unanswered: given up, not failed.
+			if err := ns.ConnectTimeout(netip.AddrPortFrom(addr, dropped), givenUp, 50*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			grew := attemptFails(t, ns) - before
+			if grew != refused+timedOut {
+				t.Errorf("Tcp:AttemptFails grew by %d, want %d", grew, refused+timedOut)
+			}
+
+			mine := func(e *Event) bool { return e.Kind == KindConnectFailed && e.NetnsInode == ns.Inode() }
+			got := events.waitFor(t, refused+timedOut, mine)
+			byErrno := map[string]int{}
+			for _, e := range got {
+				name := ConnectErrorName(e.Reason)
+				byErrno[name]++
+				port := closed
+				if name == "ETIMEDOUT" {
+					port = dropped
+				}
+				if !owners[e.SocketInode] || e.State.String() != "syn_sent" || !e.HasReason || e.Location != 0 || e.TCPFlags != 0 {
+					t.Errorf("%s: owner %d, state %v, HasReason %v, Location %#x, flags %v; want a test socket, syn_sent, true, 0, none",
+						name, e.SocketInode, e.State, e.HasReason, e.Location, e.TCPFlags)
+				}
+				if e.Src.Addr() != addr || e.Src.Port() == 0 || e.Dst != netip.AddrPortFrom(addr, port) {
+					t.Errorf("%s: from %v to %v; want from %v, to %v", name, e.Src, e.Dst, addr, netip.AddrPortFrom(addr, port))
+				}
+			}
+			if byErrno["ECONNREFUSED"] != refused || byErrno["ETIMEDOUT"] != timedOut {
+				t.Errorf("failed connects by errno %v; want ECONNREFUSED %d, ETIMEDOUT %d", byErrno, refused, timedOut)
+			}
+
+			c, err := p.TakeCounts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			counted := map[string]uint64{}
+			var total uint64
+			for _, k := range c.ByKey {
+				if k.Kind != KindConnectFailed || k.Filtered {
+					continue
+				}
+				if !owners[k.SocketInode] || !k.HasReason || k.State.String() != "syn_sent" {
+					t.Errorf("count %+v: want a test socket's, with its errno, syn_sent", k)
+				}
+				counted[ConnectErrorName(k.Reason)] += k.Packets
+				total += k.Packets
+			}
+			t.Logf("Tcp:AttemptFails +%d: counted %d %v (%d given up, counted in neither)", grew, total, counted, givenUp)
+			if total != grew || counted["ECONNREFUSED"] != refused || counted["ETIMEDOUT"] != timedOut {
+				t.Errorf("counted %d failed connects %v; want %d (Tcp:AttemptFails grew %d): ECONNREFUSED %d, ETIMEDOUT %d",
+					total, counted, refused+timedOut, grew, refused, timedOut)
+			}
+			if c.Lost != 0 || c.Shed != 0 || c.Uncounted != 0 {
+				t.Errorf("losses: lost %d, shed %d, uncounted %d", c.Lost, c.Shed, c.Uncounted)
+			}
+		})
+	}
+}

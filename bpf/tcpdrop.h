@@ -21,7 +21,8 @@ enum retransmit_reason {
 	RETRANSMIT_SYN_ACK = 3,	   /* a listener's SYN-ACK */
 	RETRANSMIT_LOSS_PROBE = 4, /* a tail loss probe resending the last segment */
 };
-#define COUNT_KIND_CONNECT_FAILED 3 /* a connect that ended in an error (tcpdrop/connect.h) */
+/* A connect that ended in an error (tcpdrop/connect.h); its reason is the errno. */
+#define COUNT_KIND_CONNECT_FAILED 3
 
 /* Key of the exact per-CPU counts: what the metrics and the owner need,
  * nothing of the task that happened to be on the CPU (events carry that),

@@ -29,7 +29,8 @@ struct sock___connect {
  * error an ICMP left; tcp_v4_err/tcp_v6_err: the ICMP's error; tcp_abort:
  * what SOCK_DESTROY asked), and tcp_done() changes the state. A connect
  * the application gives up (close(), connect(AF_UNSPEC)) goes to CLOSE with
- * sk_err 0: tcp_disconnect sets ECONNRESET only after the change. The
+ * sk_err 0: tcp_connect_init cleared it as the SYN was made, and
+ * tcp_disconnect sets ECONNRESET only after the change. The
  * tracepoint comes before the state is stored, in tcp_set_state, after the
  * port was released (skc_num 0: socket_packet reads inet_sport). The
  * reason is the errno (has_reason), the location 0, the state SYN_SENT;

@@ -46,7 +46,7 @@ func refusedConnects(ns *sandbox.Netns, addr netip.AddrPort, count int) (map[uin
 			err = unix.Connect(fd, sa)
 			unix.Close(fd)
 			if !errors.Is(err, unix.ECONNREFUSED) {
-				return fmt.Errorf("connect to %v: %v; want ECONNREFUSED", addr, err)
+				return fmt.Errorf("connect to %v: %w; want ECONNREFUSED", addr, err)
 			}
 		}
 		return nil
@@ -90,7 +90,7 @@ func timedOutConnects(ns *sandbox.Netns, addr netip.AddrPort, count int) (map[ui
 			}
 			inodes[st.Ino] = true
 			if err := unix.Connect(fd, sa); !errors.Is(err, unix.EINPROGRESS) {
-				return fmt.Errorf("connect to %v: %v; want EINPROGRESS", addr, err)
+				return fmt.Errorf("connect to %v: %w; want EINPROGRESS", addr, err)
 			}
 		}
 		return nil
@@ -122,7 +122,7 @@ func timedOutConnects(ns *sandbox.Netns, addr netip.AddrPort, count int) (map[ui
 			return nil, err
 		}
 		if unix.Errno(soerr) != unix.ETIMEDOUT {
-			return nil, fmt.Errorf("connect to %v: %v; want ETIMEDOUT", addr, unix.Errno(soerr))
+			return nil, fmt.Errorf("connect to %v: %w; want ETIMEDOUT", addr, unix.Errno(soerr))
 		}
 	}
 	return inodes, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -132,7 +133,8 @@ func timedOutConnects(ns *sandbox.Netns, addr netip.AddrPort, count int) (map[ui
 // fail, refused by a closed port (ECONNREFUSED) and timed out because a
 // firewall drops their SYNs (ETIMEDOUT), are counted exactly by errno, as
 // its Tcp:AttemptFails grows, each with its socket as owner, and each is an
-// event. Connects the application gives up, closed in SYN_SENT, are no
+// event; the process that connected each socket is its birth record.
+// Connects the application gives up, closed in SYN_SENT, are no
 // failure: neither counted here nor in AttemptFails. A port filter tells
 // this namespace's connects from the host's in the counts.
 func TestFailedConnectsEqualAttemptFails(t *testing.T) {
@@ -151,7 +153,12 @@ func TestFailedConnectsEqualAttemptFails(t *testing.T) {
 			if _, err := ns.DropTCPPort(dropped); err != nil {
 				t.Fatal(err)
 			}
-			p := openProbe(t, Options{FailedConnects: true, Filter: Filter{Ports: []uint16{closed, dropped}}})
+			// SocketBirths: the listen-state program runs on the same
+			// tracepoint, and records who connected each socket.
+			p := openProbe(t, Options{FailedConnects: true, SocketBirths: true, Filter: Filter{Ports: []uint16{closed, dropped}}})
+			if err := p.ListenStateErr(); err != nil {
+				t.Fatal(err)
+			}
 			events := collect(t, p)
 
 			const refused, timedOut, givenUp = 20, 10, 5
@@ -189,6 +196,9 @@ func TestFailedConnectsEqualAttemptFails(t *testing.T) {
 				if !owners[e.SocketInode] || e.State.String() != "syn_sent" || !e.HasReason || e.Location != 0 || e.TCPFlags != 0 {
 					t.Errorf("%s: owner %d, state %v, HasReason %v, Location %#x, flags %v; want a test socket, syn_sent, true, 0, none",
 						name, e.SocketInode, e.State, e.HasReason, e.Location, e.TCPFlags)
+				}
+				if b, ok := p.SocketBirth(e.SocketInode); !ok || b.PID != os.Getpid() {
+					t.Errorf("%s: socket %d connected by %+v (known %v); want this process, %d", name, e.SocketInode, b, ok, os.Getpid())
 				}
 				if e.Src.Addr() != addr || e.Src.Port() == 0 || e.Dst != netip.AddrPortFrom(addr, port) {
 					t.Errorf("%s: from %v to %v; want from %v, to %v", name, e.Src, e.Dst, addr, netip.AddrPortFrom(addr, port))

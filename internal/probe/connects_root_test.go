@@ -55,13 +55,19 @@ func refusedConnects(ns *sandbox.Netns, addr netip.AddrPort, count int) (map[uin
 	return inodes, err
 }
 
-// timedOutConnects makes count non-blocking connects in ns to addr, whose
-// SYNs are dropped, and waits until each has failed with ETIMEDOUT; it
-// returns their sockets' inodes. Each socket sends one SYN retransmission
-// (TCP_SYNCNT 1) and gives up once TCP_USER_TIMEOUT has passed: at the
-// first timer after that, about 1s after the connect where the kernel
-// clamps the retransmission timer to the user timeout, else 3s.
-func timedOutConnects(ns *sandbox.Netns, addr netip.AddrPort, count int) (map[uint64]bool, error) {
+// tcpClose is TCP_CLOSE, as TCP_INFO's state says it.
+const tcpClose = 7
+
+// failingConnects makes count non-blocking connects in ns to addr, whose
+// SYNs are dropped or answered with an ICMP error, and waits until each
+// has failed with want; it returns their sockets' inodes. Each socket
+// sends one SYN retransmission (TCP_SYNCNT 1) and gives up once
+// TCP_USER_TIMEOUT has passed: at the first timer after that, about 1s
+// after the connect where the kernel clamps the retransmission timer to
+// the user timeout, else 3s. An ICMP error ends it at once unless the
+// socket was held by its user (connect() still running): then it ends at
+// that timer, with the ICMP's error.
+func failingConnects(ns *sandbox.Netns, addr netip.AddrPort, count int, want unix.Errno) (map[uint64]bool, error) {
 	inodes := map[uint64]bool{}
 	var fds []int
 	defer func() {
@@ -99,31 +105,31 @@ func timedOutConnects(ns *sandbox.Netns, addr netip.AddrPort, count int) (map[ui
 	if err != nil {
 		return nil, err
 	}
+	// Waits for the socket's CLOSE, not for poll: POLLERR and SO_ERROR
+	// report a soft error (an ICMP error that came while connect() held
+	// the socket) while the kernel still retries in SYN_SENT, and reading
+	// SO_ERROR then clears it.
 	deadline := time.Now().Add(10 * time.Second)
 	for _, fd := range fds {
-		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
 		for {
-			left := time.Until(deadline)
-			if left <= 0 {
-				return nil, fmt.Errorf("connect to %v: not failed after 10s", addr)
-			}
-			n, err := unix.Poll(pfd, int(left/time.Millisecond)+1)
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
+			ti, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
 			if err != nil {
 				return nil, err
 			}
-			if n > 0 {
+			if ti.State == tcpClose {
 				break
 			}
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("connect to %v: not failed after 10s (state %d)", addr, ti.State)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 		if err != nil {
 			return nil, err
 		}
-		if unix.Errno(soerr) != unix.ETIMEDOUT {
-			return nil, fmt.Errorf("connect to %v: %w; want ETIMEDOUT", addr, unix.Errno(soerr))
+		if unix.Errno(soerr) != want {
+			return nil, fmt.Errorf("connect to %v: %w; want %v", addr, unix.Errno(soerr), unix.ErrnoName(want))
 		}
 	}
 	return inodes, nil
@@ -167,7 +173,7 @@ func TestFailedConnectsEqualAttemptFails(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			timedOwners, err := timedOutConnects(ns, netip.AddrPortFrom(addr, dropped), timedOut)
+			timedOwners, err := failingConnects(ns, netip.AddrPortFrom(addr, dropped), timedOut, unix.ETIMEDOUT)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -231,6 +237,57 @@ func TestFailedConnectsEqualAttemptFails(t *testing.T) {
 			}
 			if c.Lost != 0 || c.Shed != 0 || c.Uncounted != 0 {
 				t.Errorf("losses: lost %d, shed %d, uncounted %d", c.Lost, c.Shed, c.Uncounted)
+			}
+		})
+	}
+}
+
+// TestFailedConnectsOfICMPErrors: a connect answered with an ICMP host
+// unreachable error (an nftables reject rule in the namespace) fails with
+// EHOSTUNREACH, IPv4 and IPv6, which tcp_v4_err/tcp_v6_err set as the
+// socket's error (or leave as its soft error, for tcp_write_err to set):
+// counted exactly, as Tcp:AttemptFails grows.
+func TestFailedConnectsOfICMPErrors(t *testing.T) {
+	for _, ip := range []string{"127.0.0.1", "::1"} {
+		t.Run(ip, func(t *testing.T) {
+			ns := sandbox.NewForTest(t)
+			addr := netip.MustParseAddr(ip)
+			if addr.Is6() && !ns.HasIPv6() {
+				t.Skip("no IPv6")
+			}
+			port := unusedPort(t, ns, addr)
+			if _, err := ns.RejectTCPPortHostUnreachable(port); err != nil {
+				t.Skipf("no nftables reject (nft_reject_inet): %v", err)
+			}
+			p := openProbe(t, Options{FailedConnects: true, Filter: Filter{Ports: []uint16{port}}})
+			events := collect(t, p)
+
+			const unreachable = 5
+			before := attemptFails(t, ns)
+			owners, err := failingConnects(ns, netip.AddrPortFrom(addr, port), unreachable, unix.EHOSTUNREACH)
+			if err != nil {
+				t.Fatal(err)
+			}
+			grew := attemptFails(t, ns) - before
+			mine := func(e *Event) bool { return e.Kind == KindConnectFailed && e.NetnsInode == ns.Inode() }
+			for _, e := range events.waitFor(t, unreachable, mine) {
+				if ConnectErrorName(e.Reason) != "EHOSTUNREACH" || !owners[e.SocketInode] {
+					t.Errorf("failed connect %s of socket %d; want EHOSTUNREACH of a test socket", ConnectErrorName(e.Reason), e.SocketInode)
+				}
+			}
+			c, err := p.TakeCounts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var counted uint64
+			for _, k := range c.ByKey {
+				if k.Kind == KindConnectFailed && !k.Filtered && ConnectErrorName(k.Reason) == "EHOSTUNREACH" {
+					counted += k.Packets
+				}
+			}
+			t.Logf("Tcp:AttemptFails +%d: counted EHOSTUNREACH %d", grew, counted)
+			if grew != unreachable || counted != grew {
+				t.Errorf("Tcp:AttemptFails grew by %d, counted %d EHOSTUNREACH; want %d each", grew, counted, unreachable)
 			}
 		})
 	}

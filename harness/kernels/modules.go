@@ -21,9 +21,11 @@ import (
 // the rules fail with "no such file or directory" without it), the
 // sock_diag family for the listener watcher, and xfrm_user because the
 // netlink library opens a NETLINK_XFRM socket in every handle (without it
-// every sandbox fails: "protocol not supported"). A module the kernel asks
-// for that is not here shows in the report as a modprobe request.
-var guestModules = []string{"nfnetlink", "nf_tables", "nft_counter", "inet_diag", "tcp_diag", "udp_diag", "xfrm_user"}
+// every sandbox fails: "protocol not supported"), and nft_reject_inet for
+// the ICMP errors that make connects fail with EHOSTUNREACH. A module the
+// kernel asks for that is not here shows in the report as a modprobe
+// request.
+var guestModules = []string{"nfnetlink", "nf_tables", "nft_counter", "inet_diag", "tcp_diag", "udp_diag", "xfrm_user", "nft_reject_inet"}
 
 // A module is one .ko, decompressed, ready for insmod.
 type module struct {

@@ -42,7 +42,9 @@ import (
 // bpf/bench/tcp_check_floor.c, which reads 10 bytes of each packet's IP header to
 // tell TCP from the rest, and returns: the floor any monitor of TCP drops
 // on kfree_skb pays; what is left above it is all that counting and events
-// can cost.
+// can cost. tcp-check-only+resets adds an empty program on tcp_send_reset:
+// the floor of a monitor of drops and resets, which the flood's RST per SYN
+// dispatches a second time.
 // wakeup=per-event wakes the reader whenever the ring goes from empty to
 // non-empty, as the kernel does by default; wakeup=batched is the probe's.
 // limit=200k/s sheds events above that rate in the kernel (shed), as the
@@ -63,6 +65,7 @@ func BenchmarkFlood(b *testing.B) {
 	}{
 		{"empty-program", false, Options{}},
 		{"tcp-check-only", false, Options{}},
+		{"tcp-check-only+resets", false, Options{}},
 		{"count-only", true, Options{CountOnly: true}},
 		{"excluded", true, Options{Filter: excludeEverything(b)}},
 		{"wakeup=batched", true, Options{}},
@@ -86,9 +89,12 @@ func BenchmarkFlood(b *testing.B) {
 			switch mode.name {
 			case "empty-program":
 				defer attachEmptyProgram(b).Close()
-			case "tcp-check-only":
+			case "tcp-check-only", "tcp-check-only+resets":
 				floor = attachTCPCheckFloor(b)
 				defer floor.Close()
+				if mode.name == "tcp-check-only+resets" {
+					defer attachEmptyProgramTo(b, "tcp_send_reset").Close()
+				}
 			}
 			if mode.attach {
 				if p, err = Open(mode.opts); err != nil {
@@ -215,9 +221,13 @@ func waitDrained(b *testing.B, p *Probe, rd *benchReader) Counts {
 }
 
 // attachEmptyProgram attaches a program that returns at once to kfree_skb.
-func attachEmptyProgram(b *testing.B) io.Closer {
+func attachEmptyProgram(b *testing.B) io.Closer { return attachEmptyProgramTo(b, "kfree_skb") }
+
+// attachEmptyProgramTo attaches a program that does nothing to the
+// tracepoint tp (tp_btf).
+func attachEmptyProgramTo(b *testing.B, tp string) io.Closer {
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp, AttachTo: "kfree_skb",
+		Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp, AttachTo: tp,
 		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
 		License:      "GPL",
 	})

@@ -3,8 +3,6 @@
 package probe
 
 import (
-	"errors"
-	"fmt"
 	"net/netip"
 	"os"
 	"testing"
@@ -173,34 +171,12 @@ func dataRetransmits(t *testing.T, ns *sandbox.Netns, lfd int, server netip.Addr
 }
 
 // connects starts n non-blocking connects from ns to addr that send their
-// SYN once more at most (TCP_SYNCNT 1) and returns their sockets and
-// inodes. The caller closes them.
+// SYN once more at most (sandbox.StartConnects) and adds their sockets'
+// inodes to owners. The caller closes them.
 func connects(t *testing.T, ns *sandbox.Netns, addr netip.AddrPort, n int, owners map[uint64]bool) []int {
 	t.Helper()
-	var fds []int
-	err := ns.Do(func() error {
-		for range n {
-			fd, sa, err := tcpSocketFor(addr)
-			if err != nil {
-				return err
-			}
-			fds = append(fds, fd)
-			if err := unix.SetNonblock(fd, true); err != nil {
-				return err
-			}
-			if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_SYNCNT, 1); err != nil {
-				return err
-			}
-			if err := unix.Connect(fd, sa); err != nil && !errors.Is(err, unix.EINPROGRESS) {
-				return fmt.Errorf("connect to %v: %w", addr, err)
-			}
-		}
-		return nil
-	})
+	fds, err := ns.StartConnects(addr, n)
 	if err != nil {
-		for _, fd := range fds {
-			abort(fd)
-		}
 		t.Fatal(err)
 	}
 	for _, fd := range fds {

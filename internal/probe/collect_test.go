@@ -4,14 +4,43 @@ package probe
 
 import (
 	"errors"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tcpdrop/tcpdrop/harness/roottest"
+	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 	"github.com/tcpdrop/tcpdrop/internal/dropreason"
 	"github.com/tcpdrop/tcpdrop/internal/kallsyms"
 )
+
+// forEachLoopback runs test as a subtest for IPv4 and for IPv6, each with
+// a network namespace of its own and its loopback address; the IPv6 one
+// skips on a kernel without IPv6.
+func forEachLoopback(t *testing.T, test func(t *testing.T, ns *sandbox.Netns, addr netip.Addr)) {
+	for _, ip := range []string{"127.0.0.1", "::1"} {
+		t.Run(ip, func(t *testing.T) {
+			ns := sandbox.NewForTest(t)
+			addr := netip.MustParseAddr(ip)
+			if addr.Is6() && !ns.HasIPv6() {
+				t.Skip("no IPv6")
+			}
+			test(t, ns, addr)
+		})
+	}
+}
+
+// netstat is the namespace's counters (sandbox.Netns.Netstat), such as
+// Tcp:OutRsts.
+func netstat(t *testing.T, ns *sandbox.Netns) map[string]uint64 {
+	t.Helper()
+	c, err := ns.Netstat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
 // testFlush keeps the tests' waits for straggling events short.
 const testFlush = 10 * time.Millisecond

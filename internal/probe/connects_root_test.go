@@ -15,18 +15,6 @@ import (
 	"github.com/tcpdrop/tcpdrop/harness/sandbox"
 )
 
-// attemptFails is the namespace's Tcp:AttemptFails: its connections that
-// went from SYN_SENT or SYN_RECV to CLOSE in tcp_done(), and its request
-// sockets a RST or SYN ended (tcp_check_req).
-func attemptFails(t *testing.T, ns *sandbox.Netns) uint64 {
-	t.Helper()
-	c, err := ns.Netstat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c["Tcp:AttemptFails"]
-}
-
 // refusedConnects makes count blocking connects in ns to addr, a closed
 // port, each of which must fail with ECONNREFUSED, and returns their
 // sockets' inodes.
@@ -144,102 +132,95 @@ func failingConnects(ns *sandbox.Netns, addr netip.AddrPort, count int, want uni
 // failure: neither counted here nor in AttemptFails. A port filter tells
 // this namespace's connects from the host's in the counts.
 func TestFailedConnectsEqualAttemptFails(t *testing.T) {
-	for _, ip := range []string{"127.0.0.1", "::1"} {
-		t.Run(ip, func(t *testing.T) {
-			ns := sandbox.NewForTest(t)
-			addr := netip.MustParseAddr(ip)
-			if addr.Is6() && !ns.HasIPv6() {
-				t.Skip("no IPv6")
-			}
-			closed := unusedPort(t, ns, addr)
-			dropped := unusedPort(t, ns, addr)
-			for dropped == closed {
-				dropped = unusedPort(t, ns, addr)
-			}
-			if _, err := ns.DropTCPPort(dropped); err != nil {
-				t.Fatal(err)
-			}
-			// SocketBirths: the listen-state program runs on the same
-			// tracepoint, and records who connected each socket.
-			p := openProbe(t, Options{FailedConnects: true, SocketBirths: true, Filter: Filter{Ports: []uint16{closed, dropped}}})
-			if err := p.ListenStateErr(); err != nil {
-				t.Fatal(err)
-			}
-			events := collect(t, p)
+	forEachLoopback(t, func(t *testing.T, ns *sandbox.Netns, addr netip.Addr) {
+		closed := unusedPort(t, ns, addr)
+		dropped := unusedPort(t, ns, addr)
+		for dropped == closed {
+			dropped = unusedPort(t, ns, addr)
+		}
+		if _, err := ns.DropTCPPort(dropped); err != nil {
+			t.Fatal(err)
+		}
+		// SocketBirths: the listen-state program runs on the same
+		// tracepoint, and records who connected each socket.
+		p := openProbe(t, Options{FailedConnects: true, SocketBirths: true, Filter: Filter{Ports: []uint16{closed, dropped}}})
+		if err := p.ListenStateErr(); err != nil {
+			t.Fatal(err)
+		}
+		events := collect(t, p)
 
-			const refused, timedOut, givenUp = 20, 10, 5
-			before := attemptFails(t, ns)
-			owners, err := refusedConnects(ns, netip.AddrPortFrom(addr, closed), refused)
-			if err != nil {
-				t.Fatal(err)
-			}
-			timedOwners, err := failingConnects(ns, netip.AddrPortFrom(addr, dropped), timedOut, unix.ETIMEDOUT)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for ino := range timedOwners {
-				owners[ino] = true
-			}
-			// Closed in SYN_SENT, their SYN unanswered: given up, not failed.
-			if err := ns.ConnectTimeout(netip.AddrPortFrom(addr, dropped), givenUp, 50*time.Millisecond); err != nil {
-				t.Fatal(err)
-			}
-			grew := attemptFails(t, ns) - before
-			if grew != refused+timedOut {
-				t.Errorf("Tcp:AttemptFails grew by %d, want %d", grew, refused+timedOut)
-			}
+		const refused, timedOut, givenUp = 20, 10, 5
+		before := netstat(t, ns)["Tcp:AttemptFails"]
+		owners, err := refusedConnects(ns, netip.AddrPortFrom(addr, closed), refused)
+		if err != nil {
+			t.Fatal(err)
+		}
+		timedOwners, err := failingConnects(ns, netip.AddrPortFrom(addr, dropped), timedOut, unix.ETIMEDOUT)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ino := range timedOwners {
+			owners[ino] = true
+		}
+		// Closed in SYN_SENT, their SYN unanswered: given up, not failed.
+		if err := ns.ConnectTimeout(netip.AddrPortFrom(addr, dropped), givenUp, 50*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		grew := netstat(t, ns)["Tcp:AttemptFails"] - before
+		if grew != refused+timedOut {
+			t.Errorf("Tcp:AttemptFails grew by %d, want %d", grew, refused+timedOut)
+		}
 
-			mine := func(e *Event) bool { return e.Kind == KindConnectFailed && e.NetnsInode == ns.Inode() }
-			got := events.waitFor(t, refused+timedOut, mine)
-			byErrno := map[string]int{}
-			for _, e := range got {
-				name := ConnectErrorName(e.Reason)
-				byErrno[name]++
-				port := closed
-				if name == "ETIMEDOUT" {
-					port = dropped
-				}
-				if !owners[e.SocketInode] || e.State.String() != "syn_sent" || !e.HasReason || e.Location != 0 || e.TCPFlags != 0 {
-					t.Errorf("%s: owner %d, state %v, HasReason %v, Location %#x, flags %v; want a test socket, syn_sent, true, 0, none",
-						name, e.SocketInode, e.State, e.HasReason, e.Location, e.TCPFlags)
-				}
-				if b, ok := p.SocketBirth(e.SocketInode); !ok || b.PID != os.Getpid() {
-					t.Errorf("%s: socket %d connected by %+v (known %v); want this process, %d", name, e.SocketInode, b, ok, os.Getpid())
-				}
-				if e.Src.Addr() != addr || e.Src.Port() == 0 || e.Dst != netip.AddrPortFrom(addr, port) {
-					t.Errorf("%s: from %v to %v; want from %v, to %v", name, e.Src, e.Dst, addr, netip.AddrPortFrom(addr, port))
-				}
+		mine := func(e *Event) bool { return e.Kind == KindConnectFailed && e.NetnsInode == ns.Inode() }
+		got := events.waitFor(t, refused+timedOut, mine)
+		byErrno := map[string]int{}
+		for _, e := range got {
+			name := ConnectErrorName(e.Reason)
+			byErrno[name]++
+			port := closed
+			if name == "ETIMEDOUT" {
+				port = dropped
 			}
-			if byErrno["ECONNREFUSED"] != refused || byErrno["ETIMEDOUT"] != timedOut {
-				t.Errorf("failed connects by errno %v; want ECONNREFUSED %d, ETIMEDOUT %d", byErrno, refused, timedOut)
+			if !owners[e.SocketInode] || e.State.String() != "syn_sent" || !e.HasReason || e.Location != 0 || e.TCPFlags != 0 {
+				t.Errorf("%s: owner %d, state %v, HasReason %v, Location %#x, flags %v; want a test socket, syn_sent, true, 0, none",
+					name, e.SocketInode, e.State, e.HasReason, e.Location, e.TCPFlags)
 			}
+			if b, ok := p.SocketBirth(e.SocketInode); !ok || b.PID != os.Getpid() {
+				t.Errorf("%s: socket %d connected by %+v (known %v); want this process, %d", name, e.SocketInode, b, ok, os.Getpid())
+			}
+			if e.Src.Addr() != addr || e.Src.Port() == 0 || e.Dst != netip.AddrPortFrom(addr, port) {
+				t.Errorf("%s: from %v to %v; want from %v, to %v", name, e.Src, e.Dst, addr, netip.AddrPortFrom(addr, port))
+			}
+		}
+		if byErrno["ECONNREFUSED"] != refused || byErrno["ETIMEDOUT"] != timedOut {
+			t.Errorf("failed connects by errno %v; want ECONNREFUSED %d, ETIMEDOUT %d", byErrno, refused, timedOut)
+		}
 
-			c, err := p.TakeCounts()
-			if err != nil {
-				t.Fatal(err)
+		c, err := p.TakeCounts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := map[string]uint64{}
+		var total uint64
+		for _, k := range c.ByKey {
+			if k.Kind != KindConnectFailed || k.Filtered {
+				continue
 			}
-			counted := map[string]uint64{}
-			var total uint64
-			for _, k := range c.ByKey {
-				if k.Kind != KindConnectFailed || k.Filtered {
-					continue
-				}
-				if !owners[k.SocketInode] || !k.HasReason || k.State.String() != "syn_sent" {
-					t.Errorf("count %+v: want a test socket's, with its errno, syn_sent", k)
-				}
-				counted[ConnectErrorName(k.Reason)] += k.Packets
-				total += k.Packets
+			if !owners[k.SocketInode] || !k.HasReason || k.State.String() != "syn_sent" {
+				t.Errorf("count %+v: want a test socket's, with its errno, syn_sent", k)
 			}
-			t.Logf("Tcp:AttemptFails +%d: counted %d %v (%d given up, counted in neither)", grew, total, counted, givenUp)
-			if total != grew || counted["ECONNREFUSED"] != refused || counted["ETIMEDOUT"] != timedOut {
-				t.Errorf("counted %d failed connects %v; want %d (Tcp:AttemptFails grew %d): ECONNREFUSED %d, ETIMEDOUT %d",
-					total, counted, refused+timedOut, grew, refused, timedOut)
-			}
-			if c.Lost != 0 || c.Shed != 0 || c.Uncounted != 0 {
-				t.Errorf("losses: lost %d, shed %d, uncounted %d", c.Lost, c.Shed, c.Uncounted)
-			}
-		})
-	}
+			counted[ConnectErrorName(k.Reason)] += k.Packets
+			total += k.Packets
+		}
+		t.Logf("Tcp:AttemptFails +%d: counted %d %v (%d given up, counted in neither)", grew, total, counted, givenUp)
+		if total != grew || counted["ECONNREFUSED"] != refused || counted["ETIMEDOUT"] != timedOut {
+			t.Errorf("counted %d failed connects %v; want %d (Tcp:AttemptFails grew %d): ECONNREFUSED %d, ETIMEDOUT %d",
+				total, counted, refused+timedOut, grew, refused, timedOut)
+		}
+		if c.Lost != 0 || c.Shed != 0 || c.Uncounted != 0 {
+			t.Errorf("losses: lost %d, shed %d, uncounted %d", c.Lost, c.Shed, c.Uncounted)
+		}
+	})
 }
 
 // TestFailedConnectsOfICMPErrors: a connect answered with an ICMP host
@@ -248,47 +229,40 @@ func TestFailedConnectsEqualAttemptFails(t *testing.T) {
 // socket's error (or leave as its soft error, for tcp_write_err to set):
 // counted exactly, as Tcp:AttemptFails grows.
 func TestFailedConnectsOfICMPErrors(t *testing.T) {
-	for _, ip := range []string{"127.0.0.1", "::1"} {
-		t.Run(ip, func(t *testing.T) {
-			ns := sandbox.NewForTest(t)
-			addr := netip.MustParseAddr(ip)
-			if addr.Is6() && !ns.HasIPv6() {
-				t.Skip("no IPv6")
-			}
-			port := unusedPort(t, ns, addr)
-			if _, err := ns.RejectTCPPortHostUnreachable(port); err != nil {
-				t.Skipf("no nftables reject (nft_reject_inet): %v", err)
-			}
-			p := openProbe(t, Options{FailedConnects: true, Filter: Filter{Ports: []uint16{port}}})
-			events := collect(t, p)
+	forEachLoopback(t, func(t *testing.T, ns *sandbox.Netns, addr netip.Addr) {
+		port := unusedPort(t, ns, addr)
+		if _, err := ns.RejectTCPPortHostUnreachable(port); err != nil {
+			t.Skipf("no nftables reject (nft_reject_inet): %v", err)
+		}
+		p := openProbe(t, Options{FailedConnects: true, Filter: Filter{Ports: []uint16{port}}})
+		events := collect(t, p)
 
-			const unreachable = 5
-			before := attemptFails(t, ns)
-			owners, err := failingConnects(ns, netip.AddrPortFrom(addr, port), unreachable, unix.EHOSTUNREACH)
-			if err != nil {
-				t.Fatal(err)
+		const unreachable = 5
+		before := netstat(t, ns)["Tcp:AttemptFails"]
+		owners, err := failingConnects(ns, netip.AddrPortFrom(addr, port), unreachable, unix.EHOSTUNREACH)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grew := netstat(t, ns)["Tcp:AttemptFails"] - before
+		mine := func(e *Event) bool { return e.Kind == KindConnectFailed && e.NetnsInode == ns.Inode() }
+		for _, e := range events.waitFor(t, unreachable, mine) {
+			if ConnectErrorName(e.Reason) != "EHOSTUNREACH" || !owners[e.SocketInode] {
+				t.Errorf("failed connect %s of socket %d; want EHOSTUNREACH of a test socket", ConnectErrorName(e.Reason), e.SocketInode)
 			}
-			grew := attemptFails(t, ns) - before
-			mine := func(e *Event) bool { return e.Kind == KindConnectFailed && e.NetnsInode == ns.Inode() }
-			for _, e := range events.waitFor(t, unreachable, mine) {
-				if ConnectErrorName(e.Reason) != "EHOSTUNREACH" || !owners[e.SocketInode] {
-					t.Errorf("failed connect %s of socket %d; want EHOSTUNREACH of a test socket", ConnectErrorName(e.Reason), e.SocketInode)
-				}
+		}
+		c, err := p.TakeCounts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var counted uint64
+		for _, k := range c.ByKey {
+			if k.Kind == KindConnectFailed && !k.Filtered && ConnectErrorName(k.Reason) == "EHOSTUNREACH" {
+				counted += k.Packets
 			}
-			c, err := p.TakeCounts()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var counted uint64
-			for _, k := range c.ByKey {
-				if k.Kind == KindConnectFailed && !k.Filtered && ConnectErrorName(k.Reason) == "EHOSTUNREACH" {
-					counted += k.Packets
-				}
-			}
-			t.Logf("Tcp:AttemptFails +%d: counted EHOSTUNREACH %d", grew, counted)
-			if grew != unreachable || counted != grew {
-				t.Errorf("Tcp:AttemptFails grew by %d, counted %d EHOSTUNREACH; want %d each", grew, counted, unreachable)
-			}
-		})
-	}
+		}
+		t.Logf("Tcp:AttemptFails +%d: counted EHOSTUNREACH %d", grew, counted)
+		if grew != unreachable || counted != grew {
+			t.Errorf("Tcp:AttemptFails grew by %d, counted %d EHOSTUNREACH; want %d each", grew, counted, unreachable)
+		}
+	})
 }

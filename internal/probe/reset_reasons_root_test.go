@@ -85,74 +85,67 @@ func TestResetReasonsOfLingerAndTimeWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	traced := reasons.Available()
-	for _, ip := range []string{"127.0.0.1", "::1"} {
-		t.Run(ip, func(t *testing.T) {
-			ns := sandbox.NewForTest(t)
-			addr := netip.MustParseAddr(ip)
-			if addr.Is6() && !ns.HasIPv6() {
-				t.Skip("no IPv6")
-			}
-			lfd, server, _ := listenIn(t, ns, netip.AddrPortFrom(addr, 0).String(), 64)
-			p := openProbe(t, Options{Resets: true, Filter: Filter{Ports: []uint16{server.Port()}}})
-			events := collect(t, p)
+	forEachLoopback(t, func(t *testing.T, ns *sandbox.Netns, addr netip.Addr) {
+		lfd, server, _ := listenIn(t, ns, netip.AddrPortFrom(addr, 0).String(), 64)
+		p := openProbe(t, Options{Resets: true, Filter: Filter{Ports: []uint16{server.Port()}}})
+		events := collect(t, p)
 
-			const lingered, timeWaits = 4, 3
-			before := outRsts(t, ns)
-			lingerers := map[uint64]bool{}
-			for range lingered {
-				client, _ := connectPair(t, ns, lfd, server)
-				lingerers[socketInode(t, client)] = true
-				lingerZeroClose(t, client)
-			}
-			for range timeWaits {
-				client, peer := connectPair(t, ns, lfd, server)
-				dataToTimeWait(t, client, peer)
-			}
-			time.Sleep(50 * time.Millisecond) // the last reset sent
-			grew := outRsts(t, ns) - before
-			if grew != lingered+timeWaits {
-				t.Fatalf("Tcp:OutRsts grew by %d, want %d", grew, lingered+timeWaits)
-			}
+		const lingered, timeWaits = 4, 3
+		before := netstat(t, ns)["Tcp:OutRsts"]
+		lingerers := map[uint64]bool{}
+		for range lingered {
+			client, _ := connectPair(t, ns, lfd, server)
+			lingerers[socketInode(t, client)] = true
+			lingerZeroClose(t, client)
+		}
+		for range timeWaits {
+			client, peer := connectPair(t, ns, lfd, server)
+			dataToTimeWait(t, client, peer)
+		}
+		time.Sleep(50 * time.Millisecond) // the last reset sent
+		grew := netstat(t, ns)["Tcp:OutRsts"] - before
+		if grew != lingered+timeWaits {
+			t.Fatalf("Tcp:OutRsts grew by %d, want %d", grew, lingered+timeWaits)
+		}
 
-			want := grew
-			if !traced {
-				want = lingered
+		want := grew
+		if !traced {
+			want = lingered
+		}
+		mine := func(e *Event) bool { return e.Kind == KindReset && e.NetnsInode == ns.Inode() }
+		byReason := map[string]int{}
+		for _, e := range events.waitFor(t, int(want), mine) {
+			name := "NOT_AVAILABLE"
+			if e.HasReason {
+				name = reasons.Name(e.Reason)
 			}
-			mine := func(e *Event) bool { return e.Kind == KindReset && e.NetnsInode == ns.Inode() }
-			byReason := map[string]int{}
-			for _, e := range events.waitFor(t, int(want), mine) {
-				name := "NOT_AVAILABLE"
-				if e.HasReason {
-					name = reasons.Name(e.Reason)
-				}
-				byReason[name]++
-				owned := lingerers[e.SocketInode]
-				switch {
-				case !traced && (e.HasReason || !owned):
-					t.Errorf("reset before 6.10: reason %s, owner %d; want a lingering socket's, no reason", name, e.SocketInode)
-				case traced && name == "TCP_STATE" && !owned:
-					t.Errorf("TCP_STATE reset of socket %d, not one closed with SO_LINGER 0 %v", e.SocketInode, lingerers)
-				case traced && name == "TCP_TIMEWAIT_SOCKET" && (e.SocketInode != 0 || e.Dst.Port() != server.Port()):
-					t.Errorf("time-wait reset: owner %d, to %v; want none, to the server %v", e.SocketInode, e.Dst, server)
-				}
+			byReason[name]++
+			owned := lingerers[e.SocketInode]
+			switch {
+			case !traced && (e.HasReason || !owned):
+				t.Errorf("reset before 6.10: reason %s, owner %d; want a lingering socket's, no reason", name, e.SocketInode)
+			case traced && name == "TCP_STATE" && !owned:
+				t.Errorf("TCP_STATE reset of socket %d, not one closed with SO_LINGER 0 %v", e.SocketInode, lingerers)
+			case traced && name == "TCP_TIMEWAIT_SOCKET" && (e.SocketInode != 0 || e.Dst.Port() != server.Port()):
+				t.Errorf("time-wait reset: owner %d, to %v; want none, to the server %v", e.SocketInode, e.Dst, server)
 			}
-			if traced && (byReason["TCP_STATE"] != lingered || byReason["TCP_TIMEWAIT_SOCKET"] != timeWaits) {
-				t.Errorf("resets by reason %v; want TCP_STATE %d, TCP_TIMEWAIT_SOCKET %d", byReason, lingered, timeWaits)
+		}
+		if traced && (byReason["TCP_STATE"] != lingered || byReason["TCP_TIMEWAIT_SOCKET"] != timeWaits) {
+			t.Errorf("resets by reason %v; want TCP_STATE %d, TCP_TIMEWAIT_SOCKET %d", byReason, lingered, timeWaits)
+		}
+		c, err := p.TakeCounts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var counted uint64
+		for _, k := range c.ByKey {
+			if k.Kind == KindReset && !k.Filtered {
+				counted += k.Packets
 			}
-			c, err := p.TakeCounts()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var counted uint64
-			for _, k := range c.ByKey {
-				if k.Kind == KindReset && !k.Filtered {
-					counted += k.Packets
-				}
-			}
-			if counted != want {
-				t.Errorf("counted %d resets, want %d (Tcp:OutRsts grew %d; socket-less traced: %v)", counted, want, grew, traced)
-			}
-			t.Logf("Tcp:OutRsts +%d; traced by reason %v", grew, byReason)
-		})
-	}
+		}
+		if counted != want {
+			t.Errorf("counted %d resets, want %d (Tcp:OutRsts grew %d; socket-less traced: %v)", counted, want, grew, traced)
+		}
+		t.Logf("Tcp:OutRsts +%d; traced by reason %v", grew, byReason)
+	})
 }

@@ -12,16 +12,6 @@ import (
 	"github.com/tcpdrop/tcpdrop/internal/dropreason"
 )
 
-// outRsts is the namespace's Tcp:OutRsts: the resets its TCP sent.
-func outRsts(t *testing.T, ns *sandbox.Netns) uint64 {
-	t.Helper()
-	c, err := ns.Netstat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c["Tcp:OutRsts"]
-}
-
 // unusedPort is a port of addr's family nothing in ns listens on.
 func unusedPort(t *testing.T, ns *sandbox.Netns, addr netip.Addr) uint16 {
 	t.Helper()
@@ -59,93 +49,86 @@ func TestResetsEqualOutRsts(t *testing.T) {
 		t.Fatal(err)
 	}
 	traced := reasons.Available() // 6.10+: socket-less resets too, with reasons
-	for _, ip := range []string{"127.0.0.1", "::1"} {
-		t.Run(ip, func(t *testing.T) {
-			ns := sandbox.NewForTest(t)
-			addr := netip.MustParseAddr(ip)
-			if addr.Is6() && !ns.HasIPv6() {
-				t.Skip("no IPv6")
-			}
-			lfd, server, _ := listenIn(t, ns, netip.AddrPortFrom(addr, 0).String(), 64)
-			closed := unusedPort(t, ns, addr)
-			p := openProbe(t, Options{Resets: true, Filter: Filter{Ports: []uint16{server.Port(), closed}}})
-			events := collect(t, p)
+	forEachLoopback(t, func(t *testing.T, ns *sandbox.Netns, addr netip.Addr) {
+		lfd, server, _ := listenIn(t, ns, netip.AddrPortFrom(addr, 0).String(), 64)
+		closed := unusedPort(t, ns, addr)
+		p := openProbe(t, Options{Resets: true, Filter: Filter{Ports: []uint16{server.Port(), closed}}})
+		events := collect(t, p)
 
-			const refused, aborted = 20, 10
-			before := outRsts(t, ns)
-			if err := ns.ConnectRefused(netip.AddrPortFrom(addr, closed), refused); err != nil {
-				t.Fatal(err)
-			}
-			inodes, err := ns.AbortOnClose(lfd, server, aborted)
-			if err != nil {
-				t.Fatal(err)
-			}
-			owners := map[uint64]bool{}
-			for _, ino := range inodes {
-				owners[ino] = true
-			}
-			grew := outRsts(t, ns) - before
-			if grew != refused+aborted {
-				t.Fatalf("Tcp:OutRsts grew by %d, want %d", grew, refused+aborted)
-			}
+		const refused, aborted = 20, 10
+		before := netstat(t, ns)["Tcp:OutRsts"]
+		if err := ns.ConnectRefused(netip.AddrPortFrom(addr, closed), refused); err != nil {
+			t.Fatal(err)
+		}
+		inodes, err := ns.AbortOnClose(lfd, server, aborted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owners := map[uint64]bool{}
+		for _, ino := range inodes {
+			owners[ino] = true
+		}
+		grew := netstat(t, ns)["Tcp:OutRsts"] - before
+		if grew != refused+aborted {
+			t.Fatalf("Tcp:OutRsts grew by %d, want %d", grew, refused+aborted)
+		}
 
-			want := grew
+		want := grew
+		if !traced {
+			want = aborted
+		}
+		mine := func(e *Event) bool { return e.Kind == KindReset && e.NetnsInode == ns.Inode() }
+		got := events.waitFor(t, int(want), mine)
+		byReason := map[string]int{}
+		for _, e := range got {
 			if !traced {
-				want = aborted
+				if e.HasReason || !owners[e.SocketInode] || e.Src != server || e.TCPFlags != FlagRST|FlagACK {
+					t.Errorf("reset before 6.10: HasReason %v, owner %d, from %v, flags %v; want an abort, no reason, from %v, ACK|RST",
+						e.HasReason, e.SocketInode, e.Src, e.TCPFlags, server)
+				}
+				continue
 			}
-			mine := func(e *Event) bool { return e.Kind == KindReset && e.NetnsInode == ns.Inode() }
-			got := events.waitFor(t, int(want), mine)
-			byReason := map[string]int{}
-			for _, e := range got {
-				if !traced {
-					if e.HasReason || !owners[e.SocketInode] || e.Src != server || e.TCPFlags != FlagRST|FlagACK {
-						t.Errorf("reset before 6.10: HasReason %v, owner %d, from %v, flags %v; want an abort, no reason, from %v, ACK|RST",
-							e.HasReason, e.SocketInode, e.Src, e.TCPFlags, server)
-					}
-					continue
+			name := reasons.Name(e.Reason)
+			byReason[name]++
+			switch name {
+			case "NO_SOCKET":
+				if e.SocketInode != 0 || e.Src.Port() != closed || e.Src.Addr() != addr || e.TCPFlags&FlagRST == 0 {
+					t.Errorf("NO_SOCKET reset: owner %d, from %v, flags %v; want none, from port %d, RST", e.SocketInode, e.Src, e.TCPFlags, closed)
 				}
-				name := reasons.Name(e.Reason)
-				byReason[name]++
-				switch name {
-				case "NO_SOCKET":
-					if e.SocketInode != 0 || e.Src.Port() != closed || e.Src.Addr() != addr || e.TCPFlags&FlagRST == 0 {
-						t.Errorf("NO_SOCKET reset: owner %d, from %v, flags %v; want none, from port %d, RST", e.SocketInode, e.Src, e.TCPFlags, closed)
-					}
-				case "TCP_ABORT_ON_CLOSE":
-					if !owners[e.SocketInode] || e.State.String() != "closed" || e.Src != server || e.TCPFlags != FlagRST|FlagACK {
-						t.Errorf("TCP_ABORT_ON_CLOSE reset: owner %d (%v), from %v, flags %v; want an accepted socket %v (closed), from %v, ACK|RST",
-							e.SocketInode, e.State, e.Src, e.TCPFlags, owners, server)
-					}
-				}
-				if !e.HasReason || e.Location != 0 {
-					t.Errorf("reset event: HasReason %v, Location %#x; want true, 0", e.HasReason, e.Location)
+			case "TCP_ABORT_ON_CLOSE":
+				if !owners[e.SocketInode] || e.State.String() != "closed" || e.Src != server || e.TCPFlags != FlagRST|FlagACK {
+					t.Errorf("TCP_ABORT_ON_CLOSE reset: owner %d (%v), from %v, flags %v; want an accepted socket %v (closed), from %v, ACK|RST",
+						e.SocketInode, e.State, e.Src, e.TCPFlags, owners, server)
 				}
 			}
-			if traced && (byReason["NO_SOCKET"] != refused || byReason["TCP_ABORT_ON_CLOSE"] != aborted) {
-				t.Errorf("resets by reason %v; want NO_SOCKET %d, TCP_ABORT_ON_CLOSE %d", byReason, refused, aborted)
+			if !e.HasReason || e.Location != 0 {
+				t.Errorf("reset event: HasReason %v, Location %#x; want true, 0", e.HasReason, e.Location)
 			}
+		}
+		if traced && (byReason["NO_SOCKET"] != refused || byReason["TCP_ABORT_ON_CLOSE"] != aborted) {
+			t.Errorf("resets by reason %v; want NO_SOCKET %d, TCP_ABORT_ON_CLOSE %d", byReason, refused, aborted)
+		}
 
-			c, err := p.TakeCounts()
-			if err != nil {
-				t.Fatal(err)
+		c, err := p.TakeCounts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var counted, ofOwners uint64
+		for _, k := range c.ByKey {
+			if k.Kind != KindReset || k.Filtered {
+				continue
 			}
-			var counted, ofOwners uint64
-			for _, k := range c.ByKey {
-				if k.Kind != KindReset || k.Filtered {
-					continue
-				}
-				counted += k.Packets
-				if owners[k.SocketInode] {
-					ofOwners += k.Packets
-				}
+			counted += k.Packets
+			if owners[k.SocketInode] {
+				ofOwners += k.Packets
 			}
-			if counted != want || ofOwners != aborted {
-				t.Errorf("counted %d resets, %d of the aborted sockets; want %d (Tcp:OutRsts grew %d; socket-less traced: %v), %d",
-					counted, ofOwners, want, grew, traced, aborted)
-			}
-			if c.Lost != 0 || c.Shed != 0 || c.Uncounted != 0 {
-				t.Errorf("losses: lost %d, shed %d, uncounted %d", c.Lost, c.Shed, c.Uncounted)
-			}
-		})
-	}
+		}
+		if counted != want || ofOwners != aborted {
+			t.Errorf("counted %d resets, %d of the aborted sockets; want %d (Tcp:OutRsts grew %d; socket-less traced: %v), %d",
+				counted, ofOwners, want, grew, traced, aborted)
+		}
+		if c.Lost != 0 || c.Shed != 0 || c.Uncounted != 0 {
+			t.Errorf("losses: lost %d, shed %d, uncounted %d", c.Lost, c.Shed, c.Uncounted)
+		}
+	})
 }

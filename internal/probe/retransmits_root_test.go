@@ -239,15 +239,6 @@ func handshakeRetransmits(t *testing.T, ns *sandbox.Netns, addr netip.AddrPort, 
 	}
 }
 
-func netstat(t *testing.T, ns *sandbox.Netns) map[string]uint64 {
-	t.Helper()
-	c, err := ns.Netstat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // TestRetransmitsEqualRetransSegs: the segments a namespace sends again,
 // data (and its tail loss probe), SYNs and SYN-ACKs, are counted exactly
 // as its Tcp:RetransSegs grows, and the SYNs and SYN-ACKs as its
@@ -260,83 +251,76 @@ func netstat(t *testing.T, ns *sandbox.Netns) map[string]uint64 {
 // TcpExt:TCPRetransFail). A port filter tells this namespace's
 // retransmissions from the host's in the counts.
 func TestRetransmitsEqualRetransSegs(t *testing.T) {
-	for _, ip := range []string{"127.0.0.1", "::1"} {
-		t.Run(ip, func(t *testing.T) {
-			ns := sandbox.NewForTest(t)
-			addr := netip.MustParseAddr(ip)
-			if addr.Is6() && !ns.HasIPv6() {
-				t.Skip("no IPv6")
-			}
-			retransmitNetns(t, ns)
-			lfd, server, _ := listenIn(t, ns, netip.AddrPortFrom(addr, 0).String(), 64)
-			lost, failed := unusedPort(t, ns, addr), unusedPort(t, ns, addr)
-			for failed == lost {
-				failed = unusedPort(t, ns, addr)
-			}
-			p := openProbe(t, Options{Retransmits: true})
-			events := collect(t, p)
+	forEachLoopback(t, func(t *testing.T, ns *sandbox.Netns, addr netip.Addr) {
+		retransmitNetns(t, ns)
+		lfd, server, _ := listenIn(t, ns, netip.AddrPortFrom(addr, 0).String(), 64)
+		lost, failed := unusedPort(t, ns, addr), unusedPort(t, ns, addr)
+		for failed == lost {
+			failed = unusedPort(t, ns, addr)
+		}
+		p := openProbe(t, Options{Retransmits: true})
+		events := collect(t, p)
 
-			var exp retransmitted
-			before := netstat(t, ns)
-			dataRetransmits(t, ns, lfd, server, &exp)
-			handshakeRetransmits(t, ns, netip.AddrPortFrom(addr, 0), lost, failed, &exp)
-			after := netstat(t, ns)
-			grew := func(name string) uint64 { return after[name] - before[name] }
-			segs, synRetrans, probes, failures := grew("Tcp:RetransSegs"), grew("TcpExt:TCPSynRetrans"),
-				grew("TcpExt:TCPLossProbes"), grew("TcpExt:TCPRetransFail")
-			t.Logf("Tcp:RetransSegs grew %d, TcpExt:TCPSynRetrans %d, TCPLossProbes %d, TCPRetransFail %d",
-				segs, synRetrans, probes, failures)
-			if failures != synFailed {
-				t.Fatalf("TcpExt:TCPRetransFail grew %d, want %d (the SYNs dropped as they leave)", failures, synFailed)
-			}
-			if !retransmitsFail(t) {
-				segs, synRetrans = segs-failures, synRetrans-failures
-			}
+		var exp retransmitted
+		before := netstat(t, ns)
+		dataRetransmits(t, ns, lfd, server, &exp)
+		handshakeRetransmits(t, ns, netip.AddrPortFrom(addr, 0), lost, failed, &exp)
+		after := netstat(t, ns)
+		grew := func(name string) uint64 { return after[name] - before[name] }
+		segs, synRetrans, probes, failures := grew("Tcp:RetransSegs"), grew("TcpExt:TCPSynRetrans"),
+			grew("TcpExt:TCPLossProbes"), grew("TcpExt:TCPRetransFail")
+		t.Logf("Tcp:RetransSegs grew %d, TcpExt:TCPSynRetrans %d, TCPLossProbes %d, TCPRetransFail %d",
+			segs, synRetrans, probes, failures)
+		if failures != synFailed {
+			t.Fatalf("TcpExt:TCPRetransFail grew %d, want %d (the SYNs dropped as they leave)", failures, synFailed)
+		}
+		if !retransmitsFail(t) {
+			segs, synRetrans = segs-failures, synRetrans-failures
+		}
 
-			mine := func(e *Event) bool { return e.Kind == KindRetransmit && e.NetnsInode == ns.Inode() }
-			handshakes := func(e *Event) bool {
-				r := RetransmitReason(e.Reason)
-				return mine(e) && (r == RetransmitSYN || r == RetransmitSYNACK)
-			}
-			events.atLeast(int(synRetrans), handshakes)
-			time.Sleep(20 * testFlush) // nothing more may arrive: extra events would show up here
-			byReason := map[RetransmitReason]int{}
-			for _, e := range events.matching(mine) {
-				r := RetransmitReason(e.Reason)
-				byReason[r]++
-				checkRetransmitEvent(t, &e, r, &exp, lost, failed)
-			}
-			t.Logf("events: %v", byReason)
-			if got := byReason[RetransmitSYN] + byReason[RetransmitSYNACK]; uint64(got) != synRetrans {
-				t.Errorf("%d SYN and SYN-ACK events, want %d (TcpExt:TCPSynRetrans)", got, synRetrans)
-			}
-			if byReason[RetransmitSYNACK] < synAckLost || byReason[RetransmitData] == 0 {
-				t.Errorf("events by reason %v: want at least %d SYN_ACK and a DATA", byReason, synAckLost)
-			}
-			if uint64(byReason[RetransmitLossProbe]) != probes {
-				t.Errorf("%d LOSS_PROBE events, want %d (TcpExt:TCPLossProbes)", byReason[RetransmitLossProbe], probes)
-			}
+		mine := func(e *Event) bool { return e.Kind == KindRetransmit && e.NetnsInode == ns.Inode() }
+		handshakes := func(e *Event) bool {
+			r := RetransmitReason(e.Reason)
+			return mine(e) && (r == RetransmitSYN || r == RetransmitSYNACK)
+		}
+		events.atLeast(int(synRetrans), handshakes)
+		time.Sleep(20 * testFlush) // nothing more may arrive: extra events would show up here
+		byReason := map[RetransmitReason]int{}
+		for _, e := range events.matching(mine) {
+			r := RetransmitReason(e.Reason)
+			byReason[r]++
+			checkRetransmitEvent(t, &e, r, &exp, lost, failed)
+		}
+		t.Logf("events: %v", byReason)
+		if got := byReason[RetransmitSYN] + byReason[RetransmitSYNACK]; uint64(got) != synRetrans {
+			t.Errorf("%d SYN and SYN-ACK events, want %d (TcpExt:TCPSynRetrans)", got, synRetrans)
+		}
+		if byReason[RetransmitSYNACK] < synAckLost || byReason[RetransmitData] == 0 {
+			t.Errorf("events by reason %v: want at least %d SYN_ACK and a DATA", byReason, synAckLost)
+		}
+		if uint64(byReason[RetransmitLossProbe]) != probes {
+			t.Errorf("%d LOSS_PROBE events, want %d (TcpExt:TCPLossProbes)", byReason[RetransmitLossProbe], probes)
+		}
 
-			counted := retransmitCounts(t, p, &exp)
-			t.Logf("counted (segments) %v", counted)
-			var total uint64
-			for _, n := range counted {
-				total += n
-			}
-			if total != segs || counted[RetransmitSYN]+counted[RetransmitSYNACK] != synRetrans ||
-				counted[RetransmitLossProbe] != probes {
-				t.Errorf("counted %d segments %v; want %d (Tcp:RetransSegs), SYN and SYN_ACK %d (TcpExt:TCPSynRetrans), LOSS_PROBE %d (TcpExt:TCPLossProbes)",
-					total, counted, segs, synRetrans, probes)
-			}
-			// Whether the kernel resends lost segments several at a time
-			// after an RTO is its own: 6.12, 6.18 and 7.3 do here, 5.10 and
-			// 6.1 resent them one by one (IPv4; 5.10 did for IPv6). The
-			// counts equal RetransSegs either way.
-			if counted[RetransmitData] == uint64(byReason[RetransmitData]) {
-				t.Logf("%d DATA segments in as many events: this kernel resent none of them together", counted[RetransmitData])
-			}
-		})
-	}
+		counted := retransmitCounts(t, p, &exp)
+		t.Logf("counted (segments) %v", counted)
+		var total uint64
+		for _, n := range counted {
+			total += n
+		}
+		if total != segs || counted[RetransmitSYN]+counted[RetransmitSYNACK] != synRetrans ||
+			counted[RetransmitLossProbe] != probes {
+			t.Errorf("counted %d segments %v; want %d (Tcp:RetransSegs), SYN and SYN_ACK %d (TcpExt:TCPSynRetrans), LOSS_PROBE %d (TcpExt:TCPLossProbes)",
+				total, counted, segs, synRetrans, probes)
+		}
+		// Whether the kernel resends lost segments several at a time
+		// after an RTO is its own: 6.12, 6.18 and 7.3 do here, 5.10 and
+		// 6.1 resent them one by one (IPv4; 5.10 did for IPv6). The
+		// counts equal RetransSegs either way.
+		if counted[RetransmitData] == uint64(byReason[RetransmitData]) {
+			t.Logf("%d DATA segments in as many events: this kernel resent none of them together", counted[RetransmitData])
+		}
+	})
 }
 
 // checkRetransmitEvent checks an event's owner, state, addresses and flags

@@ -56,17 +56,23 @@ func lingerZeroClose(t *testing.T, fd int) {
 // dataToTimeWait closes client, so that its connection becomes a
 // time-wait socket in FIN_WAIT2 (the peer has not closed), then writes
 // from the peer: the time-wait socket answers the new data with a reset.
-func dataToTimeWait(t *testing.T, client, peer int) {
+// Data that reaches the client still in FIN_WAIT1 (the peer delays its
+// ACK of the FIN) would be a TCP_ABORT_ON_DATA reset instead.
+func dataToTimeWait(t *testing.T, ns *sandbox.Netns, client, peer int) {
 	t.Helper()
+	local, err := sandbox.LocalAddr(client)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := unix.Close(client); err != nil {
 		t.Fatal(err)
 	}
-	// The peer reads the FIN (0 bytes) once it arrived; its ACK of the FIN
-	// turns the client into the time-wait socket within the same softirq.
 	if n, err := unix.Read(peer, make([]byte, 1)); n != 0 || err != nil {
 		t.Fatalf("the peer read %d bytes (%v), want the FIN", n, err)
 	}
-	time.Sleep(50 * time.Millisecond) // the ACK of the FIN processed
+	if err := ns.WaitTimeWait(local.Port(), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := unix.Write(peer, []byte("after close")); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +106,7 @@ func TestResetReasonsOfLingerAndTimeWait(t *testing.T) {
 		}
 		for range timeWaits {
 			client, peer := connectPair(t, ns, lfd, server)
-			dataToTimeWait(t, client, peer)
+			dataToTimeWait(t, ns, client, peer)
 		}
 		time.Sleep(50 * time.Millisecond) // the last reset sent
 		grew := netstat(t, ns)["Tcp:OutRsts"] - before

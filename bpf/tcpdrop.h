@@ -73,9 +73,10 @@ struct conn_key {
 
 /* Losses the program knows of, per CPU. */
 struct probe_stats {
-	__u64 lost;	 /* events the ring buffer had no room for */
-	__u64 uncounted; /* drops the full counter map could not hold */
-	__u64 shed;	 /* events not sent because of max_events_per_sec */
+	/* In packets, as counted (a retransmission's segments): */
+	__u64 lost;	 /* those of events the ring buffer had no room for */
+	__u64 uncounted; /* those the full counter map could not hold */
+	__u64 shed;	 /* those of events not sent because of max_events_per_sec */
 };
 
 /* The current one-second window of the event rate limit. */
@@ -101,8 +102,12 @@ struct drop_event {
 	__u8 state; /* as in struct count_key */
 	char comm[16];
 	char ifname[16];
-	__u8 kind;	 /* as in struct count_key */
-	__u8 pad_end[3]; /* named, so that it is zeroed like every other byte */
+	__u8 kind;    /* as in struct count_key */
+	__u8 pad_end; /* named, so that it is zeroed like every other byte */
+	/* How many of its count's packets the event stands for: 1 for a drop,
+	 * a reset or a failed connect; a retransmission's segments within the
+	 * count key's record budget (record.h), the rest being repeats. */
+	__u16 packets;
 };
 
 /* A drop event with the kernel stack that dropped the packet, sent instead

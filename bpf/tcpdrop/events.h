@@ -79,10 +79,11 @@ static __always_inline int over_event_limit(__u64 now)
 }
 
 /* fill_event writes the fields of e, a drop or reset (key: its count's key,
- * s: its socket, dev and ifindex: its device, 0 when none) seen now. */
+ * s: its socket, dev and ifindex: its device, 0 when none; n: the packets
+ * it stands for) seen now. */
 static __always_inline void fill_event(struct drop_event *e, __u64 now, struct net_device *dev,
 				       __u32 ifindex, struct tcp_packet *pkt, struct count_key *key,
-				       struct drop_socket *s)
+				       struct drop_socket *s, __u16 n)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	e->time_ns = now;
@@ -101,8 +102,8 @@ static __always_inline void fill_event(struct drop_event *e, __u64 now, struct n
 	e->tcp_flags = pkt->flags;
 	e->has_reason = key->has_reason;
 	e->state = key->state;
-	/* kind and the padding after it, zeroed in one store (little endian) */
-	*(__u32 *)&e->kind = key->kind;
+	/* kind, the padding after it and packets in one store (little endian) */
+	*(__u32 *)&e->kind = key->kind | (__u32)n << 16;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if (dev) {
 		/* Two 8-byte loads: direct BTF access allows no wider ones. */
@@ -113,18 +114,18 @@ static __always_inline void fill_event(struct drop_event *e, __u64 now, struct n
 	}
 }
 
-/* send_event sends the event of a drop or reset to the ring, unless over
- * the event rate limit or the ring is full: both are counted in struct
- * probe_stats. */
+/* send_event sends the event of a drop or reset, standing for n of its
+ * count's packets, to the ring, unless over the event rate limit or the
+ * ring is full: both are counted in struct probe_stats, in packets. */
 static __always_inline void send_event(__u64 *ctx, struct net_device *dev, __u32 ifindex,
 				       struct tcp_packet *pkt, struct count_key *key,
-				       struct drop_socket *s)
+				       struct drop_socket *s, __u16 n)
 {
 	__u64 now = bpf_ktime_get_ns();
 	if (over_event_limit(now)) {
 		struct probe_stats *st = stats();
 		if (st)
-			st->shed++;
+			st->shed += n;
 		return;
 	}
 	/* The loader fixes kernel_stack: the verifier sees one of the two. */
@@ -136,10 +137,10 @@ static __always_inline void send_event(__u64 *ctx, struct net_device *dev, __u32
 	if (!e) {
 		struct probe_stats *st = stats();
 		if (st)
-			st->lost++;
+			st->lost += n;
 		return;
 	}
-	fill_event(e, now, dev, ifindex, pkt, key, s);
+	fill_event(e, now, dev, ifindex, pkt, key, s, n);
 	if (kernel_stack) {
 		struct drop_event_stack *es = (struct drop_event_stack *)e;
 		/* Fills the rest of the buffer with zeros. */

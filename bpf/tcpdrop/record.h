@@ -27,11 +27,13 @@ const volatile __u64 records_per_key = 0;
 /* record_n counts what key says, n packets (its socket s, its packet pkt,
  * seen on dev, ifindex) and sends its event. The reason filter is a set of
  * drop reasons: it applies to drops only. A retransmission of several
- * segments is one event, sent when its last segment's count is within
- * records_per_key (user space's Count.Repeats counts segments). */
+ * segments is one event, standing for those of its segments that are
+ * within records_per_key: user space counts the rest as repeats
+ * (internal/probe/counts.go), so that events and repeats add up to the
+ * count in segments too. */
 static __always_inline void record_n(__u64 *ctx, struct net_device *dev, __u32 ifindex,
 				     struct tcp_packet *pkt, struct count_key *key,
-				     struct drop_socket *s, __u64 n)
+				     struct drop_socket *s, __u16 n)
 {
 	/* An excluded one is counted as such (count_key.filtered), in its
 	 * only map access: it costs its count and the filter's bit tests. */
@@ -41,13 +43,16 @@ static __always_inline void record_n(__u64 *ctx, struct net_device *dev, __u32 i
 
 	if (count_only || key->filtered)
 		return;
-	/* A repeat: its count is all there is of it (an uncounted one, 0,
-	 * still goes out as an event). */
-	if (records_per_key && nth > records_per_key)
-		return;
-	send_event(ctx, dev, ifindex, pkt, key, s);
+	/* Repeats: the count is all there is of them. An uncounted one (nth
+	 * 0) still goes out as an event, whole. */
+	if (records_per_key && nth > records_per_key) {
+		__u64 before = nth - n;
+		if (before >= records_per_key)
+			return;
+		n = records_per_key - before;
+	}
+	send_event(ctx, dev, ifindex, pkt, key, s, n);
 }
-
 /* record counts and sends one packet: a drop or a reset (record_n). */
 static __always_inline void record(__u64 *ctx, struct net_device *dev, __u32 ifindex,
 				   struct tcp_packet *pkt, struct count_key *key,

@@ -89,7 +89,7 @@ int tcpdrop_retransmit(__u64 *ctx)
 	    not_counted((int)ctx[2]))
 		return 0;
 	struct tcp_skb_cb *cb = (void *)skb->cb;
-	__u64 segs = cb->tcp_gso_segs;
+	__u16 segs = cb->tcp_gso_segs;
 	/* The eight classic flags: the low byte, little endian. */
 	__u8 flags = BPF_CORE_READ_BITFIELD(cb, tcp_flags);
 

@@ -38,6 +38,7 @@ var (
 	offComm     = unsafe.Offsetof(tcpdropDropEvent{}.Comm)
 	offIfname   = unsafe.Offsetof(tcpdropDropEvent{}.Ifname)
 	offKind     = unsafe.Offsetof(tcpdropDropEvent{}.Kind)
+	offPackets  = unsafe.Offsetof(tcpdropDropEvent{}.Packets)
 	offStackLen = unsafe.Offsetof(tcpdropDropEventStack{}.StackBytes)
 	offStack    = unsafe.Offsetof(tcpdropDropEventStack{}.Stack)
 )
@@ -65,6 +66,7 @@ func decodeEvent(raw []byte, ev *Event) (monoNs uint64, err error) {
 		return 0, errFamily
 	}
 	ev.Kind = Kind(raw[offKind])
+	ev.Packets = ne.Uint16(raw[offPackets:])
 	ev.Location = ne.Uint64(raw[offLocation:])
 	ev.SocketInode = ne.Uint64(raw[offSockIno:])
 	ev.PID = ne.Uint32(raw[offTgid:])

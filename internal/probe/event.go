@@ -12,8 +12,15 @@ import (
 // Event is one TCP packet the kernel dropped, or a reset it sent (Kind),
 // as the kernel program saw it.
 type Event struct {
-	// Kind says whether this is a drop or a reset.
+	// Kind says whether this is a drop, a reset, a retransmission or a
+	// failed connect.
 	Kind Kind
+	// Packets is how many of its count's packets the event stands for: 1,
+	// except for a retransmission of several segments, where it is those
+	// within the count key's LogRecordsPerKey (the others are its
+	// Count.Repeats). So events, repeats, lost, shed and filtered add up to
+	// the counts.
+	Packets uint16
 	// Time is the wall-clock time of the drop.
 	Time time.Time
 	// PID and TID name the task that was on the CPU when the packet was

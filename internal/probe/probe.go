@@ -90,11 +90,12 @@ type Counts struct {
 	// Uncounted is the number of TCP drops since Open that found the
 	// counter map full and are therefore missing from ByKey.
 	Uncounted uint64
-	// Lost is the number of events that did not fit in the ring buffer.
+	// Lost is the packets of the events that did not fit in the ring
+	// buffer (Event.Packets: a retransmission's may be several segments).
 	// They are still in ByKey.
 	Lost uint64
-	// Shed is the number of events not sent because of MaxLogRecordsPerSecond.
-	// They are still in ByKey.
+	// Shed is the packets of the events not sent because of
+	// MaxLogRecordsPerSecond. They are still in ByKey.
 	Shed uint64
 	// Filtered is the number of events not sent because Filter excludes
 	// them. They are still in ByKey.

@@ -3,6 +3,7 @@
 package probe
 
 import (
+	"maps"
 	"net/netip"
 	"os"
 	"testing"
@@ -286,9 +287,11 @@ func TestRetransmitsEqualRetransSegs(t *testing.T) {
 		events.atLeast(int(synRetrans), handshakes)
 		time.Sleep(20 * testFlush) // nothing more may arrive: extra events would show up here
 		byReason := map[RetransmitReason]int{}
+		inEvents := map[RetransmitReason]uint64{} // segments
 		for _, e := range events.matching(mine) {
 			r := RetransmitReason(e.Reason)
 			byReason[r]++
+			inEvents[r] += uint64(e.Packets)
 			checkRetransmitEvent(t, &e, r, &exp, lost, failed)
 		}
 		t.Logf("events: %v", byReason)
@@ -312,6 +315,11 @@ func TestRetransmitsEqualRetransSegs(t *testing.T) {
 			counted[RetransmitLossProbe] != probes {
 			t.Errorf("counted %d segments %v; want %d (Tcp:RetransSegs), SYN and SYN_ACK %d (TcpExt:TCPSynRetrans), LOSS_PROBE %d (TcpExt:TCPLossProbes)",
 				total, counted, segs, synRetrans, probes)
+		}
+		// No record budget (LogRecordsPerKey 0): each event stands for
+		// all its segments.
+		if !maps.Equal(inEvents, counted) {
+			t.Errorf("segments in events %v, counted %v", inEvents, counted)
 		}
 		// Whether the kernel resends lost segments several at a time
 		// after an RTO is its own: 6.12, 6.18 and 7.3 do here, 5.10 and
@@ -380,4 +388,55 @@ func retransmitCounts(t *testing.T, p *Probe, exp *retransmitted) map[Retransmit
 		}
 	}
 	return out
+}
+
+// TestRetransmitEventsAndRepeatsAddUpInSegments: with a record budget of
+// one segment per key, CPU and interval, a connection's retransmitted
+// data (segments resent several at a time, where the kernel does so) is
+// one event's segment and repeats: the segments the events stand for
+// (Event.Packets) and the counts' repeats add up to the segments counted,
+// which equal Tcp:RetransSegs.
+func TestRetransmitEventsAndRepeatsAddUpInSegments(t *testing.T) {
+	forEachLoopback(t, func(t *testing.T, ns *sandbox.Netns, addr netip.Addr) {
+		retransmitNetns(t, ns)
+		lfd, server, _ := listenIn(t, ns, netip.AddrPortFrom(addr, 0).String(), 64)
+		p := openProbe(t, Options{Retransmits: true, LogRecordsPerKey: 1})
+		events := collect(t, p)
+
+		var exp retransmitted
+		before := netstat(t, ns)["Tcp:RetransSegs"]
+		dataRetransmits(t, ns, lfd, server, &exp)
+		segs := netstat(t, ns)["Tcp:RetransSegs"] - before
+
+		c, err := p.TakeCounts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var counted, repeats uint64
+		for _, k := range c.ByKey {
+			if k.Kind == KindRetransmit && k.SocketInode == exp.dataOwner {
+				counted += k.Packets
+				repeats += k.Repeats
+			}
+		}
+		mine := func(e *Event) bool { return e.Kind == KindRetransmit && e.SocketInode == exp.dataOwner }
+		time.Sleep(20 * testFlush) // the last events read
+		var inEvents uint64
+		mineEvents := events.matching(mine)
+		for _, e := range mineEvents {
+			inEvents += uint64(e.Packets)
+		}
+		t.Logf("Tcp:RetransSegs +%d: counted %d = %d in %d events + %d repeats (lost %d, shed %d, uncounted %d, missed %d)",
+			segs, counted, inEvents, len(mineEvents), repeats, c.Lost, c.Shed, c.Uncounted, c.Missed)
+		if counted != segs {
+			t.Errorf("counted %d segments, want %d (Tcp:RetransSegs)", counted, segs)
+		}
+		if inEvents+repeats+c.Lost+c.Shed != counted {
+			t.Errorf("%d segments in events + %d repeats + lost %d + shed %d; want the %d counted",
+				inEvents, repeats, c.Lost, c.Shed, counted)
+		}
+		if repeats == 0 {
+			t.Errorf("no repeats: %d segments in %d events, want more than the budget of 1 per key and CPU", inEvents, len(mineEvents))
+		}
+	})
 }

@@ -62,7 +62,8 @@ type tcpdropDropEvent struct {
 	Comm      [16]int8
 	Ifname    [16]int8
 	Kind      uint8
-	PadEnd    [3]uint8
+	PadEnd    uint8
+	Packets   uint16
 }
 
 type tcpdropDropEventStack struct {

@@ -14,8 +14,8 @@ import (
 // uses the running kernel's; tests use fixtures.
 type Names interface {
 	// Reason names the reason of a count or event of kind, e.g.
-	// "NO_SOCKET": a drop reason (enum skb_drop_reason) or a reset reason
-	// (enum sk_rst_reason).
+	// "NO_SOCKET": a drop reason (enum skb_drop_reason), a reset reason
+	// (enum sk_rst_reason), or the program's own (probe.Kind.OwnReasonName).
 	Reason(kind probe.Kind, raw uint32, known bool) string
 	// Location is "function+0xoffset", Function just the function.
 	Location(addr uint64) string
@@ -36,6 +36,9 @@ type runningKernel struct {
 func (k runningKernel) Reason(kind probe.Kind, raw uint32, known bool) string {
 	if !known {
 		return NotAvailable
+	}
+	if name, ok := kind.OwnReasonName(raw); ok {
+		return name
 	}
 	if kind == probe.KindReset {
 		return k.resetReasons.Name(raw)

@@ -61,6 +61,12 @@ type Options struct {
 	// reason (6.10+), and sends them as events like drops: counts and
 	// events of kind probe.KindReset.
 	Resets bool
+	// Retransmits counts the segments this host sends again, by what they
+	// are (probe.RetransmitReason), as events of kind probe.KindRetransmit.
+	Retransmits bool
+	// FailedConnects counts the connects this host makes that fail, by
+	// their error, as events of kind probe.KindConnectFailed.
+	FailedConnects bool
 }
 
 // LogFilters select, in the kernel, which drops are sent as events (and
@@ -113,6 +119,8 @@ func DefaultOptions() Options {
 		ListenQueues:           ListenQueues{Enabled: true, PollInterval: time.Second},
 		Logs:                   LogFilters{ExcludeReasons: slices.Clone(DefaultExcludeReasons)},
 		Resets:                 true,
+		Retransmits:            true,
+		FailedConnects:         true,
 	}
 }
 
@@ -135,5 +143,7 @@ func (o Options) probeOptions(countOnly, matchListeners bool) probe.Options {
 		SocketBirths:           o.ResolveOwners,
 		KernelStack:            o.KernelStack,
 		Resets:                 o.Resets,
+		Retransmits:            o.Retransmits,
+		FailedConnects:         o.FailedConnects,
 	}
 }

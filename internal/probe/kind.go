@@ -2,6 +2,8 @@
 
 package probe
 
+import "fmt"
+
 // Kind is what a count or an event is of: the COUNT_KIND_* of
 // bpf/tcpdrop.h, which the kernel program writes in count_key.kind and
 // drop_event.kind.
@@ -40,6 +42,24 @@ func (k Kind) String() string {
 		return kindNames[k]
 	}
 	return ""
+}
+
+// OwnReasonName names the reason raw of a count or event of kind k when
+// this program, not the kernel's BTF, gives it its meaning: a
+// retransmission's (RetransmitReason) and a failed connect's
+// (ConnectErrorName). ok is false for a drop's or a reset's reason, which
+// the running kernel's enums name (dropreason).
+func (k Kind) OwnReasonName(raw uint32) (name string, ok bool) {
+	switch k {
+	case KindRetransmit:
+		if name := RetransmitReason(raw).String(); name != "" {
+			return name, true
+		}
+		return fmt.Sprintf("retransmit %d", raw), true
+	case KindConnectFailed:
+		return ConnectErrorName(raw), true
+	}
+	return "", false
 }
 
 // RetransmitReason is which retransmission a KindRetransmit is: its

@@ -50,6 +50,12 @@ type Config struct {
 	// Resets counts the resets this host sends (tcp_drop.resets) and logs
 	// them, with the kernel's reason.
 	Resets bool `mapstructure:"resets"`
+	// Retransmits counts the segments this host sends again
+	// (tcp_drop.retransmits) and logs them.
+	Retransmits bool `mapstructure:"retransmits"`
+	// FailedConnects counts the connects this host makes that fail
+	// (tcp_drop.connects.failed) and logs them, with their error.
+	FailedConnects bool `mapstructure:"failed_connects"`
 
 	metadata.MetricsBuilderConfig `mapstructure:",squash"`
 }
@@ -89,6 +95,8 @@ func createDefaultConfig() *Config {
 		KernelStack:            o.KernelStack,
 		Logs:                   LogsConfig(o.Logs),
 		Resets:                 o.Resets,
+		Retransmits:            o.Retransmits,
+		FailedConnects:         o.FailedConnects,
 		MetricsBuilderConfig:   metadata.NewDefaultMetricsBuilderConfig(),
 	}
 }
@@ -110,5 +118,7 @@ func (c *Config) engineOptions() drops.Options {
 		KernelStack:            c.KernelStack,
 		Logs:                   drops.LogFilters(c.Logs),
 		Resets:                 c.Resets,
+		Retransmits:            c.Retransmits,
+		FailedConnects:         c.FailedConnects,
 	}
 }

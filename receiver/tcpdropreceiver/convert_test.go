@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"golang.org/x/sys/unix"
 
 	"github.com/tcpdrop/tcpdrop/internal/drops"
 	"github.com/tcpdrop/tcpdrop/internal/listeners"
@@ -69,14 +71,17 @@ const (
 
 // Metrics the tests look for, by name.
 const (
-	packetsName    = "tcp_drop.packets"
-	resetsName     = "tcp_drop.resets"
-	queueLimitName = "tcp_drop.listen.queue.limit"
+	packetsName        = "tcp_drop.packets"
+	resetsName         = "tcp_drop.resets"
+	retransmitsName    = "tcp_drop.retransmits"
+	failedConnectsName = "tcp_drop.connects.failed"
+	queueLimitName     = "tcp_drop.listen.queue.limit"
 )
 
 const (
 	serverSocket  = 777 // owned by the server in a container
 	unknownSocket = 888 // a socket no process holds
+	clientSocket  = 999 // a client's, on the host
 	containerID   = "3f4e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100"
 )
 
@@ -87,9 +92,10 @@ const (
 	serverPath = podCgroup + "/cri-containerd-" + containerID + ".scope"
 )
 
-var testOwners = fixtureOwners{serverSocket: {
-	PID: 4321, Comm: "server", CgroupPath: serverPath, ContainerID: containerID, PodUID: podUID,
-}}
+var testOwners = fixtureOwners{
+	serverSocket: {PID: 4321, Comm: "server", CgroupPath: serverPath, ContainerID: containerID, PodUID: podUID},
+	clientSocket: {PID: 1234, Comm: "nc", CgroupPath: "/user.slice"},
+}
 
 var dropTime = time.Date(2026, 2, 1, 15, 4, 23, 5000, time.UTC)
 
@@ -140,6 +146,37 @@ func fixtureResets() []probe.Event {
 	}
 }
 
+// fixtureRetransmits are a server's data sent again, three segments at
+// once, and its listener's SYN-ACK sent again.
+func fixtureRetransmits() []probe.Event {
+	return []probe.Event{
+		{
+			Kind: probe.KindRetransmit, Packets: 3, Time: dropTime.Add(5 * time.Millisecond), PID: 0, TID: 0, Comm: comm("swapper/1"),
+			Reason: uint32(probe.RetransmitData), HasReason: true, TCPFlags: probe.FlagACK | probe.FlagPSH, NetnsInode: 4026532000,
+			SocketInode: serverSocket, State: 1, // established
+			Src: netip.MustParseAddrPort("[2001:db8::2]:8080"), Dst: netip.MustParseAddrPort("[2001:db8::1]:51234"),
+			Stack: [probe.MaxStackDepth]uint64{inBpfTrace, inTCPv4Rcv}, StackDepth: 2,
+		},
+		{
+			Kind: probe.KindRetransmit, Packets: 1, Time: dropTime.Add(6 * time.Millisecond), PID: 0, TID: 0, Comm: comm("swapper/0"),
+			Reason: uint32(probe.RetransmitSYNACK), HasReason: true, TCPFlags: probe.FlagSYN | probe.FlagACK, NetnsInode: 4026531840,
+			SocketInode: serverSocket, State: 12, // its listener's; a request socket: syn_received
+			Src: netip.MustParseAddrPort("127.0.0.1:8080"), Dst: netip.MustParseAddrPort("127.0.0.1:40002"),
+		},
+	}
+}
+
+// fixtureConnects is a client's connect refused.
+func fixtureConnects() []probe.Event {
+	return []probe.Event{{
+		Kind: probe.KindConnectFailed, Packets: 1, Time: dropTime.Add(7 * time.Millisecond), PID: 1234, TID: 1234, Comm: comm("nc"),
+		Reason: uint32(unix.ECONNREFUSED), HasReason: true, NetnsInode: 4026531840,
+		SocketInode: clientSocket, State: 2, // syn_sent
+		Src: netip.MustParseAddrPort("127.0.0.1:40003"), Dst: netip.MustParseAddrPort("127.0.0.1:9"),
+		Stack: [probe.MaxStackDepth]uint64{inBpfTrace, inTCPv4Rcv}, StackDepth: 2,
+	}}
+}
+
 // nameDrops gives events their owners and names as the engine does, with
 // the fixtures.
 func nameDrops(t testing.TB, events []probe.Event) []drops.Drop {
@@ -153,7 +190,7 @@ func nameDrops(t testing.TB, events []probe.Event) []drops.Drop {
 
 func TestLogsGolden(t *testing.T) {
 	conv := newLogConverter("1.2.3", newResources(metadata.DefaultResourceAttributesConfig(), testHost))
-	requireLogsGolden(t, "logs.yaml", conv.convert(nameDrops(t, append(fixtureEvents(), fixtureResets()...)), dropTime.Add(time.Second)))
+	requireLogsGolden(t, "logs.yaml", conv.convert(nameDrops(t, slices.Concat(fixtureEvents(), fixtureResets(), fixtureRetransmits(), fixtureConnects())), dropTime.Add(time.Second)))
 }
 
 // requireLogsGolden compares got with testdata/<file>, or rewrites the file

@@ -102,7 +102,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 		require.GreaterOrEqual(t, dropped, uint64(tc.count), "the rule dropped every SYN")
 
 		ours := func(a map[string]any) bool {
-			return attrInt(a, attrNetns) == int64(ns.Inode()) && attrInt(a, attrDstPort) == int64(addr.Port())
+			return a[attrKind] == "drop" && attrInt(a, attrNetns) == int64(ns.Inode()) && attrInt(a, attrDstPort) == int64(addr.Port())
 		}
 		grown := func() bool {
 			now := sinkTotal(backend.Metrics, packetsName, mine)

@@ -75,7 +75,7 @@ func TestExitedClientOwnsItsDrops(t *testing.T) {
 	require.Equal(t, uint64(6), dropped, "one SYN per connect")
 
 	ours := func(at map[string]any) bool {
-		return attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == int64(addr.Port())
+		return at[attrKind] == "drop" && attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == int64(addr.Port())
 	}
 	forClient := func(dp pmetric.NumberDataPoint) bool { return attrInt(dp.Attributes().AsRaw(), attrPID) == int64(pid) }
 	require.Eventually(t, func() bool {
@@ -143,7 +143,7 @@ func TestFirewalledConnectionHasItsOwner(t *testing.T) {
 	require.Positive(t, dropped)
 
 	ours := func(at map[string]any) bool {
-		return attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == int64(local.Port())
+		return at[attrKind] == "drop" && attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == int64(local.Port())
 	}
 	forUs := func(dp pmetric.NumberDataPoint) bool {
 		a := dp.Attributes().AsRaw()

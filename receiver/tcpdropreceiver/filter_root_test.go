@@ -79,8 +79,10 @@ func TestExcludedReasonIsCountedNotLogged(t *testing.T) {
 // requireRecordsAddUp checks, on the metrics collected at Shutdown (the
 // program detached, the ring drained), that every drop kfree_skb saw is a
 // record, a repeat (summed from the summary records, and equal to
-// tcp_drop.events.repeated), lost, shed or filtered, and every reset sent
-// too: records + repeats + lost + shed + filtered = packets + resets.
+// tcp_drop.events.repeated), lost, shed or filtered, and every reset,
+// retransmitted segment and failed connect too: records (a retransmission's
+// counting its segments) + repeats + lost + shed + filtered = packets +
+// resets + retransmits + connects.failed.
 // Listen overflows come from the watcher (no kernel function), with a
 // record per listener and poll: they are left out of both sides.
 func requireRecordsAddUp(t *testing.T, logs *consumertest.LogsSink, final pmetric.Metrics) {
@@ -88,7 +90,11 @@ func requireRecordsAddUp(t *testing.T, logs *consumertest.LogsSink, final pmetri
 	packets, _ := sumPoints(final, packetsName, func(dp pmetric.NumberDataPoint) bool {
 		return dp.Attributes().AsRaw()[attrFunction] != ""
 	})
-	resets, _ := sumPoints(final, resetsName, anyPoint)
+	var others int64 // resets, retransmitted segments, failed connects
+	for _, name := range []string{resetsName, retransmitsName, failedConnectsName} {
+		n, _ := sumPoints(final, name, anyPoint)
+		others += n
+	}
 	var losses int64
 	for _, name := range []string{"tcp_drop.events.lost", "tcp_drop.events.shed", filteredName} {
 		v, ok := sumPoints(final, name, anyPoint)
@@ -101,16 +107,20 @@ func requireRecordsAddUp(t *testing.T, logs *consumertest.LogsSink, final pmetri
 	repeated, ok := sumPoints(final, repeatedName, anyPoint)
 	require.True(t, ok, "no %s", repeatedName)
 	require.Equal(t, repeated, repeats, "the summary records' tcp_drop.repeats add up to tcp_drop.events.repeated")
-	require.Equal(t, packets+resets, records+repeats+losses, "records %d + repeats %d + lost, shed and filtered %d = packets %d + resets %d",
-		records, repeats, losses, packets, resets)
+	require.Equal(t, packets+others, records+repeats+losses,
+		"records %d + repeats %d + lost, shed and filtered %d = packets %d + resets, retransmits and failed connects %d",
+		records, repeats, losses, packets, others)
 }
 
-// recordsAndRepeats counts the drop records keep accepts (a record per drop)
-// and sums the repeats of the summary records it accepts.
+// recordsAndRepeats counts the records keep accepts (a record per drop, a
+// retransmission's its segments) and sums the repeats of the summary
+// records it accepts.
 func recordsAndRepeats(logs *consumertest.LogsSink, keep func(map[string]any) bool) (records, repeats int64) {
 	for _, lr := range sinkRecords(logs, func(at map[string]any) bool { _, ok := at[attrKind]; return ok && keep(at) }) {
 		if v, ok := lr.Attributes().Get(attrRepeats); ok {
 			repeats += v.Int()
+		} else if v, ok := lr.Attributes().Get(attrSegments); ok {
+			records += v.Int()
 		} else {
 			records++
 		}
@@ -146,7 +156,7 @@ func TestStateOnRecords(t *testing.T) {
 	require.NoError(t, ns.ConnectRefused(netip.AddrPortFrom(addr.Addr(), 9), 1))
 	inNs := func(port int64) func(at map[string]any) bool {
 		return func(at map[string]any) bool {
-			return attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == port
+			return at[attrKind] == "drop" && attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == port
 		}
 	}
 	require.Eventually(t, func() bool {
@@ -230,10 +240,17 @@ func TestFilteredOverflowsAreCountedNotLogged(t *testing.T) {
 			}
 			filtered, _ := sumPoints(final, filteredName, anyPoint)
 			// What the filter leaves out, counted machine-wide: every
-			// overflow (exclude_reasons), or every drop (ports).
+			// overflow (exclude_reasons), or every drop, reset,
+			// retransmitted segment and failed connect (ports).
 			leftOut, _ := sumPoints(final, packetsName, func(dp pmetric.NumberDataPoint) bool {
 				return tc.name == "ports" || dp.Attributes().AsRaw()[attrReason] == listenOverflowReason
 			})
+			if tc.name == "ports" {
+				for _, name := range []string{resetsName, retransmitsName, failedConnectsName} {
+					n, _ := sumPoints(final, name, anyPoint)
+					leftOut += n
+				}
+			}
 			if tc.logged {
 				require.Equal(t, counted, logged, "no reasons on this kernel: the overflows are logged")
 				require.Zero(t, filtered)

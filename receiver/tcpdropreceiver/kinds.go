@@ -15,11 +15,20 @@ type kindWords struct {
 	// located: its events have a kernel function and location (a drop's
 	// kfree_skb caller); the other tracepoints give none.
 	located bool
+	// segments: its events stand for a number of segments
+	// (probe.Event.Packets), which the records say.
+	segments bool
+	// noPacket: its events are of no packet (a failed connect), so they
+	// have no TCP flags.
+	noPacket bool
 }
 
 var wordsByKind = [...]kindWords{
 	probe.KindDrop:  {title: "Drop", plural: "drops", located: true},
 	probe.KindReset: {title: "Reset", plural: "resets"},
+	// A retransmission's count and repeats are segments.
+	probe.KindRetransmit:    {title: "Retransmit", plural: "segments sent again", segments: true},
+	probe.KindConnectFailed: {title: "Connect failed", plural: "failed connects", noPacket: true},
 }
 
 // wordsOf returns the words of kind k; a kind this code does not know

@@ -118,7 +118,7 @@ func TestNewListenersRecordsCarryItsPID(t *testing.T) {
 	require.GreaterOrEqual(t, dropped, uint64(5))
 
 	ours := func(at map[string]any) bool {
-		return attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == int64(addr.Port())
+		return at[attrKind] == "drop" && attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == int64(addr.Port())
 	}
 	forServer := func(dp pmetric.NumberDataPoint) bool { return attrInt(dp.Attributes().AsRaw(), attrPID) == int64(pid) }
 	require.Eventually(t, func() bool {

@@ -40,7 +40,8 @@ const (
 	attrKernelStack     = "tcp_drop.kernel_stack"
 	attrConnectionState = "network.connection.state"
 	attrKind            = "tcp_drop.kind"
-	logAttributeCount   = 19
+	attrSegments        = "tcp_drop.segments"
+	logAttributeCount   = 20
 )
 
 // Resource attribute keys: who owns the socket, and the node (see
@@ -134,9 +135,13 @@ func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon
 	attrs.PutInt(attrContextPID, int64(d.PID))
 	attrs.PutStr(attrContextComm, d.Comm)
 	attrs.PutStr(attrReason, d.Reason)
-	if wordsOf(d.Kind).located {
+	words := wordsOf(d.Kind)
+	if words.located {
 		attrs.PutStr(attrFunction, d.Function)
 		attrs.PutStr(attrLocation, d.Location)
+	}
+	if words.segments {
+		attrs.PutInt(attrSegments, int64(d.Packets))
 	}
 	attrs.PutStr(attrTransport, "tcp")
 	if d.IPVersion() == 4 {
@@ -148,7 +153,9 @@ func (c *logConverter) record(d *drops.Drop, lr plog.LogRecord, observed pcommon
 	attrs.PutInt(attrSrcPort, int64(d.Src.Port()))
 	attrs.PutStr(attrDstAddress, c.addr(d.Dst.Addr()))
 	attrs.PutInt(attrDstPort, int64(d.Dst.Port()))
-	attrs.PutStr(attrTCPFlags, d.TCPFlags.String())
+	if !words.noPacket {
+		attrs.PutStr(attrTCPFlags, d.TCPFlags.String())
+	}
 	if d.State != "" {
 		attrs.PutStr(attrConnectionState, d.State)
 	}
@@ -184,6 +191,8 @@ func appendOwner(b []byte, who drops.Owner) []byte {
 // socket's owner first and the task that was on the CPU last:
 // Drop | PID: 1234 (server) | Reason: NETFILTER_DROP | Function: nf_hook_slow+0x9c | 127.0.0.1:40000 -> 127.0.0.1:8080 [SYN] | CPU: 5678 (curl)
 // Reset | PID: 1234 (server) | Reason: TCP_ABORT_ON_CLOSE | 127.0.0.1:8080 -> 127.0.0.1:40000 [ACK|RST] | CPU: 1234 (server)
+// Retransmit | PID: 1234 (server) | Reason: DATA | 127.0.0.1:8080 -> 127.0.0.1:40000 [ACK] | 3 segments | CPU: 0 (swapper/1)
+// Connect failed | PID: 5678 (client) | Reason: ECONNREFUSED | 127.0.0.1:40002 -> 127.0.0.1:9000 | CPU: 0 (swapper/0)
 func (c *logConverter) body(d *drops.Drop) string {
 	words := wordsOf(d.Kind)
 	b := c.line[:0]
@@ -200,9 +209,20 @@ func (c *logConverter) body(d *drops.Drop) string {
 	b = d.Src.AppendTo(b)
 	b = append(b, " -> "...)
 	b = d.Dst.AppendTo(b)
-	b = append(b, " ["...)
-	b = append(b, d.TCPFlags.String()...)
-	b = append(b, "] | CPU: "...)
+	if !words.noPacket {
+		b = append(b, " ["...)
+		b = append(b, d.TCPFlags.String()...)
+		b = append(b, ']')
+	}
+	if words.segments {
+		b = append(b, " | "...)
+		b = strconv.AppendUint(b, uint64(d.Packets), 10)
+		b = append(b, " segment"...)
+		if d.Packets != 1 {
+			b = append(b, 's')
+		}
+	}
+	b = append(b, " | CPU: "...)
 	b = strconv.AppendUint(b, uint64(d.PID), 10)
 	b = append(b, " ("...)
 	b = append(b, d.Comm...)

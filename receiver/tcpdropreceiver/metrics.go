@@ -23,7 +23,7 @@ import (
 type metricsConverter struct {
 	builder *metadata.MetricsBuilder // the sums without attributes
 	owned   ownerMetrics             // the metrics under owners' Resources
-	counted [probe.KindReset + 1]countedMetric
+	counted [probe.KindConnectFailed + 1]countedMetric
 	queues  queueGauges
 	res     resources
 	rb      *metadata.ResourceBuilder // res's, for this converter
@@ -39,8 +39,9 @@ type metricsConverter struct {
 }
 
 // countedMetric is the metric of one kind of count (probe.Kind):
-// tcp_drop.packets for drops, tcp_drop.resets for resets, with the
-// attributes the configuration keeps.
+// tcp_drop.packets for drops, tcp_drop.resets for resets,
+// tcp_drop.retransmits for retransmitted segments, tcp_drop.connects.failed
+// for failed connects, with the attributes the configuration keeps.
 type countedMetric struct {
 	metric  pmetric.Metric // the builder's, without points
 	enabled bool
@@ -72,6 +73,10 @@ func newMetricsConverter(cfg metadata.MetricsBuilderConfig, set receiver.Setting
 		counted: [...]countedMetric{
 			probe.KindDrop:  {owned.packets, cfg.Metrics.TCPDropPackets.Enabled, keepSet(cfg.Metrics.TCPDropPackets.EnabledAttributes)},
 			probe.KindReset: {owned.resets, cfg.Metrics.TCPDropResets.Enabled, keepSet(cfg.Metrics.TCPDropResets.EnabledAttributes)},
+			probe.KindRetransmit: {owned.retransmits, cfg.Metrics.TCPDropRetransmits.Enabled,
+				keepSet(cfg.Metrics.TCPDropRetransmits.EnabledAttributes)},
+			probe.KindConnectFailed: {owned.failedConnects, cfg.Metrics.TCPDropConnectsFailed.Enabled,
+				keepSet(cfg.Metrics.TCPDropConnectsFailed.EnabledAttributes)},
 		},
 		queues:  newQueueGauges(cfg, owned),
 		res:     res,

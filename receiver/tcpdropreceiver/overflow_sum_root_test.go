@@ -92,9 +92,10 @@ func TestOverflowsAreCountedOnce(t *testing.T) {
 					// Drops the logs filters left out (the default benign set)
 					// have no record: counted, wherever they were.
 					r.elsewhere = sinkTotal(metrics, "tcp_drop.events.filtered", func(pmetric.NumberDataPoint) bool { return true })
-					// Drops only: a reset (on by default) is not in tcp_drop.packets.
+					// Drops only: resets, retransmissions and failed connects (on
+					// by default) are not in tcp_drop.packets.
 					elsewhere := func(at map[string]any) bool {
-						return attrInt(at, attrNetns) != int64(ns.Inode()) && at[attrKind] != "reset"
+						return attrInt(at, attrNetns) != int64(ns.Inode()) && at[attrKind] == "drop"
 					}
 					for _, lr := range sinkRecords(logs, elsewhere) {
 						if v, ok := lr.Attributes().Get(attrOverflows); ok {

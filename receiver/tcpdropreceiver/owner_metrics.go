@@ -11,8 +11,9 @@ import (
 	"github.com/tcpdrop/tcpdrop/receiver/tcpdropreceiver/internal/metadata"
 )
 
-// The metrics whose points sit under their owners' Resources,
-// tcp_drop.packets, tcp_drop.resets and the listen-queue gauges, are made by the generated
+// The metrics whose points sit under their owners' Resources (the counts
+// of each kind: tcp_drop.packets, tcp_drop.resets, tcp_drop.retransmits,
+// tcp_drop.connects.failed; the listen-queue gauges) are made by the generated
 // builder (name, unit, description and kind, from metadata.yaml) and get
 // their points here, because the builder's points cannot be what these
 // points are:
@@ -31,13 +32,15 @@ import (
 // ownerMetrics are the generated builder's metrics, without points:
 // each Resource that has points of one gets a copy.
 type ownerMetrics struct {
-	packets, resets, queueSize, queueLimit pmetric.Metric
+	packets, resets, retransmits, failedConnects, queueSize, queueLimit pmetric.Metric
 }
 
 func newOwnerMetrics(set receiver.Settings) ownerMetrics {
 	cfg := metadata.NewDefaultMetricsBuilderConfig()
 	cfg.Metrics.TCPDropPackets.Enabled = true
 	cfg.Metrics.TCPDropResets.Enabled = true
+	cfg.Metrics.TCPDropRetransmits.Enabled = true
+	cfg.Metrics.TCPDropConnectsFailed.Enabled = true
 	cfg.Metrics.TCPDropListenQueueSize.Enabled = true
 	cfg.Metrics.TCPDropListenQueueLimit.Enabled = true
 	mb := metadata.NewMetricsBuilder(cfg, set)
@@ -54,10 +57,14 @@ func newOwnerMetrics(set receiver.Settings) ownerMetrics {
 		return m
 	}
 	return ownerMetrics{
-		packets:    made(func() { mb.RecordTCPDropPacketsDataPoint(0, 0, metadata.AttributeTCPDropOwnerNone, "", "", 0) }),
-		resets:     made(func() { mb.RecordTCPDropResetsDataPoint(0, 0, metadata.AttributeTCPDropOwnerNone, "", 0) }),
-		queueSize:  made(func() { mb.RecordTCPDropListenQueueSizeDataPoint(0, 0, "", 0, 0) }),
-		queueLimit: made(func() { mb.RecordTCPDropListenQueueLimitDataPoint(0, 0, "", 0, 0) }),
+		packets: made(func() { mb.RecordTCPDropPacketsDataPoint(0, 0, metadata.AttributeTCPDropOwnerNone, "", "", 0) }),
+		resets:  made(func() { mb.RecordTCPDropResetsDataPoint(0, 0, metadata.AttributeTCPDropOwnerNone, "", 0) }),
+		retransmits: made(func() {
+			mb.RecordTCPDropRetransmitsDataPoint(0, 0, metadata.AttributeTCPDropOwnerNone, "", 0)
+		}),
+		failedConnects: made(func() { mb.RecordTCPDropConnectsFailedDataPoint(0, 0, metadata.AttributeTCPDropOwnerNone, "") }),
+		queueSize:      made(func() { mb.RecordTCPDropListenQueueSizeDataPoint(0, 0, "", 0, 0) }),
+		queueLimit:     made(func() { mb.RecordTCPDropListenQueueLimitDataPoint(0, 0, "", 0, 0) }),
 	}
 }
 

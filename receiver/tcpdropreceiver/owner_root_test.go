@@ -193,7 +193,7 @@ func TestDropsNameTheListenersOwner(t *testing.T) {
 			require.GreaterOrEqual(t, dropped, uint64(5))
 
 			ours := func(at map[string]any) bool {
-				return attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == int64(addr.Port())
+				return at[attrKind] == "drop" && attrInt(at, attrNetns) == int64(ns.Inode()) && attrInt(at, attrDstPort) == int64(addr.Port())
 			}
 			forA := func(dp pmetric.NumberDataPoint) bool {
 				at := dp.Attributes().AsRaw()

@@ -56,6 +56,8 @@ func TestRecordsMatchTheReference(t *testing.T) {
 	}{
 		{"tcp_drop.drop", func() plog.Logs { return conv.convert(nameDrops(t, fixtureEvents()), dropTime) }},
 		{"tcp_drop.reset", func() plog.Logs { return conv.convert(nameDrops(t, fixtureResets()), dropTime) }},
+		{"tcp_drop.retransmit", func() plog.Logs { return conv.convert(nameDrops(t, fixtureRetransmits()), dropTime) }},
+		{"tcp_drop.connect.failed", func() plog.Logs { return conv.convert(nameDrops(t, fixtureConnects()), dropTime) }},
 		{"tcp_drop.listen.overflow", func() plog.Logs { return overflowConverter{logs: conv}.convert(overflows, dropTime) }},
 		{"tcp_drop.repeats", func() plog.Logs { return repeatConverter{logs: conv}.convert(repeats, dropTime) }},
 	}

@@ -29,6 +29,55 @@ func (ms *TCPDropCollectionDelayMetricConfig) Unmarshal(parser *confmap.Conf) er
 	return nil
 }
 
+// TCPDropConnectsFailedMetricAttributeKey specifies the key of an attribute for the tcp_drop.connects.failed metric.
+type TCPDropConnectsFailedMetricAttributeKey string
+
+const (
+	TCPDropConnectsFailedMetricAttributeKeyTCPDropOwner  TCPDropConnectsFailedMetricAttributeKey = "tcp_drop.owner"
+	TCPDropConnectsFailedMetricAttributeKeyTCPDropReason TCPDropConnectsFailedMetricAttributeKey = "tcp_drop.reason"
+)
+
+// TCPDropConnectsFailedMetricConfig provides config for the tcp_drop.connects.failed metric.
+type TCPDropConnectsFailedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                    `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []TCPDropConnectsFailedMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *TCPDropConnectsFailedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *TCPDropConnectsFailedMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case TCPDropConnectsFailedMetricAttributeKeyTCPDropOwner, TCPDropConnectsFailedMetricAttributeKeyTCPDropReason:
+		default:
+			return fmt.Errorf("metric tcp_drop.connects.failed doesn't have an attribute %v, valid attributes: [tcp_drop.owner, tcp_drop.reason]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // TCPDropEventsFilteredMetricConfig provides config for the tcp_drop.events.filtered metric.
 type TCPDropEventsFilteredMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -350,9 +399,60 @@ func (ms *TCPDropResetsMetricConfig) Validate() error {
 	return nil
 }
 
+// TCPDropRetransmitsMetricAttributeKey specifies the key of an attribute for the tcp_drop.retransmits metric.
+type TCPDropRetransmitsMetricAttributeKey string
+
+const (
+	TCPDropRetransmitsMetricAttributeKeyTCPDropOwner           TCPDropRetransmitsMetricAttributeKey = "tcp_drop.owner"
+	TCPDropRetransmitsMetricAttributeKeyTCPDropReason          TCPDropRetransmitsMetricAttributeKey = "tcp_drop.reason"
+	TCPDropRetransmitsMetricAttributeKeyNetworkConnectionState TCPDropRetransmitsMetricAttributeKey = "network.connection.state"
+)
+
+// TCPDropRetransmitsMetricConfig provides config for the tcp_drop.retransmits metric.
+type TCPDropRetransmitsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                 `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []TCPDropRetransmitsMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *TCPDropRetransmitsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *TCPDropRetransmitsMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case TCPDropRetransmitsMetricAttributeKeyTCPDropOwner, TCPDropRetransmitsMetricAttributeKeyTCPDropReason, TCPDropRetransmitsMetricAttributeKeyNetworkConnectionState:
+		default:
+			return fmt.Errorf("metric tcp_drop.retransmits doesn't have an attribute %v, valid attributes: [tcp_drop.owner, tcp_drop.reason, network.connection.state]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // MetricsConfig provides config for tcp_drop metrics.
 type MetricsConfig struct {
 	TCPDropCollectionDelay  TCPDropCollectionDelayMetricConfig  `mapstructure:"tcp_drop.collection.delay"`
+	TCPDropConnectsFailed   TCPDropConnectsFailedMetricConfig   `mapstructure:"tcp_drop.connects.failed"`
 	TCPDropEventsFiltered   TCPDropEventsFilteredMetricConfig   `mapstructure:"tcp_drop.events.filtered"`
 	TCPDropEventsLost       TCPDropEventsLostMetricConfig       `mapstructure:"tcp_drop.events.lost"`
 	TCPDropEventsRepeated   TCPDropEventsRepeatedMetricConfig   `mapstructure:"tcp_drop.events.repeated"`
@@ -363,12 +463,18 @@ type MetricsConfig struct {
 	TCPDropPackets          TCPDropPacketsMetricConfig          `mapstructure:"tcp_drop.packets"`
 	TCPDropPacketsUncounted TCPDropPacketsUncountedMetricConfig `mapstructure:"tcp_drop.packets.uncounted"`
 	TCPDropResets           TCPDropResetsMetricConfig           `mapstructure:"tcp_drop.resets"`
+	TCPDropRetransmits      TCPDropRetransmitsMetricConfig      `mapstructure:"tcp_drop.retransmits"`
 }
 
 func DefaultMetricsConfig() MetricsConfig {
 	return MetricsConfig{
 		TCPDropCollectionDelay: TCPDropCollectionDelayMetricConfig{
 			Enabled: true,
+		},
+		TCPDropConnectsFailed: TCPDropConnectsFailedMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []TCPDropConnectsFailedMetricAttributeKey{TCPDropConnectsFailedMetricAttributeKeyTCPDropOwner, TCPDropConnectsFailedMetricAttributeKeyTCPDropReason},
 		},
 		TCPDropEventsFiltered: TCPDropEventsFilteredMetricConfig{
 			Enabled: true,
@@ -408,6 +514,11 @@ func DefaultMetricsConfig() MetricsConfig {
 			AggregationStrategy: AggregationStrategySum,
 			EnabledAttributes:   []TCPDropResetsMetricAttributeKey{TCPDropResetsMetricAttributeKeyTCPDropOwner, TCPDropResetsMetricAttributeKeyTCPDropReason},
 		},
+		TCPDropRetransmits: TCPDropRetransmitsMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []TCPDropRetransmitsMetricAttributeKey{TCPDropRetransmitsMetricAttributeKeyTCPDropOwner, TCPDropRetransmitsMetricAttributeKeyTCPDropReason},
+		},
 	}
 }
 
@@ -432,14 +543,19 @@ func (ec *EventConfig) Unmarshal(parser *confmap.Conf) error {
 
 // EventsConfig provides config for tcp_drop events.
 type EventsConfig struct {
+	TCPDropConnectFailed  EventConfig `mapstructure:"tcp_drop.connect.failed"`
 	TCPDropDrop           EventConfig `mapstructure:"tcp_drop.drop"`
 	TCPDropListenOverflow EventConfig `mapstructure:"tcp_drop.listen.overflow"`
 	TCPDropRepeats        EventConfig `mapstructure:"tcp_drop.repeats"`
 	TCPDropReset          EventConfig `mapstructure:"tcp_drop.reset"`
+	TCPDropRetransmit     EventConfig `mapstructure:"tcp_drop.retransmit"`
 }
 
 func DefaultEventsConfig() EventsConfig {
 	return EventsConfig{
+		TCPDropConnectFailed: EventConfig{
+			Enabled: true,
+		},
 		TCPDropDrop: EventConfig{
 			Enabled: true,
 		},
@@ -450,6 +566,9 @@ func DefaultEventsConfig() EventsConfig {
 			Enabled: true,
 		},
 		TCPDropReset: EventConfig{
+			Enabled: true,
+		},
+		TCPDropRetransmit: EventConfig{
 			Enabled: true,
 		},
 	}

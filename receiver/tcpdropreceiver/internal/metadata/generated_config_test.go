@@ -29,6 +29,11 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					TCPDropCollectionDelay: TCPDropCollectionDelayMetricConfig{
 						Enabled: true,
 					},
+					TCPDropConnectsFailed: TCPDropConnectsFailedMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []TCPDropConnectsFailedMetricAttributeKey{TCPDropConnectsFailedMetricAttributeKeyTCPDropOwner, TCPDropConnectsFailedMetricAttributeKeyTCPDropReason},
+					},
 					TCPDropEventsFiltered: TCPDropEventsFilteredMetricConfig{
 						Enabled: true,
 					},
@@ -66,6 +71,11 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategySum,
 						EnabledAttributes:   []TCPDropResetsMetricAttributeKey{TCPDropResetsMetricAttributeKeyTCPDropOwner, TCPDropResetsMetricAttributeKeyTCPDropReason, TCPDropResetsMetricAttributeKeyNetworkConnectionState},
+					},
+					TCPDropRetransmits: TCPDropRetransmitsMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []TCPDropRetransmitsMetricAttributeKey{TCPDropRetransmitsMetricAttributeKeyTCPDropOwner, TCPDropRetransmitsMetricAttributeKeyTCPDropReason, TCPDropRetransmitsMetricAttributeKeyNetworkConnectionState},
 					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
@@ -85,6 +95,11 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					TCPDropCollectionDelay: TCPDropCollectionDelayMetricConfig{
 						Enabled: false,
 					},
+					TCPDropConnectsFailed: TCPDropConnectsFailedMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []TCPDropConnectsFailedMetricAttributeKey{TCPDropConnectsFailedMetricAttributeKeyTCPDropOwner, TCPDropConnectsFailedMetricAttributeKeyTCPDropReason},
+					},
 					TCPDropEventsFiltered: TCPDropEventsFilteredMetricConfig{
 						Enabled: false,
 					},
@@ -123,6 +138,11 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						AggregationStrategy: AggregationStrategySum,
 						EnabledAttributes:   []TCPDropResetsMetricAttributeKey{TCPDropResetsMetricAttributeKeyTCPDropOwner, TCPDropResetsMetricAttributeKeyTCPDropReason, TCPDropResetsMetricAttributeKeyNetworkConnectionState},
 					},
+					TCPDropRetransmits: TCPDropRetransmitsMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []TCPDropRetransmitsMetricAttributeKey{TCPDropRetransmitsMetricAttributeKeyTCPDropOwner, TCPDropRetransmitsMetricAttributeKeyTCPDropReason, TCPDropRetransmitsMetricAttributeKeyNetworkConnectionState},
+					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
 					ContainerID:           ResourceAttributeConfig{Enabled: false},
@@ -138,10 +158,22 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropCollectionDelayMetricConfig{}, TCPDropEventsFilteredMetricConfig{}, TCPDropEventsLostMetricConfig{}, TCPDropEventsRepeatedMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropKernelMissedMetricConfig{}, TCPDropListenQueueLimitMetricConfig{}, TCPDropListenQueueSizeMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}, TCPDropResetsMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(TCPDropCollectionDelayMetricConfig{}, TCPDropConnectsFailedMetricConfig{}, TCPDropEventsFilteredMetricConfig{}, TCPDropEventsLostMetricConfig{}, TCPDropEventsRepeatedMetricConfig{}, TCPDropEventsShedMetricConfig{}, TCPDropKernelMissedMetricConfig{}, TCPDropListenQueueLimitMetricConfig{}, TCPDropListenQueueSizeMetricConfig{}, TCPDropPacketsMetricConfig{}, TCPDropPacketsUncountedMetricConfig{}, TCPDropResetsMetricConfig{}, TCPDropRetransmitsMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
+}
+
+func TestTCPDropConnectsFailedMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().TCPDropConnectsFailed
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []TCPDropConnectsFailedMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.connects.failed doesn't have an attribute invalid, valid attributes: [tcp_drop.owner, tcp_drop.reason]")
+
+	cfg = DefaultMetricsConfig().TCPDropConnectsFailed
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }
 
 func TestTCPDropListenQueueLimitMetricsConfig_Validate(t *testing.T) {
@@ -188,6 +220,18 @@ func TestTCPDropResetsMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.resets doesn't have an attribute invalid, valid attributes: [tcp_drop.owner, tcp_drop.reason, network.connection.state]")
 
 	cfg = DefaultMetricsConfig().TCPDropResets
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestTCPDropRetransmitsMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().TCPDropRetransmits
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []TCPDropRetransmitsMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric tcp_drop.retransmits doesn't have an attribute invalid, valid attributes: [tcp_drop.owner, tcp_drop.reason, network.connection.state]")
+
+	cfg = DefaultMetricsConfig().TCPDropRetransmits
 	cfg.AggregationStrategy = "invalid"
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }

@@ -12,6 +12,56 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
+type eventTCPDropConnectFailed struct {
+	data   plog.LogRecordSlice // data buffer for generated log records.
+	config EventConfig         // event config provided by user.
+}
+
+func (e *eventTCPDropConnectFailed) recordEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropKindAttributeValue string, tcpDropOwnerAttributeValue string, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, networkTransportAttributeValue string, networkTypeAttributeValue string, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, networkConnectionStateAttributeValue string, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
+	if !e.config.Enabled {
+		return
+	}
+	dp := e.data.AppendEmpty()
+	dp.SetEventName("tcp_drop.connect.failed")
+	dp.SetTimestamp(timestamp)
+
+	if span := trace.SpanContextFromContext(ctx); span.IsValid() {
+		dp.SetTraceID(pcommon.TraceID(span.TraceID()))
+		dp.SetSpanID(pcommon.SpanID(span.SpanID()))
+	}
+	dp.Attributes().PutStr("tcp_drop.kind", tcpDropKindAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.owner", tcpDropOwnerAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.socket.inode", tcpDropSocketInodeAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.context.pid", tcpDropContextPidAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.context.comm", tcpDropContextCommAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.reason", tcpDropReasonAttributeValue)
+	dp.Attributes().PutStr("network.transport", networkTransportAttributeValue)
+	dp.Attributes().PutStr("network.type", networkTypeAttributeValue)
+	dp.Attributes().PutStr("source.address", sourceAddressAttributeValue)
+	dp.Attributes().PutInt("source.port", sourcePortAttributeValue)
+	dp.Attributes().PutStr("destination.address", destinationAddressAttributeValue)
+	dp.Attributes().PutInt("destination.port", destinationPortAttributeValue)
+	dp.Attributes().PutStr("network.connection.state", networkConnectionStateAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.netns.inode", tcpDropNetnsInodeAttributeValue)
+	dp.Attributes().PutEmptySlice("tcp_drop.kernel_stack").FromRaw(tcpDropKernelStackAttributeValue)
+
+}
+
+// emit appends recorded event data to a events slice and prepares it for recording another set of log records.
+func (e *eventTCPDropConnectFailed) emit(lrs plog.LogRecordSlice) {
+	if e.config.Enabled && e.data.Len() > 0 {
+		e.data.MoveAndAppendTo(lrs)
+	}
+}
+
+func newEventTCPDropConnectFailed(cfg EventConfig) eventTCPDropConnectFailed {
+	e := eventTCPDropConnectFailed{config: cfg}
+	if cfg.Enabled {
+		e.data = plog.NewLogRecordSlice()
+	}
+	return e
+}
+
 type eventTCPDropDrop struct {
 	data   plog.LogRecordSlice // data buffer for generated log records.
 	config EventConfig         // event config provided by user.
@@ -209,6 +259,58 @@ func newEventTCPDropReset(cfg EventConfig) eventTCPDropReset {
 	return e
 }
 
+type eventTCPDropRetransmit struct {
+	data   plog.LogRecordSlice // data buffer for generated log records.
+	config EventConfig         // event config provided by user.
+}
+
+func (e *eventTCPDropRetransmit) recordEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropKindAttributeValue string, tcpDropOwnerAttributeValue string, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, tcpDropSegmentsAttributeValue int64, networkTransportAttributeValue string, networkTypeAttributeValue string, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, tcpDropTCPFlagsAttributeValue string, networkConnectionStateAttributeValue string, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
+	if !e.config.Enabled {
+		return
+	}
+	dp := e.data.AppendEmpty()
+	dp.SetEventName("tcp_drop.retransmit")
+	dp.SetTimestamp(timestamp)
+
+	if span := trace.SpanContextFromContext(ctx); span.IsValid() {
+		dp.SetTraceID(pcommon.TraceID(span.TraceID()))
+		dp.SetSpanID(pcommon.SpanID(span.SpanID()))
+	}
+	dp.Attributes().PutStr("tcp_drop.kind", tcpDropKindAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.owner", tcpDropOwnerAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.socket.inode", tcpDropSocketInodeAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.context.pid", tcpDropContextPidAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.context.comm", tcpDropContextCommAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.reason", tcpDropReasonAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.segments", tcpDropSegmentsAttributeValue)
+	dp.Attributes().PutStr("network.transport", networkTransportAttributeValue)
+	dp.Attributes().PutStr("network.type", networkTypeAttributeValue)
+	dp.Attributes().PutStr("source.address", sourceAddressAttributeValue)
+	dp.Attributes().PutInt("source.port", sourcePortAttributeValue)
+	dp.Attributes().PutStr("destination.address", destinationAddressAttributeValue)
+	dp.Attributes().PutInt("destination.port", destinationPortAttributeValue)
+	dp.Attributes().PutStr("tcp_drop.tcp_flags", tcpDropTCPFlagsAttributeValue)
+	dp.Attributes().PutStr("network.connection.state", networkConnectionStateAttributeValue)
+	dp.Attributes().PutInt("tcp_drop.netns.inode", tcpDropNetnsInodeAttributeValue)
+	dp.Attributes().PutEmptySlice("tcp_drop.kernel_stack").FromRaw(tcpDropKernelStackAttributeValue)
+
+}
+
+// emit appends recorded event data to a events slice and prepares it for recording another set of log records.
+func (e *eventTCPDropRetransmit) emit(lrs plog.LogRecordSlice) {
+	if e.config.Enabled && e.data.Len() > 0 {
+		e.data.MoveAndAppendTo(lrs)
+	}
+}
+
+func newEventTCPDropRetransmit(cfg EventConfig) eventTCPDropRetransmit {
+	e := eventTCPDropRetransmit{config: cfg}
+	if cfg.Enabled {
+		e.data = plog.NewLogRecordSlice()
+	}
+	return e
+}
+
 // LogsBuilder provides an interface for scrapers to report logs while taking care of all the transformations
 // required to produce log representation defined in metadata and user config.
 type LogsBuilder struct {
@@ -218,10 +320,12 @@ type LogsBuilder struct {
 	buildInfo                      component.BuildInfo // contains version information.
 	resourceAttributeIncludeFilter map[string]filter.Filter
 	resourceAttributeExcludeFilter map[string]filter.Filter
+	eventTCPDropConnectFailed      eventTCPDropConnectFailed
 	eventTCPDropDrop               eventTCPDropDrop
 	eventTCPDropListenOverflow     eventTCPDropListenOverflow
 	eventTCPDropRepeats            eventTCPDropRepeats
 	eventTCPDropReset              eventTCPDropReset
+	eventTCPDropRetransmit         eventTCPDropRetransmit
 }
 
 // LogBuilderOption applies changes to default logs builder.
@@ -235,10 +339,12 @@ func NewLogsBuilder(lbc LogsBuilderConfig, settings receiver.Settings) *LogsBuil
 		logsBuffer:                     plog.NewLogs(),
 		logRecordsBuffer:               plog.NewLogRecordSlice(),
 		buildInfo:                      settings.BuildInfo,
+		eventTCPDropConnectFailed:      newEventTCPDropConnectFailed(lbc.Events.TCPDropConnectFailed),
 		eventTCPDropDrop:               newEventTCPDropDrop(lbc.Events.TCPDropDrop),
 		eventTCPDropListenOverflow:     newEventTCPDropListenOverflow(lbc.Events.TCPDropListenOverflow),
 		eventTCPDropRepeats:            newEventTCPDropRepeats(lbc.Events.TCPDropRepeats),
 		eventTCPDropReset:              newEventTCPDropReset(lbc.Events.TCPDropReset),
+		eventTCPDropRetransmit:         newEventTCPDropRetransmit(lbc.Events.TCPDropRetransmit),
 		resourceAttributeIncludeFilter: make(map[string]filter.Filter),
 		resourceAttributeExcludeFilter: make(map[string]filter.Filter),
 	}
@@ -321,10 +427,12 @@ func (lb *LogsBuilder) EmitForResource(options ...ResourceLogsOption) {
 	ils := rl.ScopeLogs().AppendEmpty()
 	ils.Scope().SetName(ScopeName)
 	ils.Scope().SetVersion(lb.buildInfo.Version)
+	lb.eventTCPDropConnectFailed.emit(ils.LogRecords())
 	lb.eventTCPDropDrop.emit(ils.LogRecords())
 	lb.eventTCPDropListenOverflow.emit(ils.LogRecords())
 	lb.eventTCPDropRepeats.emit(ils.LogRecords())
 	lb.eventTCPDropReset.emit(ils.LogRecords())
+	lb.eventTCPDropRetransmit.emit(ils.LogRecords())
 
 	for _, op := range options {
 		op.apply(rl)
@@ -361,6 +469,11 @@ func (lb *LogsBuilder) Emit(options ...ResourceLogsOption) plog.Logs {
 	return logs
 }
 
+// RecordTCPDropConnectFailedEvent adds a log record of tcp_drop.connect.failed event.
+func (lb *LogsBuilder) RecordTCPDropConnectFailedEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropKindAttributeValue AttributeTCPDropKind, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, networkTransportAttributeValue string, networkTypeAttributeValue AttributeNetworkType, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, networkConnectionStateAttributeValue AttributeNetworkConnectionState, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
+	lb.eventTCPDropConnectFailed.recordEvent(ctx, timestamp, tcpDropKindAttributeValue.String(), tcpDropOwnerAttributeValue.String(), tcpDropSocketInodeAttributeValue, tcpDropContextPidAttributeValue, tcpDropContextCommAttributeValue, tcpDropReasonAttributeValue, networkTransportAttributeValue, networkTypeAttributeValue.String(), sourceAddressAttributeValue, sourcePortAttributeValue, destinationAddressAttributeValue, destinationPortAttributeValue, networkConnectionStateAttributeValue.String(), tcpDropNetnsInodeAttributeValue, tcpDropKernelStackAttributeValue)
+}
+
 // RecordTCPDropDropEvent adds a log record of tcp_drop.drop event.
 func (lb *LogsBuilder) RecordTCPDropDropEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropKindAttributeValue AttributeTCPDropKind, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, tcpDropKernelFunctionAttributeValue string, tcpDropLocationAttributeValue string, networkTransportAttributeValue string, networkTypeAttributeValue AttributeNetworkType, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, tcpDropTCPFlagsAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState, networkInterfaceNameAttributeValue string, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
 	lb.eventTCPDropDrop.recordEvent(ctx, timestamp, tcpDropKindAttributeValue.String(), tcpDropOwnerAttributeValue.String(), tcpDropSocketInodeAttributeValue, tcpDropContextPidAttributeValue, tcpDropContextCommAttributeValue, tcpDropReasonAttributeValue, tcpDropKernelFunctionAttributeValue, tcpDropLocationAttributeValue, networkTransportAttributeValue, networkTypeAttributeValue.String(), sourceAddressAttributeValue, sourcePortAttributeValue, destinationAddressAttributeValue, destinationPortAttributeValue, tcpDropTCPFlagsAttributeValue, networkConnectionStateAttributeValue.String(), networkInterfaceNameAttributeValue, tcpDropNetnsInodeAttributeValue, tcpDropKernelStackAttributeValue)
@@ -379,4 +492,9 @@ func (lb *LogsBuilder) RecordTCPDropRepeatsEvent(ctx context.Context, timestamp 
 // RecordTCPDropResetEvent adds a log record of tcp_drop.reset event.
 func (lb *LogsBuilder) RecordTCPDropResetEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropKindAttributeValue AttributeTCPDropKind, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, networkTransportAttributeValue string, networkTypeAttributeValue AttributeNetworkType, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, tcpDropTCPFlagsAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState, networkInterfaceNameAttributeValue string, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
 	lb.eventTCPDropReset.recordEvent(ctx, timestamp, tcpDropKindAttributeValue.String(), tcpDropOwnerAttributeValue.String(), tcpDropSocketInodeAttributeValue, tcpDropContextPidAttributeValue, tcpDropContextCommAttributeValue, tcpDropReasonAttributeValue, networkTransportAttributeValue, networkTypeAttributeValue.String(), sourceAddressAttributeValue, sourcePortAttributeValue, destinationAddressAttributeValue, destinationPortAttributeValue, tcpDropTCPFlagsAttributeValue, networkConnectionStateAttributeValue.String(), networkInterfaceNameAttributeValue, tcpDropNetnsInodeAttributeValue, tcpDropKernelStackAttributeValue)
+}
+
+// RecordTCPDropRetransmitEvent adds a log record of tcp_drop.retransmit event.
+func (lb *LogsBuilder) RecordTCPDropRetransmitEvent(ctx context.Context, timestamp pcommon.Timestamp, tcpDropKindAttributeValue AttributeTCPDropKind, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropSocketInodeAttributeValue int64, tcpDropContextPidAttributeValue int64, tcpDropContextCommAttributeValue string, tcpDropReasonAttributeValue string, tcpDropSegmentsAttributeValue int64, networkTransportAttributeValue string, networkTypeAttributeValue AttributeNetworkType, sourceAddressAttributeValue string, sourcePortAttributeValue int64, destinationAddressAttributeValue string, destinationPortAttributeValue int64, tcpDropTCPFlagsAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState, tcpDropNetnsInodeAttributeValue int64, tcpDropKernelStackAttributeValue []any) {
+	lb.eventTCPDropRetransmit.recordEvent(ctx, timestamp, tcpDropKindAttributeValue.String(), tcpDropOwnerAttributeValue.String(), tcpDropSocketInodeAttributeValue, tcpDropContextPidAttributeValue, tcpDropContextCommAttributeValue, tcpDropReasonAttributeValue, tcpDropSegmentsAttributeValue, networkTransportAttributeValue, networkTypeAttributeValue.String(), sourceAddressAttributeValue, sourcePortAttributeValue, destinationAddressAttributeValue, destinationPortAttributeValue, tcpDropTCPFlagsAttributeValue, networkConnectionStateAttributeValue.String(), tcpDropNetnsInodeAttributeValue, tcpDropKernelStackAttributeValue)
 }

@@ -114,6 +114,8 @@ const (
 	_ AttributeTCPDropKind = iota
 	AttributeTCPDropKindDrop
 	AttributeTCPDropKindReset
+	AttributeTCPDropKindRetransmit
+	AttributeTCPDropKindConnectFailed
 )
 
 // String returns the string representation of the AttributeTCPDropKind.
@@ -123,14 +125,20 @@ func (av AttributeTCPDropKind) String() string {
 		return "drop"
 	case AttributeTCPDropKindReset:
 		return "reset"
+	case AttributeTCPDropKindRetransmit:
+		return "retransmit"
+	case AttributeTCPDropKindConnectFailed:
+		return "connect_failed"
 	}
 	return ""
 }
 
 // MapAttributeTCPDropKind is a helper map of string to AttributeTCPDropKind attribute value.
 var MapAttributeTCPDropKind = map[string]AttributeTCPDropKind{
-	"drop":  AttributeTCPDropKindDrop,
-	"reset": AttributeTCPDropKindReset,
+	"drop":           AttributeTCPDropKindDrop,
+	"reset":          AttributeTCPDropKindReset,
+	"retransmit":     AttributeTCPDropKindRetransmit,
+	"connect_failed": AttributeTCPDropKindConnectFailed,
 }
 
 // AttributeTCPDropOwner specifies the value tcp_drop.owner attribute.
@@ -167,6 +175,10 @@ var MetricsInfo = metricsInfo{
 	TCPDropCollectionDelay: metricInfo{
 		Name: "tcp_drop.collection.delay",
 	},
+	TCPDropConnectsFailed: metricInfo{
+		Name:       "tcp_drop.connects.failed",
+		Attributes: []string{"tcp_drop.owner", "tcp_drop.reason"},
+	},
 	TCPDropEventsFiltered: metricInfo{
 		Name: "tcp_drop.events.filtered",
 	},
@@ -201,10 +213,15 @@ var MetricsInfo = metricsInfo{
 		Name:       "tcp_drop.resets",
 		Attributes: []string{"tcp_drop.owner", "tcp_drop.reason", "network.connection.state"},
 	},
+	TCPDropRetransmits: metricInfo{
+		Name:       "tcp_drop.retransmits",
+		Attributes: []string{"tcp_drop.owner", "tcp_drop.reason", "network.connection.state"},
+	},
 }
 
 type metricsInfo struct {
 	TCPDropCollectionDelay  metricInfo
+	TCPDropConnectsFailed   metricInfo
 	TCPDropEventsFiltered   metricInfo
 	TCPDropEventsLost       metricInfo
 	TCPDropEventsRepeated   metricInfo
@@ -215,6 +232,7 @@ type metricsInfo struct {
 	TCPDropPackets          metricInfo
 	TCPDropPacketsUncounted metricInfo
 	TCPDropResets           metricInfo
+	TCPDropRetransmits      metricInfo
 }
 
 type metricInfo struct {
@@ -272,6 +290,100 @@ func newMetricTCPDropCollectionDelay(cfg TCPDropCollectionDelayMetricConfig) met
 	return m
 }
 
+type metricTCPDropConnectsFailed struct {
+	data          pmetric.Metric                    // data buffer for generated metric.
+	config        TCPDropConnectsFailedMetricConfig // metric config provided by user.
+	capacity      int                               // max observed number of data points added to the metric.
+	aggDataPoints []int64                           // slice containing number of aggregated datapoints at each index
+}
+
+// init fills tcp_drop.connects.failed metric with initial data.
+func (m *metricTCPDropConnectsFailed) init() {
+	m.data.SetName("tcp_drop.connects.failed")
+	m.data.SetDescription("Connects this host made that failed before they were established (the socket went from SYN_SENT to CLOSE with an error - Tcp:AttemptFails counts them), by the error the application got (tcp_drop.reason ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH...) and the connecting process. With failed_connects set (the default).")
+	m.data.SetUnit("{connect}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricTCPDropConnectsFailed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, tcpDropOwnerAttributeValue string, tcpDropReasonAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, TCPDropConnectsFailedMetricAttributeKeyTCPDropOwner) {
+		dp.Attributes().PutStr("tcp_drop.owner", tcpDropOwnerAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropConnectsFailedMetricAttributeKeyTCPDropReason) {
+		dp.Attributes().PutStr("tcp_drop.reason", tcpDropReasonAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricTCPDropConnectsFailed) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricTCPDropConnectsFailed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricTCPDropConnectsFailed(cfg TCPDropConnectsFailedMetricConfig) metricTCPDropConnectsFailed {
+	m := metricTCPDropConnectsFailed{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricTCPDropEventsFiltered struct {
 	data     pmetric.Metric                    // data buffer for generated metric.
 	config   TCPDropEventsFilteredMetricConfig // metric config provided by user.
@@ -281,7 +393,7 @@ type metricTCPDropEventsFiltered struct {
 // init fills tcp_drop.events.filtered metric with initial data.
 func (m *metricTCPDropEventsFiltered) init() {
 	m.data.SetName("tcp_drop.events.filtered")
-	m.data.SetDescription("Drop and reset events not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets); records + repeated + lost + shed + filtered = packets + resets.")
+	m.data.SetDescription("Drops (and resets, retransmitted segments, failed connects) not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets (the others in tcp_drop.resets, tcp_drop.retransmits, tcp_drop.connects.failed); records + repeated + lost + shed + filtered = packets + resets + retransmits + connects.failed, a retransmission record counting its tcp_drop.segments.")
 	m.data.SetUnit("{event}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -333,7 +445,7 @@ type metricTCPDropEventsLost struct {
 // init fills tcp_drop.events.lost metric with initial data.
 func (m *metricTCPDropEventsLost) init() {
 	m.data.SetName("tcp_drop.events.lost")
-	m.data.SetDescription("Drop and reset events the ring buffer had no room for, because the reader or an exporter fell behind. They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets).")
+	m.data.SetDescription("Drops (and resets, retransmitted segments, failed connects) whose events the ring buffer had no room for, because the reader or an exporter fell behind. They are still counted in tcp_drop.packets (the others in tcp_drop.resets, tcp_drop.retransmits, tcp_drop.connects.failed).")
 	m.data.SetUnit("{event}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -385,7 +497,7 @@ type metricTCPDropEventsRepeated struct {
 // init fills tcp_drop.events.repeated metric with initial data.
 func (m *metricTCPDropEventsRepeated) init() {
 	m.data.SetName("tcp_drop.events.repeated")
-	m.data.SetDescription("Drops and resets that became no log record of their own because their key (socket, reason, location) had sent log_records_per_key records on their CPU in the collection interval; each key's number is in a summary record (tcp_drop.repeats). They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets); records + repeated + lost + shed + filtered = packets + resets.")
+	m.data.SetDescription("Drops (and resets, retransmitted segments, failed connects) that became no log record of their own because their key (socket, reason, location) had sent log_records_per_key records on their CPU in the collection interval; each key's number is in a summary record (tcp_drop.repeats). They are still counted in tcp_drop.packets (the others in tcp_drop.resets, tcp_drop.retransmits, tcp_drop.connects.failed); records + repeated + lost + shed + filtered = packets + resets + retransmits + connects.failed.")
 	m.data.SetUnit("{event}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -437,7 +549,7 @@ type metricTCPDropEventsShed struct {
 // init fills tcp_drop.events.shed metric with initial data.
 func (m *metricTCPDropEventsShed) init() {
 	m.data.SetName("tcp_drop.events.shed")
-	m.data.SetDescription("Drop and reset events not sent as log records because of max_log_records_per_second. They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets).")
+	m.data.SetDescription("Drops (and resets, retransmitted segments, failed connects) whose events were not sent because of max_log_records_per_second. They are still counted in tcp_drop.packets (the others in tcp_drop.resets, tcp_drop.retransmits, tcp_drop.connects.failed).")
 	m.data.SetUnit("{event}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -971,6 +1083,103 @@ func newMetricTCPDropResets(cfg TCPDropResetsMetricConfig) metricTCPDropResets {
 	return m
 }
 
+type metricTCPDropRetransmits struct {
+	data          pmetric.Metric                 // data buffer for generated metric.
+	config        TCPDropRetransmitsMetricConfig // metric config provided by user.
+	capacity      int                            // max observed number of data points added to the metric.
+	aggDataPoints []int64                        // slice containing number of aggregated datapoints at each index
+}
+
+// init fills tcp_drop.retransmits metric with initial data.
+func (m *metricTCPDropRetransmits) init() {
+	m.data.SetName("tcp_drop.retransmits")
+	m.data.SetDescription("Segments this host sent again, counted exactly in the kernel as Tcp:RetransSegs counts them, by what was sent again (tcp_drop.reason DATA, SYN, SYN_ACK, LOSS_PROBE) and the socket's owner (a SYN-ACK's is the listener's). Before Linux 6.17 the segments whose sending failed (TcpExt:TCPRetransFail) are not seen. With retransmits set (the default).")
+	m.data.SetUnit("{segment}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricTCPDropRetransmits) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, tcpDropOwnerAttributeValue string, tcpDropReasonAttributeValue string, networkConnectionStateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, TCPDropRetransmitsMetricAttributeKeyTCPDropOwner) {
+		dp.Attributes().PutStr("tcp_drop.owner", tcpDropOwnerAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropRetransmitsMetricAttributeKeyTCPDropReason) {
+		dp.Attributes().PutStr("tcp_drop.reason", tcpDropReasonAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, TCPDropRetransmitsMetricAttributeKeyNetworkConnectionState) {
+		dp.Attributes().PutStr("network.connection.state", networkConnectionStateAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricTCPDropRetransmits) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricTCPDropRetransmits) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricTCPDropRetransmits(cfg TCPDropRetransmitsMetricConfig) metricTCPDropRetransmits {
+	m := metricTCPDropRetransmits{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 // MetricsBuilder provides an interface for scrapers to report metrics while taking care of all the transformations
 // required to produce metric representation defined in metadata and user config.
 type MetricsBuilder struct {
@@ -982,6 +1191,7 @@ type MetricsBuilder struct {
 	resourceAttributeIncludeFilter map[string]filter.Filter
 	resourceAttributeExcludeFilter map[string]filter.Filter
 	metricTCPDropCollectionDelay   metricTCPDropCollectionDelay
+	metricTCPDropConnectsFailed    metricTCPDropConnectsFailed
 	metricTCPDropEventsFiltered    metricTCPDropEventsFiltered
 	metricTCPDropEventsLost        metricTCPDropEventsLost
 	metricTCPDropEventsRepeated    metricTCPDropEventsRepeated
@@ -992,6 +1202,7 @@ type MetricsBuilder struct {
 	metricTCPDropPackets           metricTCPDropPackets
 	metricTCPDropPacketsUncounted  metricTCPDropPacketsUncounted
 	metricTCPDropResets            metricTCPDropResets
+	metricTCPDropRetransmits       metricTCPDropRetransmits
 }
 
 // MetricBuilderOption applies changes to default metrics builder.
@@ -1018,6 +1229,7 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricsBuffer:                  pmetric.NewMetrics(),
 		buildInfo:                      settings.BuildInfo,
 		metricTCPDropCollectionDelay:   newMetricTCPDropCollectionDelay(mbc.Metrics.TCPDropCollectionDelay),
+		metricTCPDropConnectsFailed:    newMetricTCPDropConnectsFailed(mbc.Metrics.TCPDropConnectsFailed),
 		metricTCPDropEventsFiltered:    newMetricTCPDropEventsFiltered(mbc.Metrics.TCPDropEventsFiltered),
 		metricTCPDropEventsLost:        newMetricTCPDropEventsLost(mbc.Metrics.TCPDropEventsLost),
 		metricTCPDropEventsRepeated:    newMetricTCPDropEventsRepeated(mbc.Metrics.TCPDropEventsRepeated),
@@ -1028,6 +1240,7 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricTCPDropPackets:           newMetricTCPDropPackets(mbc.Metrics.TCPDropPackets),
 		metricTCPDropPacketsUncounted:  newMetricTCPDropPacketsUncounted(mbc.Metrics.TCPDropPacketsUncounted),
 		metricTCPDropResets:            newMetricTCPDropResets(mbc.Metrics.TCPDropResets),
+		metricTCPDropRetransmits:       newMetricTCPDropRetransmits(mbc.Metrics.TCPDropRetransmits),
 		resourceAttributeIncludeFilter: make(map[string]filter.Filter),
 		resourceAttributeExcludeFilter: make(map[string]filter.Filter),
 	}
@@ -1137,6 +1350,7 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	ils.Scope().SetVersion(mb.buildInfo.Version)
 	ils.Metrics().EnsureCapacity(mb.metricsCapacity)
 	mb.metricTCPDropCollectionDelay.emit(ils.Metrics())
+	mb.metricTCPDropConnectsFailed.emit(ils.Metrics())
 	mb.metricTCPDropEventsFiltered.emit(ils.Metrics())
 	mb.metricTCPDropEventsLost.emit(ils.Metrics())
 	mb.metricTCPDropEventsRepeated.emit(ils.Metrics())
@@ -1147,6 +1361,7 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricTCPDropPackets.emit(ils.Metrics())
 	mb.metricTCPDropPacketsUncounted.emit(ils.Metrics())
 	mb.metricTCPDropResets.emit(ils.Metrics())
+	mb.metricTCPDropRetransmits.emit(ils.Metrics())
 
 	for _, op := range options {
 		op.apply(rm)
@@ -1181,6 +1396,11 @@ func (mb *MetricsBuilder) Emit(options ...ResourceMetricsOption) pmetric.Metrics
 // RecordTCPDropCollectionDelayDataPoint adds a data point to tcp_drop.collection.delay metric.
 func (mb *MetricsBuilder) RecordTCPDropCollectionDelayDataPoint(ts pcommon.Timestamp, val float64) {
 	mb.metricTCPDropCollectionDelay.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordTCPDropConnectsFailedDataPoint adds a data point to tcp_drop.connects.failed metric.
+func (mb *MetricsBuilder) RecordTCPDropConnectsFailedDataPoint(ts pcommon.Timestamp, val int64, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropReasonAttributeValue string) {
+	mb.metricTCPDropConnectsFailed.recordDataPoint(mb.startTime, ts, val, tcpDropOwnerAttributeValue.String(), tcpDropReasonAttributeValue)
 }
 
 // RecordTCPDropEventsFilteredDataPoint adds a data point to tcp_drop.events.filtered metric.
@@ -1231,6 +1451,11 @@ func (mb *MetricsBuilder) RecordTCPDropPacketsUncountedDataPoint(ts pcommon.Time
 // RecordTCPDropResetsDataPoint adds a data point to tcp_drop.resets metric.
 func (mb *MetricsBuilder) RecordTCPDropResetsDataPoint(ts pcommon.Timestamp, val int64, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropReasonAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState) {
 	mb.metricTCPDropResets.recordDataPoint(mb.startTime, ts, val, tcpDropOwnerAttributeValue.String(), tcpDropReasonAttributeValue, networkConnectionStateAttributeValue.String())
+}
+
+// RecordTCPDropRetransmitsDataPoint adds a data point to tcp_drop.retransmits metric.
+func (mb *MetricsBuilder) RecordTCPDropRetransmitsDataPoint(ts pcommon.Timestamp, val int64, tcpDropOwnerAttributeValue AttributeTCPDropOwner, tcpDropReasonAttributeValue string, networkConnectionStateAttributeValue AttributeNetworkConnectionState) {
+	mb.metricTCPDropRetransmits.recordDataPoint(mb.startTime, ts, val, tcpDropOwnerAttributeValue.String(), tcpDropReasonAttributeValue, networkConnectionStateAttributeValue.String())
 }
 
 // Reset resets metrics builder to its initial state. It should be used when external metrics source is restarted,

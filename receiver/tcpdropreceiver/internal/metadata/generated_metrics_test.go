@@ -67,10 +67,12 @@ func TestMetricsBuilder(t *testing.T) {
 			settings.Logger = zap.New(observedZapCore)
 			mb := NewMetricsBuilder(loadMetricsBuilderConfig(t, tt.name), settings, WithStartTime(start))
 			aggMap := make(map[string]string) // contains the aggregation strategies for each metric name
+			aggMap["tcp_drop.connects.failed"] = mb.metricTCPDropConnectsFailed.config.AggregationStrategy
 			aggMap["tcp_drop.listen.queue.limit"] = mb.metricTCPDropListenQueueLimit.config.AggregationStrategy
 			aggMap["tcp_drop.listen.queue.size"] = mb.metricTCPDropListenQueueSize.config.AggregationStrategy
 			aggMap["tcp_drop.packets"] = mb.metricTCPDropPackets.config.AggregationStrategy
 			aggMap["tcp_drop.resets"] = mb.metricTCPDropResets.config.AggregationStrategy
+			aggMap["tcp_drop.retransmits"] = mb.metricTCPDropRetransmits.config.AggregationStrategy
 
 			expectedWarnings := 0
 			if tt.metricsSet != testDataSetReag {
@@ -82,6 +84,12 @@ func TestMetricsBuilder(t *testing.T) {
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordTCPDropCollectionDelayDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordTCPDropConnectsFailedDataPoint(ts, 1, AttributeTCPDropOwnerProcess, "tcp_drop.reason-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordTCPDropConnectsFailedDataPoint(ts, 3, AttributeTCPDropOwnerNone, "tcp_drop.reason-val-2")
+			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordTCPDropEventsFilteredDataPoint(ts, 1)
@@ -124,6 +132,12 @@ func TestMetricsBuilder(t *testing.T) {
 			if tt.name == "reaggregate_set" {
 				mb.RecordTCPDropResetsDataPoint(ts, 3, AttributeTCPDropOwnerNone, "tcp_drop.reason-val-2", AttributeNetworkConnectionStateCloseWait)
 			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordTCPDropRetransmitsDataPoint(ts, 1, AttributeTCPDropOwnerProcess, "tcp_drop.reason-val", AttributeNetworkConnectionStateClosed)
+			if tt.name == "reaggregate_set" {
+				mb.RecordTCPDropRetransmitsDataPoint(ts, 3, AttributeTCPDropOwnerNone, "tcp_drop.reason-val-2", AttributeNetworkConnectionStateCloseWait)
+			}
 
 			rb := mb.NewResourceBuilder()
 			rb.SetContainerID("container.id-val")
@@ -135,10 +149,12 @@ func TestMetricsBuilder(t *testing.T) {
 			res := rb.Emit()
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
+				assert.Empty(t, mb.metricTCPDropConnectsFailed.aggDataPoints)
 				assert.Empty(t, mb.metricTCPDropListenQueueLimit.aggDataPoints)
 				assert.Empty(t, mb.metricTCPDropListenQueueSize.aggDataPoints)
 				assert.Empty(t, mb.metricTCPDropPackets.aggDataPoints)
 				assert.Empty(t, mb.metricTCPDropResets.aggDataPoints)
+				assert.Empty(t, mb.metricTCPDropRetransmits.aggDataPoints)
 			}
 
 			if tt.expectEmpty {
@@ -178,12 +194,61 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
 					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "tcp_drop.connects.failed":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["tcp_drop.connects.failed"], "Found a duplicate in the metrics slice: tcp_drop.connects.failed")
+						validatedMetrics["tcp_drop.connects.failed"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Connects this host made that failed before they were established (the socket went from SYN_SENT to CLOSE with an error - Tcp:AttemptFails counts them), by the error the application got (tcp_drop.reason ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH...) and the connecting process. With failed_connects set (the default).", mi.Description())
+						assert.Equal(t, "{connect}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						tcpDropOwnerAttrVal, ok := dp.Attributes().Get("tcp_drop.owner")
+						assert.True(t, ok)
+						assert.Equal(t, "process", tcpDropOwnerAttrVal.Str())
+						tcpDropReasonAttrVal, ok := dp.Attributes().Get("tcp_drop.reason")
+						assert.True(t, ok)
+						assert.Equal(t, "tcp_drop.reason-val", tcpDropReasonAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["tcp_drop.connects.failed"], "Found a duplicate in the metrics slice: tcp_drop.connects.failed")
+						validatedMetrics["tcp_drop.connects.failed"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Connects this host made that failed before they were established (the socket went from SYN_SENT to CLOSE with an error - Tcp:AttemptFails counts them), by the error the application got (tcp_drop.reason ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH...) and the connecting process. With failed_connects set (the default).", mi.Description())
+						assert.Equal(t, "{connect}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["tcp_drop.connects.failed"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("tcp_drop.owner")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("tcp_drop.reason")
+						assert.False(t, ok)
+					}
 				case "tcp_drop.events.filtered":
 					assert.False(t, validatedMetrics["tcp_drop.events.filtered"], "Found a duplicate in the metrics slice: tcp_drop.events.filtered")
 					validatedMetrics["tcp_drop.events.filtered"] = true
 					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-					assert.Equal(t, "Drop and reset events not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets); records + repeated + lost + shed + filtered = packets + resets.", mi.Description())
+					assert.Equal(t, "Drops (and resets, retransmitted segments, failed connects) not sent as log records because the logs filters (logs::exclude_reasons, include_reasons, ports) leave them out. They are still counted in tcp_drop.packets (the others in tcp_drop.resets, tcp_drop.retransmits, tcp_drop.connects.failed); records + repeated + lost + shed + filtered = packets + resets + retransmits + connects.failed, a retransmission record counting its tcp_drop.segments.", mi.Description())
 					assert.Equal(t, "{event}", mi.Unit())
 					assert.True(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -197,7 +262,7 @@ func TestMetricsBuilder(t *testing.T) {
 					validatedMetrics["tcp_drop.events.lost"] = true
 					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-					assert.Equal(t, "Drop and reset events the ring buffer had no room for, because the reader or an exporter fell behind. They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets).", mi.Description())
+					assert.Equal(t, "Drops (and resets, retransmitted segments, failed connects) whose events the ring buffer had no room for, because the reader or an exporter fell behind. They are still counted in tcp_drop.packets (the others in tcp_drop.resets, tcp_drop.retransmits, tcp_drop.connects.failed).", mi.Description())
 					assert.Equal(t, "{event}", mi.Unit())
 					assert.True(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -211,7 +276,7 @@ func TestMetricsBuilder(t *testing.T) {
 					validatedMetrics["tcp_drop.events.repeated"] = true
 					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-					assert.Equal(t, "Drops and resets that became no log record of their own because their key (socket, reason, location) had sent log_records_per_key records on their CPU in the collection interval; each key's number is in a summary record (tcp_drop.repeats). They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets); records + repeated + lost + shed + filtered = packets + resets.", mi.Description())
+					assert.Equal(t, "Drops (and resets, retransmitted segments, failed connects) that became no log record of their own because their key (socket, reason, location) had sent log_records_per_key records on their CPU in the collection interval; each key's number is in a summary record (tcp_drop.repeats). They are still counted in tcp_drop.packets (the others in tcp_drop.resets, tcp_drop.retransmits, tcp_drop.connects.failed); records + repeated + lost + shed + filtered = packets + resets + retransmits + connects.failed.", mi.Description())
 					assert.Equal(t, "{event}", mi.Unit())
 					assert.True(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -225,7 +290,7 @@ func TestMetricsBuilder(t *testing.T) {
 					validatedMetrics["tcp_drop.events.shed"] = true
 					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-					assert.Equal(t, "Drop and reset events not sent as log records because of max_log_records_per_second. They are still counted in tcp_drop.packets (a reset's in tcp_drop.resets).", mi.Description())
+					assert.Equal(t, "Drops (and resets, retransmitted segments, failed connects) whose events were not sent because of max_log_records_per_second. They are still counted in tcp_drop.packets (the others in tcp_drop.resets, tcp_drop.retransmits, tcp_drop.connects.failed).", mi.Description())
 					assert.Equal(t, "{event}", mi.Unit())
 					assert.True(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -453,6 +518,57 @@ func TestMetricsBuilder(t *testing.T) {
 						assert.Equal(t, ts, dp.Timestamp())
 						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
 						switch aggMap["tcp_drop.resets"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("tcp_drop.owner")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("tcp_drop.reason")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("network.connection.state")
+						assert.False(t, ok)
+					}
+				case "tcp_drop.retransmits":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["tcp_drop.retransmits"], "Found a duplicate in the metrics slice: tcp_drop.retransmits")
+						validatedMetrics["tcp_drop.retransmits"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Segments this host sent again, counted exactly in the kernel as Tcp:RetransSegs counts them, by what was sent again (tcp_drop.reason DATA, SYN, SYN_ACK, LOSS_PROBE) and the socket's owner (a SYN-ACK's is the listener's). Before Linux 6.17 the segments whose sending failed (TcpExt:TCPRetransFail) are not seen. With retransmits set (the default).", mi.Description())
+						assert.Equal(t, "{segment}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						tcpDropOwnerAttrVal, ok := dp.Attributes().Get("tcp_drop.owner")
+						assert.True(t, ok)
+						assert.Equal(t, "process", tcpDropOwnerAttrVal.Str())
+						tcpDropReasonAttrVal, ok := dp.Attributes().Get("tcp_drop.reason")
+						assert.True(t, ok)
+						assert.Equal(t, "tcp_drop.reason-val", tcpDropReasonAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["tcp_drop.retransmits"], "Found a duplicate in the metrics slice: tcp_drop.retransmits")
+						validatedMetrics["tcp_drop.retransmits"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Segments this host sent again, counted exactly in the kernel as Tcp:RetransSegs counts them, by what was sent again (tcp_drop.reason DATA, SYN, SYN_ACK, LOSS_PROBE) and the socket's owner (a SYN-ACK's is the listener's). Before Linux 6.17 the segments whose sending failed (TcpExt:TCPRetransFail) are not seen. With retransmits set (the default).", mi.Description())
+						assert.Equal(t, "{segment}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["tcp_drop.retransmits"] {
 						case "sum":
 							assert.Equal(t, int64(4), dp.IntValue())
 						case "avg":

@@ -41,7 +41,8 @@ func LocalAddr(fd int) (netip.AddrPort, error) {
 }
 
 // tcpSocket makes a TCP socket for addr (on the current thread, so inside Do)
-// that gives up after one SYN retransmission.
+// that gives up after about 3 s (TCP_SYNCNT 1: its SYN sent again once,
+// or twice as the kernel's timer falls on the 3 s limit).
 func tcpSocket(addr netip.AddrPort, flags int) (int, unix.Sockaddr, error) {
 	family, sa, err := sockaddr(addr)
 	if err != nil {
@@ -60,7 +61,7 @@ func tcpSocket(addr netip.AddrPort, flags int) (int, unix.Sockaddr, error) {
 
 // ConnectRefused makes count blocking TCP connects from inside the namespace
 // to addr, a closed port. Each must fail with ECONNREFUSED; anything else is
-// an error. The sockets give up after one SYN retransmission (about 3s) if
+// an error. The sockets give up after about 3s (tcpSocket) if
 // the SYN is dropped instead of refused.
 func (n *Netns) ConnectRefused(addr netip.AddrPort, count int) error {
 	return n.connectRefused(addr, count, nil)
@@ -117,7 +118,7 @@ func (n *Netns) connectRefused(addr netip.AddrPort, count int, setup func(fd int
 // StartConnects starts count non-blocking TCP connects from inside the
 // namespace to addr and returns their sockets, each in progress (the SYN is
 // sent before connect returns) or already finished. The caller closes them
-// with unix.Close. The sockets give up after one SYN retransmission.
+// with unix.Close. The sockets give up after about 3s (tcpSocket).
 func (n *Netns) StartConnects(addr netip.AddrPort, count int) ([]int, error) {
 	fds := make([]int, 0, count)
 	err := n.Do(func() error {

@@ -5,7 +5,6 @@ package probe
 import (
 	"maps"
 	"net/netip"
-	"os"
 	"testing"
 	"time"
 
@@ -65,16 +64,11 @@ func retransmitNetns(t *testing.T, ns *sandbox.Netns) {
 		if err != nil {
 			return err
 		}
-		if err := netlink.LinkSetMTU(lo, 1500); err != nil {
-			return err
-		}
-		for _, name := range []string{"tcp_syn_retries", "tcp_synack_retries"} {
-			if err := os.WriteFile("/proc/sys/net/ipv4/"+name, []byte("1\n"), 0); err != nil {
-				return err
-			}
-		}
-		return nil
+		return netlink.LinkSetMTU(lo, 1500)
 	})
+	if err == nil {
+		err = ns.OneHandshakeRetry()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

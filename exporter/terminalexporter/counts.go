@@ -20,9 +20,12 @@ const (
 )
 
 // shortfalls are the counters that say what the records miss, and the
-// resets sent; the summary names them only when they are not zero.
+// resets sent, segments sent again and connects failed; the summary names
+// them only when they are not zero.
 var shortfalls = []struct{ metric, label string }{
 	{"tcp_drop.resets", "resets sent"},
+	{"tcp_drop.retransmits", "segments sent again"},
+	{"tcp_drop.connects.failed", "connects failed"},
 	{"tcp_drop.events.lost", "events lost"},
 	{"tcp_drop.events.shed", "events shed"},
 	{"tcp_drop.packets.uncounted", "packets uncounted"},

@@ -59,10 +59,13 @@ func TestCountsALinePerCollection(t *testing.T) {
 	resets := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
 	resets.SetName("tcp_drop.resets")
 	resets.SetEmptySum().DataPoints().AppendEmpty().SetIntValue(20)
+	retransmits := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	retransmits.SetName("tcp_drop.retransmits")
+	retransmits.SetEmptySum().DataPoints().AppendEmpty().SetIntValue(7)
 
 	var out bytes.Buffer
 	require.NoError(t, countsPrinter{out: &lineWriter{w: &out}}.push(context.Background(), md))
-	require.Equal(t, "[15:04:23] Counts since start: 42 drops | NO_SOCKET 30 | NETFILTER_DROP 12 | resets sent 20 | events lost 3\n", out.String())
+	require.Equal(t, "[15:04:23] Counts since start: 42 drops | NO_SOCKET 30 | NETFILTER_DROP 12 | resets sent 20 | segments sent again 7 | events lost 3\n", out.String())
 
 	out.Reset()
 	require.NoError(t, countsPrinter{out: &lineWriter{w: &out}}.push(context.Background(), pmetric.NewMetrics()))

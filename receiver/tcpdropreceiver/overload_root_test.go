@@ -146,13 +146,46 @@ func reportedOverflows(logs *consumertest.LogsSink, metrics *consumertest.Metric
 	return r, per
 }
 
+// requireHandshakeRetransmits: the other face of the servers' overflows,
+// the handshakes sent again, add up to the namespace's
+// TcpExt:TCPSynRetrans: the clients' SYNs (a full accept queue drops new
+// SYNs) under this process's pid, the servers' SYN-ACKs (a handshake whose
+// last ACK found the queue full is answered again) under theirs. On
+// loopback the ACK follows the SYN-ACK at once, so nearly every overflow
+// is a SYN's and the SYN-ACKs are few or none; across a network, the
+// handshakes in flight as the queue fills overflow on their ACK.
+func requireHandshakeRetransmits(t *testing.T, metrics *consumertest.MetricsSink, ns *sandbox.Netns, before map[string]uint64, servers []int) {
+	t.Helper()
+	me := int64(os.Getpid())
+	retransmitted := func(reason string, owners ...int64) int64 {
+		return sinkTotal(metrics, retransmitsName, func(dp pmetric.NumberDataPoint) bool {
+			at := dp.Attributes().AsRaw()
+			return at[attrReason] == reason && slices.Contains(owners, attrInt(at, attrPID))
+		})
+	}
+	var serverPIDs []int64
+	for _, pid := range servers {
+		serverPIDs = append(serverPIDs, int64(pid))
+	}
+	var kernel, synAcks, syns int64
+	require.Eventually(t, func() bool {
+		n, err := ns.Netstat()
+		require.NoError(t, err)
+		kernel = int64(n["TcpExt:TCPSynRetrans"] - before["TcpExt:TCPSynRetrans"])
+		synAcks, syns = retransmitted("SYN_ACK", serverPIDs...), retransmitted("SYN", me)
+		return synAcks+syns == kernel
+	}, 10*time.Second, 50*time.Millisecond, "TcpExt:TCPSynRetrans %d; tcp_drop.retransmits SYN_ACK of the servers %d + SYN of the clients %d",
+		kernel, synAcks, syns)
+	t.Logf("TcpExt:TCPSynRetrans +%d: the servers' SYN-ACKs %d, the clients' SYNs %d", kernel, synAcks, syns)
+}
+
 // TestOverloadedGoServerIsCountedExactly: a Go server with backlog 8 (the
 // namespace's somaxconn) that accepts one connection every 20 ms, hundreds
 // of clients at once, the receiver started at the same moment. Every
 // overflow the kernel counted in the namespace (TcpExt:ListenOverflows) is
 // reported once, for the server's pid, in the records and tcp_drop.packets;
 // also when the server is killed right after its overload, and with MPTCP
-// off.
+// off. The SYNs and SYN-ACKs sent again are counted for their owners.
 func TestOverloadedGoServerIsCountedExactly(t *testing.T) {
 	roottest.Require(t)
 	cases := []struct {
@@ -178,6 +211,8 @@ func TestOverloadedGoServerIsCountedExactly(t *testing.T) {
 				t.Skip("no IPv6 in this kernel")
 			}
 			setSomaxconn(t, ns, 8)
+			before, err := ns.Netstat()
+			require.NoError(t, err)
 			started := make(chan struct{})
 			go func() { start(); close(started) }()
 			var servers []*slowServer
@@ -230,6 +265,7 @@ func TestOverloadedGoServerIsCountedExactly(t *testing.T) {
 			// drop counts; in a slow guest one of them may not overflow at
 			// all, so only the sum is the kernel's.
 			require.Equal(t, want, got)
+			requireHandshakeRetransmits(t, metrics, ns, before, pids)
 		})
 	}
 }

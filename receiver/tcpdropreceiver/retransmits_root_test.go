@@ -160,7 +160,11 @@ func waitNetstatGrowth(t *testing.T, ns *sandbox.Netns, before map[string]uint64
 		}
 		return true
 	}
-	require.Eventually(t, reached, 10*time.Second, 20*time.Millisecond, "the namespace's counters to grow by %v", want)
+	for deadline := time.Now().Add(10 * time.Second); !reached(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s, the namespace's counters grew by %v; want at least %v", nonZero(grew), want)
+		}
+	}
 	time.Sleep(100 * time.Millisecond) // more would be wrong: give it the time to show
 	reached()
 	return grew
@@ -194,6 +198,84 @@ func waitSocketError(fd int, want unix.Errno, limit time.Duration) error {
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("after %v the connect is still in state %d", limit, info.State)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestOverflowingListenerSendsSYNACKsAgain: the overloaded server in one
+// picture. A listener of backlog 1 that never accepts (its accept queue
+// holds 2) has one connection queued; 2 more connects are answered while a
+// rule drops their handshake ACKs, until both clients are established.
+// With the rule gone, the listener's requests send their SYN-ACKs again
+// (their timers), and the ACKs come through: one fills the queue, the
+// other overflows it. A default receiver started at once counts, for this
+// process (the listener's), the SYN-ACKs sent again (=
+// TcpExt:TCPSynRetrans, no SYN sent again) beside the overflow (=
+// TcpExt:ListenOverflows).
+func TestOverflowingListenerSendsSYNACKsAgain(t *testing.T) {
+	roottest.Require(t)
+	ns := sandbox.NewForTest(t)
+	require.NoError(t, ns.OneHandshakeRetry())
+	lfd, err := ns.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 1)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = unix.Close(lfd) })
+	server, err := sandbox.LocalAddr(lfd)
+	require.NoError(t, err)
+
+	_, metrics, _ := startKernelReceiver(t)
+	before, err := ns.Netstat()
+	require.NoError(t, err)
+	queued, err := ns.StartConnects(server, 1)
+	require.NoError(t, err)
+	require.NoError(t, sandbox.WaitAccepted(lfd, 1, 10*time.Second))
+	const handshakeFlags = uint8(probe.FlagSYN | probe.FlagACK | probe.FlagRST | probe.FlagFIN)
+	acks, err := ns.DropTCPPortFlags(server.Port(), handshakeFlags, uint8(probe.FlagACK))
+	require.NoError(t, err)
+	const late = 2 // connects whose ACK comes late: one finds room, one overflows
+	clients, err := ns.StartConnects(server, late)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		for _, fd := range append(queued, clients...) {
+			_ = unix.Close(fd)
+		}
+	})
+	for _, fd := range clients {
+		require.NoError(t, waitEstablished(fd, 10*time.Second))
+	}
+	require.NoError(t, acks.Delete()) // the next ACKs, of the SYN-ACKs sent again, come through
+	grew := waitNetstatGrowth(t, ns, before, map[string]uint64{"TcpExt:TCPSynRetrans": late, "TcpExt:ListenOverflows": 1})
+	require.Equal(t, uint64(late), grew["TcpExt:TCPSynRetrans"], "the counters that grew: %v", nonZero(grew))
+	require.Equal(t, uint64(1), grew["TcpExt:ListenOverflows"], "the counters that grew: %v", nonZero(grew))
+
+	me := int64(os.Getpid())
+	mine := func(metric, reason string) int64 {
+		return sinkTotal(metrics, metric, func(dp pmetric.NumberDataPoint) bool {
+			at := dp.Attributes().AsRaw()
+			return attrInt(at, attrPID) == me && at[attrReason] == reason
+		})
+	}
+	var synAcks, syns, overflows int64
+	require.Eventually(t, func() bool {
+		synAcks, syns = mine(retransmitsName, "SYN_ACK"), mine(retransmitsName, "SYN")
+		overflows = mine(packetsName, listenOverflowReason)
+		return synAcks == late && syns == 0 && overflows == 1
+	}, 10*time.Second, 20*time.Millisecond, "this process's SYN-ACKs sent again %d (want %d), SYNs %d (want 0), listen overflows %d (want 1)",
+		synAcks, late, syns, overflows)
+	t.Logf("TcpExt:TCPSynRetrans +%d, ListenOverflows +%d: the listener's SYN-ACKs sent again %d beside its overflows %d",
+		grew["TcpExt:TCPSynRetrans"], grew["TcpExt:ListenOverflows"], synAcks, overflows)
+}
+
+// waitEstablished waits until the connect of fd is established.
+func waitEstablished(fd int, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+		if err != nil || info.State == unix.BPF_TCP_ESTABLISHED {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after %v the connect is in state %d, not established", limit, info.State)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -64,7 +64,9 @@ func TestShutdownDeliversEverything(t *testing.T) {
 	require.NoError(t, lr.Shutdown(context.Background()))
 	require.NoError(t, mr.Shutdown(context.Background()))
 
-	delivered := len(sinkRecords(logs, func(a map[string]any) bool { return a[attrKind] == "drop" && attrInt(a, attrNetns) == int64(ns.Inode()) }))
+	delivered := len(sinkRecords(logs, func(a map[string]any) bool {
+		return a[attrKind] == "drop" && attrInt(a, attrNetns) == int64(ns.Inode())
+	}))
 	require.Equal(t, int(dropped), delivered, "log records for the drops made before Shutdown")
 
 	require.Len(t, metrics.AllMetrics(), 1, "one collection: the final one")

@@ -36,7 +36,17 @@ const (
 	panelDropTotals     = "Drops since the collector started, by reason and owner"
 	panelOverflowTotals = "Listen overflows since the collector started"
 	panelResetTotals    = "Resets since the collector started, by reason and owner"
+	panelRetransTotals  = "Segments sent again since the collector started, by reason and owner"
+	panelConnectTotals  = "Failed connects since the collector started, by error and owner"
 	overflowReason      = "TCP_LISTEN_OVERFLOW"
+)
+
+// The TCP header's flags, for an nft rule that drops a handshake's last ACK.
+const (
+	tcpFIN = 0x01
+	tcpSYN = 0x02
+	tcpRST = 0x04
+	tcpACK = 0x10
 )
 
 // The panel and query that show resets no process owns: before Linux 6.10
@@ -57,9 +67,12 @@ const dashboardRateInterval = "1m"
 // its own query): each returns data, and the panels of exact totals show
 // for this test's owner the kernel's own counts: the nft rule's counter
 // for the firewalled SYNs, TcpExtListenOverflows of the test's namespace
-// for the listen overflows, and for the connections it closed with data
+// for the listen overflows, for the connections it closed with data
 // unread the growth of the namespace's Tcp:OutRsts less its resets to a
-// closed port (which no process owns).
+// closed port (which no process owns), for the SYNs and SYN-ACKs its
+// sockets sent again TcpExt:TCPSynRetrans (split as its sockets' own
+// TCP_INFO says), and for its failed connects Tcp:AttemptFails (by the
+// error each connect returned).
 func TestBackendsDashboard(t *testing.T) {
 	roottest.Require(t)
 	bins := backends.BinariesForTest(t)
@@ -78,18 +91,22 @@ func TestBackendsDashboard(t *testing.T) {
 	// Made after the collector's first poll, the namespace's overflows
 	// count from its creation.
 	ns := sandbox.NewForTest(t)
+	oneSynAckRetry(t, ns)
 	abortReason, socketless := abortReasonOnThisKernel(t)
-	const refused, aborted = 5, 10
+	const refused, aborted, synAcked = 5, 10, 3
 	require.NoError(t, ns.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), refused)) // drops and resets no process owns
 	aborts := abortedConnections(t, ns, aborted, refused)
 	rule := firewalled(t, ns)
 	require.NoError(t, ns.ConnectTimeout(rule.addr, 7, 50*time.Millisecond))
-	overflowing := overflowingListener(t, prom, ns)
+	ackRule := synAckRetransmits(t, ns, synAcked)
+	overflowing, clients := overflowingListener(t, prom, ns)
 	netstat, err := ns.Netstat()
 	require.NoError(t, err)
 	overflows := netstat["TcpExt:ListenOverflows"]
 	require.Positive(t, overflows, "the listener overflowed")
 	t.Logf("nft rule: %d SYNs dropped; listener %v: %d overflows (TcpExtListenOverflows)", rule.packets(t), overflowing, overflows)
+	wantRetrans := retransmitsByReason(t, netstat, clients.synsAgain, synAcked)
+	wantConnects := failedConnectsByError(t, netstat, refused, clients.failed)
 
 	host, err := hostname.Node() // the collector's host.name
 	require.NoError(t, err)
@@ -109,8 +126,11 @@ func TestBackendsDashboard(t *testing.T) {
 	dropTotals := panelQuery(t, dash, panelDropTotals, values)
 	overflowTotals := panelQuery(t, dash, panelOverflowTotals, values)
 	resetTotals := panelQuery(t, dash, panelResetTotals, values)
+	retransTotals := panelQuery(t, dash, panelRetransTotals, values)
+	connectTotals := panelQuery(t, dash, panelConnectTotals, values)
 	nftReason := fmt.Sprintf(`sum by (tcp_drop_reason) (tcp_drop_packets_total{process_pid=%q, tcp_drop_kernel_function="nft_do_chain"})`, pid)
-	var resetsByReason map[string]float64 // this test's, in the resets' panel
+	// This test's, in the resets', retransmissions' and failed connects' panels.
+	var resetsByReason, retransByReason, connectsByError map[string]float64
 	waitFor(t, 60*time.Second, func() (bool, string) {
 		reasons, err := prom.Query(nftReason)
 		if err != nil || len(reasons) != 1 {
@@ -137,27 +157,33 @@ func TestBackendsDashboard(t *testing.T) {
 				overflowGot += s.Value
 			}
 		}
-		resets, err := prom.Query(resetTotals)
-		if err != nil {
+		if resetsByReason, err = ownedByReason(prom, resetTotals, mine); err != nil {
 			return false, err.Error()
 		}
-		resetsByReason = map[string]float64{}
-		for _, s := range resets {
-			if mine(s) && s.Labels["tcp_drop_owner"] == "process" {
-				resetsByReason[s.Labels["tcp_drop_reason"]] += s.Value
-			}
+		if retransByReason, err = ownedByReason(prom, retransTotals, mine); err != nil {
+			return false, err.Error()
+		}
+		if connectsByError, err = ownedByReason(prom, connectTotals, mine); err != nil {
+			return false, err.Error()
 		}
 		wantResets := map[string]float64{abortReason: float64(aborts)}
-		return byReason[firewalledReason] == float64(rule.packets(t)) && byReason[overflowReason] == float64(overflows) &&
-				overflowGot == float64(overflows) && maps.Equal(resetsByReason, wantResets),
-			fmt.Sprintf("%q: this test's drops by reason %v, want %d %s (the nft rule's counter) and %d %s; %q: %v, want %d; "+
-				"%q: this test's resets by reason %v, want %v (Tcp:OutRsts less the resets to a closed port)",
-				panelDropTotals, byReason, rule.packets(t), firewalledReason, overflows, overflowReason,
-				panelOverflowTotals, overflowGot, overflows, panelResetTotals, resetsByReason, wantResets)
+		firewalledDrops := rule.packets(t) + packets(t, ackRule)
+		return byReason[firewalledReason] == float64(firewalledDrops) && byReason[overflowReason] == float64(overflows) &&
+				overflowGot == float64(overflows) && maps.Equal(resetsByReason, wantResets) &&
+				maps.Equal(retransByReason, wantRetrans) && maps.Equal(connectsByError, wantConnects),
+			fmt.Sprintf("%q: this test's drops by reason %v, want %d %s (the nft rules' counters) and %d %s; %q: %v, want %d; "+
+				"%q: this test's resets by reason %v, want %v (Tcp:OutRsts less the resets to a closed port); "+
+				"%q: %v, want %v (TcpExt:TCPSynRetrans, Tcp:RetransSegs); %q: %v, want %v (Tcp:AttemptFails)",
+				panelDropTotals, byReason, firewalledDrops, firewalledReason, overflows, overflowReason,
+				panelOverflowTotals, overflowGot, overflows, panelResetTotals, resetsByReason, wantResets,
+				panelRetransTotals, retransByReason, wantRetrans, panelConnectTotals, connectsByError, wantConnects)
 	})
 	t.Logf("%q, %q and %q for this test's owner: the nft rule's counter, TcpExtListenOverflows and Tcp:OutRsts less the closed port's resets exactly",
 		panelDropTotals, panelOverflowTotals, panelResetTotals)
 	t.Logf("%q for this test's process: %v = Tcp:OutRsts %d less %d resets to a closed port", panelResetTotals, resetsByReason, aborts+refused, refused)
+	t.Logf("%q for this test's process: %v = TcpExt:TCPSynRetrans %d, Tcp:RetransSegs %d", panelRetransTotals, retransByReason,
+		netstat["TcpExt:TCPSynRetrans"], netstat["Tcp:RetransSegs"])
+	t.Logf("%q for this test's process: %v = Tcp:AttemptFails %d", panelConnectTotals, connectsByError, netstat["Tcp:AttemptFails"])
 	if socketless {
 		notOwned := fmt.Sprintf(`sum(tcp_drop_resets_total{host_name=%q, tcp_drop_owner="none", tcp_drop_reason="NO_SOCKET"})`, host)
 		s, err := prom.Query(notOwned)
@@ -210,8 +236,9 @@ service:
 
 // overflowingListener listens in ns, as this process, with a backlog of 1
 // and accepts nothing; connects fill its queue and overflow it, and their
-// SYNs, retransmitted once, overflow it again, until they give up.
-func overflowingListener(t *testing.T, prom *backends.Prometheus, ns *sandbox.Netns) netip.AddrPort {
+// SYNs, retransmitted once, overflow it again, until they give up. It
+// returns what the kernel told the connects.
+func overflowingListener(t *testing.T, prom *backends.Prometheus, ns *sandbox.Netns) (netip.AddrPort, connectsOutcome) {
 	fd, err := ns.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 1)
 	require.NoError(t, err)
 	t.Cleanup(func() { syscall.Close(fd) })
@@ -231,10 +258,146 @@ func overflowingListener(t *testing.T, prom *backends.Prometheus, ns *sandbox.Ne
 	// connect fails after another 2s; the kernel's count is then final.
 	// Time is the condition: the kernel's retransmission timers.
 	time.Sleep(4 * time.Second)
+	return addr, outcomeOf(t, fds)
+}
+
+// connectsOutcome is what the kernel says of a test's connects: how many
+// SYNs they sent again in all, and how many failed with each error.
+type connectsOutcome struct {
+	synsAgain int
+	failed    map[string]int
+}
+
+// outcomeOf reads, then closes, the sockets of connects that are over
+// (established or failed): each one's SYNs sent again (TCP_INFO's
+// tcpi_total_retrans: a client that sent no data sent only SYNs again)
+// and its error (SO_ERROR).
+func outcomeOf(t *testing.T, fds []int) connectsOutcome {
+	t.Helper()
+	out := connectsOutcome{failed: map[string]int{}}
 	for _, fd := range fds {
+		info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+		require.NoError(t, err)
+		out.synsAgain += int(info.Total_retrans)
+		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		require.NoError(t, err)
+		if soerr != 0 {
+			out.failed[unix.ErrnoName(syscall.Errno(soerr))]++
+		}
 		unix.Close(fd)
 	}
-	return addr
+	return out
+}
+
+// oneSynAckRetry makes ns's listeners send a SYN-ACK again once, after
+// 1s, and give up on the handshake 2s later (tcp_synack_retries 1), so
+// that what they send again is over in 3s, not the default 63.
+func oneSynAckRetry(t *testing.T, ns *sandbox.Netns) {
+	t.Helper()
+	require.NoError(t, ns.Do(func() error {
+		return os.WriteFile("/proc/sys/net/ipv4/tcp_synack_retries", []byte("1\n"), 0)
+	}))
+}
+
+// synAckRetransmits listens in ns, as this process, and makes count
+// connects to it whose handshake ACKs an nft rule drops: each connect
+// succeeds, while the listener's request socket never hears of it and
+// sends its SYN-ACK again, once (oneSynAckRetry), then drops the request
+// without a word. It returns the rule once the namespace's
+// TcpExt:TCPSynRetrans has grown by count. The clients stay open until
+// the test ends: closed, they would send what the listener answers with a
+// reset.
+func synAckRetransmits(t *testing.T, ns *sandbox.Netns, count int) *sandbox.NftRule {
+	t.Helper()
+	lfd, err := ns.Listen(netip.MustParseAddrPort("127.0.0.1:0"), count)
+	require.NoError(t, err)
+	t.Cleanup(func() { unix.Close(lfd) })
+	addr, err := sandbox.LocalAddr(lfd)
+	require.NoError(t, err)
+	rule, err := ns.DropTCPPortFlags(addr.Port(), tcpSYN|tcpACK|tcpRST|tcpFIN, tcpACK)
+	require.NoError(t, err)
+	before := netstat(t, ns, "TcpExt:TCPSynRetrans")
+	fds, err := ns.StartConnects(addr, count)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	})
+	// The kernel's retransmission timer is the condition: 1s.
+	var grown uint64
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		grown = netstat(t, ns, "TcpExt:TCPSynRetrans") - before
+		return grown >= uint64(count), fmt.Sprintf("TcpExt:TCPSynRetrans grew by %d, want %d: a SYN-ACK sent again per connect", grown, count)
+	})
+	require.Equal(t, uint64(count), grown, "TcpExt:TCPSynRetrans: one SYN-ACK sent again per connect")
+	t.Logf("listener %v: %d handshake ACKs dropped (nft), TcpExt:TCPSynRetrans +%d", addr, packets(t, rule), grown)
+	return rule
+}
+
+// retransmitsByReason is what the retransmissions' totals must show for
+// this test's process: every segment its namespace sent again is its
+// (Tcp:RetransSegs), of which TcpExt:TCPSynRetrans SYNs and SYN-ACKs,
+// the SYNs as its clients' TCP_INFO counts them, and TcpExt:TCPLossProbes
+// loss probes (nothing here sends any, or data again: 0, absent).
+func retransmitsByReason(t *testing.T, netstat map[string]uint64, synsAgain, synAcked int) map[string]float64 {
+	t.Helper()
+	all, handshakes, probes := netstat["Tcp:RetransSegs"], netstat["TcpExt:TCPSynRetrans"], netstat["TcpExt:TCPLossProbes"]
+	require.GreaterOrEqual(t, handshakes, uint64(synsAgain), "TcpExt:TCPSynRetrans counts the clients' SYNs sent again")
+	require.Equal(t, uint64(synAcked), handshakes-uint64(synsAgain),
+		"TcpExt:TCPSynRetrans %d less the clients' %d SYNs sent again: a SYN-ACK sent again per connect whose ACK was dropped", handshakes, synsAgain)
+	require.Positive(t, synsAgain, "the overflowing listener's clients sent SYNs again")
+	want := map[string]float64{"SYN": float64(synsAgain), "SYN_ACK": float64(synAcked)}
+	if probes > 0 {
+		want["LOSS_PROBE"] = float64(probes)
+	}
+	if data := all - handshakes - probes; data > 0 {
+		want["DATA"] = float64(data)
+	}
+	t.Logf("Tcp:RetransSegs %d: TcpExt:TCPSynRetrans %d (%d SYNs, %d SYN-ACKs), TcpExt:TCPLossProbes %d", all, handshakes, synsAgain, synAcked, probes)
+	return want
+}
+
+// failedConnectsByError is what the failed connects' totals must show for
+// this test's process: the refused connects to a closed port and the
+// overflowing listener's clients that failed, by error, which must add
+// up to the namespace's Tcp:AttemptFails (nothing here ends a request
+// socket, its passive part).
+func failedConnectsByError(t *testing.T, netstat map[string]uint64, refused int, failed map[string]int) map[string]float64 {
+	t.Helper()
+	want := map[string]float64{"ECONNREFUSED": float64(refused)}
+	sum := refused
+	for name, n := range failed {
+		want[name] += float64(n)
+		sum += n
+	}
+	require.Equal(t, netstat["Tcp:AttemptFails"], uint64(sum), "Tcp:AttemptFails: the refused connects and the clients that failed %v", failed)
+	t.Logf("Tcp:AttemptFails %d: %d refused, the overflowing listener's clients %v", sum, refused, failed)
+	return want
+}
+
+// ownedByReason evaluates a totals panel's query and sums, by reason, the
+// values of this test's process (mine) whose owner is a process.
+func ownedByReason(prom *backends.Prometheus, query string, mine func(backends.Sample) bool) (map[string]float64, error) {
+	samples, err := prom.Query(query)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, s := range samples {
+		if mine(s) && s.Labels["tcp_drop_owner"] == "process" {
+			out[s.Labels["tcp_drop_reason"]] += s.Value
+		}
+	}
+	return out, nil
+}
+
+// packets is an nft rule's counter.
+func packets(t *testing.T, rule *sandbox.NftRule) uint64 {
+	t.Helper()
+	n, err := rule.Packets()
+	require.NoError(t, err)
+	return n
 }
 
 // abortReasonOnThisKernel is the tcp_drop.reason of a connection closed

@@ -9,11 +9,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"text/template"
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/sys/unix"
 )
 
 // reasonsDoc is the runbooks' page, from the repository's root as the rules
@@ -25,18 +27,26 @@ const (
 
 // TestRunbookLinksResolve: every alert's runbook_url in tcp_drop.rules.yaml
 // is an anchor of docs/reasons.md that GitHub makes of one of its headings,
-// and a templated one is so for every value of the labels it uses: for
-// tcp_drop_reason every reset reason the page has an entry for, and
-// NOT_AVAILABLE (kernels before 6.10).
+// and a templated one is so for every value of the labels it uses. The
+// values of tcp_drop_reason are those of the metric the alert's expression
+// reads: for resets every reset reason the page has an entry for, and
+// NOT_AVAILABLE (kernels before 6.10); for retransmissions every
+// retransmission entry's; for failed connects every errno name, and the
+// name of an errno Go does not know ("errno N").
 func TestRunbookLinksResolve(t *testing.T) {
-	anchors, resetReasons := readReasonsDoc(t)
-	reasons := append([]string{"NOT_AVAILABLE"}, resetReasons...)
+	anchors, entries := readReasonsDoc(t)
+	reasonsOf := map[string][]string{
+		"tcp_drop_resets_total":          append([]string{"NOT_AVAILABLE"}, entries["reset"]...),
+		"tcp_drop_retransmits_total":     entries["retransmit"],
+		"tcp_drop_connects_failed_total": append(errnoNames(), "errno 999"),
+	}
 	b, err := os.ReadFile(filepath.Join("prometheus", "tcp_drop.rules.yaml"))
 	require.NoError(t, err)
 	var rules struct {
 		Groups []struct {
 			Rules []struct {
 				Alert       string            `yaml:"alert"`
+				Expr        string            `yaml:"expr"`
 				Annotations map[string]string `yaml:"annotations"`
 			} `yaml:"rules"`
 		} `yaml:"groups"`
@@ -57,7 +67,13 @@ func TestRunbookLinksResolve(t *testing.T) {
 			require.NoError(t, err, "%s: runbook_url %q", r.Alert, url)
 			values := []string{""}
 			if strings.Contains(url, "$labels.tcp_drop_reason") {
-				values = reasons
+				values = nil
+				for metric, reasons := range reasonsOf {
+					if strings.Contains(r.Expr, metric) {
+						values = append(values, reasons...)
+					}
+				}
+				require.NotEmpty(t, values, "%s: runbook_url %q: no reasons known for the metric of %s", r.Alert, url, r.Expr)
 			}
 			for _, v := range values {
 				var out strings.Builder
@@ -71,14 +87,27 @@ func TestRunbookLinksResolve(t *testing.T) {
 	require.Positive(t, linked, "no alert has a runbook_url")
 }
 
+// errnoNames are the names of the errnos Go knows.
+func errnoNames() []string {
+	var names []string
+	for e := syscall.Errno(1); e < 256; e++ {
+		if name := unix.ErrnoName(e); name != "" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 // readReasonsDoc returns the anchors GitHub makes of the headings of
-// docs/reasons.md and the names of its reset reasons' entries.
-func readReasonsDoc(t *testing.T) (anchors map[string]bool, resetReasons []string) {
+// docs/reasons.md and the names of its entries of the reasons of a kind
+// ("### reset: NAME", "### retransmit: NAME"...) by kind ("reset",
+// "retransmit"...).
+func readReasonsDoc(t *testing.T) (anchors map[string]bool, entries map[string][]string) {
 	t.Helper()
 	f, err := os.Open(reasonsDocHere)
 	require.NoError(t, err)
 	defer f.Close()
-	anchors = map[string]bool{}
+	anchors, entries = map[string]bool{}, map[string][]string{}
 	sc := bufio.NewScanner(f)
 	fenced := false
 	for sc.Scan() {
@@ -95,13 +124,15 @@ func readReasonsDoc(t *testing.T) (anchors map[string]bool, resetReasons []strin
 			a = githubAnchor(heading) + "-" + strconv.Itoa(n)
 		}
 		anchors[a] = true
-		if name, ok := strings.CutPrefix(heading, "reset: "); ok {
-			resetReasons = append(resetReasons, name)
+		if kind, name, ok := strings.Cut(heading, ": "); ok && strings.HasPrefix(line, "### ") {
+			entries[kind] = append(entries[kind], name)
 		}
 	}
 	require.NoError(t, sc.Err())
-	require.NotEmpty(t, resetReasons, "%s has no reset reasons' entries (### reset: NAME)", reasonsDoc)
-	return anchors, resetReasons
+	for _, kind := range []string{"reset", "retransmit", "connect"} {
+		require.NotEmpty(t, entries[kind], "%s has no entries ### %s: NAME", reasonsDoc, kind)
+	}
+	return anchors, entries
 }
 
 // notInAnchor is what GitHub leaves out of a heading's anchor: all but

@@ -56,7 +56,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "docs/img/dashboard.png", "the picture")
 	flag.DurationVar(&o.duration, "duration", 4*time.Minute, "how long drops are made; the picture shows this span")
 	flag.IntVar(&o.width, "width", 1400, "the browser window's width, CSS pixels")
-	flag.IntVar(&o.maxBytes, "max-bytes", 300_000, "a picture larger than this is an error (README keeps it small)")
+	flag.IntVar(&o.maxBytes, "max-bytes", 450_000, "a picture larger than this is an error (README keeps it small)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, o)

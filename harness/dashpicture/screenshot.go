@@ -16,9 +16,10 @@ import (
 	"time"
 )
 
-// pageHeight is the browser window's height: taller than the dashboard;
-// the blank between it and vmui's footer is cut out (crop).
-const pageHeight = 6000
+// pageHeight is the browser window's height: taller than the dashboard
+// (about 8,800 pixels at 1400 wide since the retransmissions' row); the
+// blank between it and vmui's footer is cut out (crop).
+const pageHeight = 10000
 
 // screenshot loads url in headless Chromium, width CSS pixels wide, lets
 // the page fetch and draw (a virtual-time budget: the page's clock runs
@@ -49,7 +50,8 @@ func screenshot(ctx context.Context, chromium, url string, width int, out string
 // crop writes the picture in to out, quantized, with its longest band of
 // blank rows (each of one colour, the same: the page's background between
 // the dashboard and vmui's footer, at the bottom of the window) cut down to
-// a margin.
+// a margin. A picture with no band longer than the margins is an error:
+// the dashboard was taller than the window, and its end is missing.
 func crop(in, out string) error {
 	f, err := os.Open(in)
 	if err != nil {
@@ -62,10 +64,10 @@ func crop(in, out string) error {
 	}
 	start, length := longestBlankBand(img)
 	const margin = 16
-	cut := img
-	if length > 2*margin {
-		cut = without(img, start+margin, start+length-margin)
+	if length <= 2*margin {
+		return fmt.Errorf("%s: no blank band between the dashboard and the footer: the dashboard is taller than the window (%d pixels); raise pageHeight", in, img.Bounds().Dy())
 	}
+	cut := without(img, start+margin, start+length-margin)
 	w, err := os.Create(out)
 	if err != nil {
 		return err

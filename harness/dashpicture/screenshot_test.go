@@ -51,3 +51,19 @@ func TestCrop(t *testing.T) {
 	require.Equal(t, red, color.RGBAModel.Convert(got.At(0, 50+32)))
 	require.Equal(t, red, color.RGBAModel.Convert(got.At(99, 50+41)))
 }
+
+// A page the dashboard fills to the bottom, with no blank band before the
+// footer, lost the dashboard's end: an error, not a picture.
+func TestCropRefusesAFullPage(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 100, 400))
+	for y := 0; y < 400; y++ {
+		img.Set(y%100, y, color.RGBA{200, 0, 0, 255}) // no row blank
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.png")
+	f, err := os.Create(in)
+	require.NoError(t, err)
+	require.NoError(t, png.Encode(f, img))
+	require.NoError(t, f.Close())
+	require.ErrorContains(t, crop(in, filepath.Join(dir, "out.png")), "taller than the window")
+}

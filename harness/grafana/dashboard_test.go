@@ -28,7 +28,8 @@ func TestShippedDashboard(t *testing.T) {
 	for _, metric := range []string{
 		"tcp_drop_packets_total", "tcp_drop_listen_queue_size", "tcp_drop_listen_queue_limit",
 		"tcp_drop_events_lost_total", "tcp_drop_events_shed_total", "tcp_drop_packets_uncounted_total",
-		"tcp_drop_kernel_missed_total", "tcp_drop_resets_total",
+		"tcp_drop_kernel_missed_total", "tcp_drop_resets_total", "tcp_drop_retransmits_total",
+		"tcp_drop_connects_failed_total",
 	} {
 		require.Contains(t, all, metric)
 	}

@@ -236,8 +236,9 @@ service:
 
 // overflowingListener listens in ns, as this process, with a backlog of 1
 // and accepts nothing; connects fill its queue and overflow it, and their
-// SYNs, retransmitted once, overflow it again, until they give up. It
-// returns what the kernel told the connects.
+// SYNs, sent again once or twice (sandbox.StartConnects), overflow it
+// again, until they give up. It returns what the kernel told the
+// connects.
 func overflowingListener(t *testing.T, prom *backends.Prometheus, ns *sandbox.Netns) (netip.AddrPort, connectsOutcome) {
 	fd, err := ns.Listen(netip.MustParseAddrPort("127.0.0.1:0"), 1)
 	require.NoError(t, err)

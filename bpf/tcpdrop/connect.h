@@ -53,10 +53,9 @@ int tcpdrop_connect_failed(__u64 *ctx)
 	struct tcp_packet pkt = {};
 	socket_packet(sk, &pkt);
 	pkt.flags = 0;
-	struct drop_socket owner = { .sk = sk, .have_netns = 1 };
+	struct drop_socket owner = { .sk = sk };
 	owner.ino = socket_inode(sk);
 	owner.state = TCP_SYN_SENT;
-	owner.netns = netns_inode(0, sk);
 	struct count_key key = {
 		.sock_ino = owner.ino,
 		.reason = err,

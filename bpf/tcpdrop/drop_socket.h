@@ -33,7 +33,7 @@ struct drop_socket {
 	struct sock *sk; /* as passed or attached; 0: none */
 	__u64 ino;	 /* its file's inode (socket_inode); 0: no owner */
 	__u8 state;	 /* as in struct count_key */
-	__u8 have_netns; /* netns was read */
+	__u8 have_netns; /* netns was read; else the event reads it */
 	__u32 netns;	 /* the packet's network namespace's inode */
 };
 

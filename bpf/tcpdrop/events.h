@@ -114,6 +114,14 @@ static __always_inline void fill_event(struct drop_event *e, __u64 now, struct n
 	}
 }
 
+/* events_lost counts n packets whose event the ring did not get. */
+static __always_inline void events_lost(__u16 n)
+{
+	struct probe_stats *st = stats();
+	if (st)
+		st->lost += n;
+}
+
 /* send_event sends the event of a drop or reset, standing for n of its
  * count's packets, to the ring, unless over the event rate limit or the
  * ring is full: both are counted in struct probe_stats, in packets. */
@@ -135,9 +143,7 @@ static __always_inline void send_event(__u64 *ctx, struct net_device *dev, __u32
 	else
 		e = bpf_ringbuf_reserve(&tcpdrop_events, sizeof(*e), 0);
 	if (!e) {
-		struct probe_stats *st = stats();
-		if (st)
-			st->lost += n;
+		events_lost(n);
 		return;
 	}
 	fill_event(e, now, dev, ifindex, pkt, key, s, n);

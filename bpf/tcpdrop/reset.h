@@ -15,6 +15,8 @@
 #include "../sock_births.h"
 #include "../tcpdrop.h"
 #include "drop_socket.h"
+#include "events.h"
+#include "filters.h"
 #include "packet.h"
 #include "record.h"
 
@@ -72,33 +74,45 @@ static __always_inline int closed_by_holder(struct sock *sk)
 	return !(BPF_CORE_READ(task, flags) & PF_KTHREAD);
 }
 
+/* reset_packet fills pkt with the reset sent: the answer to seg, else sk's
+ * own. Returns 0 on success. */
+static __always_inline int reset_packet(struct sock *sk, struct sk_buff *seg,
+					struct tcp_packet *pkt)
+{
+	if (seg)
+		return answered_packet(seg, pkt);
+	socket_packet(sk, pkt);
+	return 0;
+}
+
 /* Kernels since 6.10 pass the reset's reason (enum sk_rst_reason, ctx[2])
  * and trace socket-less resets too (sk NULL); older ones pass only sk and
  * the segment, and trace only resets with a socket. The segment is NULL for
  * an active reset (a close with unread data, SO_LINGER 0, a keepalive
  * timeout). Reading ctx past the tracepoint's last argument fails
- * verification: the check before it is a constant the loader resolves. */
+ * verification: the check before it is a constant the loader resolves.
+ *
+ * The count key needs no packet: under a flood of resets most are repeats
+ * or count_only, so the packet, the device and the namespace are read only
+ * for an event, unless a port filter's verdict is part of the key. */
 SEC("tp_btf/tcp_send_reset")
 int tcpdrop_reset(__u64 *ctx)
 {
 	struct sock *sk = (struct sock *)ctx[0];
 	struct sk_buff *seg = (struct sk_buff *)ctx[1];
-	struct tcp_packet pkt = {};
-	if (seg) {
-		if (answered_packet(seg, &pkt))
+	/* A barrier between the two tests: clang would merge them into an OR
+	 * of the pointers, which the verifier refuses. */
+	if (!seg) {
+		barrier_var(sk);
+		if (!sk)
 			return 0;
-	} else if (sk) {
-		socket_packet(sk, &pkt);
-	} else {
-		return 0;
 	}
 	struct count_key key = { .kind = COUNT_KIND_RESET };
 	if (bpf_core_field_exists(struct trace_event_raw_tcp_send_reset, reason)) {
 		key.reason = (__u32)ctx[2];
 		key.has_reason = 1;
 	}
-	struct net_device *dev = seg ? seg->dev : 0;
-	struct drop_socket owner = { .sk = sk, .have_netns = 1 };
+	struct drop_socket owner = { .sk = sk };
 	owner.ino = socket_inode(sk);
 	/* Its holder is known now, not once the socket is gone: the only
 	 * record of an accepted socket's (a connected or listening one keeps
@@ -106,10 +120,22 @@ int tcpdrop_reset(__u64 *ctx)
 	if (!seg && owner.ino && closed_by_holder(sk))
 		remember_birth(owner.ino, BPF_NOEXIST);
 	owner.state = tcp_state(sk);
-	owner.netns = netns_inode(dev, sk);
 	key.sock_ino = owner.ino;
 	key.state = owner.state;
-	record(ctx, dev, dev ? dev->ifindex : (seg ? seg->skb_iif : 0), &pkt, &key, &owner);
+
+	/* A segment whose headers cannot be read (TCP has just read them) is
+	 * counted all the same: ports 0 for the port filter, its event lost. */
+	struct tcp_packet pkt = {};
+	int have_pkt = port_filter && !reset_packet(sk, seg, &pkt);
+	__u16 n = 1;
+	if (!count_event(&key, &pkt, &n))
+		return 0;
+	if (!have_pkt && reset_packet(sk, seg, &pkt)) {
+		events_lost(n);
+		return 0;
+	}
+	struct net_device *dev = seg ? seg->dev : 0;
+	send_event(ctx, dev, dev ? dev->ifindex : (seg ? seg->skb_iif : 0), &pkt, &key, &owner, n);
 	return 0;
 }
 

@@ -95,10 +95,9 @@ int tcpdrop_retransmit(__u64 *ctx)
 
 	struct tcp_packet pkt = {};
 	conn_packet(&sk->__sk_common, flags, &pkt);
-	struct drop_socket owner = { .sk = sk, .have_netns = 1 };
+	struct drop_socket owner = { .sk = sk };
 	owner.ino = socket_inode(sk);
 	owner.state = tcp_state(sk);
-	owner.netns = netns_inode(0, sk);
 	struct count_key key = {
 		.sock_ino = owner.ino,
 		.reason = segment_reason(sk, flags),
@@ -130,10 +129,9 @@ int tcpdrop_retransmit_synack(__u64 *ctx)
 	/* A request socket is smaller than a socket: helpers only past
 	 * sock_common. */
 	struct sock *listener = BPF_CORE_READ(c, skc_listener);
-	struct drop_socket owner = { .sk = sk, .have_netns = 1 };
+	struct drop_socket owner = { .sk = sk };
 	owner.ino = socket_inode_number(BPF_CORE_READ(listener, sk_socket));
 	owner.state = c->skc_state;
-	owner.netns = netns_inode(0, sk);
 	struct count_key key = {
 		.sock_ino = owner.ino,
 		.reason = RETRANSMIT_SYN_ACK,

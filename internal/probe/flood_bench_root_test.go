@@ -282,7 +282,9 @@ func requireFloorRan(b *testing.B, floor *tcpCheckFloorObjects) {
 // without an event: near 1. per-key=10 (the collector's default: the
 // flood's drops past 10 per key and CPU are repeats) and tcp-check-only
 // (bpf/bench/tcp_check_floor.c, the floor) are measured against count-only the
-// same way.
+// same way. The +resets modes run the reset program too, on the RST the
+// kernel answers each SYN with, and report its run time per call
+// (reset-ns/call) beside the drop program's.
 func BenchmarkProgramCost(b *testing.B) {
 	roottest.Require(b)
 	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
@@ -300,12 +302,20 @@ func BenchmarkProgramCost(b *testing.B) {
 		{"per-key=10", Options{LogRecordsPerKey: 10, MaxLogRecordsPerSecond: 200000}},
 		{"tcp-check-only", Options{}},
 		{"every-event", Options{}},
+		{"count-only+resets", Options{CountOnly: true, Resets: true}},
+		{"per-key=10+resets", Options{LogRecordsPerKey: 10, MaxLogRecordsPerSecond: 200000, Resets: true}},
+		{"ports+resets", Options{Filter: Filter{Ports: []uint16{1}}, Resets: true}},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			cost := func() float64 { return programCost(b, ns, mode.opts, b.N) }
 			switch mode.name {
 			case "count-only", "every-event":
 				b.ReportMetric(cost(), "bpf-ns/call")
+				return
+			case "count-only+resets", "per-key=10+resets", "ports+resets":
+				c := programCosts(b, ns, mode.opts, b.N)
+				b.ReportMetric(c.drop, "bpf-ns/call")
+				b.ReportMetric(c.reset, "reset-ns/call")
 				return
 			case "tcp-check-only":
 				cost = func() float64 { return floorCost(b, ns, b.N) }
@@ -366,8 +376,18 @@ func excludeEverything(b *testing.B) Filter {
 }
 
 // programCost floods n SYNs with the probe opened with opts and returns the
-// program's mean run time per call, in ns.
+// drop program's mean run time per call, in ns.
 func programCost(b *testing.B, ns *sandbox.Netns, opts Options, n int) float64 {
+	return programCosts(b, ns, opts, n).drop
+}
+
+// runCosts are the programs' mean run times per call, in ns: the drop
+// program's, and the reset program's (0 without Options.Resets).
+type runCosts struct{ drop, reset float64 }
+
+// programCosts floods n SYNs with the probe opened with opts and returns
+// its programs' run times.
+func programCosts(b *testing.B, ns *sandbox.Netns, opts Options, n int) runCosts {
 	p, err := Open(opts)
 	if err != nil {
 		b.Fatal(err)
@@ -383,6 +403,17 @@ func programCost(b *testing.B, ns *sandbox.Netns, opts Options, n int) float64 {
 	s, err := p.objs.TcpdropKfree.Stats()
 	if err != nil {
 		b.Fatal(err)
+	}
+	var cost runCosts
+	if opts.Resets {
+		rs, err := p.objs.TcpdropReset.Stats()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rs.RunCount == 0 {
+			b.Fatal("the reset program never ran")
+		}
+		cost.reset = float64(rs.Runtime.Nanoseconds()) / float64(rs.RunCount)
 	}
 	if opts.Filter.ReasonMode != AllReasons || len(opts.Filter.Ports) > 0 {
 		c, err := p.TakeCounts()
@@ -400,5 +431,6 @@ func programCost(b *testing.B, ns *sandbox.Netns, opts Options, n int) float64 {
 	if s.RunCount == 0 {
 		b.Fatal("the program never ran")
 	}
-	return float64(s.Runtime.Nanoseconds()) / float64(s.RunCount)
+	cost.drop = float64(s.Runtime.Nanoseconds()) / float64(s.RunCount)
+	return cost
 }

@@ -102,42 +102,59 @@ func abort(fd int) {
 	_ = unix.Close(fd)
 }
 
-// dataRetransmits connects to the listener lfd at server and drops what
-// the accepted socket sends until it has sent its data again twice (a tail
-// loss probe resending the last segment, then an RTO the first), then lets
-// it through: the next RTO's segment is acknowledged and the rest follow,
-// several segments at a time, as the window opens. It returns when all is
-// acknowledged, with the accepted socket's inode and the connection's
-// ends.
-func dataRetransmits(t *testing.T, ns *sandbox.Netns, lfd int, server netip.AddrPort, exp *retransmitted) {
+// dataConn is a connection to a listener at addr: its client's and its
+// accepted socket's descriptors.
+type dataConn struct {
+	client, server int
+	addr           netip.AddrPort
+}
+
+// connectData connects to the listener lfd at addr and accepts the
+// connection, which the test closes at its end. Made before a test reads
+// its counters: a handshake that lost a packet (a busy host's backlog
+// full) is sent again then, not counted as the test's data.
+func connectData(t *testing.T, ns *sandbox.Netns, lfd int, addr netip.AddrPort) dataConn {
 	t.Helper()
-	cfd, sfd := -1, -1
+	c := dataConn{client: -1, server: -1, addr: addr}
 	err := ns.Do(func() error {
-		fd, sa, err := tcpSocketFor(server)
+		fd, sa, err := tcpSocketFor(addr)
 		if err != nil {
 			return err
 		}
-		cfd = fd
-		if err := unix.Connect(cfd, sa); err != nil {
+		c.client = fd
+		if err := unix.Connect(c.client, sa); err != nil {
 			return err
 		}
-		sfd, _, err = unix.Accept(lfd)
+		c.server, _, err = unix.Accept(lfd)
 		return err
 	})
-	if cfd >= 0 {
-		defer abort(cfd)
-	}
-	if sfd >= 0 {
-		defer abort(sfd)
-	}
+	t.Cleanup(func() {
+		for _, fd := range []int{c.client, c.server} {
+			if fd >= 0 {
+				abort(fd)
+			}
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// dataRetransmits drops what the accepted socket of c sends until it has
+// sent its data again twice (a tail loss probe resending the last segment,
+// then an RTO the first), then lets it through: the next RTO's segment is
+// acknowledged and the rest follow, several segments at a time, as the
+// window opens. It returns when all is acknowledged, with the accepted
+// socket's inode and the connection's ends in exp.
+func dataRetransmits(t *testing.T, ns *sandbox.Netns, c dataConn, exp *retransmitted) {
+	t.Helper()
+	cfd, sfd := c.client, c.server
 	client, err := sandbox.LocalAddr(cfd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp.dataOwner, exp.server, exp.client = socketInode(t, sfd), server, client
+	exp.dataOwner, exp.server, exp.client = socketInode(t, sfd), c.addr, client
 	rule, err := ns.DropTCPPort(client.Port())
 	if err != nil {
 		t.Fatal(err)
@@ -253,12 +270,13 @@ func TestRetransmitsEqualRetransSegs(t *testing.T) {
 		for failed == lost {
 			failed = unusedPort(t, ns, addr)
 		}
+		conn := connectData(t, ns, lfd, server) // before the probe, and its handshake
 		p := openProbe(t, Options{Retransmits: true})
 		events := collect(t, p)
 
 		var exp retransmitted
 		before := netstat(t, ns)
-		dataRetransmits(t, ns, lfd, server, &exp)
+		dataRetransmits(t, ns, conn, &exp)
 		handshakeRetransmits(t, ns, netip.AddrPortFrom(addr, 0), lost, failed, &exp)
 		after := netstat(t, ns)
 		grew := func(name string) uint64 { return after[name] - before[name] }
@@ -397,12 +415,13 @@ func TestRetransmitEventsAndRepeatsAddUpInSegments(t *testing.T) {
 	forEachLoopback(t, func(t *testing.T, ns *sandbox.Netns, addr netip.Addr) {
 		retransmitNetns(t, ns)
 		lfd, server, _ := listenIn(t, ns, netip.AddrPortFrom(addr, 0).String(), 64)
+		conn := connectData(t, ns, lfd, server) // before the probe, and its handshake
 		p := openProbe(t, Options{Retransmits: true, LogRecordsPerKey: 1})
 		events := collect(t, p)
 
 		var exp retransmitted
 		before := netstat(t, ns)["Tcp:RetransSegs"]
-		dataRetransmits(t, ns, lfd, server, &exp)
+		dataRetransmits(t, ns, conn, &exp)
 		segs := netstat(t, ns)["Tcp:RetransSegs"] - before
 
 		c, err := p.TakeCounts()

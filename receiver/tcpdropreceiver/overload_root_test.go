@@ -147,14 +147,18 @@ func reportedOverflows(logs *consumertest.LogsSink, metrics *consumertest.Metric
 }
 
 // requireHandshakeRetransmits: the other face of the servers' overflows,
-// the handshakes sent again, add up to the namespace's
-// TcpExt:TCPSynRetrans: the clients' SYNs (a full accept queue drops new
-// SYNs) under this process's pid, the servers' SYN-ACKs (a handshake whose
-// last ACK found the queue full is answered again) under theirs. On
-// loopback the ACK follows the SYN-ACK at once, so nearly every overflow
-// is a SYN's and the SYN-ACKs are few or none; across a network, the
-// handshakes in flight as the queue fills overflow on their ACK.
-func requireHandshakeRetransmits(t *testing.T, metrics *consumertest.MetricsSink, ns *sandbox.Netns, before map[string]uint64, servers []int) {
+// the handshakes sent again: the clients' SYNs (a full accept queue drops
+// new SYNs) under this process's pid, the servers' SYN-ACKs (a handshake
+// whose last ACK found the queue full is answered again) under theirs.
+// The receiver started while the overload did (in a slow guest, after the
+// first SYNs were sent again): what was sent again before its programs
+// were attached is the kernel's alone, so its count lies between the
+// namespace's TcpExt:TCPSynRetrans growth since the receiver had started
+// (sinceStart) and since before the servers did (sinceBefore). On loopback
+// the ACK follows the SYN-ACK at once, so nearly every overflow is a SYN's
+// and the SYN-ACKs are few or none; across a network, the handshakes in
+// flight as the queue fills overflow on their ACK.
+func requireHandshakeRetransmits(t *testing.T, metrics *consumertest.MetricsSink, ns *sandbox.Netns, before, started map[string]uint64, servers []int) {
 	t.Helper()
 	me := int64(os.Getpid())
 	retransmitted := func(reason string, owners ...int64) int64 {
@@ -167,16 +171,23 @@ func requireHandshakeRetransmits(t *testing.T, metrics *consumertest.MetricsSink
 	for _, pid := range servers {
 		serverPIDs = append(serverPIDs, int64(pid))
 	}
-	var kernel, synAcks, syns int64
-	require.Eventually(t, func() bool {
+	var sinceBefore, sinceStart, synAcks, syns int64
+	within := func() bool {
 		n, err := ns.Netstat()
 		require.NoError(t, err)
-		kernel = int64(n["TcpExt:TCPSynRetrans"] - before["TcpExt:TCPSynRetrans"])
+		sinceBefore = int64(n["TcpExt:TCPSynRetrans"] - before["TcpExt:TCPSynRetrans"])
+		sinceStart = int64(n["TcpExt:TCPSynRetrans"] - started["TcpExt:TCPSynRetrans"])
 		synAcks, syns = retransmitted("SYN_ACK", serverPIDs...), retransmitted("SYN", me)
-		return synAcks+syns == kernel
-	}, 10*time.Second, 50*time.Millisecond, "TcpExt:TCPSynRetrans %d; tcp_drop.retransmits SYN_ACK of the servers %d + SYN of the clients %d",
-		kernel, synAcks, syns)
-	t.Logf("TcpExt:TCPSynRetrans +%d: the servers' SYN-ACKs %d, the clients' SYNs %d", kernel, synAcks, syns)
+		return sinceStart <= synAcks+syns && synAcks+syns <= sinceBefore
+	}
+	for deadline := time.Now().Add(10 * time.Second); !within(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("tcp_drop.retransmits: the servers' SYN-ACKs %d + the clients' SYNs %d, want between %d and %d (TcpExt:TCPSynRetrans since the receiver started, since before the servers)",
+				synAcks, syns, sinceStart, sinceBefore)
+		}
+	}
+	t.Logf("TcpExt:TCPSynRetrans +%d (+%d since the receiver started): the servers' SYN-ACKs %d, the clients' SYNs %d",
+		sinceBefore, sinceStart, synAcks, syns)
 }
 
 // TestOverloadedGoServerIsCountedExactly: a Go server with backlog 8 (the
@@ -185,7 +196,8 @@ func requireHandshakeRetransmits(t *testing.T, metrics *consumertest.MetricsSink
 // overflow the kernel counted in the namespace (TcpExt:ListenOverflows) is
 // reported once, for the server's pid, in the records and tcp_drop.packets;
 // also when the server is killed right after its overload, and with MPTCP
-// off. The SYNs and SYN-ACKs sent again are counted for their owners.
+// off. The SYNs and SYN-ACKs sent again are counted for their owners, from
+// the receiver's start.
 func TestOverloadedGoServerIsCountedExactly(t *testing.T) {
 	roottest.Require(t)
 	cases := []struct {
@@ -214,7 +226,12 @@ func TestOverloadedGoServerIsCountedExactly(t *testing.T) {
 			before, err := ns.Netstat()
 			require.NoError(t, err)
 			started := make(chan struct{})
-			go func() { start(); close(started) }()
+			var atStart map[string]uint64 // the namespace's counters once the receiver started
+			go func() {
+				start()
+				atStart, _ = ns.Netstat()
+				close(started)
+			}()
 			var servers []*slowServer
 			var pids []int
 			var clients []int
@@ -230,6 +247,7 @@ func TestOverloadedGoServerIsCountedExactly(t *testing.T) {
 			// slow guest, Start takes longer than the overload) leaves no
 			// trace of its owner to find: killed once it has started.
 			<-started
+			require.NotNil(t, atStart, "the namespace's counters as the receiver started")
 			if c.kill {
 				for _, srv := range servers {
 					require.NoError(t, srv.cmd.Process.Kill())
@@ -265,7 +283,7 @@ func TestOverloadedGoServerIsCountedExactly(t *testing.T) {
 			// drop counts; in a slow guest one of them may not overflow at
 			// all, so only the sum is the kernel's.
 			require.Equal(t, want, got)
-			requireHandshakeRetransmits(t, metrics, ns, before, pids)
+			requireHandshakeRetransmits(t, metrics, ns, before, atStart, pids)
 		})
 	}
 }

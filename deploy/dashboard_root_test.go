@@ -91,7 +91,7 @@ func TestBackendsDashboard(t *testing.T) {
 	// Made after the collector's first poll, the namespace's overflows
 	// count from its creation.
 	ns := sandbox.NewForTest(t)
-	oneSynAckRetry(t, ns)
+	require.NoError(t, ns.OneHandshakeRetry()) // what is sent again is over in 3s, not the default 63
 	abortReason, socketless := abortReasonOnThisKernel(t)
 	const refused, aborted, synAcked = 5, 10, 3
 	require.NoError(t, ns.ConnectRefused(netip.MustParseAddrPort("127.0.0.1:9"), refused)) // drops and resets no process owns
@@ -290,24 +290,14 @@ func outcomeOf(t *testing.T, fds []int) connectsOutcome {
 	return out
 }
 
-// oneSynAckRetry makes ns's listeners send a SYN-ACK again once, after
-// 1s, and give up on the handshake 2s later (tcp_synack_retries 1), so
-// that what they send again is over in 3s, not the default 63.
-func oneSynAckRetry(t *testing.T, ns *sandbox.Netns) {
-	t.Helper()
-	require.NoError(t, ns.Do(func() error {
-		return os.WriteFile("/proc/sys/net/ipv4/tcp_synack_retries", []byte("1\n"), 0)
-	}))
-}
-
 // synAckRetransmits listens in ns, as this process, and makes count
 // connects to it whose handshake ACKs an nft rule drops: each connect
 // succeeds, while the listener's request socket never hears of it and
-// sends its SYN-ACK again, once (oneSynAckRetry), then drops the request
-// without a word. It returns the rule once the namespace's
-// TcpExt:TCPSynRetrans has grown by count. The clients stay open until
-// the test ends: closed, they would send what the listener answers with a
-// reset.
+// sends its SYN-ACK again, once (sandbox.Netns.OneHandshakeRetry), then
+// drops the request without a word. It returns the rule once the
+// namespace's TcpExt:TCPSynRetrans has grown by count. The clients stay
+// open until the test ends: closed, they would send what the listener
+// answers with a reset.
 func synAckRetransmits(t *testing.T, ns *sandbox.Netns, count int) *sandbox.NftRule {
 	t.Helper()
 	lfd, err := ns.Listen(netip.MustParseAddrPort("127.0.0.1:0"), count)

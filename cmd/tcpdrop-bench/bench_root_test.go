@@ -103,9 +103,11 @@ func checkRow(t *testing.T, r row) {
 	if handled < r.KernelDrops {
 		t.Errorf("%s: %d drops handled < %d kernel drops", r.Mode, handled, r.KernelDrops)
 	}
-	if !r.CountsMoved && handled != r.MetricTotal+r.Resets {
-		t.Errorf("%s: delivered %d + refused %d + lost %d + shed %d + filtered %d + repeated %d = %d != metric total %d + resets %d",
-			r.Mode, r.Delivered, r.Refused, r.Lost, r.Shed, r.Filtered, r.Repeated, handled, r.MetricTotal, r.Resets)
+	// The host's own retransmissions may have records of several segments.
+	counted := r.MetricTotal + r.Resets + r.Others
+	if !r.CountsMoved && handled != counted && (r.Others == 0 || handled > counted) {
+		t.Errorf("%s: delivered %d + refused %d + lost %d + shed %d + filtered %d + repeated %d = %d != metric total %d + resets %d + retransmits and failed connects %d",
+			r.Mode, r.Delivered, r.Refused, r.Lost, r.Shed, r.Filtered, r.Repeated, handled, r.MetricTotal, r.Resets, r.Others)
 	}
 	if r.SummaryRepeats != r.Repeated {
 		t.Errorf("%s: the summary records say %d repeats, tcp_drop.events.repeated %d", r.Mode, r.SummaryRepeats, r.Repeated)

@@ -70,9 +70,12 @@ func checkCounts(r row) (msgs []string, exact bool) {
 func checkOutcomes(r row) (msgs []string, exact, unchecked bool) {
 	exact = true
 	handled := r.Delivered + r.Refused + r.Lost + r.Shed + r.Filtered + r.Repeated
-	counted, total := r.MetricTotal+r.Resets, grouped(float64(r.MetricTotal))
+	counted, total := r.MetricTotal+r.Resets+r.Others, grouped(float64(r.MetricTotal))
 	if r.Resets > 0 {
 		total = fmt.Sprintf("%s + resets %s", total, grouped(float64(r.Resets)))
+	}
+	if r.Others > 0 {
+		total = fmt.Sprintf("%s + the host's retransmitted segments and failed connects %s", total, grouped(float64(r.Others)))
 	}
 	parts := outcomeParts(r)
 	if r.Repeated > 0 && r.SummaryRepeats != r.Repeated {
@@ -92,6 +95,10 @@ func checkOutcomes(r row) (msgs []string, exact, unchecked bool) {
 		unchecked = true
 		msgs = append(msgs, off+": not checkable to the event, other drops moved the counts while they were read "+
 			"(every drop of the flood has an outcome)")
+	case r.Others > 0 && handled < counted:
+		unchecked = true
+		msgs = append(msgs, off+": not checkable to the event, a record of the host's retransmissions may stand for "+
+			"several segments (every drop of the flood has an outcome)")
 	default:
 		exact = false
 		msgs = append(msgs, off)

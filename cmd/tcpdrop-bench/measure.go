@@ -191,6 +191,7 @@ func fillCounts(r *row, base, final snapshot) {
 	r.Missed = since(final.Missed, base.Missed)
 	r.MetricTotal = since(final.Packets, base.Packets)
 	r.Resets = since(final.Resets, base.Resets)
+	r.Others = since(final.Others, base.Others)
 	r.ByCause = subCauses(final.ByCause, base.ByCause)
 }
 

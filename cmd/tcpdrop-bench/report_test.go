@@ -153,6 +153,22 @@ func TestCheck(t *testing.T) {
 	if _, ok, _ := check(resets); ok {
 		t.Error("one reset fewer than the events handled: not exact")
 	}
+	// The host's own retransmissions and failed connects have records
+	// too; a retransmission's record may stand for several segments.
+	others := resets
+	others.Resets++
+	others.Others, others.Delivered = 3, resets.Delivered+3
+	if msgs, ok, _ := check(others); !ok || !strings.Contains(msgs[1], "retransmitted segments and failed connects 3: exact") {
+		t.Errorf("the host's retransmissions: %v %q", ok, msgs)
+	}
+	others.Delivered-- // a record of two segments
+	if msgs, ok, unchecked := check(others); !ok || !unchecked || !strings.Contains(msgs[1], "several segments") {
+		t.Errorf("a retransmission record of two segments: %v %v %q", ok, unchecked, msgs)
+	}
+	others.Delivered += 2
+	if _, ok, _ := check(others); ok {
+		t.Error("one record more than the counts: not exact")
+	}
 	repeated.SummaryRepeats--
 	if _, ok, _ := check(repeated); ok {
 		t.Error("summary records one repeat short of the metric: not exact")

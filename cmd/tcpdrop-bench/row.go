@@ -35,6 +35,11 @@ type row struct {
 	// Resets is tcp_drop.resets over the flood: the RST the kernel sends
 	// for each SYN (resets: true, the default), each an event like a drop.
 	Resets uint64
+	// Others is tcp_drop.retransmits and tcp_drop.connects.failed over the
+	// flood: other traffic of the host (the flood makes neither), whose
+	// events are records too. A retransmission's record may stand for
+	// several segments.
+	Others uint64
 	// ByCause is MetricTotal by "REASON function".
 	ByCause map[string]uint64
 

@@ -19,25 +19,32 @@ import (
 
 // The receiver's metrics the bench reads.
 const (
-	metricPackets   = "tcp_drop.packets"
-	metricResets    = "tcp_drop.resets"
-	metricLost      = "tcp_drop.events.lost"
-	metricShed      = "tcp_drop.events.shed"
-	metricFiltered  = "tcp_drop.events.filtered"
-	metricRepeated  = "tcp_drop.events.repeated"
-	metricUncounted = "tcp_drop.packets.uncounted"
-	metricMissed    = "tcp_drop.kernel.missed"
+	metricPackets = "tcp_drop.packets"
+	metricResets  = "tcp_drop.resets"
+	// The flood makes no retransmission and no failed connect: these are
+	// the host's other traffic, which has events too.
+	metricRetransmits    = "tcp_drop.retransmits"
+	metricFailedConnects = "tcp_drop.connects.failed"
+	metricLost           = "tcp_drop.events.lost"
+	metricShed           = "tcp_drop.events.shed"
+	metricFiltered       = "tcp_drop.events.filtered"
+	metricRepeated       = "tcp_drop.events.repeated"
+	metricUncounted      = "tcp_drop.packets.uncounted"
+	metricMissed         = "tcp_drop.kernel.missed"
 )
 
 // counts is what one export of the receiver's metrics said: cumulative
 // values since the collector started, tcp_drop.packets summed over every
 // data point (every process, reason and function).
 type counts struct {
-	Seq       uint64    // exports received by the sink so far, this one included
-	Stamp     time.Time // when the receiver read the kernel's counts
-	Valid     bool      // false until the current collector's first export
-	Packets   uint64
-	Resets    uint64 // tcp_drop.resets: the flood's RSTs, which have events too
+	Seq     uint64    // exports received by the sink so far, this one included
+	Stamp   time.Time // when the receiver read the kernel's counts
+	Valid   bool      // false until the current collector's first export
+	Packets uint64
+	Resets  uint64 // tcp_drop.resets: the flood's RSTs, which have events too
+	// Others is tcp_drop.retransmits + tcp_drop.connects.failed: the
+	// host's own segments sent again and failed connects.
+	Others    uint64
 	Lost      uint64
 	Shed      uint64
 	Filtered  uint64
@@ -169,6 +176,8 @@ func readCounts(md pmetric.Metrics) (c counts, ok bool) {
 					dst = &c.Packets
 				case metricResets:
 					dst = &c.Resets
+				case metricRetransmits, metricFailedConnects:
+					dst = &c.Others
 				case metricLost:
 					dst, ok = &c.Lost, true
 				case metricShed:

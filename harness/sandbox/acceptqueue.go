@@ -38,3 +38,22 @@ func WaitAccepted(fd, n int, limit time.Duration) error {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// WaitState waits until the TCP socket fd is in state (unix.BPF_TCP_*, the
+// kernel's numbering in TCP_INFO), or fails after limit.
+func WaitState(fd int, state uint8, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+		if err != nil {
+			return fmt.Errorf("sandbox: TCP_INFO of socket %d: %w", fd, err)
+		}
+		if info.State == state {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("sandbox: after %v, socket %d is in state %d, want %d", limit, fd, info.State, state)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

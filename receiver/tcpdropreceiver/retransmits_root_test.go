@@ -183,24 +183,14 @@ func nonZero(m map[string]uint64) map[string]uint64 {
 
 // waitSocketError waits until the connect of fd failed with want.
 func waitSocketError(fd int, want unix.Errno, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
-		if err != nil {
-			return err
-		}
-		if info.State == unix.BPF_TCP_CLOSE {
-			got, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-			if err == nil && unix.Errno(got) != want {
-				err = fmt.Errorf("connect failed with %w, want %w", unix.Errno(got), want)
-			}
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("after %v the connect is still in state %d", limit, info.State)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if err := sandbox.WaitState(fd, unix.BPF_TCP_CLOSE, limit); err != nil {
+		return err
 	}
+	got, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err == nil && unix.Errno(got) != want {
+		err = fmt.Errorf("connect failed with %w, want %w", unix.Errno(got), want)
+	}
+	return err
 }
 
 // TestOverflowingListenerSendsSYNACKsAgain: the overloaded server in one
@@ -241,7 +231,7 @@ func TestOverflowingListenerSendsSYNACKsAgain(t *testing.T) {
 		}
 	})
 	for _, fd := range clients {
-		require.NoError(t, waitEstablished(fd, 10*time.Second))
+		require.NoError(t, sandbox.WaitState(fd, unix.BPF_TCP_ESTABLISHED, 10*time.Second))
 	}
 	require.NoError(t, acks.Delete()) // the next ACKs, of the SYN-ACKs sent again, come through
 	grew := waitNetstatGrowth(t, ns, before, map[string]uint64{"TcpExt:TCPSynRetrans": late, "TcpExt:ListenOverflows": 1})
@@ -264,19 +254,4 @@ func TestOverflowingListenerSendsSYNACKsAgain(t *testing.T) {
 		synAcks, late, syns, overflows)
 	t.Logf("TcpExt:TCPSynRetrans +%d, ListenOverflows +%d: the listener's SYN-ACKs sent again %d beside its overflows %d",
 		grew["TcpExt:TCPSynRetrans"], grew["TcpExt:ListenOverflows"], synAcks, overflows)
-}
-
-// waitEstablished waits until the connect of fd is established.
-func waitEstablished(fd int, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
-		if err != nil || info.State == unix.BPF_TCP_ESTABLISHED {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("after %v the connect is in state %d, not established", limit, info.State)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
